@@ -1,0 +1,80 @@
+"""Click wiring only. Commands live in ``reconciler.commands.<name>`` and are imported on use,
+so ``smsops --help`` and ``smsops validate`` never pay for provider SDKs.
+
+``main`` is the one place that maps exceptions to exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, ConfigError, SmsopsError
+
+# name -> (module under reconciler.commands, one-line help). The module defines `command`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "Check the config offline: schema and lint rules, no secrets needed."),
+    "schema": ("schema", "Write schemas/*.json from the models."),
+    "sandbox": ("sandbox", "Run the local provider emulators."),
+    "demo": ("demo", "Run the whole loop on the embedded sandbox."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"reconciler.commands.{COMMANDS[cmd_name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smsops")
+def cli() -> None:
+    """smsops: SMS channels and templates as code, reconciled with the provider."""
+
+
+def _report(error: SmsopsError) -> None:
+    from reconciler.redact import redact
+
+    if isinstance(error, ConfigError):
+        for diagnostic in error.diagnostics:
+            click.echo(redact(diagnostic.format()), err=True)
+    click.echo(f"error: {redact(str(error))}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SmsopsError as error:
+        _report(error)
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""One exception tree, split by who must act, plus the Diagnostic every check reports.
+
+- ConfigError: the YAML is wrong. Fix it; never retried.
+- SecretsError: a SOPS file or key is missing, wrong or tampered. Fix the key setup; never retried.
+- ProviderError: the provider refused or failed. ``retryable`` says whether trying again can help.
+- GateFailed: a test send was not delivered (exit 3).
+
+Messages are built from structured fields and never contain secret values or phone numbers:
+callers pass already-redacted text (see ``reconciler.secrets.redact``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_GATE_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A problem found in the config, pinned to ``file:line:column`` (1-based)."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def format(self) -> str:
+        text = f"{self.location}: {self.severity.value} {self.rule}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def escalated(self) -> Diagnostic:
+        """The same diagnostic as an error (``--strict``)."""
+        return Diagnostic(self.file, self.line, self.column, self.rule, self.message, self.hint)
+
+
+class SmsopsError(Exception):
+    """Base of every error smsops reports to the user; never shown with a traceback."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(SmsopsError):
+    """The config cannot be used; carries every diagnostic found, not just the first."""
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = (), *, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.diagnostics = tuple(diagnostics)
+
+
+class SecretsError(SmsopsError):
+    """A SOPS file could not be decrypted or lacks a key: fix the key setup, do not retry."""
+
+    def __init__(self, message: str, *, file: str = "", hint: str = "") -> None:
+        super().__init__(f"{file}: {message}" if file else message, hint=hint)
+        self.file = file
+
+
+@dataclass(frozen=True)
+class ProviderFailure:
+    """Structured fields of a provider error; ``message`` is already redacted."""
+
+    provider: str
+    operation: str
+    code: str
+    message: str
+    retryable: bool
+    request_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderError(SmsopsError):
+    """The provider refused or failed an operation."""
+
+    def __init__(self, failure: ProviderFailure, *, hint: str = "") -> None:
+        text = f"{failure.provider} {failure.operation} failed: {failure.code}: {failure.message}"
+        if failure.request_id:
+            text += f" (request {failure.request_id})"
+        super().__init__(text, hint=hint)
+        self.failure = failure
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure.retryable
+
+    @property
+    def code(self) -> str:
+        return self.failure.code
+
+
+class ResponseLost(ProviderError):
+    """The request may have taken effect but no answer came (timeout, reset): re-observe before retrying."""
+
+
+class StalePlan(SmsopsError):
+    """A saved plan was computed from a provider state that has changed since."""
+
+
+class GateFailed(SmsopsError):
+    exit_code = EXIT_GATE_FAILED

@@ -1,0 +1,1 @@
+"""Provider adapters behind one protocol. Each adapter module imports its SDK lazily."""

@@ -1,0 +1,125 @@
+"""The Provider protocol and the observed-state models every adapter returns.
+
+Adapters take and return these models, never SDK dicts. Content is always provider-native
+(Alibaba ``${name}``, Tencent ``{1}``, AWS rendered text), because that is what the provider reviews.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+
+class TemplateKind(StrEnum):
+    VERIFICATION = "verification"
+    NOTIFICATION = "notification"
+    MARKETING = "marketing"
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class DeliveryState(StrEnum):
+    WAITING = "waiting"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    ACCEPTED = "accepted"  # the provider took it but offers no delivery query (AWS without events)
+    VALIDATED = "validated"  # dry run only: content and identity validated, nothing sent
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ObservedTemplate(_Frozen):
+    """A template as the provider has it registered."""
+
+    code: str
+    name: str
+    content: str
+    kind: TemplateKind
+    international: bool = False
+    status: ReviewStatus
+    reason: str = ""
+    created_at: datetime | None = None
+    remark: str = ""
+
+
+class ObservedSignature(_Frozen):
+    """The channel's signature (Alibaba SignName, Tencent SignName, AWS sender ID)."""
+
+    name: str
+    status: ReviewStatus
+    reason: str = ""
+
+
+class TemplateRequest(_Frozen):
+    """What to register: provider-native content plus the fields the provider reviews."""
+
+    name: str
+    content: str
+    kind: TemplateKind
+    international: bool = False
+    remark: str = ""
+    # native variable name -> provider variable type (Alibaba TemplateRule), e.g. {"code": "numberCaptcha"}
+    variable_types: dict[str, str] = {}
+
+
+class SendRequest(_Frozen):
+    template_code: str
+    phone_number: str
+    # native variable name -> value; Tencent names are positions "1", "2", ...
+    params: dict[str, str] = {}
+
+
+class SendReceipt(_Frozen):
+    """The provider's answer to one send. ``message_id`` is BizId / SerialNo / MessageId."""
+
+    phone_number: str
+    message_id: str
+    sent_at: datetime
+    accepted: bool = True
+    code: str = ""
+    message: str = ""
+
+
+class DeliveryReport(_Frozen):
+    phone_number: str
+    message_id: str
+    state: DeliveryState
+    code: str = ""
+    description: str = ""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One provider account as seen by smsops. Observing is read-only.
+
+    Errors are raised as ``reconciler.errors.ProviderError`` with ``retryable`` set; a request
+    whose answer was lost raises ``ResponseLost`` so callers re-observe before retrying.
+    """
+
+    name: str
+
+    def list_templates(self) -> list[ObservedTemplate]: ...
+
+    def get_signature(self) -> ObservedSignature | None: ...
+
+    def create_template(self, request: TemplateRequest) -> str: ...
+
+    def update_template(self, code: str, request: TemplateRequest) -> None: ...
+
+    def delete_template(self, code: str) -> None: ...
+
+    def send(self, request: SendRequest) -> SendReceipt: ...
+
+    def query_delivery(self, receipt: SendReceipt) -> DeliveryReport: ...
+
+    def close(self) -> None: ...
