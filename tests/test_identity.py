@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from reconciler.identity import Identity, fingerprint, parse_provider_name
+
+
+def test_fingerprint_changes_with_what_the_provider_reviews() -> None:
+    base = fingerprint("Your code is ${code}", "verification", False)
+    assert len(base) == 7
+    assert base == fingerprint("Your code is ${code}", "verification", False)
+    assert base != fingerprint("Your code: ${code}", "verification", False)
+    assert base != fingerprint("Your code is ${code}", "notification", False)
+    assert base != fingerprint("Your code is ${code}", "verification", True)
+
+
+def test_provider_name_round_trips() -> None:
+    identity = Identity("login-verification", "3f2a1c9")
+    assert identity.provider_name == "login-verification~3f2a1c9"
+    assert parse_provider_name(identity.provider_name) == identity
+
+
+def test_hand_made_names_are_not_managed() -> None:
+    assert parse_provider_name("登录验证码") is None
+    assert parse_provider_name("login-verification") is None
+    assert parse_provider_name("login-verification~3F2A1C9") is None
+    assert parse_provider_name("login~3f2a1c9x") is None
