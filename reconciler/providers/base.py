@@ -50,6 +50,8 @@ class ObservedTemplate(_Frozen):
     reason: str = ""
     created_at: datetime | None = None
     remark: str = ""
+    # rollout marks kept at the provider (Alibaba template tags); empty where the provider has none
+    tags: dict[str, str] = {}
 
 
 class ObservedSignature(_Frozen):
@@ -123,3 +125,13 @@ class Provider(Protocol):
     def query_delivery(self, receipt: SendReceipt) -> DeliveryReport: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Tagging(Protocol):
+    """Providers that can keep smsops' rollout marks on templates (Alibaba TagResources).
+
+    ``list_templates`` of such a provider fills ``ObservedTemplate.tags``.
+    """
+
+    def set_tags(self, code: str, tags: dict[str, str]) -> None: ...
