@@ -1,0 +1,192 @@
+"""The plan's data: ``Change``s per channel, blockers, and the observed state they came from.
+
+The JSON form (``Plan.to_json``) is the contract renderers and ``apply --plan`` consume; it carries
+``format_version`` and, per channel, the digest of the observed state the plan was computed from.
+
+``before``/``after`` per action:
+  create  live or None -> new version   update  old content -> new content (same code)
+  promote live or None -> version       retire  superseded -> None
+  delete  managed orphan -> None        noop    current -> current
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.providers.base import (
+    ObservedSignature,
+    ObservedTemplate,
+    ReviewStatus,
+    TemplateKind,
+    TemplateRequest,
+)
+
+FORMAT_VERSION: Literal[1] = 1
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    PROMOTE = "promote"
+    RETIRE = "retire"
+    DELETE = "delete"
+    NOOP = "noop"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DesiredTemplate(_Frozen):
+    """One template as one channel should have it, already in provider-native form."""
+
+    name: str
+    fingerprint: str
+    request: TemplateRequest
+    segments: int = 1
+    adopt_code: str = ""
+
+
+class DesiredChannel(_Frozen):
+    name: str
+    provider: str
+    enabled: bool = True
+    signature: str
+    templates: tuple[DesiredTemplate, ...]
+    prune: bool = False
+    grace: timedelta = timedelta(hours=24)
+    registers_templates: bool = True  # False for AWS: content is rendered by the application
+
+
+class ChannelObservation(_Frozen):
+    """What the provider has, read-only. ``error`` is set when the channel could not be observed."""
+
+    channel: str
+    signature: ObservedSignature | None = None
+    templates: tuple[ObservedTemplate, ...] = ()
+    tags_supported: bool = False
+    error: str = ""
+
+    def digest(self) -> str:
+        """Hash of the observed state a plan was computed from (apply refuses a plan whose digest moved)."""
+        data = self.model_dump(mode="json", exclude={"channel"})
+        data["templates"] = sorted(data["templates"], key=lambda t: t["code"])
+        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class TemplateVersion(_Frozen):
+    code: str = ""
+    provider_name: str
+    content: str
+    kind: TemplateKind
+    international: bool = False
+    status: ReviewStatus | None = None
+    reason: str = ""
+
+    @classmethod
+    def observed(cls, template: ObservedTemplate) -> TemplateVersion:
+        return cls(
+            code=template.code,
+            provider_name=template.name,
+            content=template.content,
+            kind=template.kind,
+            international=template.international,
+            status=template.status,
+            reason=template.reason,
+        )
+
+    @classmethod
+    def desired(cls, template: DesiredTemplate, code: str = "") -> TemplateVersion:
+        request = template.request
+        return cls(
+            code=code,
+            provider_name=request.name,
+            content=request.content,
+            kind=request.kind,
+            international=request.international,
+        )
+
+
+class Change(_Frozen):
+    action: Action
+    channel: str
+    template: str
+    address: str
+    before: TemplateVersion | None = None
+    after: TemplateVersion | None = None
+    reason: str = ""  # for display only; apply never reads it
+    segments: int | None = None
+    request: TemplateRequest | None = None  # create/update: exactly what apply sends
+    gated: bool = False  # promote: a test send must be delivered first
+
+    @property
+    def awaiting_review(self) -> bool:
+        version = self.after or self.before
+        return self.action in (Action.CREATE, Action.UPDATE) or (
+            version is not None and version.status is ReviewStatus.PENDING
+        )
+
+
+class Blocker(_Frozen):
+    channel: str
+    code: str
+    message: str
+    hint: str = ""
+
+
+class ChannelPlan(_Frozen):
+    channel: str
+    provider: str
+    enabled: bool = True
+    signature: ObservedSignature | None = None
+    changes: tuple[Change, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    unmanaged: tuple[ObservedTemplate, ...] = ()
+    observed_digest: str
+
+
+class Plan(_Frozen):
+    format_version: Literal[1] = FORMAT_VERSION
+    created_at: datetime
+    config_dir: str
+    channels: tuple[ChannelPlan, ...]
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(change for channel in self.channels for change in channel.changes)
+
+    @property
+    def blockers(self) -> tuple[Blocker, ...]:
+        return tuple(blocker for channel in self.channels for blocker in channel.blockers)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(change.action is not Action.NOOP for change in self.changes)
+
+    def counts(self) -> Counter[str]:
+        return Counter(change.action.value for change in self.changes)
+
+    def summary(self) -> str:
+        counts = self.counts()
+        waiting = sum(1 for change in self.changes if change.awaiting_review)
+        text = (
+            f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['promote']} to promote, "
+            f"{counts['retire']} to retire, {counts['delete']} to delete; {waiting} awaiting review."
+        )
+        if self.blockers:
+            text += f" {len(self.blockers)} channel(s) blocked."
+        return text
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.model_validate_json(text)
