@@ -1,0 +1,158 @@
+"""The HTTP side: one ``ThreadingHTTPServer`` per emulator on loopback, all sharing one ``Sandbox``.
+
+Each port answers its provider's API and, under ``/_sandbox/``, the JSON control API (see
+``reconciler.sandbox.control``). A response marked ``drop`` closes the socket with an RST and
+writes nothing, which clients see as a connection reset.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from reconciler.sandbox.core import Emulator, SandboxRequest, SandboxResponse, load_emulator
+from reconciler.sandbox.store import Sandbox
+
+LOOPBACK = "127.0.0.1"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator, running: RunningSandbox) -> None:
+        super().__init__(address, _Handler)
+        self.emulator = emulator
+        self.running = running
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real gateways; every answer has Content-Length
+    server: _Server
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = SandboxRequest.build(self.command, self.path, dict(self.headers.items()), body)
+        try:
+            if request.path.startswith("/_sandbox/") or request.path == "/_sandbox":
+                from reconciler.sandbox.control import handle_control
+
+                response = handle_control(self.server.running, request)
+            else:
+                response = self.server.emulator.handle(request)
+        except Exception as error:  # a bug in an emulator must not kill the server thread silently
+            print(f"sandbox: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+            response = SandboxResponse.json({"Code": "InternalError", "Message": "sandbox internal error"}, 500)
+        self._answer(response)
+
+    def _answer(self, response: SandboxResponse) -> None:
+        if response.drop:
+            # SO_LINGER 0 makes close() send RST: the client sees a reset, not a clean empty reply.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.running.verbose:
+            super().log_message(format, *args)
+
+
+@dataclass
+class RunningSandbox:
+    """Emulators serving on loopback. ``endpoint(name)`` is host:port as the SDKs want it."""
+
+    sandbox: Sandbox
+    verbose: bool = False
+    servers: dict[str, _Server] = field(default_factory=dict)
+    emulators: dict[str, Emulator] = field(default_factory=dict)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def port(self, name: str) -> int:
+        return int(self.servers[name].server_address[1])
+
+    def endpoint(self, name: str) -> str:
+        return f"{LOOPBACK}:{self.port(name)}"
+
+    def url(self, name: str) -> str:
+        return f"http://{self.endpoint(name)}"
+
+    def endpoints(self) -> dict[str, str]:
+        return {name: self.endpoint(name) for name in self.servers}
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.servers.clear()
+        self._threads.clear()
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(
+    sandbox: Sandbox, ports: Mapping[str, int], *, seed_demo: bool = False, verbose: bool = False
+) -> RunningSandbox:
+    """Serve each emulator named in ``ports`` (port 0: a free one) in background threads.
+
+    ``seed_demo`` creates each emulator's demo account (keys and signatures) if missing."""
+    running = RunningSandbox(sandbox=sandbox, verbose=verbose)
+    try:
+        for name, port in ports.items():
+            emulator = load_emulator(name, sandbox)
+            if seed_demo:
+                sandbox.ensure_demo(name, emulator.demo)
+            server = _Server((LOOPBACK, port), emulator, running)
+            running.servers[name] = server
+            running.emulators[name] = emulator
+            thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
+            thread.start()
+            running._threads.append(thread)
+    except BaseException:
+        running.close()
+        raise
+    return running
+
+
+def describe(running: RunningSandbox) -> str:
+    """Endpoints and demo credentials, one provider per block (printed by ``sandbox serve``)."""
+    lines = []
+    for name, emulator in running.emulators.items():
+        demo = emulator.demo
+        lines.append(f"{name}: http://{running.endpoint(name)}")
+        lines.append(f"  account {demo.name}: access key id {demo.access_key_id}, secret {demo.access_key_secret}")
+        for sign, status in demo.signatures:
+            lines.append(f"  signature {sign}: {status}")
+        for key, value in demo.extra.items():
+            lines.append(f"  {key}: {value}")
+    lines.append(
+        f"control: GET http://{running.endpoint(next(iter(running.servers)))}/_sandbox/accounts"
+        if running.servers
+        else "control: no emulator running"
+    )
+    return "\n".join(lines)
+
+
+def dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
