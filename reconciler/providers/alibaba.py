@@ -1,0 +1,481 @@
+"""Alibaba Cloud SMS (dysmsapi 2017-05-25) through the official SDK.
+
+Facts this module encodes (reference/providers.md §1):
+- Three template-type numberings: Create/Update/Get and ``OuterTemplateType`` use 0 verification,
+  1 notification, 2 promotional, 3 international (+ ``IntlType`` 0 notification, 1 promotional,
+  2 verification); QuerySmsTemplateList's ``TemplateType`` uses 0 notification, 1 promotional,
+  2 verification, 6 international.
+- Business errors come back as HTTP 200 with ``Code != "OK"``; gateway errors as 4xx/5xx exceptions,
+  throttling with an ``x-acs-retry-after`` header (milliseconds).
+- Times (CreateDate, SendDate) are Beijing time.
+
+Reads are retried with backoff here; writes are retried only when the failure proves the request was
+not processed (throttled, connection refused). A write whose answer was lost raises ``ResponseLost``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import ProviderError
+from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
+from reconciler.providers.base import (
+    DeliveryReport,
+    DeliveryState,
+    ObservedSignature,
+    ObservedTemplate,
+    ReviewStatus,
+    SendReceipt,
+    SendRequest,
+    TemplateKind,
+    TemplateRequest,
+)
+from reconciler.providers.pacing import Pacer, RetryPolicy, Sleep, retry
+from reconciler.redact import register_secret
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reconciler.load import Located
+    from reconciler.model.resources import Channel
+    from reconciler.secrets import ChannelSecrets
+
+PROVIDER = "alibaba"
+DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
+DEFAULT_REGION = "cn-hangzhou"
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+PAGE_SIZE = 50  # QuerySmsTemplateList maximum
+TAG_BATCH = 20  # ListTagResources: at most 20 template codes per call
+
+# Create/Update numbering, and IntlType for international templates.
+_CREATE_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, TemplateKind.MARKETING: 2}
+_INTERNATIONAL_TYPE = 3
+_INTL_TYPE = {TemplateKind.NOTIFICATION: 0, TemplateKind.MARKETING: 1, TemplateKind.VERIFICATION: 2}
+_FROM_INTL_TYPE = {v: k for k, v in _INTL_TYPE.items()}
+# QuerySmsTemplateList numbering (6 = international: the kind needs GetSmsTemplate's IntlType).
+_LIST_TYPE = {0: TemplateKind.NOTIFICATION, 1: TemplateKind.MARKETING, 2: TemplateKind.VERIFICATION}
+_LIST_INTERNATIONAL = 6
+_OUTER_TYPE = {v: k for k, v in _CREATE_TYPE.items()}
+_AUDIT_STATUS = {
+    "AUDIT_STATE_INIT": ReviewStatus.PENDING,
+    "AUDIT_STATE_PASS": ReviewStatus.APPROVED,
+    "AUDIT_STATE_NOT_PASS": ReviewStatus.REJECTED,
+    "AUDIT_SATE_CANCEL": ReviewStatus.CANCELLED,  # sic: the template list API spells it so
+    "AUDIT_STATE_CANCEL": ReviewStatus.CANCELLED,
+}
+# TemplateStatus / SignStatus integers.
+_STATUS = {0: ReviewStatus.PENDING, 1: ReviewStatus.APPROVED, 2: ReviewStatus.REJECTED, 10: ReviewStatus.CANCELLED}
+_SEND_STATUS = {1: DeliveryState.WAITING, 2: DeliveryState.FAILED, 3: DeliveryState.DELIVERED}
+
+LIMITED_CODE = "isv.BUSINESS_LIMIT_CONTROL"  # per-number send limit: wait, do not retry now
+_SIGN_MISSING = ("isv.SMS_SIGN_NOT_EXIST", "isv.SIGN_NOT_EXIST", "isv.SIGN_NAME_NOT_EXIST", "SignNotExist")
+_AUTH_PREFIXES = (
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "IncompleteSignature",
+    "InvalidTimeStamp",
+    "SignatureNonceUsed",
+    "Forbidden",
+    "isp.RAM_PERMISSION_DENY",
+    "isv.ACCOUNT_NOT_EXISTS",
+)
+_RETRYABLE_CODES = ("ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR")
+
+
+def _hint(code: str) -> str:
+    if code.startswith(_AUTH_PREFIXES):
+        return "check the channel's accessKeyId/accessKeySecret in its SOPS file and the RAM permissions"
+    if code.startswith("Throttling"):
+        return "the provider is rate-limiting this account; try again in a minute"
+    if code == LIMITED_CODE:
+        return "the per-number send limit was reached; wait (minutes to a day) or use another test number"
+    return ""
+
+
+class AlibabaProvider:
+    """One Alibaba SMS account and signature. Construct with plain values (tests, sandbox) or via
+    ``open_channel`` from a Channel resource."""
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        region: str = DEFAULT_REGION,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 15.0,
+        pacer: Pacer | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        try:
+            from alibabacloud_dysmsapi20170525 import models
+            from alibabacloud_dysmsapi20170525.client import Client
+            from alibabacloud_tea_openapi.models import Config
+            from darabonba.runtime import RuntimeOptions  # type: ignore[import-untyped]
+        except ImportError as exc:
+            raise missing_sdk(
+                PROVIDER, exc.name or "alibabacloud_dysmsapi20170525", "alibabacloud-dysmsapi20170525"
+            ) from None
+        register_secret(access_key_secret)
+        host, protocol = split_endpoint(endpoint)
+        timeouts = {"connect_timeout": int(connect_timeout_s * 1000), "read_timeout": int(read_timeout_s * 1000)}
+        config = Config(
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            endpoint=host,
+            protocol=protocol,
+            region_id=region,
+            **timeouts,
+        )
+        self._client = Client(config)
+        self._m = models
+        self._runtime = RuntimeOptions(autoretry=False, **timeouts)
+        self.sign_name = sign_name
+        self.region = region
+        self.endpoint = f"{protocol}://{host}"
+        self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
+        self._retry = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        self._now = now
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _call(self, operation: str, method: str, request: Any, *, write: bool) -> Any:
+        invoke = getattr(self._client, f"{method}_with_options")
+
+        def once() -> Any:
+            self._pacer.acquire(operation)
+            try:
+                response = invoke(request, self._runtime)
+            except Exception as exc:  # every SDK failure becomes a ProviderError
+                raise self._map_exception(operation, exc, write=write) from None
+            body = response.body
+            if body.code != "OK":
+                raise self._business_error(operation, body.code, body.message, body.request_id, write=write)
+            return body
+
+        return retry(once, self._retry, sleep=self._sleep)
+
+    def _business_error(
+        self, operation: str, code: str | None, message: str | None, request_id: str | None, *, write: bool
+    ) -> ProviderError:
+        code = code or "Unknown"
+        retryable = code.startswith("Throttling") or code in _RETRYABLE_CODES
+        extra = {"limited": "per-number"} if code == LIMITED_CODE else {}
+        # A system error on a write says nothing about whether the write happened.
+        lost = write and code in _RETRYABLE_CODES
+        return failure(
+            PROVIDER,
+            operation,
+            code,
+            message or "",
+            retryable=retryable,
+            request_id=request_id or "",
+            extra=extra,
+            hint=_hint(code),
+            lost=lost,
+        )
+
+    def _map_exception(self, operation: str, exc: Exception, *, write: bool) -> ProviderError:
+        from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ServerException, ThrottlingException
+
+        if isinstance(exc, AlibabaCloudException):
+            data = exc.data if isinstance(exc.data, dict) else {}
+            code = str(data.get("Code") or exc.code or "Unknown")
+            status = int(exc.status_code or 0)
+            message = str(data.get("Message") or exc.message or "")
+            request_id = str(data.get("RequestId") or exc.request_id or "")
+            throttled = isinstance(exc, ThrottlingException) or code.startswith("Throttling")
+            server = isinstance(exc, ServerException) or status >= 500
+            extra = {"http_status": str(status)}
+            if exc.retry_after:
+                extra["retry_after_s"] = str(int(exc.retry_after) / 1000)
+            if code == LIMITED_CODE:
+                extra["limited"] = "per-number"
+            return failure(
+                PROVIDER,
+                operation,
+                code,
+                message,
+                retryable=throttled or server,
+                request_id=request_id,
+                extra=extra,
+                hint=_hint(code),
+                lost=write and server and not throttled,
+            )
+        inner = getattr(exc, "inner_exception", None) or exc
+        text = f"{type(inner).__name__}: {inner}"
+        if type(inner).__name__ in ("RetryError", "ConnectionError", "Timeout", "OSError") or isinstance(
+            inner, OSError
+        ):
+            not_sent = was_not_sent(text)
+            code = "ConnectionRefused" if not_sent else ("Timeout" if "timed out" in text else "ConnectionError")
+            return failure(
+                PROVIDER,
+                operation,
+                code,
+                text,
+                retryable=True,
+                lost=write and not not_sent,
+                hint="" if write else f"is the endpoint {self.endpoint} reachable?",
+            )
+        return failure(PROVIDER, operation, type(inner).__name__, str(inner), retryable=False)
+
+    # -- observe ---------------------------------------------------------------------------------
+
+    def list_templates(self) -> list[ObservedTemplate]:
+        items: list[Any] = []
+        page = 1
+        while True:
+            request = self._m.QuerySmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
+            body = self._call("QuerySmsTemplateList", "query_sms_template_list", request, write=False)
+            batch = list(body.sms_template_list or [])
+            items.extend(batch)
+            if not batch or len(batch) < PAGE_SIZE or len(items) >= int(body.total_count or 0):
+                break
+            page += 1
+        tags = self._list_tags([item.template_code for item in items])
+        return [self._observed(item, tags.get(item.template_code, {})) for item in items]
+
+    def _observed(self, item: Any, tags: dict[str, str]) -> ObservedTemplate:
+        list_type = _int(item.template_type)
+        outer_type = _int(item.outer_template_type)
+        international = list_type == _LIST_INTERNATIONAL or outer_type == _INTERNATIONAL_TYPE
+        if international:
+            kind = self._international_kind(item.template_code)
+        elif list_type in _LIST_TYPE:
+            kind = _LIST_TYPE[list_type]
+        elif outer_type in _OUTER_TYPE:
+            kind = _OUTER_TYPE[outer_type]
+        else:
+            raise failure(
+                PROVIDER,
+                "QuerySmsTemplateList",
+                "UnknownTemplateType",
+                f"template {item.template_code} has TemplateType {item.template_type!r}",
+                retryable=False,
+            )
+        reason = item.reason
+        reason_text = ""
+        if reason is not None and reason.reject_info:
+            reason_text = reason.reject_info + (f" ({reason.reject_sub_info})" if reason.reject_sub_info else "")
+        return ObservedTemplate(
+            code=item.template_code,
+            name=item.template_name or "",
+            content=item.template_content or "",
+            kind=kind,
+            international=international,
+            status=_AUDIT_STATUS.get(str(item.audit_status), ReviewStatus.PENDING),
+            reason=reason_text,
+            created_at=_beijing_time(item.create_date),
+            tags=tags,
+        )
+
+    def _international_kind(self, code: str) -> TemplateKind:
+        """The list API only says "international"; the message kind is GetSmsTemplate's IntlType."""
+        request = self._m.GetSmsTemplateRequest(template_code=code)
+        body = self._call("GetSmsTemplate", "get_sms_template", request, write=False)
+        kind = _FROM_INTL_TYPE.get(_int(body.intl_type) if body.intl_type is not None else -1)
+        if kind is None:
+            raise failure(
+                PROVIDER,
+                "GetSmsTemplate",
+                "UnknownIntlType",
+                f"international template {code} has IntlType {body.intl_type!r}",
+                retryable=False,
+            )
+        return kind
+
+    def _list_tags(self, codes: list[str]) -> dict[str, dict[str, str]]:
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(codes), TAG_BATCH):
+            token: str | None = None
+            while True:
+                request = self._m.ListTagResourcesRequest(
+                    region_id=self.region,
+                    resource_type="TEMPLATE",
+                    prod_code="dysms",
+                    resource_id=codes[start : start + TAG_BATCH],
+                    page_size=50,
+                    next_token=token,
+                )
+                body = self._call("ListTagResources", "list_tag_resources", request, write=False)
+                for entry in (body.tag_resources.tag_resource if body.tag_resources else None) or []:
+                    tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
+                token = body.next_token or None
+                if token is None:
+                    break
+        return tags
+
+    def get_signature(self) -> ObservedSignature | None:
+        request = self._m.GetSmsSignRequest(sign_name=self.sign_name)
+        try:
+            body = self._call("GetSmsSign", "get_sms_sign", request, write=False)
+        except ProviderError as error:
+            if error.code in _SIGN_MISSING or error.code.endswith(("NOT_EXIST", "NotFound", "NOT_FOUND")):
+                return None
+            raise
+        reason = body.audit_info.reject_info if body.audit_info is not None else ""
+        return ObservedSignature(
+            name=body.sign_name or self.sign_name,
+            status=_STATUS.get(_int(body.sign_status), ReviewStatus.PENDING),
+            reason=reason or "",
+        )
+
+    # -- change ----------------------------------------------------------------------------------
+
+    def _template_fields(self, request: TemplateRequest) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "template_name": request.name,
+            "template_content": request.content,
+            "remark": request.remark or None,
+            "template_rule": json.dumps(request.variable_types, ensure_ascii=False) if request.variable_types else None,
+        }
+        if request.international:
+            fields.update(template_type=_INTERNATIONAL_TYPE, intl_type=_INTL_TYPE[request.kind])
+        else:
+            # The related sign speeds review and is required for domestic types.
+            fields.update(template_type=_CREATE_TYPE[request.kind], related_sign_name=self.sign_name)
+        return fields
+
+    def create_template(self, request: TemplateRequest) -> str:
+        body = self._call(
+            "CreateSmsTemplate",
+            "create_sms_template",
+            self._m.CreateSmsTemplateRequest(**self._template_fields(request)),
+            write=True,
+        )
+        return str(body.template_code)
+
+    def update_template(self, code: str, request: TemplateRequest) -> None:
+        self._call(
+            "UpdateSmsTemplate",
+            "update_sms_template",
+            self._m.UpdateSmsTemplateRequest(template_code=code, **self._template_fields(request)),
+            write=True,
+        )
+
+    def delete_template(self, code: str) -> None:
+        self._call(
+            "DeleteSmsTemplate", "delete_sms_template", self._m.DeleteSmsTemplateRequest(template_code=code), write=True
+        )
+
+    def set_tags(self, code: str, tags: dict[str, str]) -> None:
+        """Add or overwrite these tag keys on a template; other keys are left as they are."""
+        if not tags:
+            return
+        request = self._m.TagResourcesRequest(
+            region_id=self.region,
+            resource_type="TEMPLATE",
+            prod_code="dysms",
+            resource_id=[code],
+            tag=[self._m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())],
+        )
+        self._call("TagResources", "tag_resources", request, write=True)
+
+    # -- send ------------------------------------------------------------------------------------
+
+    def send(self, request: SendRequest) -> SendReceipt:
+        """One message. A provider refusal of this message (``isv.*`` in the reply, e.g. the
+        per-number limit ``isv.BUSINESS_LIMIT_CONTROL``) is a receipt with ``accepted=False``;
+        failures of the call itself (auth, throttling, transport) raise."""
+        sms = self._m.SendSmsRequest(
+            phone_numbers=request.phone_number.lstrip("+"),
+            sign_name=self.sign_name,
+            template_code=request.template_code,
+            template_param=json.dumps(request.params, ensure_ascii=False) if request.params else None,
+        )
+        sent_at = self._now()
+        try:
+            body = self._call("SendSms", "send_sms", sms, write=True)
+        except ProviderError as error:
+            if error.code.startswith("isv."):
+                return SendReceipt(
+                    phone_number=request.phone_number,
+                    message_id="",
+                    sent_at=sent_at,
+                    accepted=False,
+                    code=error.code,
+                    message=error.failure.message,
+                )
+            raise
+        return SendReceipt(
+            phone_number=request.phone_number,
+            message_id=str(body.biz_id),
+            sent_at=sent_at,
+            code="OK",
+            message=body.message or "",
+        )
+
+    def query_delivery(self, receipt: SendReceipt) -> DeliveryReport:
+        if not receipt.accepted or not receipt.message_id:
+            return DeliveryReport(
+                phone_number=receipt.phone_number,
+                message_id=receipt.message_id,
+                state=DeliveryState.FAILED,
+                code=receipt.code,
+                description=receipt.message,
+            )
+        request = self._m.QuerySendDetailsRequest(
+            phone_number=receipt.phone_number.lstrip("+"),
+            send_date=receipt.sent_at.astimezone(BEIJING).strftime("%Y%m%d"),
+            biz_id=receipt.message_id,
+            page_size=10,
+            current_page=1,
+        )
+        body = self._call("QuerySendDetails", "query_send_details", request, write=False)
+        details = (body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else None) or []
+        if not details:  # the record appears only once the carrier pipeline has it
+            return DeliveryReport(
+                phone_number=receipt.phone_number, message_id=receipt.message_id, state=DeliveryState.WAITING
+            )
+        detail = details[0]
+        return DeliveryReport(
+            phone_number=receipt.phone_number,
+            message_id=receipt.message_id,
+            state=_SEND_STATUS.get(_int(detail.send_status), DeliveryState.WAITING),
+            code=detail.err_code or "",
+            description=str(detail.receive_date or ""),
+        )
+
+    def close(self) -> None:
+        """Nothing to release: the SDK keeps a process-wide connection pool."""
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _beijing_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    except ValueError:
+        return None
+
+
+def open_channel(
+    channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None
+) -> AlibabaProvider:
+    spec = channel.resource.spec
+    return AlibabaProvider(
+        access_key_id=secrets.access_key_id.get_secret_value(),
+        access_key_secret=secrets.access_key_secret.get_secret_value(),
+        sign_name=spec.signature.name,
+        endpoint=spec.endpoint or DEFAULT_ENDPOINT,
+        region=spec.region or DEFAULT_REGION,
+    )

@@ -1,0 +1,218 @@
+"""Client-side pacing: per-operation rate limits, provider quotas, and retry with backoff.
+
+Adapters call ``Pacer.acquire(operation)`` before every request, so a burst of reads never trips the
+provider's QPS limit in the first place, and wrap idempotent calls in ``retry`` so a throttled or
+failed read is tried again after an exponential, jittered delay. Only ``ProviderError``s marked
+``retryable`` are retried, and never ``ResponseLost``: a write whose answer was lost may have taken
+effect, so the caller re-observes instead (see ``reconciler.errors``).
+
+Quotas (Alibaba: ≤100 template creations a day, ≥30 s apart) are exposed here as data for apply to
+plan around; the pacer does not sleep 30 s between creations on its own, because a run that creates
+one template should not pay for it, and apply knows how many it will create.
+
+Clock and sleep are injectable so the arithmetic is testable without waiting.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from reconciler.errors import ProviderError, ResponseLost
+
+T = TypeVar("T")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``rate`` requests per second on average, bursts of up to ``burst``."""
+
+    rate: float
+    burst: float = 1.0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A provider-side allowance the pacer does not enforce; apply schedules around it."""
+
+    per_day: int | None = None
+    min_spacing_s: float = 0.0
+
+
+# Per provider and API operation, from the providers' published limits (reference/providers.md).
+# Set a little under the published figure: other clients of the same account share it.
+DEFAULT_LIMITS: dict[str, dict[str, RateLimit]] = {
+    "alibaba": {
+        "QuerySmsTemplateList": RateLimit(8, 2),  # published 10 QPS
+        "GetSmsTemplate": RateLimit(50, 10),
+        "GetSmsSign": RateLimit(50, 10),  # published 150
+        "CreateSmsTemplate": RateLimit(20, 1),
+        "UpdateSmsTemplate": RateLimit(50, 5),
+        "DeleteSmsTemplate": RateLimit(50, 5),
+        "ListTagResources": RateLimit(10, 2),
+        "TagResources": RateLimit(10, 2),
+        "SendSms": RateLimit(50, 10),
+        "QuerySendDetails": RateLimit(50, 10),
+    },
+    "tencent": {
+        "AddSmsTemplate": RateLimit(2, 1),
+        "ModifySmsTemplate": RateLimit(10, 2),  # published 20/s
+        "DeleteSmsTemplate": RateLimit(1, 1),
+        "DescribeSmsTemplateList": RateLimit(15, 5),  # published 20/s
+        "DescribeSmsSignList": RateLimit(15, 5),
+        "SendSms": RateLimit(10, 5),  # unpublished: stay modest
+        "PullSmsSendStatusByPhoneNumber": RateLimit(15, 5),
+    },
+    "aws": {
+        "SendTextMessage": RateLimit(5, 1),  # DryRun is limited to 5 MPS
+        "DescribeSenderIds": RateLimit(10, 5),
+    },
+}
+FALLBACK_LIMIT = RateLimit(10, 5)
+
+QUOTAS: dict[str, dict[str, Quota]] = {
+    "alibaba": {"CreateSmsTemplate": Quota(per_day=100, min_spacing_s=30.0)},
+}
+
+
+def quota(provider: str, operation: str) -> Quota:
+    """The provider's allowance for ``operation`` (no limit when unknown)."""
+    return QUOTAS.get(provider, {}).get(operation, Quota())
+
+
+class TokenBucket:
+    """Classic token bucket. ``acquire`` blocks (via the injected sleep) until a token is free."""
+
+    def __init__(self, limit: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        if limit.rate <= 0 or limit.burst < 1:
+            raise ValueError(f"rate must be > 0 and burst >= 1, got {limit}")
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(limit.burst)
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._stamp)
+        self._tokens = min(float(self.limit.burst), self._tokens + elapsed * self.limit.rate)
+        self._stamp = now
+
+    def reserve(self) -> float:
+        """Take a token now and return how long the caller must wait before using it.
+
+        Tokens may go negative: that is the queue of callers already promised a slot.
+        """
+        with self._lock:
+            self._refill(self._clock())
+            self._tokens -= 1.0
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.limit.rate
+
+    def acquire(self) -> float:
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+class Pacer:
+    """One token bucket per (provider, operation), created on first use."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        limits: dict[str, RateLimit] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.provider = provider
+        self._limits = dict(DEFAULT_LIMITS.get(provider, {}) if limits is None else limits)
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def limit(self, operation: str) -> RateLimit:
+        return self._limits.get(operation, FALLBACK_LIMIT)
+
+    def acquire(self, operation: str) -> float:
+        """Wait for a slot for ``operation``; returns the seconds waited."""
+        with self._lock:
+            bucket = self._buckets.get(operation)
+            if bucket is None:
+                bucket = TokenBucket(self.limit(operation), clock=self._clock, sleep=self._sleep)
+                self._buckets[operation] = bucket
+        return bucket.acquire()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: attempt n (0-based) waits ``min(max_delay, base_delay * 2**n)``,
+    of which the last ``jitter`` fraction is randomised so clients that failed together do not
+    retry together. A provider's ``retry_after`` hint wins when longer (capped at
+    ``max_retry_after``: a server asking for an hour gets a failure, not a hung CI job)."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    jitter: float = 0.5
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        capped = min(self.max_delay, self.base_delay * (2.0**attempt))
+        return capped * (1.0 - self.jitter) + capped * self.jitter * rng()
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def retry_after_seconds(error: ProviderError) -> float | None:
+    """The provider's own wait hint, carried in ``failure.extra['retry_after_s']``."""
+    raw = error.failure.extra.get("retry_after_s")
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def is_retryable(error: BaseException) -> bool:
+    return isinstance(error, ProviderError) and error.retryable and not isinstance(error, ResponseLost)
+
+
+def retry(
+    fn: Callable[[], T],
+    policy: RetryPolicy = RetryPolicy(),
+    *,
+    sleep: Sleep = time.sleep,
+    rng: Callable[[], float] = random.random,
+    on_retry: Callable[[int, ProviderError, float], None] | None = None,
+) -> T:
+    """Call ``fn`` until it succeeds, raises something not retryable, or attempts run out.
+
+    The last error is re-raised unchanged, so callers see the provider's code and message.
+    """
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except ProviderError as error:
+            attempt += 1
+            if not is_retryable(error) or attempt >= policy.attempts:
+                raise
+            wait = policy.delay(attempt - 1, rng)
+            hint = retry_after_seconds(error)
+            if hint is not None:
+                if hint > policy.max_retry_after:
+                    raise
+                wait = max(wait, hint)
+            if on_retry is not None:
+                on_retry(attempt, error, wait)
+            sleep(wait)
