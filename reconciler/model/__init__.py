@@ -1,0 +1,1 @@
+"""Desired-state models (``resources``: the schema source) and template content (``content``)."""

@@ -1,0 +1,164 @@
+"""Pydantic validation errors rewritten for people who edit YAML.
+
+``describe(error, model)`` turns one ``ErrorDetails`` into a ``Problem``: the field path (YAML key
+names, the path the loader looks positions up by), which mark to point at, the message and a hint.
+Messages start with the dotted field path, e.g.
+``spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic_core import ErrorDetails
+
+Path = tuple[str | int, ...]
+Anchor = Literal["value", "key"]
+
+_DNS = "is not a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters)"
+# Pattern mismatches, by the YAML key the pattern sits on; each completes "<value> ...".
+_PATTERN_MESSAGES = {
+    "name": _DNS,
+    "channels": _DNS,
+    "templates": _DNS,
+    "channel": _DNS,
+    "endpoint": "is not an http:// or https:// URL",
+    "smsSdkAppId": "is not all digits",
+    "country": "is not a two-letter ISO 3166 country code in capitals (e.g. US)",
+    "ssmPrefix": "is not an SSM parameter path starting with / (e.g. /smsops/production)",
+}
+_VARIABLE_NAME = "is not a valid variable name (a letter, then letters, digits or _; at most 35 characters)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    anchor: Anchor
+    message: str
+    hint: str
+
+
+def display_path(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def show(value: Any) -> str:
+    """A short YAML-flavoured rendering of an input value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _closest(word: object, options: list[str]) -> str:
+    found = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    return f"did you mean '{found[0]}'? " if found else ""
+
+
+def _candidates(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    for candidate in _candidates(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, field in candidate.model_fields.items():
+                if (field.alias or name) == part:
+                    return field.annotation
+        origin = typing.get_origin(candidate)
+        if origin is dict:
+            return typing.get_args(candidate)[1]
+        if origin in (tuple, list) and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def fields_at(model: type[BaseModel], path: Path) -> list[str]:
+    """YAML keys accepted by the mapping at ``path`` below ``model`` (empty if it is not a model)."""
+    annotation: Any = model
+    for part in path:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return []
+    for candidate in _candidates(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return [field.alias or name for name, field in candidate.model_fields.items()]
+    return []
+
+
+def _prefixed(path: Path, text: str) -> str:
+    shown = display_path(path)
+    return f"{shown}: {text}" if shown else text
+
+
+def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    value = error.get("input")
+    is_key = bool(error["loc"]) and error["loc"][-1] == "[key]"
+    path: Path = tuple(part for part in error["loc"] if part != "[key]")
+    if kind == "smsops_field":
+        path += tuple(int(p) if p.isdigit() else p for p in str(ctx["field"]).split("."))
+    last = next((part for part in reversed(path) if isinstance(part, str)), "")
+    anchor: Anchor = "key" if is_key else "value"
+
+    if kind == "missing":
+        parent, name = path[:-1], path[-1]
+        where = display_path(parent)
+        return Problem(
+            parent,
+            "key",
+            _prefixed(parent, f"missing required field '{name}'"),
+            f"add '{name}' under {where}" if where else f"add '{name}' at the top of the document",
+        )
+    if kind == "extra_forbidden":
+        allowed = fields_at(model, path[:-1])
+        hint = _closest(path[-1], allowed) + (f"allowed here: {', '.join(allowed)}" if allowed else "")
+        return Problem(path, "key", _prefixed(path, "unknown field"), hint)
+    if kind in ("enum", "literal_error"):
+        options = [option.strip("'") for option in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
+        text = f"{show(value)} is not one of {', '.join(options)}"
+        return Problem(path, anchor, _prefixed(path, text), _closest(value, options).replace("? ", "?"))
+    if kind == "string_pattern_mismatch":
+        phrase = _VARIABLE_NAME if is_key else _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
+        return Problem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), "")
+    if kind == "string_too_short":
+        minimum = ctx.get("min_length", 1)
+        text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(value)}"
+        return Problem(path, anchor, _prefixed(path, text), "")
+    if kind == "string_too_long":
+        text = f"must be at most {ctx.get('max_length')} characters, got {len(str(value))}"
+        return Problem(path, anchor, _prefixed(path, text), "")
+    if kind == "string_type":
+        hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        return Problem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
+    if kind in ("bool_type", "bool_parsing"):
+        return Problem(path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return Problem(path, anchor, _prefixed(path, f"expected a whole number, got {show(value)}"), "")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = ctx.get("ge", ctx.get("le"))
+        word = "at least" if kind == "greater_than_equal" else "at most"
+        return Problem(path, anchor, _prefixed(path, f"must be {word} {bound}, got {show(value)}"), "")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return Problem(path, anchor, _prefixed(path, f"expected a mapping, got {show(value)}"), "")
+    if kind in ("tuple_type", "list_type"):
+        return Problem(path, anchor, _prefixed(path, f"expected a list, got {show(value)}"), "")
+    message = error["msg"].removeprefix("Value error, ")
+    return Problem(path, anchor, _prefixed(path, message[:1].lower() + message[1:]), "")
