@@ -52,6 +52,9 @@ class ObservedTemplate(_Frozen):
     remark: str = ""
     # rollout marks kept at the provider (Alibaba template tags); empty where the provider has none
     tags: dict[str, str] = {}
+    # True when the provider does not report the type and ``kind`` was inferred (Tencent's list API
+    # has no SmsType: smsops-named templates are matched exactly by fingerprint, others by content)
+    kind_inferred: bool = False
 
 
 class ObservedSignature(_Frozen):
@@ -79,6 +82,10 @@ class SendRequest(_Frozen):
     phone_number: str
     # native variable name -> value; Tencent names are positions "1", "2", ...
     params: dict[str, str] = {}
+    # the rendered message, for providers without a template registry (AWS renders client-side)
+    body: str | None = None
+    # validate content and sender without delivering (AWS DryRun); providers without one refuse it
+    dry_run: bool = False
 
 
 class SendReceipt(_Frozen):
@@ -90,6 +97,7 @@ class SendReceipt(_Frozen):
     accepted: bool = True
     code: str = ""
     message: str = ""
+    dry_run: bool = False
 
 
 class DeliveryReport(_Frozen):
