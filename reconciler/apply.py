@@ -1,0 +1,254 @@
+"""Apply: execute exactly the changes of a plan, channel by channel, and report each result.
+
+Steps per channel:
+1. take the channel's lock (two applies on one machine never interleave);
+2. re-observe and compare with the digest the plan was computed from: a stale plan is refused;
+3. run each change in plan order. A create whose answer is lost is resolved by re-observing by
+   name (the name carries the fingerprint) before any retry, so a template is never created twice;
+   only retryable errors are retried; a daily quota defers the rest of the channel's creates;
+4. promote only after the gate passed (where the channel has testSend) by tagging the version live.
+Nothing is decided here: the plan said what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
+from reconciler.errors import ProviderError, ResponseLost, StalePlan
+from reconciler.plan import LIVE_TAG
+from reconciler.providers.base import Provider, Tagging
+from reconciler.redact import redact
+
+# Codes that mean "no more of this today" rather than "this change is wrong".
+QUOTA_CODES = frozenset(
+    {
+        "isv.DAY_LIMIT_CONTROL",
+        "isv.TEMPLATE_COUNT_OVER_LIMIT",
+        "isv.TEMPLATE_OVER_LIMIT",
+        "LimitExceeded.TemplateDailyLimit",
+        "LimitExceeded.AppDailyLimit",
+    }
+)
+MAX_ATTEMPTS = 5
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    DEFERRED = "deferred"
+    SKIPPED = "skipped"
+
+
+class ChangeResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    action: Action
+    address: str
+    outcome: Outcome
+    code: str = ""
+    error: str = ""
+    attempts: int = 0
+
+
+# A gate decides whether a version may be promoted: returns "" when it passed, else why not.
+Gate = Callable[[Change], str]
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class ChannelApplier:
+    def __init__(
+        self,
+        provider: Provider,
+        plan: ChannelPlan,
+        *,
+        observe: Callable[[], ChannelObservation],
+        gate: Gate | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Progress = _quiet,
+    ) -> None:
+        self.provider = provider
+        self.plan = plan
+        self.observe = observe
+        self.gate = gate
+        self.now = now
+        self.sleep = sleep
+        self.progress = progress
+        self.quota_reached = ""
+
+    def run(self, *, check_digest: bool) -> list[ChangeResult]:
+        # Step 2: refuse to act on a provider state nobody reviewed.
+        if check_digest:
+            current = self.observe()
+            if current.error:
+                raise StalePlan(f"channel {self.plan.channel}: could not re-observe: {current.error}")
+            if current.digest() != self.plan.observed_digest:
+                raise StalePlan(
+                    f"channel {self.plan.channel} changed at the provider since the plan was made",
+                    hint="run `smsops plan --out plan.json` again, review it, and apply the new plan",
+                )
+        # Step 3: each change in plan order.
+        return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
+
+    def _result(
+        self, change: Change, outcome: Outcome, code: str = "", error: str = "", attempts: int = 0
+    ) -> ChangeResult:
+        return ChangeResult(
+            channel=change.channel,
+            action=change.action,
+            address=change.address,
+            outcome=outcome,
+            code=code,
+            error=redact(error),
+            attempts=attempts,
+        )
+
+    def _one(self, change: Change) -> ChangeResult:
+        self.progress(f"{change.action.value} {change.address}")
+        try:
+            if change.action is Action.CREATE:
+                return self._create(change)
+            if change.action is Action.UPDATE:
+                return self._retrying(change, lambda: self._update(change))
+            if change.action is Action.PROMOTE:
+                return self._promote(change)
+            return self._retrying(change, lambda: self._delete(change))
+        except ProviderError as error:
+            return self._result(change, Outcome.FAILED, error=error.message)
+
+    def _retrying(self, change: Change, operation: Callable[[], str]) -> ChangeResult:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._result(change, Outcome.DONE, code=operation(), attempts=attempt)
+            except ProviderError as error:
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
+                self.sleep(min(2.0**attempt * 0.1, 5.0))
+        raise AssertionError("unreachable")
+
+    def _find_by_name(self, name: str) -> str:
+        for template in self.provider.list_templates():
+            if template.name == name:
+                return template.code
+        return ""
+
+    def _create(self, change: Change) -> ChangeResult:
+        request = change.request
+        assert request is not None, "a create change always carries its request"
+        if self.quota_reached:
+            return self._result(change, Outcome.DEFERRED, error=self.quota_reached)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                code = self.provider.create_template(request)
+                return self._result(change, Outcome.DONE, code=code, attempts=attempt)
+            except ResponseLost as lost:
+                # The create may have happened: look before trying again.
+                found = self._observe_name(request.name)
+                if found:
+                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
+                last = lost.message
+            except ProviderError as error:
+                if error.code in QUOTA_CODES:
+                    self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
+                    return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempt)
+                if not error.retryable:
+                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
+                found = self._observe_name(request.name)
+                if found:
+                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
+                last = error.message
+            self.sleep(min(2.0**attempt * 0.1, 5.0))
+        return self._result(change, Outcome.FAILED, error=last, attempts=MAX_ATTEMPTS)
+
+    def _observe_name(self, name: str) -> str:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._find_by_name(name)
+            except ProviderError as error:
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    raise
+                self.sleep(min(2.0**attempt * 0.1, 5.0))
+        return ""
+
+    def _update(self, change: Change) -> str:
+        assert change.request is not None and change.before is not None
+        self.provider.update_template(change.before.code, change.request)
+        return change.before.code
+
+    def _delete(self, change: Change) -> str:
+        assert change.before is not None
+        self.provider.delete_template(change.before.code)
+        return change.before.code
+
+    def _promote(self, change: Change) -> ChangeResult:
+        assert change.after is not None
+        if not isinstance(self.provider, Tagging):
+            return self._result(change, Outcome.SKIPPED, code=change.after.code, error="provider keeps no marks")
+        if change.gated and self.gate is not None:
+            why = self.gate(change)
+            if why:
+                return self._result(change, Outcome.FAILED, code=change.after.code, error=f"gate failed: {why}")
+        provider = self.provider
+        code = change.after.code
+        return self._retrying(change, lambda: _tag(provider, code, self.now()))
+
+
+def _tag(provider: Tagging, code: str, when: datetime) -> str:
+    provider.set_tags(code, {LIVE_TAG: when.isoformat(timespec="seconds")})
+    return code
+
+
+def summarize(results: Sequence[ChangeResult]) -> str:
+    counts = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in Outcome}
+    return (
+        f"Apply: {counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
+        f"{counts[Outcome.DEFERRED]} deferred, {counts[Outcome.SKIPPED]} skipped."
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    providers: dict[str, Provider],
+    observe: Callable[[str], ChannelObservation],
+    *,
+    check_digest: bool,
+    gate: Gate | None = None,
+    progress: Progress = _quiet,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[ChangeResult]:
+    results: list[ChangeResult] = []
+    for channel in plan.channels:
+        if channel.blockers:
+            results.extend(
+                ChangeResult(
+                    channel=c.channel,
+                    action=c.action,
+                    address=c.address,
+                    outcome=Outcome.SKIPPED,
+                    error=f"channel blocked: {channel.blockers[0].message}",
+                )
+                for c in channel.changes
+                if c.action is not Action.NOOP
+            )
+            continue
+        applier = ChannelApplier(
+            providers[channel.channel],
+            channel,
+            observe=lambda name=channel.channel: observe(name),  # type: ignore[misc]
+            gate=gate,
+            progress=progress,
+            sleep=sleep,
+        )
+        results.extend(applier.run(check_digest=check_digest))
+    return results
