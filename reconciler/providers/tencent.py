@@ -1,0 +1,348 @@
+"""Tencent Cloud SMS (2021-01-11) through the official SDK.
+
+Facts this module encodes (reference/providers.md §2, ``tencentcloud/sms/v20210111/models.py``):
+- Templates are listed per ``International`` (0 mainland, 1 international) with Limit ≤100/Offset;
+  an item with ``International`` 3 is valid for both and appears in both lists.
+- The list reports no ``SmsType``. For templates smsops named (``name~fingerprint``) the kind is
+  recovered exactly: the fingerprint hashes the kind, so the one kind that reproduces it is the
+  kind. Other templates get a content-based guess and ``kind_inferred=True``.
+- Signatures cannot be fetched by name, only by SignId or by paging the list: the adapter pages
+  ``DescribeSmsSignList`` (mainland first, then international) and matches ``SignName``.
+- Status codes: 0 approved, 1 reviewing, 2 approved but not yet effective (still unusable, so
+  pending here), -1 rejected. SmsType 1 marketing, 2 notification, 3 verification.
+- Per-number send failures arrive in ``SendStatusSet`` (receipt ``accepted=False``), not as errors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.identity import fingerprint, parse_provider_name
+from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
+from reconciler.providers.base import (
+    DeliveryReport,
+    DeliveryState,
+    ObservedSignature,
+    ObservedTemplate,
+    ReviewStatus,
+    SendReceipt,
+    SendRequest,
+    TemplateKind,
+    TemplateRequest,
+)
+from reconciler.providers.pacing import Pacer, RetryPolicy, Sleep, retry
+from reconciler.redact import register_secret
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reconciler.errors import ProviderError
+    from reconciler.load import Located
+    from reconciler.model.resources import Channel
+    from reconciler.secrets import ChannelSecrets
+
+PROVIDER = "tencent"
+DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
+DEFAULT_REGION = "ap-guangzhou"
+PAGE = 100
+UNSUBSCRIBE = "拒收请回复R"  # mainland marketing templates must end with this
+
+_SMS_TYPE = {TemplateKind.MARKETING: 1, TemplateKind.NOTIFICATION: 2, TemplateKind.VERIFICATION: 3}
+_STATUS = {0: ReviewStatus.APPROVED, 1: ReviewStatus.PENDING, 2: ReviewStatus.PENDING, -1: ReviewStatus.REJECTED}
+_RETRYABLE_PREFIXES = ("RequestLimitExceeded", "InternalError", "ServerNetworkError")
+_AUTH_PREFIXES = ("AuthFailure", "UnauthorizedOperation")
+
+
+def _hint(code: str) -> str:
+    if code.startswith(_AUTH_PREFIXES):
+        return "check the channel's SecretId/SecretKey in its SOPS file and signature.smsSdkAppId"
+    if code.startswith("RequestLimitExceeded"):
+        return "the provider is rate-limiting this account; try again in a minute"
+    if code.startswith("LimitExceeded.PhoneNumber"):
+        return "the per-number send limit was reached; wait or use another test number"
+    return ""
+
+
+def infer_kind(name: str, content: str, international: bool) -> tuple[TemplateKind, bool]:
+    """(kind, inferred). Exact for smsops-named templates; a content guess for the rest."""
+    identity = parse_provider_name(name)
+    if identity is not None:
+        for kind in TemplateKind:
+            if fingerprint(content, kind.value, international) == identity.fingerprint:
+                return kind, False
+    lowered = content.lower()
+    if content.rstrip().endswith(UNSUBSCRIBE) or "reply stop" in lowered:
+        return TemplateKind.MARKETING, True
+    if "验证码" in content or "code" in lowered:
+        return TemplateKind.VERIFICATION, True
+    return TemplateKind.NOTIFICATION, True
+
+
+class TencentProvider:
+    """One Tencent SMS application (SmsSdkAppId) and signature."""
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        *,
+        secret_id: str,
+        secret_key: str,
+        sign_name: str,
+        sms_sdk_app_id: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        region: str = DEFAULT_REGION,
+        timeout_s: int = 15,
+        pacer: Pacer | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        try:
+            from tencentcloud.common.credential import Credential
+            from tencentcloud.common.profile.client_profile import ClientProfile
+            from tencentcloud.common.profile.http_profile import HttpProfile
+            from tencentcloud.sms.v20210111 import models
+            from tencentcloud.sms.v20210111.sms_client import SmsClient
+        except ImportError as exc:
+            raise missing_sdk(PROVIDER, exc.name or "tencentcloud", "tencentcloud-sdk-python-sms") from None
+        register_secret(secret_key)
+        host, protocol = split_endpoint(endpoint)
+        http = HttpProfile(endpoint=host, protocol=protocol, reqTimeout=timeout_s)
+        # No region breaker: it would silently fail over to another endpoint.
+        profile = ClientProfile(httpProfile=http, disable_region_breaker=True)
+        self._client = SmsClient(Credential(secret_id, secret_key), region, profile)
+        self._m = models
+        self.sign_name = sign_name
+        self.sms_sdk_app_id = sms_sdk_app_id
+        self.endpoint = f"{protocol}://{host}"
+        self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
+        self._retry = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        self._now = now
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _call(self, operation: str, fields: dict[str, Any], *, write: bool) -> Any:
+        request = getattr(self._m, f"{operation}Request")()
+        request.from_json_string(json.dumps(fields, ensure_ascii=False))
+        invoke = getattr(self._client, operation)
+
+        def once() -> Any:
+            self._pacer.acquire(operation)
+            try:
+                return invoke(request)
+            except Exception as exc:  # every SDK failure becomes a ProviderError
+                raise self._map_exception(operation, exc, write=write) from None
+
+        return retry(once, self._retry, sleep=self._sleep)
+
+    def _map_exception(self, operation: str, exc: Exception, *, write: bool) -> ProviderError:
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+        if not isinstance(exc, TencentCloudSDKException):
+            return failure(PROVIDER, operation, type(exc).__name__, str(exc), retryable=False)
+        code = str(exc.code or "Unknown")
+        raw = exc.message
+        message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+        request_id = str(exc.requestId or "")
+        if code == "ClientNetworkError":
+            not_sent = was_not_sent(message)
+            return failure(
+                PROVIDER,
+                operation,
+                "ConnectionRefused" if not_sent else code,
+                message,
+                retryable=True,
+                lost=write and not not_sent,
+                hint="" if write else f"is {self.endpoint} reachable?",
+            )
+        retryable = code.startswith(_RETRYABLE_PREFIXES)
+        # A non-200 answer (ServerNetworkError) or an internal error after a write leaves it unknown.
+        lost = write and code.startswith(("InternalError", "ServerNetworkError"))
+        return failure(
+            PROVIDER, operation, code, message, retryable=retryable, request_id=request_id, hint=_hint(code), lost=lost
+        )
+
+    # -- observe ---------------------------------------------------------------------------------
+
+    def _pages(self, operation: str, international: int, key: str) -> list[Any]:
+        items: list[Any] = []
+        offset = 0
+        while True:
+            fields = {"International": international, "Limit": PAGE, "Offset": offset}
+            batch = list(getattr(self._call(operation, fields, write=False), key) or [])
+            items.extend(batch)
+            if len(batch) < PAGE:
+                return items
+            offset += PAGE
+
+    def list_templates(self) -> list[ObservedTemplate]:
+        seen: dict[int, ObservedTemplate] = {}
+        for international in (0, 1):
+            for item in self._pages("DescribeSmsTemplateList", international, "DescribeTemplateStatusSet"):
+                if item.TemplateId in seen:  # International 3: listed under both
+                    continue
+                is_international = item.International == 1
+                content = item.TemplateContent or ""
+                kind, inferred = infer_kind(item.TemplateName or "", content, is_international)
+                seen[item.TemplateId] = ObservedTemplate(
+                    code=str(item.TemplateId),
+                    name=item.TemplateName or "",
+                    content=content,
+                    kind=kind,
+                    kind_inferred=inferred,
+                    international=is_international,
+                    status=_STATUS.get(int(item.StatusCode), ReviewStatus.PENDING),
+                    reason=(item.ReviewReply or "") if int(item.StatusCode) == -1 else "",
+                    created_at=datetime.fromtimestamp(item.CreateTime, UTC) if item.CreateTime else None,
+                )
+        return list(seen.values())
+
+    def get_signature(self) -> ObservedSignature | None:
+        for international in (0, 1):
+            for item in self._pages("DescribeSmsSignList", international, "DescribeSignListStatusSet"):
+                if item.SignName == self.sign_name:
+                    status = _STATUS.get(int(item.StatusCode), ReviewStatus.PENDING)
+                    reason = (item.ReviewReply or "") if status is ReviewStatus.REJECTED else ""
+                    return ObservedSignature(name=item.SignName, status=status, reason=reason)
+        return None
+
+    # -- change ----------------------------------------------------------------------------------
+
+    def _template_fields(self, request: TemplateRequest) -> dict[str, Any]:
+        return {
+            "TemplateName": request.name,
+            "TemplateContent": request.content,
+            "SmsType": _SMS_TYPE[request.kind],
+            "International": 1 if request.international else 0,
+            "Remark": request.remark,
+        }
+
+    def create_template(self, request: TemplateRequest) -> str:
+        response = self._call("AddSmsTemplate", self._template_fields(request), write=True)
+        return str(response.AddTemplateStatus.TemplateId)
+
+    def update_template(self, code: str, request: TemplateRequest) -> None:
+        self._call("ModifySmsTemplate", {"TemplateId": int(code), **self._template_fields(request)}, write=True)
+
+    def delete_template(self, code: str) -> None:
+        self._call("DeleteSmsTemplate", {"TemplateId": int(code)}, write=True)
+
+    # -- send ------------------------------------------------------------------------------------
+
+    def send(self, request: SendRequest) -> SendReceipt:
+        """``params`` are keyed by position ("1", "2", ...); they are sent in that order."""
+        if request.dry_run:
+            raise failure(PROVIDER, "SendSms", "DryRunUnsupported", "Tencent SMS has no dry-run send", retryable=False)
+        values = [request.params[k] for k in sorted(request.params, key=_position)]
+        fields = {
+            "PhoneNumberSet": [request.phone_number],
+            "SmsSdkAppId": self.sms_sdk_app_id,
+            "SignName": self.sign_name,
+            "TemplateId": request.template_code,
+            "TemplateParamSet": values,
+        }
+        sent_at = self._now()
+        response = self._call("SendSms", fields, write=True)
+        statuses = list(response.SendStatusSet or [])
+        if not statuses:
+            raise failure(
+                PROVIDER,
+                "SendSms",
+                "EmptySendStatusSet",
+                "no per-number status in the reply",
+                retryable=False,
+                request_id=str(response.RequestId or ""),
+                lost=True,
+            )
+        status = statuses[0]
+        accepted = str(status.Code).lower() == "ok"
+        return SendReceipt(
+            phone_number=request.phone_number,
+            message_id=str(status.SerialNo or ""),
+            sent_at=sent_at,
+            accepted=accepted,
+            code=str(status.Code or ""),
+            message="" if accepted else str(status.Message or ""),
+        )
+
+    def query_delivery(self, receipt: SendReceipt) -> DeliveryReport:
+        if not receipt.accepted or not receipt.message_id:
+            return DeliveryReport(
+                phone_number=receipt.phone_number,
+                message_id=receipt.message_id,
+                state=DeliveryState.FAILED,
+                code=receipt.code,
+                description=receipt.message,
+            )
+        begin = int((receipt.sent_at - timedelta(minutes=5)).timestamp())
+        end = int(max(self._now(), receipt.sent_at + timedelta(minutes=1)).timestamp())
+        offset = 0
+        while True:
+            fields = {
+                "BeginTime": begin,
+                "EndTime": end,
+                "Offset": offset,
+                "Limit": PAGE,
+                "PhoneNumber": receipt.phone_number,
+                "SmsSdkAppId": self.sms_sdk_app_id,
+            }
+            response = self._call("PullSmsSendStatusByPhoneNumber", fields, write=False)
+            batch = list(response.PullSmsSendStatusSet or [])
+            for item in batch:
+                if item.SerialNo == receipt.message_id:
+                    delivered = str(item.ReportStatus).upper() == "SUCCESS"
+                    return DeliveryReport(
+                        phone_number=receipt.phone_number,
+                        message_id=receipt.message_id,
+                        state=DeliveryState.DELIVERED if delivered else DeliveryState.FAILED,
+                        code=str(item.ReportStatus or ""),
+                        description=str(item.Description or ""),
+                    )
+            if len(batch) < PAGE:
+                return DeliveryReport(
+                    phone_number=receipt.phone_number, message_id=receipt.message_id, state=DeliveryState.WAITING
+                )
+            offset += PAGE
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _position(key: str) -> int:
+    try:
+        return int(key)
+    except ValueError:
+        raise failure(
+            PROVIDER,
+            "SendSms",
+            "InvalidParamName",
+            f"Tencent template parameters are positional ('1', '2', ...), got {key!r}",
+            retryable=False,
+        ) from None
+
+
+def open_channel(
+    channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None
+) -> TencentProvider:
+    spec = channel.resource.spec
+    if not spec.signature.sms_sdk_app_id:
+        from reconciler.errors import ConfigError
+
+        raise ConfigError(
+            f"{channel.file}: channel {channel.resource.metadata.name}: tencent needs signature.smsSdkAppId",
+            hint="set spec.signature.smsSdkAppId to the SmsSdkAppId shown in the Tencent SMS console",
+        )
+    return TencentProvider(
+        secret_id=secrets.access_key_id.get_secret_value(),
+        secret_key=secrets.access_key_secret.get_secret_value(),
+        sign_name=spec.signature.name,
+        sms_sdk_app_id=spec.signature.sms_sdk_app_id,
+        endpoint=spec.endpoint or DEFAULT_ENDPOINT,
+        region=spec.region or DEFAULT_REGION,
+    )
