@@ -25,13 +25,17 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from pydantic import SecretStr
 
 from reconciler.errors import SecretsError
 from reconciler.redact import redact, register_secret
+
+if TYPE_CHECKING:
+    from reconciler.load import Located
+    from reconciler.model.resources import Channel
 
 SOPS_TIMEOUT_SECONDS = 60
 _KEY_HINT = (
@@ -61,6 +65,15 @@ class SecretFile:
         return f"SecretFile({str(self.path)!r}, keys={list(self._values)!r})"
 
     def get(self, key: str) -> SecretValue:
+        return cast(SecretValue, self._typed(key, (SecretStr, tuple), "a string or a list of strings"))
+
+    def get_str(self, key: str) -> SecretStr:
+        return cast(SecretStr, self._typed(key, (SecretStr,), "a string"))
+
+    def get_strs(self, key: str) -> tuple[SecretStr, ...]:
+        return cast(tuple[SecretStr, ...], self._typed(key, (tuple,), "a list of strings"))
+
+    def _typed(self, key: str, types: tuple[type, ...], expected: str) -> object:
         if key not in self._values:
             present = ", ".join(self._values) or "none"
             raise SecretsError(
@@ -69,20 +82,13 @@ class SecretFile:
                 hint=f"add it with `sops edit {_display(self.path)}`, or fix the key name in the channel",
             )
         value = self._values[key]
-        if isinstance(value, str):
-            raise _type_error(self.path, key, value, "a string or a list of strings")
-        return value
-
-    def get_str(self, key: str) -> SecretStr:
-        value = self.get(key)
-        if not isinstance(value, SecretStr):
-            raise _type_error(self.path, key, "a list", "a string")
-        return value
-
-    def get_strs(self, key: str) -> tuple[SecretStr, ...]:
-        value = self.get(key)
-        if not isinstance(value, tuple):
-            raise _type_error(self.path, key, "a string", "a list of strings")
+        if not isinstance(value, types) or isinstance(value, str):
+            got = value if isinstance(value, str) else "a list" if isinstance(value, tuple) else "a string"
+            raise SecretsError(
+                f"key '{key}' holds {got}, expected {expected}",
+                file=_display(self.path),
+                hint=f"fix the value with `sops edit {_display(self.path)}`",
+            )
         return value
 
 
@@ -133,7 +139,7 @@ def decrypt_file(path: Path, *, environ: Mapping[str, str] | None = None) -> Sec
         return secret_file
 
 
-def channel_secrets(located_channel: Any, *, environ: Mapping[str, str] | None = None) -> ChannelSecrets:
+def channel_secrets(located_channel: Located[Channel], *, environ: Mapping[str, str] | None = None) -> ChannelSecrets:
     """The credentials and test recipients of a channel, from the SOPS files its spec points at
     (paths relative to the document's file, via ``located_channel.resolve``).
 
@@ -148,13 +154,13 @@ def channel_secrets(located_channel: Any, *, environ: Mapping[str, str] | None =
             f"channel '{name}' declares no credentials",
             hint="add spec.credentials.sops pointing at an encrypted secrets file",
         )
-    cred_file = decrypt_file(Path(located_channel.resolve(creds.sops)), environ=environ)
+    cred_file = decrypt_file(located_channel.resolve(creds.sops), environ=environ)
     key_id = cred_file.get_str(creds.access_key_id)
     key_secret = cred_file.get_str(creds.access_key_secret)
     recipients: tuple[SecretStr, ...] = ()
     if spec.test_send is not None:
         ref = spec.test_send.recipients
-        recipients = decrypt_file(Path(located_channel.resolve(ref.sops)), environ=environ).get_strs(ref.key)
+        recipients = decrypt_file(located_channel.resolve(ref.sops), environ=environ).get_strs(ref.key)
     return ChannelSecrets(access_key_id=key_id, access_key_secret=key_secret, test_recipients=recipients)
 
 
@@ -284,14 +290,6 @@ def _not_encrypted(path: Path) -> SecretsError:
         "not a SOPS-encrypted file (no sops metadata with a mac)",
         file=_display(path),
         hint=f"encrypt it with `sops encrypt -i {_display(path)}`; if it held real credentials in git, rotate them",
-    )
-
-
-def _type_error(path: Path, key: str, got: str, expected: str) -> SecretsError:
-    return SecretsError(
-        f"key '{key}' holds {got}, expected {expected}",
-        file=_display(path),
-        hint=f"fix the value with `sops edit {_display(path)}`",
     )
 
 
