@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("schema", "Write schemas/*.json from the models."),
     "sandbox": ("sandbox", "Run the local provider emulators."),
     "demo": ("demo", "Run the whole loop on the embedded sandbox."),
+    "plan": ("plan", "Decrypt, observe the providers and show what apply would change."),
+    "apply": ("apply", "Apply a plan: create, update, promote, retire and delete templates."),
 }
 
 

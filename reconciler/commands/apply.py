@@ -1,0 +1,89 @@
+"""`smsops apply`: execute a saved plan (refused when stale) or a fresh one."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
+
+
+@click.command(name="apply")
+@config_dir_argument
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Saved plan.")
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required when not on a terminal).")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@output_option
+def command(
+    config_dir: str,
+    plan_file: Path | None,
+    channels: tuple[str, ...],
+    auto_approve: bool,
+    report_file: Path | None,
+    output: str,
+) -> int:
+    """Apply the plan: create, update, promote, retire and delete templates."""
+    from reconciler.apply import Outcome, apply_plan
+    from reconciler.changes import Plan
+    from reconciler.desired import desired_channel
+    from reconciler.lock import channel_locks
+    from reconciler.observe import observe_channel, open_session, state_dir
+    from reconciler.render.plan import render
+    from reconciler.report import build_report, render_results, write_report
+    from reconciler.stages import compute_plan, load_valid_config
+
+    started = datetime.now(UTC)
+    config = load_valid_config(config_dir)
+    saved: Plan | None = None
+    if plan_file is not None:
+        try:
+            saved = Plan.from_json(plan_file.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise SmsopsError(
+                f"{plan_file} is not a plan this smsops can read ({type(error).__name__})",
+                hint="write plans with `smsops plan --out FILE` from the same smsops version",
+            ) from None
+        channels = channels or tuple(c.channel for c in saved.channels)
+
+    def note(message: str) -> None:
+        click.echo(message, err=True)
+
+    with open_session(config, channels) as session:
+        selected = [c.resource.name for c in session.channels]
+        with channel_locks(state_dir(config) / "locks", selected, notify=note):
+            plan = saved or compute_plan(session, config_dir=config_dir)
+            if output == "text":
+                click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
+            if not plan.has_changes:
+                results = []
+            else:
+                if not auto_approve:
+                    if not sys.stdin.isatty():
+                        raise SmsopsError(
+                            "apply needs confirmation and there is no terminal to ask on",
+                            hint="review the plan, then run again with --auto-approve",
+                        )
+                    if not click.confirm("Apply these changes?", default=False):
+                        click.echo("Nothing applied.")
+                        return EXIT_OK
+                desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
+                results = apply_plan(
+                    plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
+                    session.providers,
+                    lambda name: observe_channel(session.provider(name), desired[name]),
+                    check_digest=saved is not None,
+                    progress=note if output == "text" else (lambda _: None),
+                )
+    report = build_report(config_dir, results, started)
+    if report_file is not None:
+        write_report(report, report_file)
+    if output == "json":
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        click.echo(render_results(results, output), nl=False)
+    return EXIT_OK if all(r.outcome is not Outcome.FAILED for r in results) else EXIT_ERROR

@@ -1,0 +1,38 @@
+"""`smsops plan`: decrypt, observe, diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+
+
+@click.command(name="plan")
+@config_dir_argument
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON plan here.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
+@output_option
+def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detailed_exitcode: bool, output: str) -> int:
+    """Show what apply would change at each channel's provider."""
+    from reconciler.observe import open_session
+    from reconciler.render.plan import render
+    from reconciler.stages import compute_plan, load_valid_config
+
+    config = load_valid_config(config_dir)
+    with open_session(config, channels) as session:
+        plan = compute_plan(session, config_dir=config_dir)
+    if out is not None:
+        from reconciler.redact import redact
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(redact(plan.to_json()), encoding="utf-8")
+    click.echo(render(plan, output, colour=output == "text" and click.get_text_stream("stdout").isatty()), nl=False)
+    if plan.blockers:
+        return EXIT_ERROR
+    if detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK

@@ -1,0 +1,97 @@
+"""Observe: open each selected channel's provider (secrets first) and read what it has registered.
+
+Secrets for every selected channel are decrypted before any provider is contacted, so a key
+problem never leaves a run half-done. Observing is read-only; channels are observed concurrently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.changes import ChannelObservation, DesiredChannel
+from reconciler.errors import ConfigError, ProviderError
+from reconciler.load import LoadedConfig, Located
+from reconciler.model.resources import Channel
+from reconciler.providers.base import Provider, Tagging
+from reconciler.redact import redact
+
+
+@dataclass
+class Session:
+    """Open providers for the selected channels; close them all on exit."""
+
+    config: LoadedConfig
+    channels: tuple[Located[Channel], ...]
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+    def provider(self, channel: str) -> Provider:
+        return self.providers[channel]
+
+
+def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
+    if not names:
+        return config.channels
+    known = {c.resource.name: c for c in config.channels}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"no channel named {', '.join(repr(n) for n in unknown)} in {config.root}",
+            hint=f"channels in this config: {', '.join(sorted(known)) or 'none'}",
+        )
+    return tuple(known[name] for name in names)
+
+
+def state_dir(config: LoadedConfig) -> Path:
+    """Where local, git-ignored state lives (the sandbox's accounts)."""
+    return Path(config.root) / ".smsops"
+
+
+@contextlib.contextmanager
+def open_session(
+    config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
+) -> Iterator[Session]:
+    from reconciler.providers.registry import open_provider
+    from reconciler.secrets import channel_secrets
+
+    channels = select_channels(config, names)
+    secrets = {c.resource.name: channel_secrets(c, environ=environ) for c in channels}
+    session = Session(config=config, channels=channels)
+    try:
+        for located in channels:
+            name = located.resource.name
+            session.providers[name] = open_provider(located, secrets[name], state_dir=state_dir(config))
+        yield session
+    finally:
+        for provider in session.providers.values():
+            with contextlib.suppress(Exception):
+                provider.close()
+
+
+def observe_channel(provider: Provider, desired: DesiredChannel) -> ChannelObservation:
+    try:
+        signature = provider.get_signature()
+        templates = tuple(provider.list_templates()) if desired.registers_templates else ()
+    except ProviderError as error:
+        message = redact(error.message)
+        if not error.retryable and error.code.startswith(
+            ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure")
+        ):
+            message = f"credentials refused by the provider: {message}"
+        return ChannelObservation(channel=desired.name, error=message)
+    return ChannelObservation(
+        channel=desired.name,
+        signature=signature,
+        templates=templates,
+        tags_supported=isinstance(provider, Tagging),
+    )
+
+
+def observe_all(session: Session, desired: Sequence[DesiredChannel]) -> list[ChannelObservation]:
+    if len(desired) <= 1:
+        return [observe_channel(session.provider(d.name), d) for d in desired]
+    with ThreadPoolExecutor(max_workers=min(8, len(desired))) as pool:
+        return list(pool.map(lambda d: observe_channel(session.provider(d.name), d), desired))
