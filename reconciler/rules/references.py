@@ -1,0 +1,53 @@
+"""SMS3xx: references between resources (template -> channel, testSend -> template)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.rules.catalogue import Reporter
+
+
+def check_references(config: Any, out: Reporter) -> None:
+    channels = {located.resource.name: located for located in config.channels}
+    for located in config.templates:
+        spec = located.resource.spec
+        for index, name in enumerate(spec.channels or ()):
+            if name not in channels:
+                out.report("SMS301", located.at("spec", "channels", index), _unknown(name, channels))
+        targets = spec.channels if spec.channels is not None else tuple(channels)
+        for index, adopt in enumerate(spec.adopt):
+            if adopt.channel is None and len(targets) != 1:
+                out.report(
+                    "SMS302",
+                    located.at("spec", "adopt", index),
+                    f"adopt of {adopt.code!r} names no channel, and the template goes to {len(targets)} channels",
+                )
+            elif adopt.channel is not None and adopt.channel not in channels:
+                out.report("SMS301", located.at("spec", "adopt", index, "channel"), _unknown(adopt.channel, channels))
+    for name, located in channels.items():
+        spec = located.resource.spec
+        on_channel = {template.resource.name for template in config.templates_for(name)}
+        if spec.enabled and not on_channel:
+            out.report("SMS303", located.at("metadata", "name"), f"channel '{name}' is enabled but has no templates")
+        if spec.test_send is not None:
+            for index, template in enumerate(spec.test_send.templates or ()):
+                if template not in on_channel:
+                    known = (
+                        "no template of that name exists"
+                        if not _exists(config, template)
+                        else ("that template does not go to this channel")
+                    )
+                    out.report(
+                        "SMS304",
+                        located.at("spec", "testSend", "templates", index),
+                        f"testSend.templates names '{template}', but {known}",
+                    )
+
+
+def _exists(config: Any, name: str) -> bool:
+    return any(located.resource.name == name for located in config.templates)
+
+
+def _unknown(name: str, channels: dict[str, Any]) -> str:
+    known = ", ".join(sorted(channels)) or "none"
+    return f"unknown channel '{name}' (channels: {known})"
