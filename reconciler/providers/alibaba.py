@@ -175,7 +175,7 @@ class AlibabaProvider:
         # A system error on a write says nothing about whether the write happened.
         lost = write and code in _RETRYABLE_CODES
         return failure(
-            PROVIDER,
+            self.name,
             operation,
             code,
             message or "",
@@ -203,7 +203,7 @@ class AlibabaProvider:
             if code == LIMITED_CODE:
                 extra["limited"] = "per-number"
             return failure(
-                PROVIDER,
+                self.name,
                 operation,
                 code,
                 message,
@@ -221,7 +221,7 @@ class AlibabaProvider:
             not_sent = was_not_sent(text)
             code = "ConnectionRefused" if not_sent else ("Timeout" if "timed out" in text else "ConnectionError")
             return failure(
-                PROVIDER,
+                self.name,
                 operation,
                 code,
                 text,
@@ -229,7 +229,7 @@ class AlibabaProvider:
                 lost=write and not not_sent,
                 hint="" if write else f"is the endpoint {self.endpoint} reachable?",
             )
-        return failure(PROVIDER, operation, type(inner).__name__, str(inner), retryable=False)
+        return failure(self.name, operation, type(inner).__name__, str(inner), retryable=False)
 
     # -- observe ---------------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class AlibabaProvider:
             kind = _OUTER_TYPE[outer_type]
         else:
             raise failure(
-                PROVIDER,
+                self.name,
                 "QuerySmsTemplateList",
                 "UnknownTemplateType",
                 f"template {item.template_code} has TemplateType {item.template_type!r}",
@@ -288,7 +288,7 @@ class AlibabaProvider:
         kind = _FROM_INTL_TYPE.get(_int(body.intl_type) if body.intl_type is not None else -1)
         if kind is None:
             raise failure(
-                PROVIDER,
+                self.name,
                 "GetSmsTemplate",
                 "UnknownIntlType",
                 f"international template {code} has IntlType {body.intl_type!r}",
@@ -389,6 +389,8 @@ class AlibabaProvider:
         """One message. A provider refusal of this message (``isv.*`` in the reply, e.g. the
         per-number limit ``isv.BUSINESS_LIMIT_CONTROL``) is a receipt with ``accepted=False``;
         failures of the call itself (auth, throttling, transport) raise."""
+        if request.dry_run:
+            raise failure(self.name, "SendSms", "DryRunUnsupported", "Alibaba SMS has no dry-run send", retryable=False)
         sms = self._m.SendSmsRequest(
             phone_numbers=request.phone_number.lstrip("+"),
             sign_name=self.sign_name,

@@ -1,0 +1,126 @@
+"""``provider: sandbox``: the real Alibaba adapter and SDK against the in-process Alibaba emulator.
+
+Nothing is faked on our side of the wire: the emulator serves the dysmsapi HTTP API on loopback
+(signature checks, review, quotas, delivery), and this module only starts it and makes sure the
+channel's account exists. State lives in ``<state_dir>/sandbox`` (``<config root>/.smsops/sandbox``),
+so templates created in one run are there, and further along in review, in the next.
+
+One emulator server per state directory is shared by all sandbox channels of a process and stopped
+when the last of them is closed.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.providers.alibaba import DEFAULT_REGION, AlibabaProvider
+
+if TYPE_CHECKING:
+    from reconciler.load import Located
+    from reconciler.model.resources import Channel
+    from reconciler.sandbox.server import RunningSandbox
+    from reconciler.secrets import ChannelSecrets
+
+EMULATOR = "alibaba"
+# Used when a sandbox channel declares no credentials (allowed for sandbox only).
+DEFAULT_ACCESS_KEY_ID = "sandbox-access-key"
+DEFAULT_ACCESS_KEY_SECRET = "sandbox-access-secret"
+
+_lock = threading.Lock()
+_servers: dict[Path, tuple[RunningSandbox, int]] = {}
+
+
+def _acquire(state_dir: Path) -> RunningSandbox:
+    from reconciler.sandbox.server import start
+    from reconciler.sandbox.store import Sandbox
+
+    key = state_dir.resolve()
+    with _lock:
+        running, users = _servers.get(key, (None, 0))
+        if running is None:
+            running = start(Sandbox(key), {EMULATOR: 0})
+        _servers[key] = (running, users + 1)
+        return running
+
+
+def _release(state_dir: Path) -> None:
+    key = state_dir.resolve()
+    with _lock:
+        running, users = _servers.get(key, (None, 0))
+        if running is None:
+            return
+        if users <= 1:
+            del _servers[key]
+            running.close()
+        else:
+            _servers[key] = (running, users - 1)
+
+
+def ensure_account(
+    running: RunningSandbox, account: str, access_key_id: str, access_key_secret: str, sign_name: str
+) -> None:
+    """The channel's account, with its key and an approved signature (review of the signature is
+    not what the sandbox demonstrates; templates are)."""
+    from reconciler.providers.base import ReviewStatus
+
+    sandbox_account = running.sandbox.create_account(
+        account, provider=EMULATOR, access_keys={access_key_id: access_key_secret}
+    )
+    current = sandbox_account.signature(sign_name)
+    if current is None or current.status is not ReviewStatus.APPROVED:
+        sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED)
+
+
+class SandboxProvider(AlibabaProvider):
+    """An ``AlibabaProvider`` whose endpoint is an emulator this object keeps running."""
+
+    name = "sandbox"
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path,
+        account: str,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        **options: Any,
+    ) -> None:
+        self.state_dir = state_dir
+        self.running = _acquire(state_dir)
+        self._closed = False
+        try:
+            ensure_account(self.running, account, access_key_id, access_key_secret, sign_name)
+            super().__init__(
+                access_key_id=access_key_id,
+                access_key_secret=access_key_secret,
+                sign_name=sign_name,
+                endpoint=self.running.url(EMULATOR),
+                region=DEFAULT_REGION,
+                **options,
+            )
+        except BaseException:
+            self.close()
+            raise
+        self.account = self.running.sandbox.account(account)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            _release(self.state_dir)
+
+
+def open_channel(
+    channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None
+) -> SandboxProvider:
+    resource = channel.resource
+    base = state_dir if state_dir is not None else Path(channel.file).resolve().parent / ".smsops"
+    return SandboxProvider(
+        state_dir=base / "sandbox",
+        account=resource.metadata.name,
+        access_key_id=secrets.access_key_id.get_secret_value() or DEFAULT_ACCESS_KEY_ID,
+        access_key_secret=secrets.access_key_secret.get_secret_value() or DEFAULT_ACCESS_KEY_SECRET,
+        sign_name=resource.spec.signature.name,
+    )
