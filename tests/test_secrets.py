@@ -387,3 +387,17 @@ def test_channel_without_credentials(workdir: Path) -> None:
         "channel 'sandbox' declares no credentials\n"
         "  hint: add spec.credentials.sops pointing at an encrypted secrets file"
     )
+
+
+def test_generator_documents_the_committed_sandbox_values(workdir: Path) -> None:
+    import runpy
+
+    script = runpy.run_path(str(ROOT / "scripts" / "make-example-secrets.py"), run_name="not_main")
+    decrypted = decrypt_file(SANDBOX_SECRETS, environ=key_env(workdir))
+    sandbox = script["SECRETS"]["sandbox"]
+    assert sandbox == {
+        "access_key_id": decrypted.get_str("access_key_id").get_secret_value(),
+        "access_key_secret": decrypted.get_str("access_key_secret").get_secret_value(),
+        "test_recipients": [p.get_secret_value() for p in decrypted.get_strs("test_recipients")],
+    }
+    assert "AGE-SECRET-KEY-1" not in (ROOT / "scripts" / "make-example-secrets.py").read_text()
