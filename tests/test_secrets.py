@@ -140,6 +140,12 @@ def test_values_never_show_themselves_and_are_registered_for_redaction(workdir: 
     )
 
 
+def test_a_sops_config_in_the_cwd_is_not_consulted(workdir: Path) -> None:
+    # Plain `sops decrypt` here fails with "error loading config"; we pass --config /dev/null.
+    (workdir / ".sops.yaml").write_text("creation_rules: [\n")
+    _assert_sandbox_values(decrypt_file(copy_sandbox(workdir), environ=key_env(workdir)))
+
+
 def test_one_sops_run_per_file(workdir: Path) -> None:
     first = decrypt_file(SANDBOX_SECRETS, environ=key_env(workdir))
     # No key at all now: only the cache can answer.
