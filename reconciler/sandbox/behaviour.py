@@ -99,6 +99,9 @@ class Behaviour(_Frozen):
     # Sends: per-number limits by template kind, and an optional account-wide daily cap.
     number_limits: dict[str, tuple[NumberLimit, ...]] = Field(default_factory=_default_number_limits)
     send_daily_quota: int | None = Field(default=None, ge=0)
+    # Per-operation API rate (requests per second) overriding an emulator's documented defaults
+    # (Tencent: AddSmsTemplate 2/s ...); 0 switches an operation's limit off.
+    api_rates: dict[str, float] = Field(default_factory=dict)
     # Delivery: waiting until ``delivery_delay_s`` after the send, then delivered, except designated
     # numbers (digits only compared): ending in a ``fail_suffixes`` entry -> failed; ending in a
     # ``never_deliver_suffixes`` entry -> waiting forever (for gate timeouts).
