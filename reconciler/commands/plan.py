@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -30,7 +31,8 @@ def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detail
 
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(redact(plan.to_json()), encoding="utf-8")
-    click.echo(render(plan, output, colour=output == "text" and click.get_text_stream("stdout").isatty()), nl=False)
+    colour = output == "text" and sys.stdout.isatty()
+    click.echo(render(plan, output, colour=colour), nl=False)
     if plan.blockers:
         return EXIT_ERROR
     if detailed_exitcode and plan.has_changes:
