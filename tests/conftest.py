@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.sandbox.testing import sandbox_clock, sandbox_factory, sms_sandbox  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
 

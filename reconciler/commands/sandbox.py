@@ -1,0 +1,184 @@
+"""`smsops sandbox`: run the local provider emulators, and control their accounts.
+
+``serve`` runs until interrupted: SIGINT (Ctrl-C) exits 130 like every smsops command, SIGTERM
+(a supervisor's orderly stop) exits 0; both close the listening sockets first. The control
+subcommands work on the state directory directly (SQLite is safe to share with a running server),
+or on a running server's control API with ``--url``.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+import click
+
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+
+DEFAULT_STATE_DIR = ".smsops/sandbox"
+DEFAULT_ACCOUNT = "demo-alibaba"
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    envvar="SMSOPS_SANDBOX_STATE",
+    help="Directory of the sandbox accounts (one SQLite file each).",
+)
+account_option = click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Sandbox account name.")
+url_option = click.option(
+    "--url", envvar="SMSOPS_SANDBOX_URL", default=None, help="Control a running sandbox at this URL instead."
+)
+
+
+@click.group(name="sandbox")
+def command() -> None:
+    """Run the local provider emulators (the embedded default) and control their accounts."""
+
+
+@command.command()
+@state_dir_option
+@click.option("--alibaba-port", type=int, default=None, help="Port of the Alibaba emulator (0: any free one).")
+@click.option("--tencent-port", type=int, default=None, help="Serve the Tencent emulator on this port (0: free).")
+@click.option("--aws-port", type=int, default=None, help="Serve the AWS emulator on this port (0: free).")
+@click.option("--realistic", is_flag=True, help="Seed new demo accounts with the real providers' delays and spacing.")
+@click.option("--verbose", is_flag=True, help="Log every request to stderr.")
+def serve(
+    state_dir: str,
+    alibaba_port: int | None,
+    tencent_port: int | None,
+    aws_port: int | None,
+    realistic: bool,
+    verbose: bool,
+) -> int:
+    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints and demo credentials.
+
+    Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
+    from reconciler.sandbox.behaviour import Behaviour
+    from reconciler.sandbox.server import describe, start
+    from reconciler.sandbox.store import Sandbox
+
+    ports = {"alibaba": alibaba_port or 0}
+    ports.update({name: port for name, port in (("tencent", tencent_port), ("aws", aws_port)) if port is not None})
+    sandbox = Sandbox(state_dir)
+    stop = threading.Event()
+    how: dict[str, int] = {}
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        how["code"] = EXIT_OK if signum == signal.SIGTERM else EXIT_INTERRUPTED
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        running = start(sandbox, ports, seed_demo=True, verbose=verbose)
+        if realistic:
+            for emulator in running.emulators.values():
+                account = sandbox.account(emulator.demo.name)
+                if not account.templates():
+                    account.set_behaviour(Behaviour.realistic())
+        try:
+            click.echo(describe(running))
+            click.echo(f"state: {sandbox.state_dir}")
+            click.echo("ready (Ctrl-C to stop)", nl=True)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            running.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("sandbox stopped", err=True)
+    return how.get("code", EXIT_OK)
+
+
+def _account(state_dir: str, name: str) -> Any:
+    from reconciler.errors import SmsopsError
+    from reconciler.sandbox.store import Sandbox
+
+    try:
+        return Sandbox(state_dir).account(name)
+    except KeyError:
+        raise SmsopsError(
+            f"no sandbox account {name!r} in {state_dir}",
+            hint="start `smsops sandbox serve` once to create the demo accounts, or pass --state-dir/--account",
+        ) from None
+
+
+def _control(url: str, method: str, path: str, body: Any = None) -> Any:
+    from reconciler.errors import SmsopsError
+    from reconciler.sandbox.control import ControlClient, ControlError
+
+    try:
+        return ControlClient(url).call(method, path, body)
+    except ControlError as error:
+        raise SmsopsError(str(error), hint="is `smsops sandbox serve` running at that URL?") from None
+
+
+@command.command()
+@click.argument("code")
+@state_dir_option
+@account_option
+@url_option
+def approve(code: str, state_dir: str, account: str, url: str | None) -> int:
+    """Approve template CODE now, whatever the review rules say."""
+    if url:
+        record = _control(url, "POST", f"accounts/{account}/templates/{code}/approve", {})
+    else:
+        record = _decide(state_dir, account, code, None)
+    click.echo(f"{record['code']}: {record['status']}")
+    return EXIT_OK
+
+
+@command.command()
+@click.argument("code")
+@click.option("--reason", default="Rejected by the sandbox control API.", show_default=True)
+@state_dir_option
+@account_option
+@url_option
+def reject(code: str, reason: str, state_dir: str, account: str, url: str | None) -> int:
+    """Reject template CODE now with REASON."""
+    if url:
+        record = _control(url, "POST", f"accounts/{account}/templates/{code}/reject", {"reason": reason})
+    else:
+        record = _decide(state_dir, account, code, reason)
+    click.echo(f"{record['code']}: {record['status']} ({record['reason']})")
+    return EXIT_OK
+
+
+def _decide(state_dir: str, account: str, code: str, reason: str | None) -> dict[str, Any]:
+    from reconciler.errors import SmsopsError
+    from reconciler.sandbox.records import RuleViolation
+
+    target = _account(state_dir, account)
+    try:
+        record = target.approve(code) if reason is None else target.reject(code, reason)
+    except RuleViolation as error:
+        raise SmsopsError(error.message, hint="`smsops sandbox status` lists the templates") from None
+    data: dict[str, Any] = record.to_json()
+    return data
+
+
+@command.command()
+@state_dir_option
+@account_option
+@url_option
+@click.option("--json", "as_json", is_flag=True, help="Print the account snapshot as JSON.")
+def status(state_dir: str, account: str, url: str | None, as_json: bool) -> int:
+    """Show an account: signatures, templates with review status, request counters."""
+    snapshot = _control(url, "GET", f"accounts/{account}") if url else _account(state_dir, account).snapshot()
+    if as_json:
+        click.echo(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True))
+        return EXIT_OK
+    click.echo(f"account {snapshot['name']} ({snapshot['provider']})")
+    for sign in snapshot["signatures"]:
+        click.echo(f"  signature {sign['name']}: {sign['status']}")
+    for template in snapshot["templates"]:
+        reason = f" ({template['reason']})" if template["reason"] else ""
+        click.echo(f"  template {template['code']} {template['name']}: {template['status']}{reason}")
+    counters = ", ".join(f"{k}={v}" for k, v in snapshot["counters"].items()) or "none"
+    click.echo(f"  counters: {counters}")
+    return EXIT_OK if snapshot else EXIT_ERROR
