@@ -1,17 +1,63 @@
-"""`smsops demo`: the main job end to end on the embedded sandbox."""
+"""`smsops demo`: the main job end to end on the embedded sandbox channel.
+
+It runs the same commands a pipeline runs, in order, and shows each one's output:
+validate -> plan -> apply -> wait for review -> gate + promote (apply) -> export -> plan again.
+The sandbox's state persists under ``<config>/.smsops/sandbox`` like a real account would;
+``--reset`` starts from an empty account.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
 
 import click
 
 from reconciler.commands.options import config_dir_argument
+from reconciler.errors import EXIT_OK
+
+
+def _step(title: str, args: list[str]) -> int:
+    from reconciler.cli import COMMANDS, main
+
+    if args[0] not in COMMANDS:
+        click.secho(f"\n== smsops {' '.join(args)}  (not available in this build; skipped)", fg="yellow")
+        return EXIT_OK
+    click.secho(f"\n== {title}: smsops {' '.join(args)}", bold=True)
+    return main(args)
 
 
 @click.command(name="demo")
 @config_dir_argument
-def command(config_dir: str) -> int:
-    """Run the whole loop on the embedded sandbox config."""
-    from reconciler.cli import main
-
-    click.echo(f"== smsops validate {config_dir}")
-    return main(["validate", config_dir])
+@click.option("--channel", default="sandbox", show_default=True, help="The sandbox channel to run on.")
+@click.option("--reset", is_flag=True, help="Start from an empty sandbox account.")
+def command(config_dir: str, channel: str, reset: bool) -> int:
+    """Run the whole loop on the embedded sandbox: no account, no network."""
+    key = Path(config_dir) / "keys" / "sandbox.agekey"
+    if not os.environ.get("SOPS_AGE_KEY_FILE") and not os.environ.get("SOPS_AGE_KEY") and key.exists():
+        # The demo key is committed and test-only; real channels need their own key.
+        os.environ["SOPS_AGE_KEY_FILE"] = str(key.resolve())
+        click.echo(f"(using the test-only demo key {key})")
+    state = Path(config_dir) / ".smsops" / "sandbox"
+    if reset and state.exists():
+        shutil.rmtree(state)
+        click.echo(f"(sandbox account reset: {state})")
+    only = ["--channel", channel]
+    steps: list[tuple[str, list[str], tuple[int, ...]]] = [
+        ("Validate the config", ["validate", config_dir], (0,)),
+        ("Plan against the sandbox", ["plan", config_dir, *only], (0,)),
+        ("Apply: register new versions for review", ["apply", config_dir, *only, "--auto-approve"], (0,)),
+        ("Wait for the provider's review", ["wait", config_dir, *only, "--timeout", "2m", "--interval", "1s"], (0,)),
+        ("Apply again: test-send gate, then promote", ["apply", config_dir, *only, "--auto-approve"], (0,)),
+        ("Status", ["status", config_dir, *only], (0,)),
+        ("Export the runtime config for the application", ["export", config_dir, *only], (0,)),
+        ("Plan again: nothing left to do", ["plan", config_dir, *only, "--detailed-exitcode"], (0,)),
+    ]
+    for title, args, ok in steps:
+        code = _step(title, args)
+        if code not in ok:
+            click.secho(f"\nDemo stopped: `smsops {' '.join(args)}` exited {code}.", fg="red", err=True)
+            return code
+    click.secho(f"\nDemo complete. Sandbox state is kept in {state}; `smsops demo --reset` starts over.", fg="green")
+    return EXIT_OK
