@@ -1,0 +1,547 @@
+"""The verify stage: real test sends to the channel's test numbers, confirmed by the provider.
+
+``run_gate`` sends each ``GateSend`` once, to one test recipient, and follows it until the
+provider's own delivery query says delivered or failed, or the delivery timeout passes. Steps:
+
+1. a disabled channel sends nothing (status ``skipped``); a channel without test recipients fails
+   with a message that says how to configure them;
+2. each send goes to the recipient that may receive it soonest, round-robin on ties, paced by the
+   provider's default per-number limits (Alibaba verification codes 1/min, 5/h, 10/day per number
+   and signature; Tencent 1 per 30 s per number and template) so the gate itself never trips
+   ``isv.BUSINESS_LIMIT_CONTROL`` / ``LimitExceeded.*``. A send that would have to wait longer than
+   ``max_wait`` is not attempted and reported ``limited``; a limit hit anyway (sends from an earlier
+   run) is reported ``limited`` too, never as a delivery failure;
+3. sends and delivery polls share one loop, so a message waiting for its pacing slot does not hold
+   up the receipts of the others; waiting is reported through ``progress``.
+
+Proof levels: ``delivered`` (the carrier's delivery report), ``accepted`` (the provider took the
+message but has no delivery query), ``validated only`` (AWS DryRun: content and sender validated,
+nothing sent). Accepted and validated pass: they are the best proof those providers give.
+
+Invariant: no phone number leaves this module unmasked; every text is passed through ``redact``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from reconciler.desired import api_provider, example_values, native_parameters
+from reconciler.errors import EXIT_GATE_FAILED, EXIT_OK, ProviderError, ResponseLost
+from reconciler.model.content import parse_content, render
+from reconciler.model.resources import Channel, Template
+from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest, TemplateKind
+from reconciler.redact import mask_phone, redact
+
+if TYPE_CHECKING:
+    from reconciler.apply import Gate
+    from reconciler.changes import Change
+    from reconciler.load import LoadedConfig
+    from reconciler.observe import Session
+
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_POLL_INTERVAL_S = 5.0
+DEFAULT_MAX_WAIT_S = 300.0
+# Added to every pacing window: our clock and the provider's are not the same clock.
+PACING_MARGIN_S = 2.0
+
+# Per-message refusals that are a send limit, not a problem with the message.
+LIMIT_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"})
+LIMIT_PREFIXES = ("LimitExceeded.", "ServiceQuotaExceeded")
+# Failures of the call itself (credentials, permissions): every other send would fail the same way.
+_CALL_FAILURES = (
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "IncompleteSignature",
+    "Forbidden",
+    "isp.RAM_PERMISSION_DENY",
+    "AuthFailure",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AccessDenied",
+)
+RECIPIENTS_HINT = (
+    "set spec.testSend.recipients: {sops: <secrets file>, key: test_recipients} on the channel, and put the "
+    "test numbers in that SOPS key as a list of E.164 strings (`sops edit <secrets file>`)"
+)
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    LIMITED = "limited"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    VALIDATED = "validated"
+    SKIPPED = "skipped"
+
+
+class Proof(StrEnum):
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    VALIDATED = "validated only"
+    NONE = "none"
+
+
+PASSING = frozenset({Outcome.DELIVERED, Outcome.ACCEPTED, Outcome.VALIDATED, Outcome.SKIPPED})
+_PROOF_OF = {Outcome.DELIVERED: Proof.DELIVERED, Outcome.ACCEPTED: Proof.ACCEPTED, Outcome.VALIDATED: Proof.VALIDATED}
+_PROOF_RANK = [Proof.NONE, Proof.VALIDATED, Proof.ACCEPTED, Proof.DELIVERED]
+
+
+@dataclass(frozen=True)
+class GateSend:
+    """One message to test: a template version and the values to fill it with.
+
+    ``params`` are keyed by the provider's native variable names (Tencent: "1", "2", …); ``text``
+    is the rendered message, which AWS sends as the body (it has no template registry)."""
+
+    template: str
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    kind: TemplateKind = TemplateKind.NOTIFICATION
+
+
+class SendResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    template: str
+    code: str
+    recipient: str  # masked with mask_phone, never the number
+    message_id: str = ""
+    outcome: Outcome
+    proof: Proof = Proof.NONE
+    provider_code: str = ""
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome in PASSING
+
+
+class GateResult(BaseModel):
+    """The gate's verdict for one channel. ``message`` explains a verdict reached without sends."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    provider: str
+    mode: Literal["templates", "channel"] = "templates"
+    status: Literal["passed", "failed", "skipped"]
+    proof: Proof = Proof.NONE
+    message: str = ""
+    results: tuple[SendResult, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_GATE_FAILED if self.status == "failed" else EXIT_OK
+
+    def reason(self) -> str:
+        """Why the gate did not pass, in one line ("" when it passed)."""
+        if self.passed:
+            return ""
+        failing = [r for r in self.results if not r.passed]
+        if not failing:
+            return self.message or self.status
+        return "; ".join(f"{r.template} to {r.recipient}: {r.outcome.value}{_colon(r.detail)}" for r in failing)
+
+    def summary(self) -> str:
+        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in Outcome}
+        shown = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n) or "nothing sent"
+        return f"Gate {self.status} on {self.channel}: {shown}; proof: {self.proof.value}."
+
+
+def _colon(text: str) -> str:
+    return f": {text}" if text else ""
+
+
+@dataclass(frozen=True)
+class GateProgress:
+    """Where the gate is: ``finished`` of ``total`` sends have a final outcome; ``waiting_s`` is how
+    long the gate is about to sleep, and ``message`` why (masked)."""
+
+    total: int
+    finished: int
+    message: str
+    waiting_s: float = 0.0
+
+
+def _quiet(_: GateProgress) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class NumberLimit:
+    """At most ``max`` messages to one number per ``window_s``, counted within ``scope``:
+    the signature (all its verification templates share the limit), the template, or the number."""
+
+    scope: Literal["sign", "template", "number"]
+    window_s: float
+    max: int
+    label: str
+
+
+def number_limits(provider: str, kind: TemplateKind) -> tuple[NumberLimit, ...]:
+    """The providers' default per-number limits (reference/providers.md §1.4, §2.3)."""
+    if provider == "alibaba":
+        if kind is TemplateKind.VERIFICATION:
+            return (
+                NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
+                NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
+                NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
+            )
+        return (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
+    if provider == "tencent":
+        return (
+            NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
+            NumberLimit("number", 86400, 10, "10 per day per number"),
+        )
+    return ()
+
+
+@dataclass
+class _Tracked:
+    index: int
+    send: GateSend
+    recipient: str
+    receipt: SendReceipt
+    deadline: float
+    next_poll: float
+    last_error: str = ""
+
+
+def gate_disabled(channel: Channel) -> GateResult:
+    return GateResult(
+        channel=channel.name,
+        provider=channel.spec.provider.value,
+        status="skipped",
+        message=f"channel {channel.name} is disabled (spec.enabled: false): nothing was sent",
+    )
+
+
+def gate_without_recipients(channel: Channel) -> GateResult:
+    where = "declares no spec.testSend" if channel.spec.test_send is None else "has an empty test recipient list"
+    return GateResult(
+        channel=channel.name,
+        provider=channel.spec.provider.value,
+        status="failed",
+        message=f"channel {channel.name} {where}, so the gate cannot send; {RECIPIENTS_HINT}",
+    )
+
+
+def run_gate(
+    provider: Provider,
+    channel: Channel,
+    recipients: Sequence[SecretStr],
+    sends: Sequence[GateSend],
+    *,
+    timeout: float | timedelta | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+    max_wait: float = DEFAULT_MAX_WAIT_S,
+    dry_run: bool | None = None,
+    mode: Literal["templates", "channel"] = "templates",
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[GateProgress], None] = _quiet,
+    extra_results: Sequence[SendResult] = (),
+) -> GateResult:
+    """Send each of ``sends`` once and follow it to a final outcome. ``timeout`` is per message,
+    from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to True
+    where the provider has one (AWS). ``extra_results`` are verdicts reached before sending
+    (e.g. a named template with nothing approved) and count like the others."""
+    if not channel.spec.enabled:
+        return gate_disabled(channel)
+    if not recipients:
+        return gate_without_recipients(channel)
+    if timeout is None:
+        timeout = channel.spec.test_send.delivery_timeout if channel.spec.test_send else DEFAULT_TIMEOUT_S
+    timeout_s = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    api = api_provider(channel)
+    runner = _Runner(
+        provider,
+        [r.get_secret_value() for r in recipients],
+        api=api,
+        dry_run=(api == "aws") if dry_run is None else dry_run,
+        timeout_s=timeout_s,
+        poll_interval=poll_interval,
+        max_wait=max_wait,
+        clock=clock,
+        sleep=sleep,
+        progress=progress,
+        total=len(sends),
+    )
+    results = [*extra_results, *runner.run(sends)]
+    sent = [r for r in results if r.outcome is not Outcome.SKIPPED]
+    status: Literal["passed", "failed", "skipped"] = (
+        "failed" if any(not r.passed for r in results) else "passed" if sent else "skipped"
+    )
+    proof = min((r.proof for r in sent), key=_PROOF_RANK.index, default=Proof.NONE)
+    return GateResult(
+        channel=channel.name,
+        provider=channel.spec.provider.value,
+        mode=mode,
+        status=status,
+        proof=proof,
+        message="" if sent or results else "nothing to test",
+        results=tuple(results),
+    )
+
+
+class _Runner:
+    """One gate run: the pacing history, the receipts being followed, and the results so far."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        numbers: list[str],
+        *,
+        api: str,
+        dry_run: bool,
+        timeout_s: float,
+        poll_interval: float,
+        max_wait: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        progress: Callable[[GateProgress], None],
+        total: int,
+    ) -> None:
+        self.provider, self.numbers, self.api, self.dry_run = provider, numbers, api, dry_run
+        self.timeout_s, self.poll_interval, self.max_wait = timeout_s, poll_interval, max_wait
+        self.clock, self.sleep, self.progress, self.total = clock, sleep, progress, total
+        self.history: list[tuple[int, str, float]] = []  # (recipient index, scope key, sent at)
+        self.rotation = 0
+        self.results: dict[int, SendResult] = {}
+        self.tracked: dict[int, _Tracked] = {}
+
+    # -- pacing ------------------------------------------------------------------------------
+
+    def _scope_key(self, limit: NumberLimit, send: GateSend) -> str:
+        return {"sign": "sign", "template": f"template:{send.code}", "number": "number"}[limit.scope]
+
+    def _slot(self, send: GateSend, now: float) -> tuple[int, float, str]:
+        """The recipient that may receive ``send`` soonest (round-robin on ties), when, and the
+        limit that decides the wait ("" when none)."""
+        best: tuple[int, float, str] | None = None
+        for offset in range(len(self.numbers)):
+            index = (self.rotation + offset) % len(self.numbers)
+            at, why = now, ""
+            for limit in number_limits(self.api, send.kind):
+                key = self._scope_key(limit, send)
+                times = sorted(t for r, k, t in self.history if r == index and k == key)
+                if len(times) >= limit.max:
+                    free = times[-limit.max] + limit.window_s + PACING_MARGIN_S
+                    if free > at:
+                        at, why = free, limit.label
+            if best is None or at < best[1]:
+                best = (index, at, why)
+        assert best is not None
+        return best
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, sends: Sequence[GateSend]) -> list[SendResult]:
+        pending = list(enumerate(sends))
+        while pending or self.tracked:
+            now = self.clock()
+            waits: list[tuple[float, str]] = []
+            still: list[tuple[int, GateSend]] = []
+            for index, send in pending:
+                recipient, at, why = self._slot(send, now)
+                if at - now > self.max_wait:
+                    self._finish(index, send, self.numbers[recipient], Outcome.LIMITED, detail=_too_long(why, at - now))
+                elif at <= now:
+                    self._send(index, send, recipient)
+                    now = self.clock()
+                else:
+                    still.append((index, send))
+                    waits.append((at, f"pacing: {why}"))
+            pending = still
+            for tracked in sorted(self.tracked.values(), key=lambda t: t.next_poll):
+                if tracked.next_poll <= self.clock():
+                    self._poll(tracked)
+            waits.extend((t.next_poll, "waiting for delivery reports") for t in self.tracked.values())
+            if waits:
+                at, why = min(waits)
+                wait = at - self.clock()
+                if wait > 0:
+                    self._report(f"{why}; {len(self.tracked)} awaiting a report", wait)
+                    self.sleep(wait)
+        self._report("done", 0.0)
+        return [self.results[i] for i in sorted(self.results)]
+
+    def _report(self, message: str, wait: float) -> None:
+        self.progress(GateProgress(self.total, len(self.results), redact(message), wait))
+
+    def _finish(
+        self,
+        index: int,
+        send: GateSend,
+        number: str,
+        outcome: Outcome,
+        *,
+        message_id: str = "",
+        code: str = "",
+        detail: str = "",
+    ) -> None:
+        self.results[index] = SendResult(
+            template=send.template,
+            code=send.code,
+            recipient=mask_phone(number),
+            message_id=message_id,
+            outcome=outcome,
+            proof=_PROOF_OF.get(outcome, Proof.NONE),
+            provider_code=code,
+            detail=redact(detail),
+        )
+        self.tracked.pop(index, None)
+        self._report(f"{send.template} to {mask_phone(number)}: {outcome.value}", 0.0)
+
+    def _send(self, index: int, send: GateSend, recipient: int) -> None:
+        number = self.numbers[recipient]
+        self.rotation = (recipient + 1) % len(self.numbers)
+        request = SendRequest(
+            template_code=send.code, phone_number=number, params=send.params, body=send.text, dry_run=self.dry_run
+        )
+        try:
+            receipt = self.provider.send(request)
+        except ProviderError as error:
+            if _is_limit(error.code) or error.failure.extra.get("limited"):
+                self._finish(index, send, number, Outcome.LIMITED, code=error.code, detail=error.failure.message)
+                return
+            if error.retryable or isinstance(error, ResponseLost) or error.code.startswith(_CALL_FAILURES):
+                raise
+            self._finish(index, send, number, Outcome.REJECTED, code=error.code, detail=error.failure.message)
+            return
+        if not receipt.accepted:
+            outcome = Outcome.LIMITED if _is_limit(receipt.code) else Outcome.REJECTED
+            self._finish(index, send, number, outcome, code=receipt.code, detail=receipt.message)
+            return
+        sent_at = self.clock()
+        for limit in number_limits(self.api, send.kind):
+            key = self._scope_key(limit, send)
+            if (recipient, key, sent_at) not in self.history:
+                self.history.append((recipient, key, sent_at))
+        first_poll = sent_at if receipt.dry_run else sent_at + min(self.poll_interval, self.timeout_s)
+        self.tracked[index] = _Tracked(index, send, number, receipt, sent_at + self.timeout_s, first_poll)
+
+    def _poll(self, tracked: _Tracked) -> None:
+        receipt, send = tracked.receipt, tracked.send
+        try:
+            report = self.provider.query_delivery(receipt)
+        except ProviderError as error:
+            if not error.retryable:
+                self._finish(
+                    tracked.index, send, tracked.recipient, Outcome.FAILED, message_id=receipt.message_id,
+                    code=error.code, detail=f"delivery query failed: {error.failure.message}",
+                )  # fmt: skip
+                return
+            tracked.last_error = f"{error.code}: {error.failure.message}"
+            report = None
+        outcome = None if report is None else _STATE_OUTCOME.get(report.state)
+        if outcome is not None and report is not None:
+            detail = report.description if outcome is not Outcome.DELIVERED else ""
+            self._finish(
+                tracked.index, send, tracked.recipient, outcome, message_id=receipt.message_id,
+                code=report.code, detail=detail,
+            )  # fmt: skip
+            return
+        now = self.clock()
+        if now >= tracked.deadline:
+            last = f"; last query error {tracked.last_error}" if tracked.last_error else ""
+            self._finish(
+                tracked.index, send, tracked.recipient, Outcome.TIMEOUT, message_id=receipt.message_id,
+                detail=f"no delivery report within {self.timeout_s:g}s{last}",
+            )  # fmt: skip
+            return
+        tracked.next_poll = min(now + self.poll_interval, tracked.deadline)
+
+
+_STATE_OUTCOME = {
+    DeliveryState.DELIVERED: Outcome.DELIVERED,
+    DeliveryState.FAILED: Outcome.FAILED,
+    DeliveryState.ACCEPTED: Outcome.ACCEPTED,
+    DeliveryState.VALIDATED: Outcome.VALIDATED,
+}
+
+
+def _is_limit(code: str) -> bool:
+    return code in LIMIT_CODES or code.startswith(LIMIT_PREFIXES)
+
+
+def _too_long(why: str, wait: float) -> str:
+    return (
+        f"not sent: the provider's per-number limit ({why}) would need a {wait:.0f}s wait; "
+        "add more test recipients or test fewer templates per run"
+    )
+
+
+# -- from the config to sends, and the seam apply calls ----------------------------------------
+
+
+def gate_send(template: Template, channel: Channel, code: str, overrides: Mapping[str, str] | None = None) -> GateSend:
+    """``template`` as version ``code`` on ``channel``, filled with its example values (``overrides``
+    win): native parameters for template registries, the rendered text for AWS."""
+    parsed = parse_content(template.spec.content)
+    values = {**example_values(template), **(overrides or {})}
+    api = api_provider(channel)
+    return GateSend(
+        template=template.name,
+        code=code,
+        params=native_parameters(parsed, api, values) if api != "aws" else {},
+        text=render(parsed, values),
+        kind=template.spec.type,
+    )
+
+
+def make_gate(
+    session: Session,
+    config: LoadedConfig,
+    *,
+    on_result: Callable[[Change, GateResult], None] | None = None,
+    **options: Any,
+) -> Gate:
+    """The gate ``apply`` calls before promoting a version: "" when the version's test send passed
+    (or the channel has no testSend, or its testSend.templates leaves this template out), else why not.
+
+    A disabled channel blocks promotion: nothing can be sent, so the version is unproven.
+    ``options`` go to ``run_gate`` (timeout, poll_interval, clock, sleep, progress, …)."""
+    from reconciler.secrets import channel_secrets
+
+    def gate(change: Change) -> str:
+        located = config.channel(change.channel)
+        if located is None or change.after is None:
+            return f"channel {change.channel} or its version is not in the config"
+        channel = located.resource
+        test_send = channel.spec.test_send
+        if test_send is None or (test_send.templates is not None and change.template not in test_send.templates):
+            return ""
+        template = next(
+            (t.resource for t in config.templates_for(channel.name) if t.resource.name == change.template), None
+        )
+        if template is None:
+            return f"template {change.template} is not in the config"
+        recipients = channel_secrets(located).test_recipients
+        result = run_gate(
+            session.provider(channel.name),
+            channel,
+            recipients,
+            [gate_send(template, channel, change.after.code)],
+            **options,
+        )
+        if on_result is not None:
+            on_result(change, result)
+        return result.reason()
+
+    return gate
