@@ -1,0 +1,83 @@
+"""`smsops export`: the runtime config the application reads, published to each channel's target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler.commands.options import config_dir_argument
+from reconciler.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from reconciler.publish import ExportedChannel
+
+
+def _text(channels: Sequence[ExportedChannel]) -> str:
+    lines: list[str] = []
+    for channel in channels:
+        state = "enabled" if channel.enabled else "disabled"
+        lines.append(f"Channel {channel.name} ({channel.provider}, {state}), signature {channel.signature.name}")
+        width = max((len(name) for name in channel.templates), default=0)
+        for name, template in sorted(channel.templates.items()):
+            if channel.provider == "aws":
+                shown = "rendered by the application"
+            else:
+                shown = f"live {template.code}" if template.live else "not live yet: do not send"
+            lines.append(f"  {name:<{width}}  {shown}")
+    live = sum(1 for c in channels for t in c.templates.values() if t.live)
+    total = sum(len(c.templates) for c in channels)
+    lines.append(f"Export: {live} of {total} template(s) live in {len(channels)} channel(s).")
+    return "\n".join(lines) + "\n"
+
+
+@click.command(name="export")
+@config_dir_argument
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the combined JSON document here."
+)
+@click.option(
+    "--publish/--no-publish",
+    default=True,
+    show_default=True,
+    help="Also write each channel's document to its publish target (file, SSM).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(("json", "text")),
+    default="json",
+    show_default=True,
+    help="json prints the combined document (unless --out); text prints a summary.",
+)
+def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publish: bool, output: str) -> int:
+    """Export live template codes, signature and enabled flags per channel, and publish them."""
+    from reconciler.desired import desired_channel
+    from reconciler.observe import observe_all, open_session
+    from reconciler.publish import combined_document, export_channel, publish_channel, write_file
+    from reconciler.stages import load_valid_config
+
+    config = load_valid_config(config_dir)
+    with open_session(config, channels) as session:
+        desired = [desired_channel(config, located) for located in session.channels]
+        observed = observe_all(session, desired)
+        selected = session.channels
+    # Every channel is exported before anything is published: a failure publishes nothing.
+    exported = [export_channel(config, *args) for args in zip(selected, desired, observed, strict=True)]
+    if publish:
+        for located, channel in zip(selected, exported, strict=True):
+            for done in publish_channel(config, located, channel):
+                state = "published" if done.changed else "unchanged"
+                click.echo(f"{channel.name}: {state} {done.target}", err=True)
+    document = combined_document(exported)
+    if out is not None:
+        write_file(out, document)
+        click.echo(f"wrote {out}", err=True)
+    if output == "text":
+        click.echo(_text(exported), nl=False)
+    elif out is None:
+        click.echo(document, nl=False)
+    return EXIT_OK

@@ -1,0 +1,26 @@
+"""`smsops status`: review status per channel and template (read-only)."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.errors import EXIT_OK
+
+
+@click.command(name="status")
+@config_dir_argument
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
+@output_option
+def command(config_dir: str, channels: tuple[str, ...], output: str) -> int:
+    """Show which version of each template is live, in review or rejected, and the signature status."""
+    from reconciler.observe import open_session
+    from reconciler.render.status import render
+    from reconciler.stages import load_valid_config
+    from reconciler.status import observe_statuses
+
+    config = load_valid_config(config_dir)
+    with open_session(config, channels) as session:
+        statuses = observe_statuses(session)
+    click.echo(render(statuses, output), nl=False)
+    return EXIT_OK

@@ -1,0 +1,75 @@
+"""`smsops wait`: poll the providers until every desired version is approved, or one is rejected."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.errors import EXIT_ERROR, EXIT_OK
+
+
+class DurationType(click.ParamType[timedelta, Any]):
+    """``90s``, ``10m``, ``2h``, ``1d`` (the config's duration form)."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        from reconciler.model.resources import DURATION_PATTERN, parse_duration
+
+        if not isinstance(value, str) or not re.match(DURATION_PATTERN, value):
+            self.fail(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d", param, ctx)
+        return parse_duration(value)
+
+
+# Tests replace these to run without real time passing.
+CLOCK: Callable[[], float] = time.monotonic
+SLEEP: Callable[[float], None] = time.sleep
+
+
+@click.command(name="wait")
+@config_dir_argument
+@click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
+@click.option("--timeout", type=DurationType(), default="30m", show_default=True, help="Give up after this long.")
+@click.option("--interval", type=DurationType(), default="10s", show_default=True, help="Time between checks.")
+@output_option
+def command(config_dir: str, channels: tuple[str, ...], timeout: timedelta, interval: timedelta, output: str) -> int:
+    """Wait until every desired template version is approved (0); a rejection or the timeout fails (1)."""
+    from reconciler.model.resources import format_duration
+    from reconciler.observe import open_session
+    from reconciler.render.status import render
+    from reconciler.stages import load_valid_config
+    from reconciler.status import observe_statuses, wait_for_review
+
+    def note(message: str) -> None:
+        from reconciler.redact import redact
+
+        click.echo(redact(message), err=True)
+
+    config = load_valid_config(config_dir)
+    with open_session(config, channels) as session:
+        result = wait_for_review(
+            lambda: observe_statuses(session),
+            timeout=timeout,
+            interval=interval,
+            progress=note,
+            clock=CLOCK,
+            sleep=SLEEP,
+        )
+    click.echo(render(result.statuses, output), nl=False)
+    outcome = result.outcome
+    for failure in outcome.failed:
+        note(f"failed: {failure}")
+    if result.timed_out:
+        note(f"timed out after {format_duration(timeout)}: still pending: {', '.join(outcome.pending)}")
+    if result.ok:
+        note(f"all {len(outcome.ready)} template(s) approved")
+        return EXIT_OK
+    return EXIT_ERROR

@@ -1,0 +1,136 @@
+"""Status renderers: text, json, markdown and github, for ``status`` and ``wait``.
+
+They consume ``ChannelStatus`` as computed; every string returned has passed through ``redact``
+and every format ends with the one summary line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from reconciler.redact import redact
+from reconciler.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
+
+FORMAT_VERSION = 1
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else "-"
+
+
+def _live(template: TemplateStatus) -> str:
+    live = template.live
+    if live is None:
+        return "none live"
+    adopted = ", adopted" if live.adopted else ""
+    return f"live {live.code} since {_when(live.since)}{adopted}" if live.since else f"live {live.code}{adopted}"
+
+
+def _state(template: TemplateStatus) -> str:
+    version = template.desired_version
+    if template.state is TemplateState.REJECTED:
+        return f"rejected: {template.reason or 'no reason given'}"
+    if template.state is TemplateState.APPROVED:
+        return "approved, awaiting promotion"
+    if template.state is TemplateState.PENDING and version is not None:
+        return f"pending review since {_when(version.since)}"
+    return template.state.value
+
+
+def _signature(channel: ChannelStatus) -> str:
+    reason = f": {channel.signature_reason}" if channel.signature_reason else ""
+    return f"signature {channel.signature_name}: {channel.signature.value}{reason}"
+
+
+def render_text(statuses: Sequence[ChannelStatus]) -> str:
+    lines: list[str] = []
+    for channel in statuses:
+        state = "" if channel.enabled else " (disabled)"
+        lines.append(f"Channel {channel.channel} ({channel.provider}){state}")
+        if channel.error:
+            lines.append(f"  ! could not be observed: {channel.error}")
+            continue
+        lines.append(f"  {_signature(channel)}")
+        width = max((len(t.name) for t in channel.templates), default=0)
+        for template in channel.templates:
+            shown = (
+                _live(template) if template.state is TemplateState.LIVE else f"{_state(template)}; {_live(template)}"
+            )
+            lines.append(f"  {template.name:<{width}}  {shown}")
+            for version in template.versions:
+                if version.desired:
+                    continue
+                reason = f": {version.reason}" if version.reason else ""
+                lines.append(
+                    f"  {'':<{width}}    also {version.code} {version.status.value} since {_when(version.since)}"
+                    f"{reason}"
+                )
+    lines.append(summary(statuses))
+    return redact("\n".join(lines)) + "\n"
+
+
+def render_json(statuses: Sequence[ChannelStatus]) -> str:
+    data = {
+        "format_version": FORMAT_VERSION,
+        "channels": [c.model_dump(mode="json") for c in statuses],
+        "summary": summary(statuses),
+    }
+    return redact(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(statuses: Sequence[ChannelStatus]) -> str:
+    lines = ["## smsops status", ""]
+    for channel in statuses:
+        state = "" if channel.enabled else " — disabled"
+        lines += [f"### Channel `{channel.channel}` ({channel.provider}){state}", ""]
+        if channel.error:
+            lines += [f"> :no_entry: could not be observed: {_md(channel.error)}", ""]
+            continue
+        lines += [_md(_signature(channel)), ""]
+        if channel.templates:
+            lines += ["| template | desired version | live version |", "|---|---|---|"]
+            for template in channel.templates:
+                lines.append(f"| `{template.name}` | {_md(_state(template))} | {_md(_live(template))} |")
+            lines.append("")
+    lines += [f"**{summary(statuses)}**", ""]
+    return redact("\n".join(lines))
+
+
+def _gh(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def render_github(statuses: Sequence[ChannelStatus]) -> str:
+    """An error per rejection or unusable signature, a notice per version still in review."""
+    lines: list[str] = []
+    for channel in statuses:
+        title = f"title=smsops {channel.channel}"
+        if channel.error:
+            lines.append(f"::error {title}::{_gh(redact('could not be observed: ' + channel.error))}")
+            continue
+        if channel.signature not in (SignatureState.APPROVED,):
+            lines.append(f"::error {title}::{_gh(redact(_signature(channel)))}")
+        for template in channel.templates:
+            text = f"{channel.channel}/{template.name}: {_state(template)}"
+            if template.state in (TemplateState.REJECTED, TemplateState.CANCELLED):
+                lines.append(f"::error {title}::{_gh(redact(text))}")
+            elif template.state in (TemplateState.PENDING, TemplateState.APPROVED, TemplateState.NOT_REGISTERED):
+                lines.append(f"::notice {title}::{_gh(redact(text))}")
+    lines.append(summary(statuses))
+    return "\n".join(lines) + "\n"
+
+
+def render(statuses: Sequence[ChannelStatus], output: str) -> str:
+    if output == "json":
+        return render_json(statuses)
+    if output == "markdown":
+        return render_markdown(statuses)
+    if output == "github":
+        return render_github(statuses)
+    return render_text(statuses)
