@@ -41,6 +41,23 @@ def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> Obs
     return max(approved, key=_created, default=None)
 
 
+def live_version(
+    versions: list[ObservedTemplate], tags_supported: bool, adopt_code: str = ""
+) -> ObservedTemplate | None:
+    """The version the application uses (what ``status`` and ``export`` show as live): the promoted
+    one, else an approved adopted template, which stays live until a new version is promoted."""
+    live = _live_version(versions, tags_supported)
+    adopted = next((v for v in versions if adopt_code and v.code == adopt_code), None)
+    if live is None and adopted is not None and adopted.status is ReviewStatus.APPROVED:
+        return adopted
+    return live
+
+
+def promoted_at(template: ObservedTemplate) -> datetime | None:
+    """When ``template`` was promoted (its ``smsops-live`` tag), None without a readable tag."""
+    return _promoted_at(template)
+
+
 def _created(template: ObservedTemplate) -> tuple[str, str]:
     return (template.created_at.isoformat() if template.created_at else "", template.code)
 
