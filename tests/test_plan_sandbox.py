@@ -87,7 +87,7 @@ def test_rejected_version_shows_its_reason(run_cli: Any, repo: ConfigRepo, sms_s
     alert = next(c for c in plan["channels"][0]["changes"] if c["template"] == "alert")
     assert alert["action"] == "noop"
     assert alert["reason"] == "rejected by the provider: the service name is not allowed"
-    code, out, _ = run_cli("plan", str(repo.root))
+    _, out, _ = run_cli("plan", str(repo.root))
     assert "rejected by the provider: the service name is not allowed" in out
 
 
@@ -102,7 +102,7 @@ def test_template_deleted_by_hand_is_created_again(run_cli: Any, repo: ConfigRep
 
 def test_hand_made_template_is_reported_unmanaged(run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle) -> None:
     hand = by_hand(sms_sandbox, "手工通知", "您的包裹已发货")
-    code, plan = plan_json(run_cli, repo)
+    _, plan = plan_json(run_cli, repo)
     assert [t["code"] for t in plan["channels"][0]["unmanaged"]] == [hand.code]
     _, out, _ = run_cli("plan", str(repo.root))
     assert f"? unmanaged {hand.code} '手工通知'" in out
