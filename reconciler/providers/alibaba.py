@@ -72,7 +72,15 @@ _STATUS = {0: ReviewStatus.PENDING, 1: ReviewStatus.APPROVED, 2: ReviewStatus.RE
 _SEND_STATUS = {1: DeliveryState.WAITING, 2: DeliveryState.FAILED, 3: DeliveryState.DELIVERED}
 
 LIMITED_CODE = "isv.BUSINESS_LIMIT_CONTROL"  # per-number send limit: wait, do not retry now
-_SIGN_MISSING = ("isv.SMS_SIGN_NOT_EXIST", "isv.SIGN_NOT_EXIST", "isv.SIGN_NAME_NOT_EXIST", "SignNotExist")
+# GetSmsSign for a name the account lacks: the sandbox answers isv.SMS_SIGNATURE_ILLEGAL ("does not
+# exist under this account"); the others are spellings from Alibaba's error lists.
+_SIGN_MISSING = (
+    "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.SMS_SIGN_NOT_EXIST",
+    "isv.SIGN_NOT_EXIST",
+    "isv.SIGN_NAME_NOT_EXIST",
+    "SignNotExist",
+)
 _AUTH_PREFIXES = (
     "SignatureDoesNotMatch",
     "InvalidAccessKeyId",
