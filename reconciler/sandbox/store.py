@@ -503,6 +503,8 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.clock: Clock = clock or SystemClock()
         self.extra_schema: list[str] = list(extra_schema)
+        # Opened accounts, so the schema script runs once per process and not on every request.
+        self._open: dict[str, tuple[int, SandboxAccount]] = {}
 
     def add_schema(self, sql: str) -> None:
         """Tables an emulator needs in every account (applied on open; must be idempotent)."""
@@ -525,6 +527,7 @@ class Sandbox:
     ) -> SandboxAccount:
         """Create (or reopen and extend) an account; existing state is kept."""
         account = SandboxAccount(self._path(name), clock=self.clock, extra_schema=self.extra_schema)
+        self._open[name] = (len(self.extra_schema), account)
         with account.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('provider', ?)", (provider,))
             if behaviour is not None:
@@ -553,7 +556,12 @@ class Sandbox:
         path = self._path(name)
         if not path.exists():
             raise KeyError(f"no sandbox account {name!r} in {self.state_dir}")
-        return SandboxAccount(path, clock=self.clock, extra_schema=self.extra_schema)
+        cached = self._open.get(name)
+        if cached is not None and cached[0] == len(self.extra_schema):
+            return cached[1]
+        account = SandboxAccount(path, clock=self.clock, extra_schema=self.extra_schema)
+        self._open[name] = (len(self.extra_schema), account)
+        return account
 
     def accounts(self) -> list[SandboxAccount]:
         return [self.account(p.stem) for p in sorted(self.state_dir.glob("*.sqlite3"))]
