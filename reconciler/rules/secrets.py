@@ -110,7 +110,13 @@ def check_sops(config: Any, out: Reporter) -> None:
                 key_where = located.at(*key_field) if key_field in located.positions else where
                 if key not in sops.keys:
                     present = ", ".join(sorted(sops.keys)) or "none"
-                    out.report("SMS406", key_where, f"{relative} has no key '{key}' (keys: {present})")
+                    # A "key name" that looks like a secret was reported by SMS401: do not echo it.
+                    named = (
+                        f"the key named in {'.'.join(key_field[1:])}"
+                        if _LOOKS_RANDOM.fullmatch(key)
+                        else f"key '{key}'"
+                    )
+                    out.report("SMS406", key_where, f"{relative} has no {named} (keys: {present})")
                 elif not sops.keys[key]:
                     out.report(
                         "SMS405",
