@@ -31,11 +31,12 @@ from reconciler.gate import (
     run_gate,
 )
 from reconciler.model.resources import Channel, Template
-from reconciler.providers.base import TemplateKind, TemplateRequest
+from reconciler.providers.base import TemplateKind
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
-from reconciler.sandbox.server import RunningSandbox, start
+from reconciler.sandbox.server import start
 from reconciler.sandbox.store import ManualClock, Sandbox, SandboxAccount
+from reconciler.sandbox.testing import AWS_TEST_VERIFIED, SandboxHandle
 
 SECRET_ID = "AKIDgateTencent0000000000000000000000"
 SECRET_KEY = "gate-tencent-secret-key-0001"
@@ -47,7 +48,7 @@ NEVER = "+8613812349999"  # designated: never delivered
 LOGIN = "Your login code is {{ code }}. It expires in {{ minutes }} minutes."
 
 
-def channel_doc(provider: str = "tencent", *, enabled: bool = True, test_send: bool = True) -> Channel:
+def channel_doc(provider: str, *, enabled: bool = True, test_send: bool = True) -> Channel:
     spec: dict[str, Any] = {
         "provider": provider,
         "signature": {"name": "OnePro"},
@@ -87,10 +88,13 @@ def template_doc(name: str = "login", content: str = LOGIN, kind: str = "verific
 
 @dataclass
 class Env:
-    running: RunningSandbox
+    api: str
     account: SandboxAccount
     clock: ManualClock
     provider: Any
+    limit_code: str  # what the provider answers when a per-number limit is hit
+    reject_code: str  # ... when the template parameters are wrong
+    pacing: tuple[float, str]  # the gap between verification codes to one number, and why
     sleeps: list[float] = field(default_factory=list)
     progress: list[GateProgress] = field(default_factory=list)
 
@@ -98,22 +102,23 @@ class Env:
         self.sleeps.append(seconds)
         self.clock.advance(seconds)
 
+    def channel(self, **options: Any) -> Channel:
+        return channel_doc(self.api, **options)
+
     def register(self, template: Template) -> str:
         """Create the template through the adapter and approve it in the sandbox: its code."""
-        from reconciler.model.content import native, parse_content
+        from reconciler.desired import desired_template
 
-        content = native(parse_content(template.spec.content), "tencent")
-        code: str = self.provider.create_template(
-            TemplateRequest(name=template.name, content=content, kind=template.spec.type, remark="sent at sign-in")
-        )
+        request = desired_template(template, self.channel()).request
+        code: str = self.provider.create_template(request)
         self.account.approve(code)
         return code
 
     def gate(self, sends: list[GateSend], numbers: tuple[str, ...] = (GOOD,), **options: Any) -> GateResult:
-        options.setdefault("channel", channel_doc())
+        channel = options.pop("channel", None) or self.channel()
         return run_gate(
             self.provider,
-            options.pop("channel"),
+            channel,
             [SecretStr(n) for n in numbers],
             sends,
             clock=self.clock.now,
@@ -123,11 +128,34 @@ class Env:
         )
 
 
+def alibaba_env(request: pytest.FixtureRequest) -> Env:
+    from reconciler.providers.alibaba import AlibabaProvider
+
+    handle: SandboxHandle = request.getfixturevalue("sms_sandbox")
+    provider = AlibabaProvider(
+        access_key_id=handle.access_key_id,
+        access_key_secret=handle.access_key_secret,
+        sign_name="OnePro",
+        endpoint=handle.url(),
+        now=lambda: datetime.fromtimestamp(handle.clock.now(), UTC),
+    )
+    return Env(
+        "alibaba",
+        handle.account,
+        handle.clock,
+        provider,
+        limit_code="isv.BUSINESS_LIMIT_CONTROL",
+        reject_code="isv.TEMPLATE_MISSING_PARAMETERS",
+        pacing=(60 + PACING_MARGIN_S, "verification codes: 1 per minute per number"),
+    )
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+def tencent_env(tmp_path: Path) -> Iterator[Env]:
     from reconciler.providers.tencent import TencentProvider
     from reconciler.sandbox.tencent import create_account
 
+    # TC3 signatures carry the real time and the emulator checks skew, so its clock starts now.
     clock = ManualClock(time.time())
     sandbox = Sandbox(tmp_path, clock=clock)
     account = create_account(sandbox, "gate", secret_id=SECRET_ID, secret_key=SECRET_KEY, sdk_app_id=APP_ID)
@@ -140,13 +168,29 @@ def env(tmp_path: Path) -> Iterator[Env]:
         endpoint=f"http://{running.endpoint('tencent')}",
         now=lambda: datetime.fromtimestamp(clock.now(), UTC),
     )
-    yield Env(running, account, clock, provider)
+    yield Env(
+        "tencent",
+        account,
+        clock,
+        provider,
+        limit_code="LimitExceeded.PhoneNumberThirtySecondLimit",
+        reject_code="FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
+        pacing=(30 + PACING_MARGIN_S, "same content: 1 per 30 s per number"),
+    )
     running.close()
+
+
+@pytest.fixture(params=["alibaba", "tencent"])
+def env(request: pytest.FixtureRequest) -> Env:
+    if request.param == "alibaba":
+        return alibaba_env(request)
+    result: Env = request.getfixturevalue("tencent_env")
+    return result
 
 
 def login_send(env: Env, code: str | None = None, **overrides: str) -> GateSend:
     template = template_doc()
-    return gate_send(template, channel_doc(), code or env.register(template), overrides)
+    return gate_send(template, env.channel(), code or env.register(template), overrides)
 
 
 def test_delivered_through_the_providers_own_delivery_query(env: Env) -> None:
@@ -155,8 +199,8 @@ def test_delivered_through_the_providers_own_delivery_query(env: Env) -> None:
     assert result.proof is Proof.DELIVERED
     (sent,) = result.results
     assert (sent.outcome, sent.proof, sent.recipient) == (Outcome.DELIVERED, Proof.DELIVERED, "+86 138****5678")
-    assert sent.message_id and sent.provider_code == "SUCCESS"
-    # Tencent positional parameters, rendered by the provider with the example values.
+    assert sent.message_id and sent.provider_code == {"alibaba": "DELIVERED", "tencent": "SUCCESS"}[env.api]
+    # Native parameters (Alibaba names, Tencent positions), rendered by the provider with the examples.
     (record,) = env.account.sends()
     assert "482913" in record.content and "5 minutes" in record.content
     assert env.progress[-1].finished == 1 == env.progress[-1].total
@@ -167,7 +211,7 @@ def test_recipient_whose_delivery_fails(env: Env) -> None:
     assert result.status == "failed" and result.exit_code == 3
     (sent,) = result.results
     assert sent.outcome is Outcome.FAILED and sent.proof is Proof.NONE
-    assert sent.provider_code == "FAIL"
+    assert sent.provider_code == {"alibaba": "MN:0001", "tencent": "FAIL"}[env.api]
     assert "to +86 138****0000: failed" in result.reason()
 
 
@@ -186,8 +230,10 @@ def test_sends_to_one_number_are_paced_and_never_limited(env: Env) -> None:
     assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 3
     sent_at = [r.sent_at for r in env.account.sends()]
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
-    assert gaps == [pytest.approx(30 + PACING_MARGIN_S)] * 2  # Tencent: same content 1 per 30 s
-    assert any("pacing: same content: 1 per 30 s per number" in p.message for p in env.progress)
+    gap, why = env.pacing
+    assert gaps == [pytest.approx(gap)] * 2
+    assert any(f"pacing: {why}" in p.message for p in env.progress)
+    assert env.sleeps and all(s > 0 for s in env.sleeps)
 
 
 def test_sends_are_spread_round_robin_over_recipients(env: Env) -> None:
@@ -197,14 +243,14 @@ def test_sends_are_spread_round_robin_over_recipients(env: Env) -> None:
     assert all(r.outcome is Outcome.DELIVERED for r in result.results)
     first, second, third, _ = env.account.sends()
     assert first.sent_at == second.sent_at  # two numbers: no wait
-    assert third.sent_at - first.sent_at == pytest.approx(30 + PACING_MARGIN_S)
+    assert third.sent_at - first.sent_at == pytest.approx(env.pacing[0])
 
 
 def test_a_wait_beyond_max_wait_is_reported_as_limited_without_sending(env: Env) -> None:
     send = login_send(env)
     result = env.gate([send, send], max_wait=10)
     assert [r.outcome for r in result.results] == [Outcome.DELIVERED, Outcome.LIMITED]
-    assert "same content: 1 per 30 s per number" in result.results[1].detail
+    assert env.pacing[1] in result.results[1].detail and result.results[1].detail.startswith("not sent")
     assert len(env.account.sends()) == 1
 
 
@@ -215,32 +261,73 @@ def test_a_limit_hit_anyway_is_a_limit_not_a_delivery_failure(env: Env) -> None:
     result = env.gate([send])
     (sent,) = result.results
     assert sent.outcome is Outcome.LIMITED
-    assert sent.provider_code == "LimitExceeded.PhoneNumberThirtySecondLimit"
+    assert sent.provider_code == env.limit_code
     assert result.status == "failed"
 
 
 def test_wrong_template_parameters_are_rejected_by_the_provider(env: Env) -> None:
     code = env.register(template_doc())
-    wrong = GateSend(template="login", code=code, params={"1": "482913"}, kind=TemplateKind.VERIFICATION)
+    params = {"alibaba": {"code": "482913"}, "tencent": {"1": "482913"}}[env.api]
+    wrong = GateSend(template="login", code=code, params=params, kind=TemplateKind.VERIFICATION)
     (sent,) = env.gate([wrong]).results
     assert sent.outcome is Outcome.REJECTED
-    assert sent.provider_code == "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"
+    assert sent.provider_code == env.reject_code
     assert not env.account.sends()
 
 
 def test_disabled_channel_sends_nothing_and_says_so(env: Env) -> None:
-    result = env.gate([login_send(env)], channel=channel_doc(enabled=False))
+    result = env.gate([login_send(env)], channel=env.channel(enabled=False))
     assert result.status == "skipped" and result.exit_code == 0
     assert result.message == "channel prod is disabled (spec.enabled: false): nothing was sent"
     assert not env.account.sends()
 
 
 def test_channel_without_recipients_fails_with_how_to_configure(env: Env) -> None:
-    result = env.gate([login_send(env)], numbers=(), channel=channel_doc(test_send=False))
+    result = env.gate([login_send(env)], numbers=(), channel=env.channel(test_send=False))
     assert result.status == "failed" and result.exit_code == 3
     assert "declares no spec.testSend" in result.message
     assert "spec.testSend.recipients" in result.message and "E.164" in result.message
     assert not env.account.sends()
+
+
+def test_alibaba_verification_codes_share_the_signature_limit(request: pytest.FixtureRequest) -> None:
+    env = alibaba_env(request)
+    reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
+    sends = [login_send(env), gate_send(reset, env.channel(), env.register(reset))]
+    result = env.gate(sends)
+    assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 2
+    first, second = env.account.sends()
+    assert second.sent_at - first.sent_at == pytest.approx(60 + PACING_MARGIN_S)
+
+
+def test_alibaba_hourly_limit_is_not_waited_for_but_reported(request: pytest.FixtureRequest) -> None:
+    env = alibaba_env(request)
+    send = login_send(env)
+    result = env.gate([send] * 6)
+    assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 5 + [Outcome.LIMITED]
+    assert "verification codes: 5 per hour per number" in result.results[5].detail
+    assert len(env.account.sends()) == 5  # the sixth was never sent, so never tripped the provider
+    assert result.status == "failed"
+
+
+def test_aws_dry_run_is_validated_only(aws_sandbox: SandboxHandle) -> None:
+    from reconciler.providers.aws import AwsProvider
+
+    provider = AwsProvider(**aws_options(aws_sandbox))
+    channel = aws_channel()
+    send = gate_send(template_doc(), channel, "")
+    result = run_gate(
+        provider,
+        channel,
+        [SecretStr(AWS_TEST_VERIFIED[0])],
+        [send],
+        clock=aws_sandbox.clock.now,
+        sleep=aws_sandbox.clock.advance,
+    )
+    (sent,) = result.results
+    assert (sent.outcome, sent.proof, result.proof) == (Outcome.VALIDATED, Proof.VALIDATED, Proof.VALIDATED)
+    assert result.status == "passed" and result.summary().endswith("proof: validated only.")
+    assert sent.recipient == "+44 77****0123"
 
 
 def test_junit_has_one_case_per_send_with_failures(env: Env) -> None:
@@ -268,3 +355,32 @@ def test_no_phone_number_in_any_output_format(env: Env) -> None:
         for number in (GOOD, FAILS, NEVER):
             assert number not in text and number[3:] not in text and number[1:] not in text
     assert json.loads(outputs[1])["results"][0]["recipient"] == "+86 138****5678"
+
+
+def aws_options(handle: SandboxHandle) -> dict[str, Any]:
+    from reconciler.sandbox.testing import AWS_TEST_KEY_ID, AWS_TEST_SECRET
+
+    handle.aws_client().request_sender_id(SenderId="OnePro", IsoCountryCode="GB", MessageTypes=["TRANSACTIONAL"])
+    return {
+        "access_key_id": AWS_TEST_KEY_ID,
+        "secret_access_key": AWS_TEST_SECRET,
+        "sender_id": "OnePro",
+        "country": "GB",
+        "endpoint": handle.url("aws"),
+    }
+
+
+def aws_channel() -> Channel:
+    return Channel.model_validate(
+        {
+            "apiVersion": "smsops/v1",
+            "kind": "Channel",
+            "metadata": {"name": "prod"},
+            "spec": {
+                "provider": "aws",
+                "signature": {"name": "OnePro", "country": "GB"},
+                "credentials": {"sops": "../secrets/x.enc.yaml"},
+                "testSend": {"recipients": {"sops": "../secrets/x.enc.yaml", "key": "test_recipients"}},
+            },
+        }
+    )
