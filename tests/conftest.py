@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.testing import sandbox_clock, sandbox_factory, sms_sandbox  # noqa: F401
+from reconciler.sandbox.testing import (  # noqa: F401
+    aws_sandbox,
+    sandbox_clock,
+    sandbox_factory,
+    sms_sandbox,
+    tencent_sandbox,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")

@@ -3,55 +3,48 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from reconciler.providers.base import DeliveryState
-from reconciler.sandbox.aws import create_account
 from reconciler.sandbox.aws_ops import set_account_tier, verify_destination
 from reconciler.sandbox.control import ControlClient
-from reconciler.sandbox.server import RunningSandbox, start
-from reconciler.sandbox.store import ManualClock, Sandbox, SandboxAccount
+from reconciler.sandbox.store import ManualClock, SandboxAccount
+from reconciler.sandbox.testing import AWS_TEST_VERIFIED, SandboxHandle
 
-KEY_ID = "AKIATESTSANDBOX00001"
-SECRET = "aws-test-secret-access-key"
-VERIFIED = "+447700900123"
+VERIFIED = AWS_TEST_VERIFIED[0]
 UNVERIFIED = "+447700900456"
 
 
 @dataclass
 class Env:
-    running: RunningSandbox
-    account: SandboxAccount
-    clock: ManualClock
+    handle: SandboxHandle
     sleeps: list[float] = field(default_factory=list)
 
-    def client(self, secret: str = SECRET, key_id: str = KEY_ID, retries: int = 1) -> Any:
-        import boto3
+    @property
+    def account(self) -> SandboxAccount:
+        return self.handle.aws_account
 
-        return boto3.client(
-            "pinpoint-sms-voice-v2", endpoint_url=self.running.url("aws"), region_name="us-east-1",
-            aws_access_key_id=key_id, aws_secret_access_key=secret,
-            config=Config(retries={"mode": "standard", "total_max_attempts": retries}),
-        )  # fmt: skip
+    @property
+    def clock(self) -> ManualClock:
+        return self.handle.clock
+
+    @property
+    def emulator(self) -> Any:
+        return self.handle.running.emulators["aws"]
+
+    def client(self, secret: str | None = None, key_id: str | None = None, retries: int = 1) -> Any:
+        return self.handle.aws_client(access_key_id=key_id, secret_access_key=secret, max_attempts=retries)
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    clock = ManualClock(time.time())  # botocore signs with the real time
-    sandbox = Sandbox(tmp_path, clock=clock)
-    account = create_account(sandbox, "aws", access_key_id=KEY_ID, secret_access_key=SECRET, verified=(VERIFIED,))
-    running = start(sandbox, {"aws": 0})
-    result = Env(running, account, clock)
-    running.emulators["aws"].sleep = result.sleeps.append  # type: ignore[attr-defined]
-    yield result
-    running.close()
+def env(aws_sandbox: SandboxHandle) -> Env:
+    result = Env(aws_sandbox)
+    result.emulator.sleep = result.sleeps.append  # latency faults are recorded, not slept
+    return result
 
 
 def error_of(call: Any, **params: Any) -> dict[str, Any]:
@@ -165,7 +158,7 @@ def test_send_records_delivery_readable_through_control_api(env: Env) -> None:
         DeliveryState.WAITING,
     )
     env.clock.advance(env.account.behaviour.delivery_delay_s)
-    (over_wire,) = ControlClient(env.running.url("aws")).call("GET", "accounts/aws/sends")
+    (over_wire,) = ControlClient(env.handle.url("aws")).call("GET", f"accounts/{env.account.name}/sends")
     assert (over_wire["message_id"], over_wire["state"]) == (sent["MessageId"], "delivered")
     assert over_wire["extra"]["context"] == {"template": "login"}
 
@@ -229,7 +222,7 @@ def test_signature_checks(env: Env) -> None:
     assert "signature we calculated does not match" in wrong["Error"]["Message"]
     unknown = error_of(env.client(key_id="AKIANOBODY0000000000").describe_account_attributes)
     assert unknown["Error"]["Code"] == "UnrecognizedClientException"
-    env.clock.advance(16 * 60)
+    env.emulator.wall_clock = lambda: time.time() + 16 * 60  # the signer's clock is 16 minutes behind
     expired = error_of(env.client().describe_account_attributes)
     assert expired["Error"]["Code"] == "InvalidSignatureException"
     assert expired["Error"]["Message"].startswith("Signature expired")

@@ -4,54 +4,47 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.sms.v20210111 import models
 
-from reconciler.sandbox.server import RunningSandbox, start
-from reconciler.sandbox.store import ManualClock, Sandbox, SandboxAccount
-from reconciler.sandbox.tencent import create_account
+from reconciler.sandbox.store import ManualClock, SandboxAccount
+from reconciler.sandbox.testing import TENCENT_TEST_APP_ID, SandboxHandle
 
-SECRET_ID = "AKIDtestTencent000000000000000000000"
-SECRET_KEY = "tencent-test-secret-key"
-APP_ID = "1400123456"
+APP_ID = TENCENT_TEST_APP_ID
 PHONE = "+8613812345678"
 VERIFY = "Your login code is {1}. It expires in {2} minutes."
 
 
 @dataclass
 class Env:
-    running: RunningSandbox
-    account: SandboxAccount
-    clock: ManualClock
+    handle: SandboxHandle
     sleeps: list[float] = field(default_factory=list)
 
-    def client(self, secret_key: str = SECRET_KEY, secret_id: str = SECRET_ID) -> Any:
-        from tencentcloud.common.credential import Credential
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
-        from tencentcloud.sms.v20210111.sms_client import SmsClient
+    @property
+    def account(self) -> SandboxAccount:
+        return self.handle.tencent_account
 
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=self.running.endpoint("tencent"), protocol="http"))
-        return SmsClient(Credential(secret_id, secret_key), "ap-guangzhou", profile)
+    @property
+    def clock(self) -> ManualClock:
+        return self.handle.clock
+
+    @property
+    def emulator(self) -> Any:
+        return self.handle.running.emulators["tencent"]
+
+    def client(self, **credentials: str) -> Any:
+        return self.handle.tencent_client(**credentials)
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    # The SDK signs with the real time, so the sandbox clock starts there and only moves by hand.
-    clock = ManualClock(time.time())
-    sandbox = Sandbox(tmp_path, clock=clock)
-    account = create_account(sandbox, "tc", secret_id=SECRET_ID, secret_key=SECRET_KEY, sdk_app_id=APP_ID)
-    running = start(sandbox, {"tencent": 0})
-    result = Env(running, account, clock)
-    running.emulators["tencent"].sleep = result.sleeps.append  # type: ignore[attr-defined]
-    yield result
-    running.close()
+def env(tencent_sandbox: SandboxHandle) -> Env:
+    result = Env(tencent_sandbox)
+    result.emulator.sleep = result.sleeps.append  # latency faults are recorded, not slept
+    return result
 
 
 def call(client: Any, action: str, **params: Any) -> Any:
@@ -301,28 +294,19 @@ def test_send_errors_per_number(env: Env) -> None:
 
 
 def test_per_number_limits(env: Env) -> None:
-    # Tencent's defaults are 1 per 30 s and 10 a day; a smaller daily cap keeps the clock within
-    # the 5 minutes a signature stays valid.
-    env.account.configure(number_limits={"verification": [{"window_s": 30, "max": 1}, {"window_s": 86400, "max": 3}]})
     template_id = approved(env)
     client = env.client()
     assert send(client, template_id)[0].Code == "Ok"
     assert send(client, template_id)[0].Code == "LimitExceeded.PhoneNumberThirtySecondLimit"
-    for _ in range(2):
+    for _ in range(9):  # Tencent's defaults: 1 per 30 s, 10 a day
         env.clock.advance(31)
         assert send(client, template_id)[0].Code == "Ok"
     env.clock.advance(31)
     assert send(client, template_id)[0].Code == "LimitExceeded.PhoneNumberDailyLimit"
 
 
-def test_marketing_only_in_beijing_daytime(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    import types
-
-    import tencentcloud.common.abstract_client as sdk
-
-    # The SDK signs with its own clock; tie it to the sandbox clock to visit other hours of the day.
-    monkeypatch.setattr(sdk, "time", types.SimpleNamespace(time=env.clock.now))
-    env.clock.current = 1_767_225_600.0 + 2 * 3600  # 10:00 in Beijing
+def test_marketing_only_in_beijing_daytime(env: Env) -> None:
+    env.clock.current = 1_767_225_600.0 + 2 * 3600  # 2026-01-01 10:00 in Beijing
     template_id = approved(env, "Sale {1} 拒收请回复R", sms_type=1)
     assert send(env.client(), template_id, params=("now",))[0].Code == "Ok"
     env.clock.advance(14 * 3600)  # 00:00 in Beijing
@@ -341,7 +325,7 @@ def test_signature_checks(env: Env) -> None:
         error_of(env.client(secret_id="AKIDnobody"), "DescribeSmsSignList", International=0, Limit=1, Offset=0).code
         == "AuthFailure.SecretIdNotFound"
     )
-    env.clock.advance(301)
+    env.emulator.wall_clock = lambda: time.time() + 301  # the signer's clock is 5 minutes behind
     assert error_of(env.client(), "DescribeSmsSignList", International=0, Limit=1, Offset=0).code == (
         "AuthFailure.SignatureExpire"
     )

@@ -67,6 +67,9 @@ class AwsEmulator:
     def __init__(self, sandbox: Sandbox, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.sandbox = sandbox
         self.sleep = sleep  # injected latency faults stall through this (tests pass a no-op)
+        # Signature freshness is judged against the wall clock, as the SDK signs with it; the sandbox
+        # clock (review, delivery, limits) may be a ManualClock far from it. Tests skew this one.
+        self.wall_clock: Callable[[], float] = time.time
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         request_id = str(uuid.uuid4())
@@ -111,7 +114,7 @@ class AwsEmulator:
                 body=request.body,
                 secret_for=secret_for,
                 service=SERVICE,
-                now=datetime.fromtimestamp(self.sandbox.clock.now(), UTC),
+                now=datetime.fromtimestamp(self.wall_clock(), UTC),
             )
         except sigv4.SigV4Error as error:
             raise ops.AwsError(error.code, error.message) from None

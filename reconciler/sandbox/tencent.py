@@ -79,6 +79,9 @@ class TencentEmulator:
     def __init__(self, sandbox: Sandbox, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.sandbox = sandbox
         self.sleep = sleep  # injected latency faults stall through this (tests pass a no-op)
+        # Signature freshness is judged against the wall clock, as the SDK signs with it; the sandbox
+        # clock (review, delivery, limits) may be a ManualClock far from it. Tests skew this one.
+        self.wall_clock: Callable[[], float] = time.time
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         request_id = str(uuid.uuid4())
@@ -130,7 +133,7 @@ class TencentEmulator:
                 headers=headers,
                 body=request.body,
                 secret_for=secret_for,
-                now=self.sandbox.clock.now(),
+                now=self.wall_clock(),
                 service=SERVICE,
             )
         except tc3.Tc3Error as error:

@@ -8,7 +8,12 @@ Fixtures (registered in tests/conftest.py):
                         ``test-alibaba`` ready: keys ``credentials``; signatures OnePro (approved,
                         general), CodeOnly (approved, verification only), Pending (pending),
                         Refused (rejected).
-``SandboxHandle.alibaba_client()`` builds the official SDK client against the emulator.
+    ``tencent_sandbox`` / ``aws_sandbox``  the same with the Tencent / AWS emulator and a ready
+                        account: Tencent ``test-tencent`` (SmsSdkAppId ``TENCENT_TEST_APP_ID``,
+                        signature OnePro approved, Tencent's per-number limits); AWS ``test-aws``
+                        (SANDBOX tier, ``AWS_TEST_VERIFIED`` verified).
+``SandboxHandle.alibaba_client()`` / ``.tencent_client()`` / ``.aws_client()`` build the official SDK
+clients against the emulators; ``.tencent_account`` / ``.aws_account`` are their test accounts.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from reconciler.sandbox.store import ManualClock, Sandbox, SandboxAccount
 TEST_ACCOUNT = "test-alibaba"
 TEST_KEY_ID = "LTAI5tSandboxTestKey0001"
 TEST_KEY_SECRET = "sandbox-test-secret-0001"
+TENCENT_TEST_ACCOUNT = "test-tencent"
+TENCENT_TEST_SECRET_ID = "AKIDSandboxTestTencent000000000000001"
+TENCENT_TEST_SECRET_KEY = "sandbox-tencent-test-secret-0001"
+TENCENT_TEST_APP_ID = "1400000001"
+AWS_TEST_ACCOUNT = "test-aws"
+AWS_TEST_KEY_ID = "AKIASANDBOXTEST00001"
+AWS_TEST_SECRET = "sandbox-aws-test-secret-0001"
+AWS_TEST_VERIFIED = ("+447700900123", "+14155550123")
 TEST_SIGNATURES: tuple[tuple[str, ReviewStatus, str], ...] = (
     ("OnePro", ReviewStatus.APPROVED, "general"),
     ("CodeOnly", ReviewStatus.APPROVED, "verification"),
@@ -86,6 +99,43 @@ class SandboxHandle:
             config.read_timeout = read_timeout_ms
         return Client(config)
 
+    @property
+    def tencent_account(self) -> SandboxAccount:
+        return self.sandbox.account(TENCENT_TEST_ACCOUNT)
+
+    @property
+    def aws_account(self) -> SandboxAccount:
+        return self.sandbox.account(AWS_TEST_ACCOUNT)
+
+    def tencent_client(
+        self, *, secret_id: str | None = None, secret_key: str | None = None, region: str = "ap-guangzhou"
+    ) -> Any:
+        """The official ``tencentcloud`` SMS 2021-01-11 client pointed at the emulator."""
+        from tencentcloud.common.credential import Credential
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+        from tencentcloud.sms.v20210111.sms_client import SmsClient
+
+        profile = ClientProfile(httpProfile=HttpProfile(endpoint=self.endpoint("tencent"), protocol="http"))
+        credential = Credential(secret_id or TENCENT_TEST_SECRET_ID, secret_key or TENCENT_TEST_SECRET_KEY)
+        return SmsClient(credential, region, profile)
+
+    def aws_client(
+        self, *, access_key_id: str | None = None, secret_access_key: str | None = None, max_attempts: int = 1
+    ) -> Any:
+        """A boto3 ``pinpoint-sms-voice-v2`` client pointed at the emulator (SDK retries off by default)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "pinpoint-sms-voice-v2",
+            endpoint_url=self.url("aws"),
+            region_name="us-east-1",
+            aws_access_key_id=access_key_id or AWS_TEST_KEY_ID,
+            aws_secret_access_key=secret_access_key or AWS_TEST_SECRET,
+            config=Config(retries={"mode": "standard", "total_max_attempts": max_attempts}),
+        )
+
 
 class SandboxFactory:
     def __init__(self, state_dir: Path, clock: ManualClock) -> None:
@@ -106,6 +156,26 @@ class SandboxFactory:
         for name, status, scene in TEST_SIGNATURES:
             account.put_signature(
                 name, status, scene=scene, reason="Rejected by the sandbox." if status == "rejected" else ""
+            )
+        if "tencent" in providers:
+            from reconciler.sandbox.tencent import create_account as create_tencent
+
+            create_tencent(
+                sandbox,
+                TENCENT_TEST_ACCOUNT,
+                secret_id=TENCENT_TEST_SECRET_ID,
+                secret_key=TENCENT_TEST_SECRET_KEY,
+                sdk_app_id=TENCENT_TEST_APP_ID,
+            )
+        if "aws" in providers:
+            from reconciler.sandbox.aws import create_account as create_aws
+
+            create_aws(
+                sandbox,
+                AWS_TEST_ACCOUNT,
+                access_key_id=AWS_TEST_KEY_ID,
+                secret_access_key=AWS_TEST_SECRET,
+                verified=AWS_TEST_VERIFIED,
             )
         return SandboxHandle(running=running, sandbox=sandbox, clock=self.clock, account=account)
 
@@ -133,4 +203,22 @@ def sms_sandbox(sandbox_factory: SandboxFactory) -> SandboxHandle:
     return sandbox_factory.start("alibaba")
 
 
-__all__ = ["SandboxFactory", "SandboxHandle", "sandbox_clock", "sandbox_factory", "sms_sandbox"]
+@pytest.fixture
+def tencent_sandbox(sandbox_factory: SandboxFactory) -> SandboxHandle:
+    return sandbox_factory.start("tencent")
+
+
+@pytest.fixture
+def aws_sandbox(sandbox_factory: SandboxFactory) -> SandboxHandle:
+    return sandbox_factory.start("aws")
+
+
+__all__ = [
+    "SandboxFactory",
+    "SandboxHandle",
+    "aws_sandbox",
+    "sandbox_clock",
+    "sandbox_factory",
+    "sms_sandbox",
+    "tencent_sandbox",
+]
