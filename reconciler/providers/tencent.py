@@ -280,35 +280,33 @@ class TencentProvider:
                 code=receipt.code,
                 description=receipt.message,
             )
-        begin = int((receipt.sent_at - timedelta(minutes=5)).timestamp())
+        # Offset must be 0 for this API, so there is no paging: a window starting just before the
+        # send keeps the answer (≤100 reports of this number) to this message's neighbourhood.
+        begin = int((receipt.sent_at - timedelta(minutes=1)).timestamp())
         end = int(max(self._now(), receipt.sent_at + timedelta(minutes=1)).timestamp())
-        offset = 0
-        while True:
-            fields = {
-                "BeginTime": begin,
-                "EndTime": end,
-                "Offset": offset,
-                "Limit": PAGE,
-                "PhoneNumber": receipt.phone_number,
-                "SmsSdkAppId": self.sms_sdk_app_id,
-            }
-            response = self._call("PullSmsSendStatusByPhoneNumber", fields, write=False)
-            batch = list(response.PullSmsSendStatusSet or [])
-            for item in batch:
-                if item.SerialNo == receipt.message_id:
-                    delivered = str(item.ReportStatus).upper() == "SUCCESS"
-                    return DeliveryReport(
-                        phone_number=receipt.phone_number,
-                        message_id=receipt.message_id,
-                        state=DeliveryState.DELIVERED if delivered else DeliveryState.FAILED,
-                        code=str(item.ReportStatus or ""),
-                        description=str(item.Description or ""),
-                    )
-            if len(batch) < PAGE:
+        fields = {
+            "BeginTime": begin,
+            "EndTime": end,
+            "Offset": 0,
+            "Limit": PAGE,
+            "PhoneNumber": receipt.phone_number,
+            "SmsSdkAppId": self.sms_sdk_app_id,
+        }
+        response = self._call("PullSmsSendStatusByPhoneNumber", fields, write=False)
+        for item in response.PullSmsSendStatusSet or []:
+            if item.SerialNo == receipt.message_id:
+                delivered = str(item.ReportStatus).upper() == "SUCCESS"
                 return DeliveryReport(
-                    phone_number=receipt.phone_number, message_id=receipt.message_id, state=DeliveryState.WAITING
+                    phone_number=receipt.phone_number,
+                    message_id=receipt.message_id,
+                    state=DeliveryState.DELIVERED if delivered else DeliveryState.FAILED,
+                    code=str(item.ReportStatus or ""),
+                    description=str(item.Description or ""),
                 )
-            offset += PAGE
+        # Only messages the carrier has reported on are listed: not there yet means waiting.
+        return DeliveryReport(
+            phone_number=receipt.phone_number, message_id=receipt.message_id, state=DeliveryState.WAITING
+        )
 
     def close(self) -> None:
         """Nothing to release."""
