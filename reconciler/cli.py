@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Run the whole loop on the embedded sandbox."),
     "plan": ("plan", "Decrypt, observe the providers and show what apply would change."),
     "apply": ("apply", "Apply a plan: create, update, promote, retire and delete templates."),
+    "test-send": ("test_send", "Send test messages to the channel's test numbers and confirm delivery (the gate)."),
     "status": ("status", "Show review status per template: live, pending, approved or rejected."),
     "wait": ("wait", "Wait until every desired template version is approved, or one is rejected."),
     "export": ("export", "Export live template codes for the application and publish them."),

@@ -1,0 +1,260 @@
+"""`smsops test-send`: the gate on its own: real sends to the channel's test numbers, confirmed.
+
+What is sent (one message per template version, round-robin over the test recipients):
+- ``--template NAME`` (repeatable): those templates: the version awaiting promotion where there is
+  one, else the live version. A named template with no approved version fails the gate.
+- no ``--template``: every version awaiting promotion in a fresh plan (PROMOTE changes), limited to
+  ``spec.testSend.templates`` when set (the others are listed as skipped);
+- nothing awaiting promotion: a **channel test**: one message through the live version of the
+  channel's first verification template (config order; testSend.templates first when set), or of
+  its first live template of any type. It proves keys, signature and delivery to the test numbers.
+  With nothing live at all there is nothing to send: the result is ``skipped`` (exit 0).
+AWS has no template registry: every template is sendable, rendered locally and sent as DryRun.
+
+Exit codes: 0 passed (or skipped: disabled channel, nothing to test), 3 any send not delivered
+(not accepted / validated where that is the provider's best proof), 1 error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+
+if TYPE_CHECKING:
+    from reconciler.changes import ChannelObservation, DesiredChannel
+    from reconciler.gate import GateProgress, GateResult, GateSend, SendResult
+    from reconciler.load import LoadedConfig, Located
+    from reconciler.model.resources import Channel, Template
+
+
+def _parse_vars(values: Sequence[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected name=value, got {item!r}", param_hint="--var")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def _parse_timeout(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from pydantic_core import PydanticCustomError
+
+    from reconciler.model.resources import parse_duration
+
+    try:
+        return parse_duration(value).total_seconds()
+    except PydanticCustomError:
+        raise click.BadParameter(
+            f"expected a duration such as 90s, 5m or 1h, got {value!r}", param_hint="--timeout"
+        ) from None
+
+
+@click.command(name="test-send")
+@click.argument("config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False)
+@click.option("--channel", "channel_name", required=True, help="The channel to test.")
+@click.option("--template", "templates", multiple=True, help="Only this template (repeatable).")
+@click.option("--var", "variables", multiple=True, help="Override an example value: name=value (repeatable).")
+@click.option(
+    "--timeout", "timeout", help="How long to wait for each delivery report (default: testSend.deliveryTimeout)."
+)
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@click.option(
+    "--output", "-o", "output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
+)
+def command(
+    config_dir: str,
+    channel_name: str,
+    templates: tuple[str, ...],
+    variables: tuple[str, ...],
+    timeout: str | None,
+    junit_file: Path | None,
+    output: str,
+) -> int:
+    """Send test messages with example values to the channel's test numbers and confirm delivery."""
+    from reconciler.gate import gate_disabled, gate_without_recipients, run_gate
+    from reconciler.observe import open_session, select_channels
+    from reconciler.stages import load_valid_config
+
+    overrides = _parse_vars(variables)
+    timeout_s = _parse_timeout(timeout)
+    config = load_valid_config(config_dir)
+    (located,) = select_channels(config, [channel_name])
+    channel = located.resource
+    _check_names(config, channel, templates, overrides)
+    if not channel.spec.enabled:
+        result = gate_disabled(channel)  # nothing decrypted, nothing contacted
+    elif channel.spec.test_send is None:
+        result = gate_without_recipients(channel)
+    else:
+        from reconciler.secrets import channel_secrets
+
+        with open_session(config, [channel_name]) as session:
+            sends, early, mode = _select(config, located, session.provider(channel_name), templates, overrides)
+            with _progress_display() as progress:
+                result = run_gate(
+                    session.provider(channel_name),
+                    channel,
+                    channel_secrets(located).test_recipients,
+                    sends,
+                    timeout=timeout_s,
+                    mode=mode,
+                    progress=progress,
+                    extra_results=early,
+                )
+    return _report(result, output, junit_file)
+
+
+def _report(result: GateResult, output: str, junit_file: Path | None) -> int:
+    from reconciler.render.gate import render
+
+    if junit_file is not None:
+        from reconciler.render.junit import junit_xml
+
+        junit_file.parent.mkdir(parents=True, exist_ok=True)
+        junit_file.write_text(junit_xml(result), encoding="utf-8")
+    click.echo(render(result, output), nl=False)
+    return result.exit_code
+
+
+def _check_names(config: LoadedConfig, channel: Channel, names: Sequence[str], overrides: dict[str, str]) -> None:
+    from reconciler.errors import ConfigError
+
+    known = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"no template {', '.join(repr(n) for n in unknown)} goes to channel {channel.name}",
+            hint=f"templates of this channel: {', '.join(sorted(known)) or 'none'}",
+        )
+    declared = {v for t in known.values() for v in t.spec.variables}
+    stray = sorted(set(overrides) - declared)
+    if stray:
+        raise ConfigError(
+            f"--var {', '.join(stray)}: no template of channel {channel.name} has such a variable",
+            hint=f"variables: {', '.join(sorted(declared)) or 'none'}",
+        )
+
+
+def _select(
+    config: LoadedConfig, located: Located[Channel], provider: Any, names: Sequence[str], overrides: dict[str, str]
+) -> tuple[list[GateSend], list[SendResult], Literal["templates", "channel"]]:
+    """The versions to send (see the module docstring), plus verdicts reached without sending."""
+    from datetime import UTC, datetime
+
+    from reconciler.changes import Action
+    from reconciler.desired import desired_channel
+    from reconciler.errors import SmsopsError
+    from reconciler.gate import Outcome, SendResult, gate_send
+    from reconciler.observe import observe_channel
+    from reconciler.plan import plan_channel
+
+    channel = located.resource
+    desired = desired_channel(config, located)
+    observed = observe_channel(provider, desired)
+    planned = plan_channel(desired, observed, now=datetime.now(UTC))
+    if planned.blockers:
+        blocker = planned.blockers[0]
+        raise SmsopsError(f"channel {channel.name}: {blocker.message}", hint=blocker.hint)
+    by_name = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
+    pending = {c.template: c.after.code for c in planned.changes if c.action is Action.PROMOTE and c.after}
+    live = _live_codes(desired, observed)
+
+    def send(name: str, code: str) -> GateSend:
+        return gate_send(
+            by_name[name], channel, code, {k: v for k, v in overrides.items() if k in _vars(by_name[name])}
+        )
+
+    def unsent(name: str, outcome: Outcome, detail: str) -> SendResult:
+        return SendResult(template=name, code="", recipient="-", outcome=outcome, detail=detail)
+
+    if names:
+        sends, early = [], []
+        for name in dict.fromkeys(names):
+            code = pending.get(name) or live.get(name)
+            if code is None:
+                early.append(unsent(name, Outcome.FAILED, "not sent: no approved version (awaiting provider review?)"))
+            else:
+                sends.append(send(name, code))
+        return sends, early, "templates"
+    if pending:
+        listed = channel.spec.test_send.templates if channel.spec.test_send else None
+        chosen = [n for n in pending if listed is None or n in listed]
+        early = [unsent(n, Outcome.SKIPPED, "not in spec.testSend.templates") for n in pending if n not in chosen]
+        return [send(n, pending[n]) for n in chosen], early, "templates"
+    pick = _channel_test_template(channel, list(by_name.values()), live)
+    return ([send(pick.name, live[pick.name])] if pick else []), [], "channel"
+
+
+def _vars(template: Template) -> set[str]:
+    return set(template.spec.variables)
+
+
+def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[str, str]:
+    """Logical name -> the code of its live version (AWS: every template, no code)."""
+    from reconciler.identity import parse_provider_name
+    from reconciler.plan import live_version
+
+    if not desired.registers_templates:
+        return {t.name: "" for t in desired.templates}
+    adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
+    versions: dict[str, list[Any]] = {}
+    for seen in observed.templates:
+        identity = parse_provider_name(seen.name)
+        name = adopted.get(seen.code) or (identity.name if identity else None)
+        if name is not None:
+            versions.setdefault(name, []).append(seen)
+    live = {}
+    for template in desired.templates:
+        version = live_version(versions.get(template.name, []), observed.tags_supported, template.adopt_code)
+        if version is not None:
+            live[template.name] = version.code
+    return live
+
+
+def _channel_test_template(channel: Channel, templates: list[Template], live: dict[str, str]) -> Template | None:
+    from reconciler.providers.base import TemplateKind
+
+    listed = channel.spec.test_send.templates if channel.spec.test_send else None
+    if listed:
+        templates = sorted(
+            templates, key=lambda t: (t.name not in listed, listed.index(t.name) if t.name in listed else 0)
+        )
+    candidates = [t for t in templates if t.name in live]
+    verification = [t for t in candidates if t.spec.type is TemplateKind.VERIFICATION]
+    return next(iter(verification or candidates), None)
+
+
+class _progress_display:
+    """A progress bar on a terminal (stderr); plain lines, only when something changed, otherwise."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.last = ""
+        self.shown = 0
+
+    def __enter__(self) -> Callable[[GateProgress], None]:
+        return self.update
+
+    def update(self, event: GateProgress) -> None:
+        if sys.stderr.isatty():
+            if self.bar is None:
+                self.bar = click.progressbar(length=max(event.total, 1), label="test send", file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.label = event.message[:60]
+            self.bar.update(event.finished - self.shown)
+            self.shown = event.finished
+        elif event.message != self.last and event.message != "done":
+            wait = f" (next step in {event.waiting_s:.0f}s)" if event.waiting_s >= 1 else ""
+            click.echo(f"[{event.finished}/{event.total}] {event.message}{wait}", err=True)
+        self.last = event.message
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
