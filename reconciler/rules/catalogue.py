@@ -3,6 +3,10 @@
 Ids are stable: users grep for them and docs list them. SMS0xx are the loader's
 (``reconciler.load``); SMS1xx content and variables; SMS2xx provider limits; SMS3xx references
 across resources; SMS4xx secrets.
+
+Some limits are enforced by the schema (reconciler.model.resources, reported by the loader as
+SMS020) and so have no lint rule: signature name 2-12 characters, variable names 1-35 characters,
+adopt without a channel when the template goes to several channels. SMS205 and SMS302 stay unused.
 """
 
 from __future__ import annotations
@@ -64,7 +68,6 @@ _RULES = (
     Rule("SMS202", "content too long for the provider", E, "shorten the content"),
     Rule("SMS203", "remark missing", E, "explain in spec.remark where and why the message is sent"),
     Rule("SMS204", "remark too long", E, "shorten spec.remark to at most 100 characters"),
-    Rule("SMS205", "signature length", E, "use a signature (sign name) of 2-12 characters"),
     Rule("SMS206", "verification code example", E, "use a digits-only example of the code's real length"),
     Rule("SMS207", "Tencent international verification must say 'code'", E, "include the word 'code' in the content"),
     Rule("SMS208", "Tencent marketing template without opt-out", E, "end the content with 拒收请回复R"),
@@ -87,7 +90,6 @@ _RULES = (
     Rule("SMS215", "setting has no effect on this provider", W, "remove the setting or target another channel"),
     # SMS3xx: references across resources
     Rule("SMS301", "unknown channel", E, "use the metadata.name of a Channel in this config"),
-    Rule("SMS302", "adopt without channel is ambiguous", E, "add adopt.channel naming the channel the code belongs to"),
     Rule(
         "SMS303",
         "enabled channel without templates",

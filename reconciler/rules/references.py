@@ -14,15 +14,9 @@ def check_references(config: Any, out: Reporter) -> None:
         for index, name in enumerate(spec.channels or ()):
             if name not in channels:
                 out.report("SMS301", located.at("spec", "channels", index), _unknown(name, channels))
-        targets = spec.channels if spec.channels is not None else tuple(channels)
+        # adopt without a channel on a multi-channel template is a schema error (SMS020).
         for index, adopt in enumerate(spec.adopt):
-            if adopt.channel is None and len(targets) != 1:
-                out.report(
-                    "SMS302",
-                    located.at("spec", "adopt", index),
-                    f"adopt of {adopt.code!r} names no channel, and the template goes to {len(targets)} channels",
-                )
-            elif adopt.channel is not None and adopt.channel not in channels:
+            if adopt.channel is not None and adopt.channel not in channels:
                 out.report("SMS301", located.at("spec", "adopt", index, "channel"), _unknown(adopt.channel, channels))
     for name, located in channels.items():
         spec = located.resource.spec

@@ -38,7 +38,6 @@ _AWS_SENDER_ID = re.compile(r"[A-Za-z0-9_-]{1,11}")
 _PLACEHOLDER = re.compile(r"\$\{|\{\d+\}")
 _FAMILY = {"alibaba": "alibaba", "sandbox": "alibaba", "tencent": "tencent", "aws": "aws"}
 _SHOWN = {"alibaba": "Alibaba", "tencent": "Tencent", "aws": "AWS"}
-_REVIEWED = ("alibaba", "tencent")
 
 
 def check_channels(config: Any, out: Reporter) -> None:
@@ -46,16 +45,13 @@ def check_channels(config: Any, out: Reporter) -> None:
         spec = located.resource.spec
         name = spec.signature.name
         where = located.at("spec", "signature", "name")
-        if spec.provider.value == "aws":
-            if not _AWS_SENDER_ID.fullmatch(name) or not any(char.isalpha() for char in name):
-                out.report(
-                    "SMS212",
-                    where,
-                    f"sender ID {name!r} is not valid on AWS: 1-11 characters A-Z a-z 0-9 _ -, at least one letter",
-                )
-        elif not 2 <= len(name) <= 12:
-            shown = _SHOWN[_FAMILY[spec.provider.value]]
-            out.report("SMS205", where, f"signature {name!r} is {len(name)} characters; {shown} allows 2-12")
+        valid = _AWS_SENDER_ID.fullmatch(name) and any(char.isalpha() for char in name)
+        if spec.provider.value == "aws" and not valid:
+            out.report(
+                "SMS212",
+                where,
+                f"sender ID {name!r} is not valid on AWS: 1-11 characters A-Z a-z 0-9 _ -, at least one letter",
+            )
 
 
 def check_templates(config: Any, out: Reporter, sources: Sources) -> None:
