@@ -7,8 +7,9 @@ So, deliberately:
   instead of registering them, and the plan for an AWS channel has nothing to create.
 - create/update/delete_template raise a non-retryable ``ProviderError`` (code ``NoTemplateRegistry``):
   a caller that gets there has a bug, and failing loudly beats pretending something was registered.
-- The "signature" is the sender ID registered for the channel's country (``DescribeSenderIds``):
-  registered → approved, present but unregistered → pending, missing → None.
+- The "signature" is the channel's sender ID for its country (``DescribeSenderIds``): present →
+  approved (AWS provisions it in registration countries only once registered; elsewhere it needs
+  none), present with an unfinished registration → pending, missing → None.
 - ``send`` needs ``SendRequest.body`` (the rendered text); ``dry_run`` maps to ``DryRun`` (validated,
   not delivered). There is no delivery query: ``query_delivery`` says ACCEPTED (or VALIDATED).
 """
@@ -164,14 +165,17 @@ class AwsProvider:
                 return None
             raise
         for info in response.get("SenderIds", []):
-            if info.get("SenderId") == self.sender_id and info.get("IsoCountryCode", "").upper() == self.country:
-                if info.get("Registered"):
-                    return ObservedSignature(name=self.sender_id, status=ReviewStatus.APPROVED)
+            if info.get("SenderId") != self.sender_id or info.get("IsoCountryCode", "").upper() != self.country:
+                continue
+            # A sender ID that exists can send: countries that need registration only provision it
+            # once registered, the others never register. A registration still under way is pending.
+            if info.get("RegistrationId") and not info.get("Registered"):
                 return ObservedSignature(
                     name=self.sender_id,
                     status=ReviewStatus.PENDING,
-                    reason=f"sender ID is not registered for {self.country}",
+                    reason=f"sender ID registration {info['RegistrationId']} for {self.country} is not complete",
                 )
+            return ObservedSignature(name=self.sender_id, status=ReviewStatus.APPROVED)
         return None
 
     def ensure_configuration_set(self, name: str) -> bool:
