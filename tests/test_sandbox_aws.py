@@ -205,6 +205,38 @@ def test_send_errors(env: Env) -> None:
     assert len(env.account.sends()) == 1
 
 
+def test_verify_a_destination_number_then_send(env: Env) -> None:
+    client = env.client()
+    created = client.create_verified_destination_number(DestinationPhoneNumber=UNVERIFIED)
+    number_id = created["VerifiedDestinationNumberId"]
+    assert created["Status"] == "PENDING" and created["VerifiedDestinationNumberArn"].endswith(number_id)
+    conflict = error_of(client.create_verified_destination_number, DestinationPhoneNumber=UNVERIFIED)
+    assert (conflict["Reason"], conflict["ResourceId"]) == ("RESOURCE_ALREADY_EXISTS", number_id)
+    assert error_of(client.verify_destination_number, VerifiedDestinationNumberId=number_id,
+                    VerificationCode="000000")["Reason"] == "VERIFICATION_CODE_MISMATCH"  # fmt: skip
+    sent = client.send_destination_number_verification_code(
+        VerifiedDestinationNumberId=number_id, VerificationChannel="TEXT"
+    )
+    # The code arrives as a recorded message, read here as from the phone.
+    (message,) = [s for s in env.account.sends() if s.message_id == sent["MessageId"]]
+    code = message.content.rstrip(".").rsplit(" ", 1)[-1]
+    verified = client.verify_destination_number(VerifiedDestinationNumberId=number_id, VerificationCode=code)
+    assert verified["Status"] == "VERIFIED"
+    again = error_of(
+        client.send_destination_number_verification_code, VerifiedDestinationNumberId=number_id,
+        VerificationChannel="TEXT",
+    )  # fmt: skip
+    assert again["Reason"] == "VERIFICATION_ALREADY_COMPLETE"
+    listed = client.describe_verified_destination_numbers(Filters=[{"Name": "status", "Values": ["VERIFIED"]}])
+    assert {n["DestinationPhoneNumber"] for n in listed["VerifiedDestinationNumbers"]} == {
+        *AWS_TEST_VERIFIED,
+        UNVERIFIED,
+    }
+    assert client.send_text_message(DestinationPhoneNumber=UNVERIFIED, MessageBody="hi")["MessageId"]
+    missing = error_of(client.verify_destination_number, VerifiedDestinationNumberId="nope", VerificationCode="1")
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
+
+
 def test_per_number_limit_is_throttling(env: Env) -> None:
     env.account.configure(number_limits={"notification": [{"window_s": 60, "max": 1}]})
     verify_destination(env.account, "+447700900789")

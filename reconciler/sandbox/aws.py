@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from reconciler.sandbox import aws_ops as ops
+from reconciler.sandbox import aws_verify as verify
 from reconciler.sandbox import sigv4
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse, perform
 from reconciler.sandbox.store import DemoAccount, Sandbox, SandboxAccount
@@ -35,6 +36,10 @@ OPERATIONS: dict[str, Callable[[ops.Call, dict[str, Any]], dict[str, Any]]] = {
     "CreateConfigurationSet": ops.create_configuration_set,
     "DescribeConfigurationSets": ops.describe_configuration_sets,
     "SendTextMessage": ops.send_text_message,
+    "CreateVerifiedDestinationNumber": verify.create_verified_destination_number,
+    "SendDestinationNumberVerificationCode": verify.send_destination_number_verification_code,
+    "VerifyDestinationNumber": verify.verify_destination_number,
+    "DescribeVerifiedDestinationNumbers": verify.describe_verified_destination_numbers,
 }
 
 

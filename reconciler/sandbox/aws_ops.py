@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS aws_sender_ids (
   PRIMARY KEY (sender_id, iso));
 CREATE TABLE IF NOT EXISTS aws_configuration_sets (
   name TEXT PRIMARY KEY, tags TEXT NOT NULL, client_token TEXT, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS aws_verified_numbers (phone TEXT PRIMARY KEY, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS aws_destinations (
+  id TEXT PRIMARY KEY, phone TEXT NOT NULL UNIQUE, status TEXT NOT NULL, code TEXT, tags TEXT NOT NULL,
+  client_token TEXT, created_at REAL NOT NULL);
 """
 TIER_META = "demo:AccountTier"  # where DemoAccount.extra["AccountTier"] lands; absent means SANDBOX
 PRICE_PER_PART = 0.00581  # what MaxPrice is compared against
@@ -35,7 +37,7 @@ PRICE_PER_PART = 0.00581  # what MaxPrice is compared against
 SENDER_ID_UNSUPPORTED = frozenset({"US", "CA", "CN", "BR"})
 SENDER_ID_REGISTRATION = frozenset({"IN", "SA", "AE", "QA", "KW", "JO", "EG", "VN", "PH"})
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9_-]{1,11}$")
-_PHONE = re.compile(r"^\+[1-9]\d{4,14}$")
+PHONE = re.compile(r"^\+[1-9]\d{4,14}$")
 _CALLING = {
     "1": "US", "7": "RU", "20": "EG", "27": "ZA", "31": "NL", "32": "BE", "33": "FR", "34": "ES", "39": "IT",
     "41": "CH", "43": "AT", "44": "GB", "45": "DK", "46": "SE", "47": "NO", "48": "PL", "49": "DE", "52": "MX",
@@ -53,14 +55,14 @@ class AwsError(Exception):
         self.code, self.message, self.status, self.members = code, message, status, members
 
 
-def _validation(reason: str, message: str, field: str | None = None) -> AwsError:
+def validation(reason: str, message: str, field: str | None = None) -> AwsError:
     error = AwsError("ValidationException", message, Reason=reason)
     if field:
         error.members["Fields"] = [{"Name": field, "Message": message}]
     return error
 
 
-def _not_found(resource_type: str, resource_id: str) -> AwsError:
+def not_found(resource_type: str, resource_id: str) -> AwsError:
     return AwsError(
         "ResourceNotFoundException",
         f"The {resource_type} {resource_id} does not exist.",
@@ -69,7 +71,7 @@ def _not_found(resource_type: str, resource_id: str) -> AwsError:
     )
 
 
-def _conflict(reason: str, message: str, resource_type: str, resource_id: str) -> AwsError:
+def conflict(reason: str, message: str, resource_type: str, resource_id: str) -> AwsError:
     return AwsError("ConflictException", message, Reason=reason, ResourceType=resource_type, ResourceId=resource_id)
 
 
@@ -93,34 +95,34 @@ def country_of(phone: str) -> str | None:
     return next((_CALLING[c] for c in sorted(_CALLING, key=len, reverse=True) if digits.startswith(c)), None)
 
 
-def _required(params: dict[str, Any], name: str) -> Any:
+def required(params: dict[str, Any], name: str) -> Any:
     if params.get(name) in (None, ""):
-        raise _validation("MISSING_PARAMETER", f"{name} is required.", name)
+        raise validation("MISSING_PARAMETER", f"{name} is required.", name)
     return params[name]
 
 
-def _page(params: dict[str, Any], items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+def page(params: dict[str, Any], items: list[dict[str, Any]], key: str) -> dict[str, Any]:
     """NextToken/MaxResults paging over an already filtered list (tokens are opaque offsets)."""
     start = 0
     if params.get("NextToken"):
         try:
             start = int(json.loads(base64.b64decode(params["NextToken"]))["offset"])
         except (ValueError, KeyError, TypeError):
-            raise _validation("INVALID_NEXT_TOKEN", "The NextToken is not valid.", "NextToken") from None
+            raise validation("INVALID_NEXT_TOKEN", "The NextToken is not valid.", "NextToken") from None
     size = int(params.get("MaxResults") or 100)
     if not 1 <= size <= 100:
-        raise _validation("FIELD_VALIDATION_FAILED", "MaxResults must be between 1 and 100.", "MaxResults")
+        raise validation("FIELD_VALIDATION_FAILED", "MaxResults must be between 1 and 100.", "MaxResults")
     result: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
         result["NextToken"] = base64.b64encode(json.dumps({"offset": start + size}).encode()).decode()
     return result
 
 
-def _filters(params: dict[str, Any], allowed: set[str]) -> list[tuple[str, set[str]]]:
+def filters(params: dict[str, Any], allowed: set[str]) -> list[tuple[str, set[str]]]:
     result = []
     for item in params.get("Filters") or []:
         if item.get("Name") not in allowed:
-            raise _validation("INVALID_FILTER_VALUES", f"Unknown filter {item.get('Name')!r}.", "Filters")
+            raise validation("INVALID_FILTER_VALUES", f"Unknown filter {item.get('Name')!r}.", "Filters")
         result.append((item["Name"], set(item.get("Values") or [])))
     return result
 
@@ -140,7 +142,16 @@ def set_account_tier(account: SandboxAccount, tier: str) -> None:
 def verify_destination(account: SandboxAccount, phone: str) -> None:
     """Mark a destination as verified (what VerifyDestinationNumber does once the code is entered)."""
     with account.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO aws_verified_numbers VALUES (?, ?)", (phone, account.now()))
+        conn.execute(
+            "INSERT INTO aws_destinations VALUES (?, ?, 'VERIFIED', NULL, '[]', NULL, ?)"
+            " ON CONFLICT(phone) DO UPDATE SET status = 'VERIFIED'",
+            (destination_id(phone), phone, account.now()),
+        )
+
+
+def destination_id(phone: str) -> str:
+    """A stable VerifiedDestinationNumberId for a number."""
+    return f"verifieddestinationnumber-{uuid.uuid5(uuid.NAMESPACE_URL, 'tel:' + phone).hex}"
 
 
 def describe_account_attributes(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -168,17 +179,17 @@ def _sender_rows(call: Call) -> list[Any]:
 
 
 def request_sender_id(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    sender_id, iso = str(_required(params, "SenderId")), str(_required(params, "IsoCountryCode"))
+    sender_id, iso = str(required(params, "SenderId")), str(required(params, "IsoCountryCode"))
     if not _SENDER_ID.match(sender_id):
-        raise _validation(
+        raise validation(
             "FIELD_VALIDATION_FAILED",
             "A sender ID is 1-11 letters, digits, - or _, with at least one letter.",
             "SenderId",
         )
     if iso in SENDER_ID_UNSUPPORTED:
-        raise _validation("SENDER_ID_NOT_SUPPORTED", f"Sender IDs are not supported in {iso}.", "IsoCountryCode")
+        raise validation("SENDER_ID_NOT_SUPPORTED", f"Sender IDs are not supported in {iso}.", "IsoCountryCode")
     if iso in SENDER_ID_REGISTRATION:
-        raise _validation(
+        raise validation(
             "SENDER_ID_REQUIRES_REGISTRATION", f"Sender IDs in {iso} must be registered before use.", "IsoCountryCode"
         )
     types = params.get("MessageTypes") or ["TRANSACTIONAL"]
@@ -186,7 +197,7 @@ def request_sender_id(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     with call.account.transaction() as conn:
         row = conn.execute("SELECT * FROM aws_sender_ids WHERE sender_id = ? AND iso = ?", (sender_id, iso)).fetchone()
         if row is not None and (token is None or row["client_token"] != token):
-            raise _conflict(
+            raise conflict(
                 "RESOURCE_ALREADY_EXISTS", f"Sender ID {sender_id} already exists in {iso}.", "sender-id", sender_id
             )
         if row is None:  # a retry with the same ClientToken gets the first answer again
@@ -214,7 +225,7 @@ def describe_sender_ids(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         keys = {(r["sender_id"], r["iso"]) for r in rows}
         missing = [sender for sender, iso in wanted if (sender, iso) not in keys]
         if missing:
-            raise _not_found("sender-id", missing[0])
+            raise not_found("sender-id", missing[0])
         rows = [r for r in rows if (r["sender_id"], r["iso"]) in wanted]
     items = [_sender_json(call, r) for r in rows]
     fields = {
@@ -223,12 +234,12 @@ def describe_sender_ids(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         "deletion-protection-enabled": "DeletionProtectionEnabled",
         "registered": "Registered",
     }
-    for name, values in _filters(params, {*fields, "message-type"}):
+    for name, values in filters(params, {*fields, "message-type"}):
         if name == "message-type":
             items = [i for i in items if values & set(i["MessageTypes"])]
         else:
             items = [i for i in items if str(i[fields[name]]).lower() in {v.lower() for v in values}]
-    return _page(params, items, "SenderIds")
+    return page(params, items, "SenderIds")
 
 
 # -- configuration sets -----------------------------------------------------------------------------
@@ -247,11 +258,11 @@ def _config_name(value: str) -> str:
 
 
 def create_configuration_set(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    name, token = str(_required(params, "ConfigurationSetName")), params.get("ClientToken")
+    name, token = str(required(params, "ConfigurationSetName")), params.get("ClientToken")
     with call.account.transaction() as conn:
         row = conn.execute("SELECT * FROM aws_configuration_sets WHERE name = ?", (name,)).fetchone()
         if row is not None and (token is None or row["client_token"] != token):
-            raise _conflict(
+            raise conflict(
                 "RESOURCE_ALREADY_EXISTS", f"Configuration set {name} already exists.", "configuration-set", name
             )
         if row is None:
@@ -275,7 +286,7 @@ def describe_configuration_sets(call: Call, params: dict[str, Any]) -> dict[str,
     names = [_config_name(n) for n in params.get("ConfigurationSetNames") or []]
     missing = [n for n in names if n not in {r["name"] for r in rows}]
     if missing:
-        raise _not_found("configuration-set", missing[0])
+        raise not_found("configuration-set", missing[0])
     items = [_config_json(call, r) for r in rows if not names or r["name"] in names]
     allowed = {
         "event-destination-name",
@@ -285,24 +296,24 @@ def describe_configuration_sets(call: Call, params: dict[str, Any]) -> dict[str,
         "default-message-feedback-enabled",
         "protect-configuration-id",
     }
-    for name, values in _filters(params, allowed):
+    for name, values in filters(params, allowed):
         # Sandbox configuration sets have no event destinations or defaults: only "false" can match.
         if not (name == "default-message-feedback-enabled" and "false" in {v.lower() for v in values}):
             items = []
-    return _page(params, items, "ConfigurationSets")
+    return page(params, items, "ConfigurationSets")
 
 
 # -- sending ------------------------------------------------------------------------------------------
 def _origination(call: Call, identity: str, iso: str) -> str:
     """The sender ID to send from, checked against the destination country."""
     if identity.startswith("+") or (identity.startswith("arn:") and ":phone-number/" in identity):
-        raise _not_found("phone-number", identity)
+        raise not_found("phone-number", identity)
     sender = _sender_name(identity)
     countries = {r["iso"]: r for r in _sender_rows(call) if r["sender_id"] == sender}
     if not countries:
-        raise _validation("SENDER_ID_NOT_REGISTERED", f"Sender ID {sender} is not registered.", "OriginationIdentity")
+        raise validation("SENDER_ID_NOT_REGISTERED", f"Sender ID {sender} is not registered.", "OriginationIdentity")
     if iso not in countries:
-        raise _validation(
+        raise validation(
             "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY",
             f"Sender ID {sender} cannot send to {iso}.",
             "OriginationIdentity",
@@ -311,17 +322,17 @@ def _origination(call: Call, identity: str, iso: str) -> str:
 
 
 def send_text_message(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    phone = str(_required(params, "DestinationPhoneNumber"))
-    if not _PHONE.match(phone):
-        raise _validation(
+    phone = str(required(params, "DestinationPhoneNumber"))
+    if not PHONE.match(phone):
+        raise validation(
             "INVALID_PARAMETER", "DestinationPhoneNumber must be in E.164 format.", "DestinationPhoneNumber"
         )
-    body = str(_required(params, "MessageBody"))
+    body = str(required(params, "MessageBody"))
     if len(body) > 1600:
-        raise _validation("MAXIMUM_SIZE_EXCEEDED", "MessageBody is longer than 1600 characters.", "MessageBody")
+        raise validation("MAXIMUM_SIZE_EXCEEDED", "MessageBody is longer than 1600 characters.", "MessageBody")
     iso = country_of(phone)
     if iso is None:
-        raise _validation(
+        raise validation(
             "DESTINATION_COUNTRY_BLOCKED", "The destination country is not supported.", "DestinationPhoneNumber"
         )
     if params.get("ConfigurationSetName"):
@@ -334,23 +345,25 @@ def send_text_message(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             json.loads(r["message_types"]) for r in _sender_rows(call) if (r["sender_id"], r["iso"]) == (sender, iso)
         )
         if message_type not in types:
-            raise _conflict(
+            raise conflict(
                 "MESSAGE_TYPE_MISMATCH",
                 f"Sender ID {sender} does not send {message_type} messages.",
                 "sender-id",
                 sender,
             )
     elif iso in SENDER_ID_UNSUPPORTED:
-        raise _conflict(
+        raise conflict(
             "NO_ORIGINATION_IDENTITIES_FOUND", f"No origination identity can send to {iso}.", "phone-number", phone
         )
     if params.get("MaxPrice") and float(params["MaxPrice"]) < PRICE_PER_PART:
-        raise _validation("PRICE_OVER_THRESHOLD", "The message costs more than MaxPrice.", "MaxPrice")
+        raise validation("PRICE_OVER_THRESHOLD", "The message costs more than MaxPrice.", "MaxPrice")
     if account_tier(call.account) == "SANDBOX":
         with call.account.read() as conn:
-            verified = conn.execute("SELECT 1 FROM aws_verified_numbers WHERE phone = ?", (phone,)).fetchone()
+            verified = conn.execute(
+                "SELECT 1 FROM aws_destinations WHERE phone = ? AND status = 'VERIFIED'", (phone,)
+            ).fetchone()
         if verified is None:
-            raise _conflict(
+            raise conflict(
                 "DESTINATION_PHONE_NUMBER_NOT_VERIFIED",
                 "In the sandbox tier only verified destination numbers can receive messages.",
                 "verified-destination-number",
