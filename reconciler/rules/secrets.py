@@ -9,6 +9,7 @@ YAML only (their key names and ``ENC[`` markers are plaintext): no key needed, n
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ _PHONE = re.compile(r"(?<![\w+])(\+[1-9]\d{7,14}|1[3-9]\d{9})(?!\d)")
 _SECRET_KEYS = ("secret", "password", "passwd", "token", "apikey", "privatekey", "secretkey", "accesskeysecret")
 # In a Channel, spec.credentials.* are names of keys inside the SOPS file, not secrets.
 _KEY_NAME_FIELDS = {("spec", "credentials", "accessKeyId"), ("spec", "credentials", "accessKeySecret")}
+_KEY_NAME_KEYS = frozenset(path[-1] for path in _KEY_NAME_FIELDS)
 _LOOKS_RANDOM = re.compile(r"(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9+/=]{16,}")
 _MAX_SOPS_BYTES = 5_000_000
 
@@ -42,7 +44,21 @@ def check_plaintext(config: Any, out: Reporter) -> None:
             elif isinstance(value, list):
                 stack.extend(((*path, index), item) for index, item in enumerate(value))
             elif value is not None and not isinstance(value, bool):
-                _scalar(document, path, str(value), channel, out)
+                text = str(value)
+                key = path[-1] if path else ""
+                # Cheap tests first: this walks every scalar of every document on each validate.
+                if _SUSPECT.search(text) or (isinstance(key, str) and _secret_key(key)):
+                    _scalar(document, path, text, channel, out)
+
+
+# Anything that might be an access key or a phone number; _scalar decides precisely.
+_SUSPECT = re.compile(r"LTAI|AKID|AKIA|\+\d{8}|1[3-9]\d{9}")
+
+
+@lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    normalised = key.lower().replace("_", "").replace("-", "")
+    return normalised.endswith(_SECRET_KEYS) or key in _KEY_NAME_KEYS
 
 
 def _where(document: Any, path: tuple[Any, ...]) -> tuple[str, int, int]:
@@ -69,7 +85,7 @@ def _scalar(document: Any, path: tuple[Any, ...], text: str, channel: bool, out:
                 where,
                 f"{field} should name a key in the SOPS file, but holds a value that looks like a secret",
             )
-    elif text and any(normalised.endswith(word) for word in _SECRET_KEYS):
+    elif text and normalised.endswith(_SECRET_KEYS):
         out.report("SMS401", where, f"{field} holds a literal value; credentials must not be in plain YAML")
         return
     for match in _PHONE.finditer(text):
