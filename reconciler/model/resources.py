@@ -77,7 +77,7 @@ def parse_duration(value: Any) -> timedelta:
         return value
     if not isinstance(value, str) or not _DURATION.match(value):
         raise PydanticCustomError(
-            "duration", "expected a duration such as 90s, 5m, 2h or 1d, got {value!r}", {"value": value}
+            "duration", "expected a duration such as 90s, 5m, 2h or 1d, got {value}", {"value": repr(value)}
         )
     return timedelta(seconds=int(value[:-1]) * _UNIT_SECONDS[value[-1]])
 
@@ -209,9 +209,7 @@ class ChannelSpec(_Model):
     )
     signature: SignatureSpec = Field(description="The SMS signature (sign name / sender ID).")
     enabled: bool = Field(True, description="Whether the application may send through this channel.")
-    max_segments: int = Field(
-        2, ge=1, le=10, description="Lint budget: SMS segments per message, signature included."
-    )
+    max_segments: int = Field(2, ge=1, le=10, description="Lint budget: SMS segments per message, signature included.")
     test_send: TestSendSpec | None = Field(None, description="The test-send gate run after apply.")
     rollout: RolloutPolicy = Field(
         default_factory=RolloutPolicy, description="How new template versions replace old ones."
@@ -228,9 +226,7 @@ class ChannelSpec(_Model):
         if provider is ProviderName.TENCENT and not self.signature.sms_sdk_app_id:
             raise _field_error("signature", "provider tencent requires signature.smsSdkAppId")
         if provider is not ProviderName.TENCENT and self.signature.sms_sdk_app_id is not None:
-            raise _field_error(
-                "signature.smsSdkAppId", f"smsSdkAppId is for provider tencent, not {provider.value}"
-            )
+            raise _field_error("signature.smsSdkAppId", f"smsSdkAppId is for provider tencent, not {provider.value}")
         if provider is ProviderName.AWS and not self.signature.country:
             raise _field_error("signature", "provider aws requires signature.country")
         if provider is not ProviderName.AWS and self.signature.country is not None:

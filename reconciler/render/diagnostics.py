@@ -1,0 +1,137 @@
+"""Diagnostics -> text, JSON, GitHub workflow commands or Markdown. Renderers only format: the
+caller has already sorted (and, for ``--strict``, escalated) the diagnostics, and passes the
+result through ``reconciler.redact.redact`` before it reaches the terminal.
+
+Line and column 0 mean the diagnostic is about a whole path (a directory), not a place in a file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from reconciler.errors import Diagnostic, Severity
+
+JSON_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Summary:
+    errors: int
+    warnings: int
+    files: int
+    channels: int
+    templates: int
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def line(self) -> str:
+        if not self.errors and not self.warnings:
+            return (
+                f"OK: {_count(self.channels, 'channel')}, {_count(self.templates, 'template')} "
+                f"in {_count(self.files, 'file')}"
+            )
+        return f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')} in {_count(self.files, 'file')}"
+
+
+def summarize(diagnostics: Sequence[Diagnostic], *, files: int, channels: int, templates: int) -> Summary:
+    errors = sum(1 for diagnostic in diagnostics if diagnostic.severity is Severity.ERROR)
+    return Summary(errors, len(diagnostics) - errors, files, channels, templates)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _location(diagnostic: Diagnostic) -> str:
+    return diagnostic.location if diagnostic.line else diagnostic.file
+
+
+def render_text(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
+    lines = []
+    for diagnostic in diagnostics:
+        lines.append(f"{_location(diagnostic)}: {diagnostic.severity.value} {diagnostic.rule}: {diagnostic.message}")
+        if diagnostic.hint:
+            lines.append(f"  hint: {diagnostic.hint}")
+    lines.append(summary.line())
+    return "\n".join(lines) + "\n"
+
+
+def render_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
+    document = {
+        "format_version": JSON_FORMAT_VERSION,
+        "ok": summary.ok,
+        "diagnostics": [
+            {
+                "file": diagnostic.file,
+                "line": diagnostic.line,
+                "column": diagnostic.column,
+                "severity": diagnostic.severity.value,
+                "rule": diagnostic.rule,
+                "message": diagnostic.message,
+                "hint": diagnostic.hint,
+            }
+            for diagnostic in diagnostics
+        ],
+        "summary": {
+            "errors": summary.errors,
+            "warnings": summary.warnings,
+            "files": summary.files,
+            "channels": summary.channels,
+            "templates": summary.templates,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def escape_data(text: str) -> str:
+    """Workflow-command message escaping (GitHub Actions toolkit ``escapeData``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Workflow-command property escaping (``escapeProperty``): also ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
+    lines = []
+    for diagnostic in diagnostics:
+        command = "error" if diagnostic.severity is Severity.ERROR else "warning"
+        properties = [f"file={escape_property(diagnostic.file)}"]
+        if diagnostic.line:
+            properties += [f"line={diagnostic.line}", f"col={diagnostic.column}"]
+        properties.append(f"title={escape_property(diagnostic.rule)}")
+        message = diagnostic.message + (f"\nhint: {diagnostic.hint}" if diagnostic.hint else "")
+        lines.append(f"::{command} {','.join(properties)}::{escape_data(message)}")
+    lines.append(summary.line())
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
+    heading = "### smsops validate: " + ("passed" if summary.ok else "failed")
+    lines = [heading, ""]
+    if diagnostics:
+        lines += ["| Location | Severity | Rule | Problem | Hint |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{_cell(_location(d))}` | {d.severity.value} | {d.rule} | {_cell(d.message)} | {_cell(d.hint)} |"
+            for d in diagnostics
+        ]
+        lines.append("")
+    lines.append(summary.line())
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[Diagnostic], Summary], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "github": render_github,
+    "markdown": render_markdown,
+}
