@@ -5,11 +5,17 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.commands.options import config_dir_argument, output_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
+
+if TYPE_CHECKING:
+    from reconciler.apply import Gate
+    from reconciler.load import LoadedConfig
+    from reconciler.observe import Session
 
 
 @click.command(name="apply")
@@ -78,6 +84,7 @@ def command(
                     lambda name: observe_channel(session.provider(name), desired[name]),
                     check_digest=saved is not None,
                     progress=note if output == "text" else (lambda _: None),
+                    gate=_gate(session, config),
                 )
     report = build_report(config_dir, results, started)
     if report_file is not None:
@@ -87,3 +94,10 @@ def command(
     else:
         click.echo(render_results(results, output), nl=False)
     return EXIT_OK if all(r.outcome is not Outcome.FAILED for r in results) else EXIT_ERROR
+
+
+def _gate(session: Session, config: LoadedConfig) -> Gate | None:
+    """The test-send gate (``reconciler.gate``) when any selected channel declares testSend."""
+    from reconciler.gate import make_gate
+
+    return make_gate(session, config) if any(c.resource.spec.test_send for c in session.channels) else None
