@@ -36,6 +36,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real gateways; every answer has Content-Length
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as two writes; without NODELAY, Nagle plus the client's delayed ACK
+        # stalls every keep-alive answer by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -126,7 +132,10 @@ def start(
             server = _Server((LOOPBACK, port), emulator, running)
             running.servers[name] = server
             running.emulators[name] = emulator
-            thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{name}", daemon=True)
+            # A short poll interval: shutdown() waits up to one interval, and tests start and stop often.
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{name}", daemon=True
+            )
             thread.start()
             running._threads.append(thread)
     except BaseException:
