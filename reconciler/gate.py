@@ -256,11 +256,13 @@ def run_gate(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[GateProgress], None] = _quiet,
     extra_results: Sequence[SendResult] = (),
+    pacing: Pacing | None = None,
 ) -> GateResult:
     """Send each of ``sends`` once and follow it to a final outcome. ``timeout`` is per message,
     from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to True
     where the provider has one (AWS). ``extra_results`` are verdicts reached before sending
-    (e.g. a named template with nothing approved) and count like the others."""
+    (e.g. a named template with nothing approved) and count like the others. ``pacing`` carries
+    the sends of earlier runs on this channel (default: none)."""
     if not channel.spec.enabled:
         return gate_disabled(channel)
     if not recipients:
@@ -270,8 +272,8 @@ def run_gate(
     timeout_s = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
     api = api_provider(channel)
     runner = _Runner(
-        provider,
-        [r.get_secret_value() for r in recipients],
+        provider=provider,
+        numbers=[r.get_secret_value() for r in recipients],
         api=api,
         dry_run=(api == "aws") if dry_run is None else dry_run,
         timeout_s=timeout_s,
@@ -281,6 +283,7 @@ def run_gate(
         sleep=sleep,
         progress=progress,
         total=len(sends),
+        pacing=pacing if pacing is not None else Pacing(),
     )
     results = [*extra_results, *runner.run(sends)]
     sent = [r for r in results if r.outcome is not Outcome.SKIPPED]
@@ -299,31 +302,33 @@ def run_gate(
     )
 
 
-class _Runner:
-    """One gate run: the pacing history, the receipts being followed, and the results so far."""
+@dataclass
+class Pacing:
+    """The sends made so far, per number and limit scope. ``make_gate`` shares one per channel
+    across the gate runs of an apply, so two promotions in a row are paced like one run."""
 
-    def __init__(
-        self,
-        provider: Provider,
-        numbers: list[str],
-        *,
-        api: str,
-        dry_run: bool,
-        timeout_s: float,
-        poll_interval: float,
-        max_wait: float,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-        progress: Callable[[GateProgress], None],
-        total: int,
-    ) -> None:
-        self.provider, self.numbers, self.api, self.dry_run = provider, numbers, api, dry_run
-        self.timeout_s, self.poll_interval, self.max_wait = timeout_s, poll_interval, max_wait
-        self.clock, self.sleep, self.progress, self.total = clock, sleep, progress, total
-        self.history: list[tuple[int, str, float]] = []  # (recipient index, scope key, sent at)
-        self.rotation = 0
-        self.results: dict[int, SendResult] = {}
-        self.tracked: dict[int, _Tracked] = {}
+    history: list[tuple[str, str, float]] = field(default_factory=list)  # (number, scope key, sent at)
+    rotation: int = 0
+
+
+@dataclass
+class _Runner:
+    """One gate run: the receipts being followed and the results so far."""
+
+    provider: Provider
+    numbers: list[str]
+    api: str
+    dry_run: bool
+    timeout_s: float
+    poll_interval: float
+    max_wait: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    progress: Callable[[GateProgress], None]
+    total: int
+    pacing: Pacing
+    results: dict[int, SendResult] = field(default_factory=dict)
+    tracked: dict[int, _Tracked] = field(default_factory=dict)
 
     # -- pacing ------------------------------------------------------------------------------
 
@@ -335,11 +340,12 @@ class _Runner:
         limit that decides the wait ("" when none)."""
         best: tuple[int, float, str] | None = None
         for offset in range(len(self.numbers)):
-            index = (self.rotation + offset) % len(self.numbers)
+            index = (self.pacing.rotation + offset) % len(self.numbers)
+            number = self.numbers[index]
             at, why = now, ""
             for limit in number_limits(self.api, send.kind):
                 key = self._scope_key(limit, send)
-                times = sorted(t for r, k, t in self.history if r == index and k == key)
+                times = sorted(t for n, k, t in self.pacing.history if n == number and k == key)
                 if len(times) >= limit.max:
                     free = times[-limit.max] + limit.window_s + PACING_MARGIN_S
                     if free > at:
@@ -410,7 +416,7 @@ class _Runner:
 
     def _send(self, index: int, send: GateSend, recipient: int) -> None:
         number = self.numbers[recipient]
-        self.rotation = (recipient + 1) % len(self.numbers)
+        self.pacing.rotation = (recipient + 1) % len(self.numbers)
         request = SendRequest(
             template_code=send.code, phone_number=number, params=send.params, body=send.text, dry_run=self.dry_run
         )
@@ -431,8 +437,8 @@ class _Runner:
         sent_at = self.clock()
         for limit in number_limits(self.api, send.kind):
             key = self._scope_key(limit, send)
-            if (recipient, key, sent_at) not in self.history:
-                self.history.append((recipient, key, sent_at))
+            if (number, key, sent_at) not in self.pacing.history:
+                self.pacing.history.append((number, key, sent_at))
         first_poll = sent_at if receipt.dry_run else sent_at + min(self.poll_interval, self.timeout_s)
         self.tracked[index] = _Tracked(index, send, number, receipt, sent_at + self.timeout_s, first_poll)
 
@@ -519,6 +525,8 @@ def make_gate(
     ``options`` go to ``run_gate`` (timeout, poll_interval, clock, sleep, progress, …)."""
     from reconciler.secrets import channel_secrets
 
+    pacing: dict[str, Pacing] = {}
+
     def gate(change: Change) -> str:
         located = config.channel(change.channel)
         if located is None or change.after is None:
@@ -538,6 +546,7 @@ def make_gate(
             channel,
             recipients,
             [gate_send(template, channel, change.after.code)],
+            pacing=pacing.setdefault(channel.name, Pacing()),
             **options,
         )
         if on_result is not None:

@@ -26,6 +26,7 @@ from reconciler.gate import (
     GateResult,
     GateSend,
     Outcome,
+    Pacing,
     Proof,
     gate_send,
     run_gate,
@@ -298,6 +299,18 @@ def test_alibaba_verification_codes_share_the_signature_limit(request: pytest.Fi
     assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 2
     first, second = env.account.sends()
     assert second.sent_at - first.sent_at == pytest.approx(60 + PACING_MARGIN_S)
+
+
+def test_pacing_carries_over_between_runs_on_one_channel(request: pytest.FixtureRequest) -> None:
+    """What make_gate relies on: the promotions of one apply are separate runs sharing a Pacing."""
+    env = alibaba_env(request)
+    reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
+    pacing = Pacing()
+    first = env.gate([login_send(env)], pacing=pacing)
+    second = env.gate([gate_send(reset, env.channel(), env.register(reset))], pacing=pacing)
+    assert (first.status, second.status) == ("passed", "passed")
+    sent = env.account.sends()
+    assert sent[1].sent_at - sent[0].sent_at == pytest.approx(60 + PACING_MARGIN_S)
 
 
 def test_alibaba_hourly_limit_is_not_waited_for_but_reported(request: pytest.FixtureRequest) -> None:
