@@ -1,27 +1,24 @@
 """Alibaba Cloud SMS (dysmsapi 2017-05-25) through the official SDK.
 
-Facts this module encodes (reference/providers.md §1):
-- Three template-type numberings: Create/Update/Get and ``OuterTemplateType`` use 0 verification,
-  1 notification, 2 promotional, 3 international (+ ``IntlType`` 0 notification, 1 promotional,
-  2 verification); QuerySmsTemplateList's ``TemplateType`` uses 0 notification, 1 promotional,
-  2 verification, 6 international.
-- Business errors come back as HTTP 200 with ``Code != "OK"``; gateway errors as 4xx/5xx exceptions,
-  throttling with an ``x-acs-retry-after`` header (milliseconds).
-- Times (CreateDate, SendDate) are Beijing time.
+The numberings and codes it translates live in ``alibaba_codes``. Business errors come back as
+HTTP 200 with ``Code != "OK"``; gateway errors as 4xx/5xx exceptions, throttling with an
+``x-acs-retry-after`` header (milliseconds), honoured by the retry.
 
 Reads are retried with backoff here; writes are retried only when the failure proves the request was
-not processed (throttled, connection refused). A write whose answer was lost raises ``ResponseLost``.
+not processed (throttled, connection refused). A write whose answer was lost (timeout, reset, 5xx)
+raises ``ResponseLost``: the caller re-observes instead of creating a duplicate.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ProviderError
+from reconciler.providers import alibaba_codes as codes
 from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
@@ -47,61 +44,9 @@ if TYPE_CHECKING:
 PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 PAGE_SIZE = 50  # QuerySmsTemplateList maximum
-TAG_BATCH = 20  # ListTagResources: at most 20 template codes per call
-
-# Create/Update numbering, and IntlType for international templates.
-_CREATE_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, TemplateKind.MARKETING: 2}
-_INTERNATIONAL_TYPE = 3
-_INTL_TYPE = {TemplateKind.NOTIFICATION: 0, TemplateKind.MARKETING: 1, TemplateKind.VERIFICATION: 2}
-_FROM_INTL_TYPE = {v: k for k, v in _INTL_TYPE.items()}
-# QuerySmsTemplateList numbering (6 = international: the kind needs GetSmsTemplate's IntlType).
-_LIST_TYPE = {0: TemplateKind.NOTIFICATION, 1: TemplateKind.MARKETING, 2: TemplateKind.VERIFICATION}
-_LIST_INTERNATIONAL = 6
-_OUTER_TYPE = {v: k for k, v in _CREATE_TYPE.items()}
-_AUDIT_STATUS = {
-    "AUDIT_STATE_INIT": ReviewStatus.PENDING,
-    "AUDIT_STATE_PASS": ReviewStatus.APPROVED,
-    "AUDIT_STATE_NOT_PASS": ReviewStatus.REJECTED,
-    "AUDIT_SATE_CANCEL": ReviewStatus.CANCELLED,  # sic: the template list API spells it so
-    "AUDIT_STATE_CANCEL": ReviewStatus.CANCELLED,
-}
-# TemplateStatus / SignStatus integers.
-_STATUS = {0: ReviewStatus.PENDING, 1: ReviewStatus.APPROVED, 2: ReviewStatus.REJECTED, 10: ReviewStatus.CANCELLED}
-_SEND_STATUS = {1: DeliveryState.WAITING, 2: DeliveryState.FAILED, 3: DeliveryState.DELIVERED}
-
-LIMITED_CODE = "isv.BUSINESS_LIMIT_CONTROL"  # per-number send limit: wait, do not retry now
-# GetSmsSign for a name the account lacks: the sandbox answers isv.SMS_SIGNATURE_ILLEGAL ("does not
-# exist under this account"); the others are spellings from Alibaba's error lists.
-_SIGN_MISSING = (
-    "isv.SMS_SIGNATURE_ILLEGAL",
-    "isv.SMS_SIGN_NOT_EXIST",
-    "isv.SIGN_NOT_EXIST",
-    "isv.SIGN_NAME_NOT_EXIST",
-    "SignNotExist",
-)
-_AUTH_PREFIXES = (
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "IncompleteSignature",
-    "InvalidTimeStamp",
-    "SignatureNonceUsed",
-    "Forbidden",
-    "isp.RAM_PERMISSION_DENY",
-    "isv.ACCOUNT_NOT_EXISTS",
-)
-_RETRYABLE_CODES = ("ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR")
-
-
-def _hint(code: str) -> str:
-    if code.startswith(_AUTH_PREFIXES):
-        return "check the channel's accessKeyId/accessKeySecret in its SOPS file and the RAM permissions"
-    if code.startswith("Throttling"):
-        return "the provider is rate-limiting this account; try again in a minute"
-    if code == LIMITED_CODE:
-        return "the per-number send limit was reached; wait (minutes to a day) or use another test number"
-    return ""
+# The tags smsops reads back: the rollout marks (see reconciler.plan.LIVE_TAG).
+MARK_KEYS = ("smsops-live",)
 
 
 class AlibabaProvider:
@@ -178,10 +123,10 @@ class AlibabaProvider:
         self, operation: str, code: str | None, message: str | None, request_id: str | None, *, write: bool
     ) -> ProviderError:
         code = code or "Unknown"
-        retryable = code.startswith("Throttling") or code in _RETRYABLE_CODES
-        extra = {"limited": "per-number"} if code == LIMITED_CODE else {}
+        retryable = code.startswith("Throttling") or code in codes.RETRYABLE_CODES
+        extra = {"limited": "per-number"} if code == codes.LIMITED_CODE else {}
         # A system error on a write says nothing about whether the write happened.
-        lost = write and code in _RETRYABLE_CODES
+        lost = write and code in codes.RETRYABLE_CODES
         return failure(
             self.name,
             operation,
@@ -190,7 +135,7 @@ class AlibabaProvider:
             retryable=retryable,
             request_id=request_id or "",
             extra=extra,
-            hint=_hint(code),
+            hint=codes.hint(code),
             lost=lost,
         )
 
@@ -208,7 +153,7 @@ class AlibabaProvider:
             extra = {"http_status": str(status)}
             if exc.retry_after:
                 extra["retry_after_s"] = str(int(exc.retry_after) / 1000)
-            if code == LIMITED_CODE:
+            if code == codes.LIMITED_CODE:
                 extra["limited"] = "per-number"
             return failure(
                 self.name,
@@ -218,7 +163,7 @@ class AlibabaProvider:
                 retryable=throttled or server,
                 request_id=request_id,
                 extra=extra,
-                hint=_hint(code),
+                hint=codes.hint(code),
                 lost=write and server and not throttled,
             )
         inner = getattr(exc, "inner_exception", None) or exc
@@ -256,15 +201,15 @@ class AlibabaProvider:
         return [self._observed(item, tags.get(item.template_code, {})) for item in items]
 
     def _observed(self, item: Any, tags: dict[str, str]) -> ObservedTemplate:
-        list_type = _int(item.template_type)
-        outer_type = _int(item.outer_template_type)
-        international = list_type == _LIST_INTERNATIONAL or outer_type == _INTERNATIONAL_TYPE
+        list_type = codes.as_int(item.template_type)
+        outer_type = codes.as_int(item.outer_template_type)
+        international = list_type == codes.LIST_INTERNATIONAL or outer_type == codes.INTERNATIONAL_TYPE
         if international:
             kind = self._international_kind(item.template_code)
-        elif list_type in _LIST_TYPE:
-            kind = _LIST_TYPE[list_type]
-        elif outer_type in _OUTER_TYPE:
-            kind = _OUTER_TYPE[outer_type]
+        elif list_type in codes.LIST_TYPE:
+            kind = codes.LIST_TYPE[list_type]
+        elif outer_type in codes.OUTER_TYPE:
+            kind = codes.OUTER_TYPE[outer_type]
         else:
             raise failure(
                 self.name,
@@ -283,9 +228,9 @@ class AlibabaProvider:
             content=item.template_content or "",
             kind=kind,
             international=international,
-            status=_AUDIT_STATUS.get(str(item.audit_status), ReviewStatus.PENDING),
+            status=codes.AUDIT_STATUS.get(str(item.audit_status), ReviewStatus.PENDING),
             reason=reason_text,
-            created_at=_beijing_time(item.create_date),
+            created_at=codes.beijing_time(item.create_date),
             tags=tags,
         )
 
@@ -293,7 +238,7 @@ class AlibabaProvider:
         """The list API only says "international"; the message kind is GetSmsTemplate's IntlType."""
         request = self._m.GetSmsTemplateRequest(template_code=code)
         body = self._call("GetSmsTemplate", "get_sms_template", request, write=False)
-        kind = _FROM_INTL_TYPE.get(_int(body.intl_type) if body.intl_type is not None else -1)
+        kind = codes.FROM_INTL_TYPE.get(codes.as_int(body.intl_type) if body.intl_type is not None else -1)
         if kind is None:
             raise failure(
                 self.name,
@@ -305,21 +250,25 @@ class AlibabaProvider:
         return kind
 
     def _list_tags(self, codes: list[str]) -> dict[str, dict[str, str]]:
+        """smsops' marks on the listed templates. Filtered by tag key rather than by template code, so
+        the cost is one call per 50 marked templates, not one per 20 templates."""
+        wanted = set(codes)
         tags: dict[str, dict[str, str]] = {}
-        for start in range(0, len(codes), TAG_BATCH):
+        for key in MARK_KEYS:
             token: str | None = None
             while True:
                 request = self._m.ListTagResourcesRequest(
                     region_id=self.region,
                     resource_type="TEMPLATE",
                     prod_code="dysms",
-                    resource_id=codes[start : start + TAG_BATCH],
+                    tag=[self._m.ListTagResourcesRequestTag(key=key)],
                     page_size=50,
                     next_token=token,
                 )
                 body = self._call("ListTagResources", "list_tag_resources", request, write=False)
                 for entry in (body.tag_resources.tag_resource if body.tag_resources else None) or []:
-                    tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
+                    if entry.resource_id in wanted:
+                        tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
                 token = body.next_token or None
                 if token is None:
                     break
@@ -330,13 +279,13 @@ class AlibabaProvider:
         try:
             body = self._call("GetSmsSign", "get_sms_sign", request, write=False)
         except ProviderError as error:
-            if error.code in _SIGN_MISSING or error.code.endswith(("NOT_EXIST", "NotFound", "NOT_FOUND")):
+            if error.code in codes.SIGN_MISSING or error.code.endswith(("NOT_EXIST", "NotFound", "NOT_FOUND")):
                 return None
             raise
         reason = body.audit_info.reject_info if body.audit_info is not None else ""
         return ObservedSignature(
             name=body.sign_name or self.sign_name,
-            status=_STATUS.get(_int(body.sign_status), ReviewStatus.PENDING),
+            status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
             reason=reason or "",
         )
 
@@ -350,10 +299,10 @@ class AlibabaProvider:
             "template_rule": json.dumps(request.variable_types, ensure_ascii=False) if request.variable_types else None,
         }
         if request.international:
-            fields.update(template_type=_INTERNATIONAL_TYPE, intl_type=_INTL_TYPE[request.kind])
+            fields.update(template_type=codes.INTERNATIONAL_TYPE, intl_type=codes.INTL_TYPE[request.kind])
         else:
             # The related sign speeds review and is required for domestic types.
-            fields.update(template_type=_CREATE_TYPE[request.kind], related_sign_name=self.sign_name)
+            fields.update(template_type=codes.CREATE_TYPE[request.kind], related_sign_name=self.sign_name)
         return fields
 
     def create_template(self, request: TemplateRequest) -> str:
@@ -438,7 +387,7 @@ class AlibabaProvider:
             )
         request = self._m.QuerySendDetailsRequest(
             phone_number=receipt.phone_number.lstrip("+"),
-            send_date=receipt.sent_at.astimezone(BEIJING).strftime("%Y%m%d"),
+            send_date=receipt.sent_at.astimezone(codes.BEIJING).strftime("%Y%m%d"),
             biz_id=receipt.message_id,
             page_size=10,
             current_page=1,
@@ -453,29 +402,13 @@ class AlibabaProvider:
         return DeliveryReport(
             phone_number=receipt.phone_number,
             message_id=receipt.message_id,
-            state=_SEND_STATUS.get(_int(detail.send_status), DeliveryState.WAITING),
+            state=codes.SEND_STATUS.get(codes.as_int(detail.send_status), DeliveryState.WAITING),
             code=detail.err_code or "",
             description=str(detail.receive_date or ""),
         )
 
     def close(self) -> None:
         """Nothing to release: the SDK keeps a process-wide connection pool."""
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
-
-
-def _beijing_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
-    except ValueError:
-        return None
 
 
 def open_channel(

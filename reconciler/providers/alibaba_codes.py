@@ -1,0 +1,84 @@
+"""Alibaba dysmsapi numberings, statuses and error codes, and their translation to ours.
+
+Three template-type numberings exist (reference/providers.md §1.3): Create/Update/Get and
+``OuterTemplateType`` use 0 verification, 1 notification, 2 promotional, 3 international (+ ``IntlType``
+0 notification, 1 promotional, 2 verification); QuerySmsTemplateList's ``TemplateType`` uses
+0 notification, 1 promotional, 2 verification, 6 international. Times are Beijing time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from reconciler.providers.base import DeliveryState, ReviewStatus, TemplateKind
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# Create/Update numbering, and IntlType for international templates.
+CREATE_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, TemplateKind.MARKETING: 2}
+INTERNATIONAL_TYPE = 3
+INTL_TYPE = {TemplateKind.NOTIFICATION: 0, TemplateKind.MARKETING: 1, TemplateKind.VERIFICATION: 2}
+FROM_INTL_TYPE = {v: k for k, v in INTL_TYPE.items()}
+# QuerySmsTemplateList numbering (6 = international: the kind needs GetSmsTemplate's IntlType).
+LIST_TYPE = {0: TemplateKind.NOTIFICATION, 1: TemplateKind.MARKETING, 2: TemplateKind.VERIFICATION}
+LIST_INTERNATIONAL = 6
+OUTER_TYPE = {v: k for k, v in CREATE_TYPE.items()}
+AUDIT_STATUS = {
+    "AUDIT_STATE_INIT": ReviewStatus.PENDING,
+    "AUDIT_STATE_PASS": ReviewStatus.APPROVED,
+    "AUDIT_STATE_NOT_PASS": ReviewStatus.REJECTED,
+    "AUDIT_SATE_CANCEL": ReviewStatus.CANCELLED,  # sic: the template list API spells it so
+    "AUDIT_STATE_CANCEL": ReviewStatus.CANCELLED,
+}
+# TemplateStatus / SignStatus integers.
+STATUS = {0: ReviewStatus.PENDING, 1: ReviewStatus.APPROVED, 2: ReviewStatus.REJECTED, 10: ReviewStatus.CANCELLED}
+SEND_STATUS = {1: DeliveryState.WAITING, 2: DeliveryState.FAILED, 3: DeliveryState.DELIVERED}
+
+LIMITED_CODE = "isv.BUSINESS_LIMIT_CONTROL"  # per-number send limit: wait, do not retry now
+# GetSmsSign for a name the account lacks: the sandbox answers isv.SMS_SIGNATURE_ILLEGAL ("does not
+# exist under this account"); the others are spellings from Alibaba's error lists.
+SIGN_MISSING = (
+    "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.SMS_SIGN_NOT_EXIST",
+    "isv.SIGN_NOT_EXIST",
+    "isv.SIGN_NAME_NOT_EXIST",
+    "SignNotExist",
+)
+AUTH_PREFIXES = (
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "IncompleteSignature",
+    "InvalidTimeStamp",
+    "SignatureNonceUsed",
+    "Forbidden",
+    "isp.RAM_PERMISSION_DENY",
+    "isv.ACCOUNT_NOT_EXISTS",
+)
+RETRYABLE_CODES = ("ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR")
+
+
+def hint(code: str) -> str:
+    if code.startswith(AUTH_PREFIXES):
+        return "check the channel's accessKeyId/accessKeySecret in its SOPS file and the RAM permissions"
+    if code.startswith("Throttling"):
+        return "the provider is rate-limiting this account; try again in a minute"
+    if code == LIMITED_CODE:
+        return "the per-number send limit was reached; wait (minutes to a day) or use another test number"
+    return ""
+
+
+def as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def beijing_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    except ValueError:
+        return None
