@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +21,60 @@ VERIFIED = AWS_TEST_VERIFIED[0]
 UNVERIFIED = "+447700900456"
 
 
+GATEWAY_ERRORS = {"InvalidSignatureException", "UnrecognizedClientException"}
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "long": (int,), "boolean": (bool,), "timestamp": (int, float),
+}  # fmt: skip
+
+
+def shape_problems(shape: Any, value: Any, path: str) -> list[str]:
+    """Where a raw JSON value departs from a botocore shape: unknown or missing members, wrong types."""
+    if shape.type_name == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object"]
+        problems = [f"{path}.{k}: not in the model" for k in value if k not in shape.members]
+        problems += [f"{path}.{k}: required but missing" for k in shape.required_members if k not in value]
+        for key, item in value.items():
+            if key in shape.members:
+                problems += shape_problems(shape.members[key], item, f"{path}.{key}")
+        return problems
+    if shape.type_name == "list":
+        if not isinstance(value, list):
+            return [f"{path}: expected a list"]
+        return [p for i, item in enumerate(value) for p in shape_problems(shape.member, item, f"{path}[{i}]")]
+    if shape.type_name == "map":
+        return [p for k, item in value.items() for p in shape_problems(shape.value, item, f"{path}.{k}")]
+    expected = _TYPES.get(shape.type_name, (object,))
+    if not isinstance(value, expected) or (shape.type_name != "boolean" and isinstance(value, bool)):
+        return [f"{path}: {value!r} is not a {shape.type_name}"]
+    if getattr(shape, "enum", None) and value not in shape.enum:
+        return [f"{path}: {value!r} is not one of the enum"]
+    return []
+
+
 @dataclass
 class Env:
     handle: SandboxHandle
     sleeps: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    def check_response(self, http_response: Any, model: Any, **_: Any) -> None:
+        """Hold every raw answer against the botocore model, errors included."""
+        body = json.loads(http_response.content or b"{}")
+        self.checked.append(model.name)
+        if http_response.status_code < 300:
+            self.problems += shape_problems(model.output_shape, body, model.name)
+            return
+        code = body.get("__type", "")
+        errors = {e.name: e for e in model.error_shapes}
+        if code in GATEWAY_ERRORS:
+            self.problems += [f"{model.name} {code}: {k}" for k in body if k not in ("__type", "message")]
+        elif code not in errors:
+            self.problems.append(f"{model.name}: {code!r} is not a modeled error of the operation")
+        else:
+            fields = {k: v for k, v in body.items() if k != "__type"}
+            self.problems += shape_problems(errors[code], fields, f"{model.name} {code}")
 
     @property
     def account(self) -> SandboxAccount:
@@ -37,14 +89,18 @@ class Env:
         return self.handle.running.emulators["aws"]
 
     def client(self, secret: str | None = None, key_id: str | None = None, retries: int = 1) -> Any:
-        return self.handle.aws_client(access_key_id=key_id, secret_access_key=secret, max_attempts=retries)
+        client = self.handle.aws_client(access_key_id=key_id, secret_access_key=secret, max_attempts=retries)
+        client.meta.events.register("after-call.pinpoint-sms-voice-v2", self.check_response)
+        return client
 
 
 @pytest.fixture
-def env(aws_sandbox: SandboxHandle) -> Env:
+def env(aws_sandbox: SandboxHandle) -> Iterator[Env]:
     result = Env(aws_sandbox)
     result.emulator.sleep = result.sleeps.append  # latency faults are recorded, not slept
-    return result
+    yield result
+    assert result.checked, "no response was checked against the model"
+    assert result.problems == []
 
 
 def error_of(call: Any, **params: Any) -> dict[str, Any]:

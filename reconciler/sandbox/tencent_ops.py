@@ -116,6 +116,12 @@ def meta(account: SandboxAccount, key: str) -> str | None:
     return None if row is None else str(row["value"])
 
 
+def set_effect_delay(account: SandboxAccount, seconds: float) -> None:
+    """How long an approved template shows StatusCode 2 (approved, not yet effective) before 0."""
+    with account.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (EFFECT_DELAY_META, str(float(seconds))))
+
+
 def status_code(account: SandboxAccount, template: TemplateRecord) -> int:
     """0 approved and effective, 1 reviewing, 2 approved but not yet effective, -1 rejected."""
     code = STATUS_CODE[template.status]
