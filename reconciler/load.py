@@ -206,7 +206,7 @@ def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
         return path.read_bytes(), None
     except OSError as error:
         reason = error.strerror or str(error)
-        if path.is_symlink() and not path.exists():
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
             reason = "broken symbolic link"
         elif path.is_dir():
             reason = "it is a directory"

@@ -65,7 +65,7 @@ def show(value: Any) -> str:
 
 
 def _closest(word: object, options: list[str]) -> str:
-    found = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    found = difflib.get_close_matches(str(word), options, n=1, cutoff=0.75)
     return f"did you mean '{found[0]}'? " if found else ""
 
 

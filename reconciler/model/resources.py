@@ -295,7 +295,10 @@ class TemplateSpec(_Model):
         min_length=1, description="Message text; variables as {{ name }}, nothing else (no filters, no logic)."
     )
     variables: dict[VariableName, VariableSpec] = Field(
-        default_factory=dict, description="Every variable used in content: name -> spec."
+        default_factory=dict,
+        description="Every variable used in content: name -> spec.",
+        # pydantic renders the key pattern as patternProperties, which alone lets other keys through
+        json_schema_extra={"additionalProperties": False},
     )
     remark: str = Field("", description="Explanation for the provider's reviewers: where and why it is sent.")
     channels: tuple[ResourceName, ...] | None = Field(
