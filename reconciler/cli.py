@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "Show review status per template: live, pending, approved or rejected."),
     "wait": ("wait", "Wait until every desired template version is approved, or one is rejected."),
     "export": ("export", "Export live template codes for the application and publish them."),
+    "import": ("import_", "Adopt a channel's existing provider templates into YAML files with adopt codes."),
 }
 
 

@@ -1,0 +1,193 @@
+"""`smsops import`: adopt a channel's existing provider templates into YAML files.
+
+Steps: load the (valid) config -> decrypt and open the one channel -> read its signature and
+templates -> decide what to import (``reconciler.adopt``) -> write one file per template, never over
+an existing file without --force -> lint what was written and mark any file lint rejects -> report.
+
+A signature that is missing or not approved is a warning, not an error: the templates exist at the
+provider whatever its state, and plan/apply are what stop on it (see ``adopt.signature_warning``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.commands.options import config_dir_argument
+from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+
+
+@dataclass
+class Written:
+    file: str
+    name: str
+    code: str
+    provider_name: str
+    kind: str
+    exact: bool
+    notes: tuple[str, ...]
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _lint_written(config_dir: str, out_dir: Path, files: list[Path]) -> dict[Path, list[Diagnostic]]:
+    """Diagnostics of the written files, linted together with the config (rules span documents)."""
+    from reconciler.lint import check
+    from reconciler.load import load_config
+
+    config, diagnostics = load_config(config_dir)
+    root = os.path.realpath(config_dir)
+    if os.path.commonpath([root, os.path.realpath(out_dir)]) != root:
+        extra, extra_diagnostics = load_config(out_dir)
+        config = replace(
+            config,
+            templates=config.templates + extra.templates,
+            documents=config.documents + extra.documents,
+            files=config.files + extra.files,
+        )
+        diagnostics = diagnostics + extra_diagnostics
+    found: dict[Path, list[Diagnostic]] = {path: [] for path in files}
+    for diagnostic in [*diagnostics, *check(config)]:
+        for path in files:
+            if _same_file(diagnostic.file, path):
+                found[path].append(diagnostic)
+    return found
+
+
+def _line(diagnostic: Diagnostic) -> str:
+    return f"line {diagnostic.line}: {diagnostic.rule} {diagnostic.message}"
+
+
+def _summary(written: list[Written], skipped: int, in_git: int, channel: str) -> str:
+    to_fix = sum(1 for w in written if w.problems)
+    fix = f" ({to_fix} to fix: validate rejects them)" if to_fix else ""
+    head = f"{len(written)} imported{fix}, {skipped} skipped, {in_git} already in git"
+    if not written:
+        return head
+    return f"{head}; next: review the files, then `smsops plan --channel {channel}`"
+
+
+@click.command(name="import")
+@config_dir_argument
+@click.option("--channel", required=True, help="The channel whose provider templates to adopt.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the YAML files. Default: CONFIG_DIR/templates/imported.",
+)
+@click.option(
+    "--all", "include_managed", is_flag=True, help="Also import templates smsops created that are no longer in git."
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def command(config_dir: str, channel: str, out: Path | None, include_managed: bool, force: bool, output: str) -> int:
+    """Adopt a channel's existing provider templates into YAML files with `adopt` codes.
+
+    Each file adopts one template (rejected and cancelled ones are skipped), so that `smsops plan`
+    right after shows no change. Alibaba ${name} variables keep their names; Tencent {1}, {2}…
+    become {{ var1 }}, {{ var2 }}…; names with no ASCII letters become template-<code>. Variable
+    types are guessed (a name containing "code" is a code) and examples are placeholders: review them.
+    """
+    from reconciler import adopt
+    from reconciler.desired import api_provider, desired_channel
+    from reconciler.observe import open_session, select_channels
+    from reconciler.redact import redact
+    from reconciler.stages import load_valid_config
+
+    config = load_valid_config(config_dir)
+    located = select_channels(config, [channel])[0]
+    provider_api = api_provider(located.resource)
+    if provider_api == "aws":
+        raise ConfigError(
+            f"channel {channel} uses provider aws, which has no template registry: there is nothing to import",
+            hint="AWS messages are rendered by the application; write their Template documents by hand",
+        )
+    desired = desired_channel(config, located)
+    with open_session(config, [channel]) as session:
+        provider = session.provider(channel)
+        signature = provider.get_signature()
+        observed = provider.list_templates()
+
+    adoption = adopt.adopt_templates(
+        observed,
+        channel=channel,
+        provider=provider_api,
+        names_in_git={t.resource.name for t in config.templates},
+        codes_in_git={t.adopt_code for t in desired.templates if t.adopt_code},
+        include_managed=include_managed,
+    )
+    out_dir = out if out is not None else Path(config_dir) / "templates" / "imported"
+    schema = adopt.schema_reference(out_dir)
+    written: list[Written] = []
+    skipped = [(s.code, s.provider_name, s.reason) for s in adoption.skipped]
+    by_path: dict[Path, adopt.Imported] = {}
+    for imported in adoption.imported:
+        path = out_dir / f"{imported.name}.yaml"
+        if path.exists() and not force:
+            skipped.append((imported.code, imported.provider_name, f"{path} exists; pass --force to overwrite it"))
+            continue
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(adopt.render_document(imported, schema=schema, channel=channel), encoding="utf-8")
+        by_path[path] = imported
+
+    # Lint what was written; a file lint rejects is kept, marked with its problems, and reported.
+    lint = _lint_written(config_dir, out_dir, list(by_path)) if by_path else {}
+    for path, imported in by_path.items():
+        errors = [_line(d) for d in lint[path] if d.severity is Severity.ERROR]
+        warnings = [_line(d) for d in lint[path] if d.severity is Severity.WARNING]
+        if errors:
+            text = adopt.render_document(imported, schema=schema, channel=channel, problems=errors)
+            path.write_text(text, encoding="utf-8")
+        spec = imported.document["spec"]
+        written.append(
+            Written(
+                file=str(path),
+                name=imported.name,
+                code=imported.code,
+                provider_name=imported.provider_name,
+                kind=spec["type"],
+                exact=imported.exact,
+                notes=imported.notes,
+                problems=tuple(errors),
+                warnings=tuple(warnings),
+            )
+        )
+
+    warning = adopt.signature_warning(signature, located.resource.spec.signature.name)
+    summary = _summary(written, len(skipped), len(adoption.in_git), channel)
+    if output == "json":
+        report: dict[str, Any] = {
+            "channel": channel,
+            "provider": provider_api,
+            "signature": {
+                "name": signature.name if signature else located.resource.spec.signature.name,
+                "status": signature.status.value if signature else "missing",
+                "warning": warning,
+            },
+            "written": [vars(w) for w in written],
+            "skipped": [{"code": c, "provider_name": n, "reason": r} for c, n, r in skipped],
+            "in_git": list(adoption.in_git),
+            "summary": summary,
+        }
+        click.echo(redact(json.dumps(report, indent=2, ensure_ascii=False)))
+        return EXIT_OK
+    lines = [f"warning: {warning}"] if warning else [f"signature '{signature.name}' is approved" if signature else ""]
+    for w in written:
+        lines.append(f"+ wrote {w.file}: {w.code} '{w.provider_name}' ({w.kind})")
+        lines.extend(f"    note: {note}" for note in w.notes)
+        lines.extend(f"    warning: {warning}" for warning in w.warnings)
+        lines.extend(f"    error: {problem} (written anyway, marked in the file)" for problem in w.problems)
+    lines.extend(f"- skipped {code} '{name}': {reason}" for code, name, reason in skipped)
+    lines.append(summary)
+    click.echo(redact("\n".join(line for line in lines if line)))
+    return EXIT_OK
