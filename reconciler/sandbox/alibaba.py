@@ -506,18 +506,23 @@ class AlibabaEmulator:
 
     def op_ListTagResources(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         ids, wanted = self._tag_request(account, p)
-        rows = [
+        rows = sorted(
             (code, k, v)
             for code, pairs in self._tags(account).items()
             for k, v in pairs
             if (not ids or code in ids) and (not wanted or (k, v) in wanted or (k, "") in wanted)
-        ]
+        )
+        # Paged like the real API: PageSize (default and maximum 50) and an opaque NextToken.
+        size = min(max(int(p.get("PageSize") or 50), 1), 50)
+        start = int(p["NextToken"]) if p.get("NextToken", "").isdigit() else 0
+        page = rows[start : start + size]
+        more = start + size < len(rows)
         return {
             "TagResources": {
                 "TagResource": [
                     {"ResourceId": c, "ResourceType": "ALIYUN::DYSMS::TEMPLATE", "TagKey": k, "TagValue": v}
-                    for c, k, v in rows
+                    for c, k, v in page
                 ]
             },
-            "NextToken": "",
+            "NextToken": str(start + size) if more else "",
         }
