@@ -328,6 +328,9 @@ def test_signature_checks(env: Env) -> None:
         error_of(env.client(secret_id="AKIDnobody"), "DescribeSmsSignList", International=0, Limit=1, Offset=0).code
         == "AuthFailure.SecretIdNotFound"
     )
+    outside = error_of(env.handle.tencent_client(region="ap-singapore"), "DescribeSmsSignList", International=0,
+                       Limit=1, Offset=0)  # fmt: skip
+    assert outside.code == "UnsupportedRegion"
     env.emulator.wall_clock = lambda: time.time() + 301  # the signer's clock is 5 minutes behind
     assert error_of(env.client(), "DescribeSmsSignList", International=0, Limit=1, Offset=0).code == (
         "AuthFailure.SignatureExpire"
