@@ -1,0 +1,35 @@
+"""`smsops history`: the audit trail of a channel or template, from git (read-only, offline)."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.commands.options import config_dir_argument
+from reconciler.errors import EXIT_OK
+
+
+@click.command(name="history")
+@config_dir_argument
+@click.option("--channel", default=None, help="This channel's changes, its secret file's and its templates'.")
+@click.option("--template", default=None, help="This template's changes only.")
+@click.option("--reverse", is_flag=True, help="Oldest first (default: newest first).")
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Choice(("text", "json", "markdown")),
+    default="text",
+    show_default=True,
+    help="Report format. json is the stable contract; markdown is for reports.",
+)
+def command(config_dir: str, channel: str | None, template: str | None, reverse: bool, output: str) -> int:
+    """Show who changed what in the config and when, per commit, with pull request numbers.
+
+    Secret files are followed through their SOPS metadata only: a rotation shows, its value never does.
+    """
+    from reconciler.audit import collect_history
+    from reconciler.render.history import render
+
+    history = collect_history(config_dir, channel=channel, template=template, newest_first=not reverse)
+    click.echo(render(history, output), nl=False)
+    return EXIT_OK
