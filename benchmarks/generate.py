@@ -50,13 +50,27 @@ spec:
   channels: [{channel}]
 """
 
+# Shaped like a SOPS file (lint reads key names and ENC[ markers, never decrypts): validate needs no key.
+SECRETS = """\
+access_key_id: ENC[AES256_GCM,data:Yjh1X11Gwf4o,iv:W8IvVDrh7n7=,tag:yTjNDjZR4wVQ==,type:str]
+access_key_secret: ENC[AES256_GCM,data:I6OmMIRcaMDl,iv:Py5S66fY4lOS=,tag:yHj8NngMmhwW==,type:str]
+test_recipients:
+    - ENC[AES256_GCM,data:VF9+uAxwkCWi,iv:OcYvm+0hbotO=,tag:oAqYPgj7MIl1==,type:str]
+sops:
+    lastmodified: "2026-01-01T00:00:00Z"
+    mac: ENC[AES256_GCM,data:QiWHr4J4OwhG,iv:Jly2AggcSYw9=,tag:CCTbgkNanUvF==,type:str]
+    version: 3.9.4
+"""
+
 
 def generate(out: Path, *, templates: int = 5000, channels: int = 5, per_file: int = 50) -> None:
     (out / "channels").mkdir(parents=True, exist_ok=True)
     (out / "templates").mkdir(parents=True, exist_ok=True)
+    (out / "secrets").mkdir(parents=True, exist_ok=True)
     names = [f"channel-{number}" for number in range(channels)]
     for name in names:
         (out / "channels" / f"{name}.yaml").write_text(CHANNEL.format(name=name), encoding="utf-8")
+        (out / "secrets" / f"{name}.enc.yaml").write_text(SECRETS, encoding="utf-8")
     for start in range(0, templates, per_file):
         documents = [
             TEMPLATE.format(
