@@ -79,9 +79,7 @@ def verify(
         )
     secret = secret_for(match["key"])
     if secret is None:
-        raise SigV4Error(
-            "UnrecognizedClientException", "The security token included in the request is invalid."
-        )
+        raise SigV4Error("UnrecognizedClientException", "The security token included in the request is invalid.")
 
     signed = match["signed"].split(";")
     url = f"http://{host}{path}" + (f"?{query}" if query else "")
@@ -90,11 +88,7 @@ def verify(
     signer = SigV4Auth(Credentials(match["key"], secret), service, match["region"])
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
-    if (
-        match["service"] != service
-        or match["date"] != amz_date[:8]
-        or not hmac.compare_digest(expected, match["sig"])
-    ):
+    if match["service"] != service or match["date"] != amz_date[:8] or not hmac.compare_digest(expected, match["sig"]):
         raise SigV4Error(
             "InvalidSignatureException",
             "The request signature we calculated does not match the signature you provided. Check your "

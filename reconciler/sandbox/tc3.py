@@ -63,9 +63,7 @@ def string_to_sign(timestamp: str, date: str, service: str, canonical: str) -> s
 
 def sign(secret_key: str, timestamp: str, date: str, service: str, canonical: str) -> str:
     key = signing_key(secret_key, date, service)
-    return hmac.new(
-        key, string_to_sign(timestamp, date, service, canonical).encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(key, string_to_sign(timestamp, date, service, canonical).encode(), hashlib.sha256).hexdigest()
 
 
 def verify(
@@ -86,14 +84,10 @@ def verify(
     """
     match = _AUTH.match(headers.get("authorization", ""))
     if match is None:
-        raise Tc3Error(
-            "AuthFailure.InvalidAuthorization", "Authorization header is missing or not TC3-HMAC-SHA256."
-        )
+        raise Tc3Error("AuthFailure.InvalidAuthorization", "Authorization header is missing or not TC3-HMAC-SHA256.")
     signed = match["signed"].split(";")
     if "content-type" not in signed or "host" not in signed:
-        raise Tc3Error(
-            "AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host."
-        )
+        raise Tc3Error("AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host.")
     raw_ts = headers.get("x-tc-timestamp", "")
     if not raw_ts.isdigit():
         raise Tc3Error("MissingParameter", "The request is missing the required header X-TC-Timestamp.")
@@ -111,11 +105,7 @@ def verify(
     expected_date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
     canonical = canonical_request(method, path, query, headers, signed, body)
     expected = sign(secret_key, raw_ts, expected_date, service, canonical)
-    if (
-        match["service"] != service
-        or match["date"] != expected_date
-        or not hmac.compare_digest(expected, match["sig"])
-    ):
+    if match["service"] != service or match["date"] != expected_date or not hmac.compare_digest(expected, match["sig"]):
         raise Tc3Error(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",
