@@ -294,7 +294,7 @@ def render_document(imported: Imported, *, schema: str, channel: str, problems: 
     problems = list(problems)
     if problems:
         lines.append("# smsops validate rejects this template as imported; fix it before `smsops plan`:")
-        lines.extend(_comment(f"  {problem}") for problem in problems)
+        lines.extend(_comment(f"- {problem}") for problem in problems)
     # default_flow_style=None: leaf mappings ({type: code, example: '123456'}) stay on one line.
     body = yaml.safe_dump(imported.document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=4096)
     return "\n".join(lines) + "\n" + body

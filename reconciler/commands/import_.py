@@ -63,8 +63,9 @@ def _lint_written(config_dir: str, out_dir: Path, files: list[Path]) -> dict[Pat
     return found
 
 
-def _line(diagnostic: Diagnostic) -> str:
-    return f"line {diagnostic.line}: {diagnostic.rule} {diagnostic.message}"
+def _line(diagnostic: Diagnostic, shift: int) -> str:
+    """``SMS113 at line 14: …``, with the line as it is in the file finally written."""
+    return f"{diagnostic.rule} at line {diagnostic.line + shift}: {diagnostic.message}"
 
 
 def _summary(written: list[Written], skipped: int, in_git: int, channel: str) -> str:
@@ -143,11 +144,14 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     # Lint what was written; a file lint rejects is kept, marked with its problems, and reported.
     lint = _lint_written(config_dir, out_dir, list(by_path)) if by_path else {}
     for path, imported in by_path.items():
-        errors = [_line(d) for d in lint[path] if d.severity is Severity.ERROR]
-        warnings = [_line(d) for d in lint[path] if d.severity is Severity.WARNING]
+        errors = [d for d in lint[path] if d.severity is Severity.ERROR]
+        shift = 0
         if errors:
-            text = adopt.render_document(imported, schema=schema, channel=channel, problems=errors)
+            before = path.read_text(encoding="utf-8")
+            problems = [f"{d.rule} {d.message}" for d in errors]
+            text = adopt.render_document(imported, schema=schema, channel=channel, problems=problems)
             path.write_text(text, encoding="utf-8")
+            shift = text.count("\n") - before.count("\n")  # the marks move everything below them down
         spec = imported.document["spec"]
         written.append(
             Written(
@@ -158,8 +162,8 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
                 kind=spec["type"],
                 exact=imported.exact,
                 notes=imported.notes,
-                problems=tuple(errors),
-                warnings=tuple(warnings),
+                problems=tuple(_line(d, shift) for d in errors),
+                warnings=tuple(_line(d, shift) for d in lint[path] if d.severity is Severity.WARNING),
             )
         )
 
