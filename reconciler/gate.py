@@ -329,6 +329,7 @@ class _Runner:
     pacing: Pacing
     results: dict[int, SendResult] = field(default_factory=dict)
     tracked: dict[int, _Tracked] = field(default_factory=dict)
+    limit_hits: dict[int, int] = field(default_factory=dict)
 
     # -- pacing ------------------------------------------------------------------------------
 
@@ -368,7 +369,8 @@ class _Runner:
                 if at - now > self.max_wait:
                     self._finish(index, send, self.numbers[recipient], Outcome.LIMITED, detail=_too_long(why, at - now))
                 elif at <= now:
-                    self._send(index, send, recipient)
+                    if self._send(index, send, recipient):
+                        still.append((index, send))  # that number was at its limit: try another one
                     now = self.clock()
                 else:
                     still.append((index, send))
@@ -414,7 +416,22 @@ class _Runner:
         self.tracked.pop(index, None)
         self._report(f"{send.template} to {mask_phone(number)}: {outcome.value}", 0.0)
 
-    def _send(self, index: int, send: GateSend, recipient: int) -> None:
+    def _limit_hit(self, index: int, send: GateSend, number: str, code: str, detail: str) -> bool:
+        """A limit we could not see coming (sends from an earlier run): treat that number as full for
+        every window and let the send go to another recipient. True when it should be tried again."""
+        hits = self.limit_hits.get(index, 0) + 1
+        self.limit_hits[index] = hits
+        if hits >= len(self.numbers):
+            self._finish(index, send, number, Outcome.LIMITED, code=code, detail=detail)
+            return False
+        now = self.clock()
+        for limit in number_limits(self.api, send.kind):
+            key = self._scope_key(limit, send)
+            self.pacing.history.extend((number, key, now) for _ in range(limit.max))
+        return True
+
+    def _send(self, index: int, send: GateSend, recipient: int) -> bool:
+        """Send one message; True when it must be tried again on another recipient."""
         number = self.numbers[recipient]
         self.pacing.rotation = (recipient + 1) % len(self.numbers)
         request = SendRequest(
@@ -424,16 +441,16 @@ class _Runner:
             receipt = self.provider.send(request)
         except ProviderError as error:
             if _is_limit(error.code) or error.failure.extra.get("limited"):
-                self._finish(index, send, number, Outcome.LIMITED, code=error.code, detail=error.failure.message)
-                return
+                return self._limit_hit(index, send, number, error.code, error.failure.message)
             if error.retryable or isinstance(error, ResponseLost) or error.code.startswith(_CALL_FAILURES):
                 raise
             self._finish(index, send, number, Outcome.REJECTED, code=error.code, detail=error.failure.message)
-            return
+            return False
         if not receipt.accepted:
-            outcome = Outcome.LIMITED if _is_limit(receipt.code) else Outcome.REJECTED
-            self._finish(index, send, number, outcome, code=receipt.code, detail=receipt.message)
-            return
+            if _is_limit(receipt.code):
+                return self._limit_hit(index, send, number, receipt.code, receipt.message)
+            self._finish(index, send, number, Outcome.REJECTED, code=receipt.code, detail=receipt.message)
+            return False
         sent_at = self.clock()
         for limit in number_limits(self.api, send.kind):
             key = self._scope_key(limit, send)
@@ -441,6 +458,7 @@ class _Runner:
                 self.pacing.history.append((number, key, sent_at))
         first_poll = sent_at if receipt.dry_run else sent_at + min(self.poll_interval, self.timeout_s)
         self.tracked[index] = _Tracked(index, send, number, receipt, sent_at + self.timeout_s, first_poll)
+        return False
 
     def _poll(self, tracked: _Tracked) -> None:
         receipt, send = tracked.receipt, tracked.send
