@@ -19,6 +19,15 @@ from reconciler.model.resources import Channel
 from reconciler.providers.base import Provider, Tagging
 from reconciler.redact import redact
 
+# Provider error codes that mean the channel's keys were refused (Alibaba, Tencent, AWS).
+CREDENTIAL_ERRORS = (
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+    "InvalidSignatureException",
+    "UnrecognizedClientException",
+)
+
 
 @dataclass
 class Session:
@@ -77,9 +86,7 @@ def observe_channel(provider: Provider, desired: DesiredChannel) -> ChannelObser
         templates = tuple(provider.list_templates()) if desired.registers_templates else ()
     except ProviderError as error:
         message = redact(error.message)
-        if not error.retryable and error.code.startswith(
-            ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure")
-        ):
+        if not error.retryable and error.code.startswith(CREDENTIAL_ERRORS):
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
     return ChannelObservation(
