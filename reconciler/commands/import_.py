@@ -90,7 +90,14 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
     "--all", "include_managed", is_flag=True, help="Also import templates smsops created that are no longer in git."
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format; json is the stable contract.",
+)
 def command(config_dir: str, channel: str, out: Path | None, include_managed: bool, force: bool, output: str) -> int:
     """Adopt a channel's existing provider templates into YAML files with `adopt` codes.
 
@@ -98,6 +105,7 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     right after shows no change. Alibaba ${name} variables keep their names; Tencent {1}, {2}…
     become {{ var1 }}, {{ var2 }}…; names with no ASCII letters become template-<code>. Variable
     types are guessed (a name containing "code" is a code) and examples are placeholders: review them.
+    A missing or unapproved signature is reported as a warning; the templates are written anyway.
     """
     from reconciler import adopt
     from reconciler.desired import api_provider, desired_channel
