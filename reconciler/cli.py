@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "Show review status per template: live, pending, approved or rejected."),
     "wait": ("wait", "Wait until every desired template version is approved, or one is rejected."),
     "export": ("export", "Export live template codes for the application and publish them."),
+    "history": ("history", "Show the audit trail of a channel or template from git."),
     "check-encrypted": ("check_encrypted", "Check that secret files are SOPS-encrypted (the pre-commit hook)."),
     "import": ("import_", "Adopt a channel's existing provider templates into YAML files with adopt codes."),
 }
