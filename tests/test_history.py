@@ -301,8 +301,12 @@ def test_credentials_from_sops_metadata(repo: Path) -> None:
     assert [(c["field"], c["summary"]) for c in rotation] == [
         ("credentials", "credentials rotated (encrypted value changed): access_key_id, access_key_secret")
     ]
-    # before/after are the files' sops lastmodified stamps, which sops sets to the encryption time.
-    assert rotation[0]["before"] != rotation[0]["after"]
+    # before/after are the files' sops lastmodified stamps (sops sets them to the encryption time).
+    stamps = [
+        yaml.safe_load(_git(repo, "show", f"{_sha(repo, subject)}:sms-config/secrets/production.enc.yaml"))["sops"]
+        for subject in ("Add production channel, login and promo templates", "Rotate the production access key")
+    ]
+    assert (rotation[0]["before"], rotation[0]["after"]) == (stamps[0]["lastmodified"], stamps[1]["lastmodified"])
     recipients = events["Let the second operator decrypt test recipients", "production"]["changes"]
     assert [(c["field"], c["summary"]) for c in recipients] == [
         ("testSend.recipients.recipients", "recipients changed: +1 −0"),
