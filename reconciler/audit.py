@@ -18,23 +18,20 @@ from __future__ import annotations
 
 import difflib
 import os
-import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from reconciler.audit_diff import FieldChange, SopsMeta, diff_credentials, diff_resources, sops_meta
+from reconciler.audit_diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.audit_git import BlobReader, CommitInfo, open_repository
-from reconciler.errors import Severity, SmsopsError
-from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
-from reconciler.model.source import decode, parse_text
+from reconciler.audit_state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
+from reconciler.errors import SmsopsError
 
 FORMAT_VERSION = 1
 Action = Literal["created", "changed", "renamed", "deleted"]
-Key = tuple[str, str]  # (kind, metadata.name)
 
 
 class _Frozen(BaseModel):
@@ -79,23 +76,6 @@ class History(_Frozen):
 
 
 @dataclass(frozen=True)
-class _Doc:
-    key: Key
-    file: str
-    index: int
-    resource: Channel | Template
-    data: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class _Invalid:
-    reason: str
-
-
-_Parsed = tuple[_Doc, ...] | SopsMeta | _Invalid | None  # None: not a config file (ignored)
-
-
-@dataclass(frozen=True)
 class _Record:
     """An event and the channels its template targeted before or after (None: every channel)."""
 
@@ -103,115 +83,9 @@ class _Record:
     targets: frozenset[str] | None
 
 
-def _document_error(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return "a document is not a mapping"
-    if data.get("kind") not in KINDS:
-        return f"unknown kind {data.get('kind')!r}"
-    if data.get("apiVersion") != API_VERSION:
-        return f"unsupported apiVersion {data.get('apiVersion')!r}"
-    return None
-
-
-def parse_file(path: str, raw: bytes) -> _Parsed:
-    """The resources of one file's content (or its SOPS metadata), or why it is not usable."""
-    text, undecodable = decode(raw)
-    if text is None:
-        return _Invalid(undecodable.message if undecodable else "not UTF-8 text")
-    parsed = parse_text(text)
-    if parsed.sops:
-        return sops_meta(text)
-    errors = [p for p in parsed.problems if p.severity is Severity.ERROR]
-    if errors:
-        return _Invalid(f"line {errors[0].line}: {errors[0].message}")
-    docs: list[_Doc] = []
-    for index, (line, _column), data in parsed.documents:
-        problem = _document_error(data)
-        if problem:
-            return _Invalid(f"line {line}: {problem}")
-        try:
-            resource = KINDS[data["kind"]].model_validate(data)
-        except ValidationError as error:
-            detail = error.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in detail["loc"])
-            return _Invalid(f"line {line}: {where}: {detail['msg']}")
-        dumped = resource.model_dump(mode="json", by_alias=True)
-        docs.append(_Doc((resource.kind, resource.name), path, index, resource, dumped))
-    return tuple(docs)
-
-
-class _Tree:
-    """The parsed state of the config directory at one commit."""
-
-    def __init__(self, config: str) -> None:
-        self.config = config
-        self.files: dict[str, tuple[_Doc, ...]] = {}
-        self.sops: dict[str, SopsMeta] = {}
-        self.index: dict[Key, dict[str, _Doc]] = {}
-
-    def wanted(self, path: str) -> bool:
-        """A config or SOPS file by the loader's rules: .yaml/.yml, not .sops.yaml, no hidden directory."""
-        relative = path if self.config == "." else posixpath.relpath(path, self.config)
-        parts = relative.split("/")
-        return (
-            not relative.startswith("../")
-            and parts[-1].endswith((".yaml", ".yml"))
-            and parts[-1] != ".sops.yaml"
-            and not any(part.startswith(".") for part in parts[:-1])
-        )
-
-    def resolve(self, key: Key) -> _Doc | None:
-        """The document defining ``key``; with duplicates (a lint error) the first by file path."""
-        found = self.index.get(key)
-        return found[min(found)] if found else None
-
-    def remove(self, path: str) -> None:
-        self.sops.pop(path, None)
-        for doc in self.files.pop(path, ()):
-            self.index[doc.key].pop(path, None)
-
-    def put(self, path: str, entry: tuple[_Doc, ...] | SopsMeta) -> None:
-        self.remove(path)
-        if isinstance(entry, SopsMeta):
-            self.sops[path] = entry
-            return
-        self.files[path] = entry
-        for doc in entry:
-            self.index.setdefault(doc.key, {})[path] = doc
-
-    def channels(self) -> dict[Key, _Doc]:
-        found = (self.resolve(key) for key in self.index if key[0] == "Channel")
-        return {doc.key: doc for doc in found if doc is not None}
-
-
-def _secret_refs(doc: _Doc) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(field, repo-relative SOPS path, keys used) for each secret a channel refers to."""
-    channel = doc.resource
-    assert isinstance(channel, Channel)
-    refs: list[tuple[str, str, tuple[str, ...]]] = []
-    folder = posixpath.dirname(doc.file)
-    if channel.spec.credentials is not None:
-        credentials = channel.spec.credentials
-        path = posixpath.normpath(posixpath.join(folder, credentials.sops))
-        refs.append(("credentials", path, (credentials.access_key_id, credentials.access_key_secret)))
-    if channel.spec.test_send is not None:
-        recipients = channel.spec.test_send.recipients
-        refs.append(
-            ("testSend.recipients", posixpath.normpath(posixpath.join(folder, recipients.sops)), (recipients.key,))
-        )
-    return refs
-
-
-def _targets(doc: _Doc | None) -> frozenset[str] | None:
-    if doc is None or not isinstance(doc.resource, Template):
-        return frozenset()
-    channels = doc.resource.spec.channels
-    return None if channels is None else frozenset(channels)
-
-
 class _Walk:
     def __init__(self, config: str, blobs: BlobReader) -> None:
-        self.tree = _Tree(config)
+        self.tree = Tree(config)
         self.blobs = blobs
         self.records: list[_Record] = []
         self.warnings: list[str] = []
@@ -227,7 +101,7 @@ class _Walk:
         tree = self.tree
         # 1. Read what the commit changed; a file that is not valid here keeps its earlier state.
         removed: set[str] = set()
-        written: dict[str, tuple[_Doc, ...] | SopsMeta] = {}
+        written: dict[str, tuple[Doc, ...] | SopsMeta] = {}
         for change in commit.changes:
             old = change.old_path if change.status == "R" else None
             if old is not None or change.status == "D":
@@ -236,12 +110,12 @@ class _Walk:
                 continue
             raw = self.blobs.read(commit.sha, change.path)
             parsed = parse_file(change.path, raw) if raw is not None else None
-            if isinstance(parsed, _Invalid):
+            if isinstance(parsed, Invalid):
                 self.warnings.append(
                     f"{commit.short}: {change.path} is not valid there ({parsed.reason}); its earlier state is kept"
                 )
                 earlier = tree.files.get(old or change.path, ())
-                parsed = tuple(_Doc(d.key, change.path, d.index, d.resource, d.data) for d in earlier)
+                parsed = tuple(Doc(d.key, change.path, d.index, d.resource, d.data) for d in earlier)
             if parsed is not None:
                 written[change.path] = parsed
             elif tree.files.get(change.path) or change.path in tree.sops:
@@ -265,7 +139,7 @@ class _Walk:
         renames = {c.path: c.old_path for c in commit.changes if c.status == "R" and c.old_path}
         gone = [before[key] for key in sorted(keys) if before[key] is not None and after[key] is None]
         new = [after[key] for key in sorted(keys) if after[key] is not None and before[key] is None]
-        renamed_from: dict[Key, _Doc] = {}
+        renamed_from: dict[Key, Doc] = {}
         for doc in new:
             assert doc is not None
             matches = [
@@ -284,7 +158,7 @@ class _Walk:
                 self.parent[self.group(matches[0].key)] = self.group(doc.key)
 
         # 4. One event per resource that changed in substance.
-        events: dict[Key, tuple[Action, _Doc, _Doc | None, list[FieldChange]]] = {}
+        events: dict[Key, tuple[Action, Doc, Doc | None, list[FieldChange]]] = {}
         paired = {doc.key for doc in renamed_from.values()}
         for key in sorted(keys):
             old_doc, new_doc = before[key], after[key]
@@ -311,8 +185,8 @@ class _Walk:
                 earlier_channel = channels_before.get(key)
                 if earlier_channel is None:
                     continue
-                old_refs = {field: (path, keys_) for field, path, keys_ in _secret_refs(earlier_channel)}
-                for field, path, secret_keys in _secret_refs(now):
+                old_refs = {field: (path, keys_) for field, path, keys_ in secret_refs(earlier_channel)}
+                for field, path, secret_keys in secret_refs(now):
                     if field not in old_refs or not ({path, old_refs[field][0]} & touched):
                         continue
                     secret_changes = diff_credentials(
@@ -331,7 +205,7 @@ class _Walk:
                 resource=ResourceRef(kind=shown.resource.kind, name=shown.resource.name),
                 action=action, file=shown.file, changes=tuple(changes),
             )  # fmt: skip
-            targets_before, targets_after = _targets(old_doc), _targets(after.get(key))
+            targets_before, targets_after = channel_targets(old_doc), channel_targets(after.get(key))
             targets = None if targets_before is None or targets_after is None else targets_before | targets_after
             self.records.append(_Record(event, targets))
 
