@@ -16,6 +16,7 @@ import gc
 import hashlib
 import marshal
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,14 +28,21 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
+from reconciler.model import source
 from reconciler.model.describe import describe
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
 from reconciler.model.source import FieldPath, Mark, ParsedText, Positions, Problem, Reparse, decode, parse_text
 
 T = TypeVar("T")
 
-# Bump when parse_text's results change meaning, so old cache entries are ignored.
-CACHE_VERSION = f"1/pyyaml-{yaml.__version__}"
+
+def _cache_version() -> str:
+    """Cache entries are valid for this PyYAML and this exact parsing code: any edit to the
+    modules that produce them retires every entry, with nobody having to remember a version bump."""
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (source, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return f"pyyaml-{yaml.__version__}/{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class _Cache:
 
     def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
         self.path: Path | None = None
+        self.version = ""
         self.entries: dict[str, Any] = {}
         self.dirty = False
         if environ.get("SMSOPS_NO_CACHE"):
@@ -106,9 +115,10 @@ class _Cache:
         )
         key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
         self.path = Path(base) / f"load-{key}.marshal"
+        self.version = _cache_version()
         try:
             stored = marshal.loads(self.path.read_bytes())
-            if isinstance(stored, dict) and stored.get("version") == CACHE_VERSION:
+            if isinstance(stored, dict) and stored.get("version") == self.version:
                 self.entries = stored["files"]
         except (OSError, ValueError, EOFError, TypeError, KeyError):
             pass
@@ -147,7 +157,7 @@ class _Cache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(marshal.dumps({"version": CACHE_VERSION, "files": files}))
+            temporary.write_bytes(marshal.dumps({"version": self.version, "files": files}))
             os.replace(temporary, self.path)
         except (OSError, ValueError):
             pass

@@ -294,3 +294,31 @@ def test_parse_cache_gives_the_same_result_and_notices_changes(cfg: Path, tmp_pa
     write(cfg, "t.yaml", TEMPLATE.format(name="renamed"))
     third, _ = load_config("cfg", environ=environ)
     assert [t.resource.name for t in third.templates] == ["renamed"]
+
+
+def test_yaml_booleans_get_a_quoting_hint(cfg: Path) -> None:
+    text = CHANNEL.format(name="a").replace("provider: alibaba", "provider: aws")
+    write(cfg, "c.yaml", text.replace("name: OnePro", "name: OnePro\n    country: NO"))
+    _, diagnostics = load()
+    assert diagnostics == [
+        "cfg/c.yaml:11:14: error SMS020: spec.signature.country: expected a string, got false\n"
+        '  hint: YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
+    ]
+
+
+def test_equal_keys_spelled_differently_are_duplicates(cfg: Path) -> None:
+    write(cfg, "x.yaml", "labels:\n  on: a\n  true: b\n")
+    _, diagnostics = load()
+    assert (
+        "cfg/x.yaml:3:3: error SMS003: duplicate key 'True': already set at line 2, line 3 sets it again"
+        in (diagnostics[-1])
+    )
+
+
+def test_cached_parse_of_a_broken_file_keeps_positions(cfg: Path, tmp_path: Path) -> None:
+    environ = {"SMSOPS_CACHE_DIR": str(tmp_path / "cache")}
+    write(cfg, "c.yaml", CHANNEL.format(name="Bad_Name") + "---\nkey: [unclosed\n")
+    first = [d.format() for d in load_config("cfg", environ=environ)[1]]
+    second = [d.format() for d in load_config("cfg", environ=environ)[1]]
+    assert first == second
+    assert [line.split(" error ")[0] for line in second] == ["cfg/c.yaml:4:9:", "cfg/c.yaml:13:1:"]

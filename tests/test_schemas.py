@@ -47,7 +47,7 @@ def test_stale_or_missing_schemas_fail_the_check(run_cli, tmp_path: Path) -> Non
 def test_schema_output_is_deterministic_with_id_and_title() -> None:
     assert render_schemas() == render_schemas()
     channel = json.loads(render_schemas()["channel.schema.json"])
-    assert channel["$id"] == "https://smsops.dev/schemas/channel.schema.json"
+    assert channel["$id"] == "urn:smsops:schemas:channel.schema.json"
     assert channel["title"] == "smsops Channel"
     assert channel["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     text = render_schemas()["template.schema.json"]

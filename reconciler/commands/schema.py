@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 
-SCHEMA_BASE_URL = "https://smsops.dev/schemas/"
+# A URN, not a URL: the schemas are files in this repository, served from no web address.
+SCHEMA_BASE_URL = "urn:smsops:schemas:"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 

@@ -147,6 +147,8 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
         return Problem(path, anchor, _prefixed(path, text), "")
     if kind == "string_type":
         hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        if isinstance(value, bool):
+            hint = 'YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
         return Problem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
     if kind in ("bool_type", "bool_parsing"):
         return Problem(path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "")

@@ -172,7 +172,7 @@ class _Builder:
             if isinstance(key, dict | list):
                 raise _Refused(key_node, "a mapping key must be a plain value", "use a string key")
             if key in result:
-                first = next(k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == key_node.value)
+                first = next(k for k, _ in node.value if _plain_key(k) == key)
                 line, column = mark_of(key_node)
                 self.problems.append(
                     Problem(
@@ -183,6 +183,14 @@ class _Builder:
                 )  # fmt: skip
             result[key] = self.build(value_node)
         return result
+
+
+def _plain_key(node: yaml.Node) -> Any:
+    """A scalar key's value, built again to find the first of two equal keys (``on`` and ``true``
+    are the same key to YAML 1.1); only called once a duplicate was found."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in _SCALARS:
+        return node.value if node.tag == _STR else _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    return None
 
 
 def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
@@ -273,6 +281,12 @@ class Reparse:
 
     def node(self, index: int) -> yaml.Node:
         if self._text is not None:
-            self._nodes = list(compose(self._text))
+            try:
+                for node in compose(self._text):
+                    self._nodes.append(node)
+            except yaml.YAMLError:  # a broken file: the documents before the break are all we need
+                pass
             self._text = None
-        return self._nodes[index]
+        if index < len(self._nodes):
+            return self._nodes[index]
+        return yaml.ScalarNode(_STR, "", start_mark=yaml.Mark("", 0, 0, 0, None, 0))
