@@ -150,3 +150,19 @@ def test_validate_imports_no_provider_sdk() -> None:
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
     assert "reconciler.load" in imported and "reconciler.lint" in imported
     assert [name for name in imported if name.split(".")[0].startswith(SDK_PREFIXES)] == []
+
+
+def test_markdown_output(run_cli, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    (cfg / "a.yaml").write_text(CHANNEL.format(name="a", provider="twilio|x"), encoding="utf-8")
+    code, out, _ = run_cli("validate", "cfg", "-o", "markdown")
+    assert code == 1
+    assert out.splitlines() == [
+        "### smsops validate: failed",
+        "",
+        "| Location | Severity | Rule | Problem | Hint |",
+        "|---|---|---|---|---|",
+        "| `cfg/a.yaml:6:13` | error | SMS020 | spec.provider: 'twilio\\|x' is not one of alibaba, tencent, aws, "
+        "sandbox |  |",
+        "",
+        "1 error, 0 warnings in 1 file",
+    ]
