@@ -13,8 +13,8 @@ Nothing is decided here: the plan said what to do.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from reconciler.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.errors import ProviderError, ResponseLost, StalePlan
 from reconciler.plan import LIVE_TAG
-from reconciler.providers.base import Provider, Tagging
+from reconciler.providers.base import ObservedTemplate, Provider, Tagging
 from reconciler.redact import redact
 
 # Codes that mean "no more of this today" rather than "this change is wrong".
@@ -35,6 +35,8 @@ QUOTA_CODES = frozenset(
         "LimitExceeded.AppDailyLimit",
     }
 )
+# The provider's answer to creations closer together than it allows (Alibaba: 30 s).
+SPACING_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "LimitExceeded.TemplateFrequencyLimit"})
 MAX_ATTEMPTS = 5
 
 
@@ -77,6 +79,8 @@ class ChannelApplier:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         progress: Progress = _quiet,
+        create_spacing: float = 0.0,
+        last_created: datetime | None = None,
     ) -> None:
         self.provider = provider
         self.plan = plan
@@ -86,6 +90,10 @@ class ChannelApplier:
         self.sleep = sleep
         self.progress = progress
         self.quota_reached = ""
+        # Alibaba wants >= 30 s between template creations; the newest observed creation counts too,
+        # so two runs in a row keep the spacing.
+        self.create_spacing = create_spacing
+        self.last_created = last_created
 
     def run(self, *, check_digest: bool) -> list[ChangeResult]:
         # Step 2: refuse to act on a provider state nobody reviewed.
@@ -149,8 +157,10 @@ class ChannelApplier:
         if self.quota_reached:
             return self._result(change, Outcome.DEFERRED, error=self.quota_reached)
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            self._space_creates()
             try:
                 code = self.provider.create_template(request)
+                self.last_created = self.now()
                 return self._result(change, Outcome.DONE, code=code, attempts=attempt)
             except ResponseLost as lost:
                 # The create may have happened: look before trying again.
@@ -159,6 +169,10 @@ class ChannelApplier:
                     return self._result(change, Outcome.DONE, code=found, attempts=attempt)
                 last = lost.message
             except ProviderError as error:
+                if error.code in SPACING_CODES and self.create_spacing:
+                    self.last_created = self.now()  # the provider saw a creation we did not: space again
+                    last = error.message
+                    continue
                 if error.code in QUOTA_CODES:
                     self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
                     return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempt)
@@ -170,6 +184,16 @@ class ChannelApplier:
                 last = error.message
             self.sleep(min(2.0**attempt * 0.1, 5.0))
         return self._result(change, Outcome.FAILED, error=last, attempts=MAX_ATTEMPTS)
+
+    def _space_creates(self) -> None:
+        if not self.create_spacing or self.last_created is None:
+            return
+        wait = (self.last_created - self.now()).total_seconds() + self.create_spacing
+        if wait > 0:
+            self.progress(
+                f"waiting {wait:.0f}s: the provider allows one template creation every {self.create_spacing:.0f}s"
+            )
+            self.sleep(wait)
 
     def _observe_name(self, name: str) -> str:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -209,6 +233,20 @@ def _tag(provider: Tagging, code: str, when: datetime) -> str:
     return code
 
 
+def create_spacing(provider: str, configured: timedelta | None = None) -> float:
+    """Seconds between template creations: the channel's setting, else the provider's rule."""
+    from reconciler.providers.pacing import quota
+
+    if configured is not None:
+        return configured.total_seconds()
+    return quota(provider, "CreateSmsTemplate").min_spacing_s
+
+
+def _observed(observe: Callable[[str], ChannelObservation], channel: str) -> tuple[ObservedTemplate, ...]:
+    observation = observe(channel)
+    return observation.templates
+
+
 def summarize(results: Sequence[ChangeResult]) -> str:
     counts = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in Outcome}
     return (
@@ -226,7 +264,10 @@ def apply_plan(
     gate: Gate | None = None,
     progress: Progress = _quiet,
     sleep: Callable[[float], None] = time.sleep,
+    spacing: Mapping[str, float] | None = None,
 ) -> list[ChangeResult]:
+    """Apply each channel's changes. ``spacing``: seconds between creations per channel."""
+    spacing = spacing or {}
     results: list[ChangeResult] = []
     for channel in plan.channels:
         if channel.blockers:
@@ -242,9 +283,13 @@ def apply_plan(
                 if c.action is not Action.NOOP
             )
             continue
+        provider = providers[channel.channel]
+        newest = max((t.created_at for t in _observed(observe, channel.channel) if t.created_at), default=None)
         applier = ChannelApplier(
-            providers[channel.channel],
+            provider,
             channel,
+            create_spacing=spacing.get(channel.channel, 0.0),
+            last_created=newest,
             observe=lambda name=channel.channel: observe(name),  # type: ignore[misc]
             gate=gate,
             progress=progress,

@@ -71,6 +71,9 @@ def channel_doc(name: str, provider: str, endpoint: str = "", **spec: Any) -> di
     if endpoint:
         body["endpoint"] = endpoint
     body.update(spec)
+    if provider == "alibaba":
+        # The emulator sets no spacing between creations; a real Alibaba account wants 30 s.
+        body["rollout"] = {"createSpacing": "0s", **body.get("rollout", {})}
     return {"apiVersion": "smsops/v1", "kind": "Channel", "metadata": {"name": name}, "spec": body}
 
 

@@ -34,7 +34,7 @@ def command(
     output: str,
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
-    from reconciler.apply import Outcome, apply_plan
+    from reconciler.apply import Outcome, apply_plan, create_spacing
     from reconciler.changes import Plan
     from reconciler.desired import desired_channel
     from reconciler.lock import channel_locks
@@ -83,6 +83,12 @@ def command(
                     session.providers,
                     lambda name: observe_channel(session.provider(name), desired[name]),
                     check_digest=saved is not None,
+                    spacing={
+                        c.resource.name: create_spacing(
+                            session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
+                        )
+                        for c in session.channels
+                    },
                     progress=note if output == "text" else (lambda _: None),
                     gate=_gate(session, config),
                 )

@@ -35,7 +35,7 @@ API_VERSION = "smsops/v1"
 # DNS label: starts with a letter, ends with a letter or digit, at most 63 characters.
 NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 VARIABLE_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_]{0,34}$"
-DURATION_PATTERN = r"^[1-9][0-9]*[smhd]$"
+DURATION_PATTERN = r"^(?:0|[1-9][0-9]*)[smhd]$"
 
 _DURATION = re.compile(DURATION_PATTERN)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -174,6 +174,13 @@ class RolloutPolicy(_Model):
     prune: bool = Field(False, description="Delete smsops-managed templates that are no longer in the config.")
     grace_period: Duration = Field(
         "24h", validate_default=True, description="How long a superseded version stays live after promotion."
+    )
+    create_spacing: Duration | None = Field(
+        None,
+        description=(
+            "Least time between two template creations. Default: the provider's rule (Alibaba 30s). "
+            "Set it only for an account whose limit differs, such as a local emulator."
+        ),
     )
 
 
