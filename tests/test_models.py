@@ -227,8 +227,10 @@ def test_template_fields() -> None:
 
 
 def test_adopt_without_channel_needs_a_single_channel_template() -> None:
+    # no channels list: every channel; whether that is exactly one is lint's call (it sees them all)
+    assert TemplateSpec.model_validate(template_spec(adopt={"code": "SMS_1"})).adopt[0].channel is None
     with pytest.raises(ValidationError) as caught:
-        TemplateSpec.model_validate(template_spec(adopt={"code": "SMS_1"}))
+        TemplateSpec.model_validate(template_spec(channels=["a", "b"], adopt={"code": "SMS_1"}))
     [error] = caught.value.errors()
     assert (error["ctx"]["field"], error["msg"]) == (
         "adopt.0",

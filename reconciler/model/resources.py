@@ -320,7 +320,8 @@ class TemplateSpec(_Model):
     @model_validator(mode="after")
     def _adopt_channels(self) -> TemplateSpec:
         for index, adopt in enumerate(self.adopt):
-            if adopt.channel is None and (self.channels is None or len(self.channels) != 1):
+            # With no channels list the template goes to every channel; only lint knows how many.
+            if adopt.channel is None and self.channels is not None and len(self.channels) != 1:
                 raise _field_error(
                     f"adopt.{index}",
                     "adopt needs a channel unless the template lists exactly one channel",
