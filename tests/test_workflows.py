@@ -186,6 +186,38 @@ def test_required_checks_have_stable_names() -> None:
     assert set(jobs["plan"]["needs"]) == {"validate", "plan-channel"}
 
 
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_pip_cache_is_keyed_to_pyproject(path: Path) -> None:
+    """setup-python's pip cache looks for requirements.txt by default and fails the job without one."""
+    for job in load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/setup-python@") and step["with"].get("cache") == "pip":
+                assert step["with"]["cache-dependency-path"] == "pyproject.toml"
+                assert (ROOT / "pyproject.toml").exists()
+
+
+def test_team_guide_names_real_commands_and_options() -> None:
+    """Every `smsops <command> --option` the guide shows exists, so the guide cannot drift from the CLI."""
+    import click
+
+    from reconciler.cli import cli
+
+    guide = (ROOT / "docs/team-guide.md").read_text(encoding="utf-8")
+    fenced = re.findall(r"```\w*\n(.*?)```", guide, flags=re.S)
+    inline = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", guide, flags=re.S))
+    uses = [use for code in (*fenced, *inline) for use in re.findall(r"\bsmsops ([a-z][a-z-]+)([^\n]*)", code)]
+    assert {"import", "history", "plan", "apply", "wait", "test-send", "export", "status", "check-encrypted"} <= {
+        name for name, _ in uses
+    }
+    context = click.Context(cli)
+    for name, rest in uses:
+        command = cli.get_command(context, name)
+        assert command is not None, name
+        known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+            assert option in known, f"smsops {name} {option}"
+
+
 def test_ci_runs_the_project_entry_point() -> None:
     steps = load(WORKFLOW_DIR / "ci.yml")["jobs"]["test"]["steps"]
     assert [s["run"] for s in steps if "run" in s] == ["bash .ci/run"]
