@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -61,11 +62,25 @@ class ChangeResult(BaseModel):
 
 # A gate decides whether a version may be promoted: returns "" when it passed, else why not.
 Gate = Callable[[Change], str]
-Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
-    return None
+class Progress(Protocol):
+    """Where apply is: a change starting, or a wait and why (shown as a progress bar)."""
+
+    def step(self, message: str) -> None: ...
+
+    def wait(self, message: str, seconds: float) -> None: ...
+
+
+class _Quiet:
+    def step(self, message: str) -> None:
+        return None
+
+    def wait(self, message: str, seconds: float) -> None:
+        return None
+
+
+_quiet = _Quiet()
 
 
 class ChannelApplier:
@@ -123,7 +138,7 @@ class ChannelApplier:
         )
 
     def _one(self, change: Change) -> ChangeResult:
-        self.progress(f"{change.action.value} {change.address}")
+        self.progress.step(f"{change.action.value} {change.address}")
         try:
             if change.action is Action.CREATE:
                 return self._create(change)
@@ -190,9 +205,7 @@ class ChannelApplier:
             return
         wait = (self.last_created - self.now()).total_seconds() + self.create_spacing
         if wait > 0:
-            self.progress(
-                f"waiting {wait:.0f}s: the provider allows one template creation every {self.create_spacing:.0f}s"
-            )
+            self.progress.wait(f"the provider allows one template creation every {self.create_spacing:.0f}s", wait)
             self.sleep(wait)
 
     def _observe_name(self, name: str) -> str:

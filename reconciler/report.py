@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +24,8 @@ class ApplyReport(BaseModel):
     finished_at: datetime
     config_dir: str
     results: tuple[ChangeResult, ...]
+    # test-send gates run before promotions: per send, the masked recipient, outcome and proof
+    gates: tuple[dict[str, Any], ...] = ()
     summary: str
 
     @property
@@ -55,6 +58,7 @@ def build_report(
     started_at: datetime,
     *,
     environ: Mapping[str, str] | None = None,
+    gates: Sequence[BaseModel] = (),
 ) -> ApplyReport:
     env = os.environ if environ is None else environ
     return ApplyReport(
@@ -64,6 +68,7 @@ def build_report(
         finished_at=datetime.now(UTC),
         config_dir=config_dir,
         results=tuple(results),
+        gates=tuple(gate.model_dump(mode="json") for gate in gates),
         summary=summarize(results),
     )
 

@@ -202,3 +202,20 @@ def test_apply_promotion_is_blocked_by_a_failed_gate_and_allowed_after_a_passing
     assert len(promotes) == 2 and all(r["outcome"] == "done" for r in promotes)
     plan = json.loads(run_cli("plan", str(repo.root), "--output", "json")[1])
     assert all(c["action"] == "noop" for c in plan["channels"][0]["changes"])
+
+
+def test_apply_report_records_the_gate_with_masked_recipients(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    created(run_cli, repo, sms_sandbox)
+    report_file = tmp_path / "report.json"
+    code, out, err = run_cli("apply", str(repo.root), "--auto-approve", "--report", str(report_file))
+    assert code == 0, out + err
+    report = json.loads(report_file.read_text())
+    assert [r["outcome"] for r in report["results"]] == ["done", "done"]
+    sends = [send for gate in report["gates"] for send in gate["results"]]
+    assert sorted((s["template"], s["outcome"], s["recipient"]) for s in sends) == [
+        ("alert", "delivered", "+86 138****5678"),
+        ("login", "delivered", "+86 138****5678"),
+    ]
+    assert "13812345678" not in report_file.read_text()

@@ -14,8 +14,10 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 
 if TYPE_CHECKING:
     from reconciler.apply import Gate
+    from reconciler.gate import GateResult
     from reconciler.load import LoadedConfig
     from reconciler.observe import Session
+    from reconciler.render.progress import ProgressBar
 
 
 @click.command(name="apply")
@@ -40,6 +42,7 @@ def command(
     from reconciler.lock import channel_locks
     from reconciler.observe import observe_channel, open_session, state_dir
     from reconciler.render.plan import render
+    from reconciler.render.progress import ProgressBar
     from reconciler.report import build_report, render_results, write_report
     from reconciler.stages import compute_plan, load_valid_config
 
@@ -65,6 +68,7 @@ def command(
             plan = saved or compute_plan(session, config_dir=config_dir)
             if output == "text":
                 click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
+            gates: list[GateResult] = []
             if not plan.has_changes:
                 results = []
             else:
@@ -78,6 +82,7 @@ def command(
                         click.echo("Nothing applied.")
                         return EXIT_OK
                 desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
+                bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
                 results = apply_plan(
                     plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
                     session.providers,
@@ -89,10 +94,11 @@ def command(
                         )
                         for c in session.channels
                     },
-                    progress=note if output == "text" else (lambda _: None),
-                    gate=_gate(session, config),
+                    progress=bar,
+                    gate=_gate(session, config, bar, gates),
                 )
-    report = build_report(config_dir, results, started)
+                bar.close()
+    report = build_report(config_dir, results, started, gates=gates)
     if report_file is not None:
         write_report(report, report_file)
     if output == "json":
@@ -102,8 +108,16 @@ def command(
     return EXIT_OK if all(r.outcome is not Outcome.FAILED for r in results) else EXIT_ERROR
 
 
-def _gate(session: Session, config: LoadedConfig) -> Gate | None:
-    """The test-send gate (``reconciler.gate``) when any selected channel declares testSend."""
-    from reconciler.gate import make_gate
+def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
+    """The test-send gate (``reconciler.gate``) when any selected channel declares testSend; its
+    waits go to the progress bar and its results into the apply report."""
+    from reconciler.gate import GateProgress, make_gate
 
-    return make_gate(session, config) if any(c.resource.spec.test_send for c in session.channels) else None
+    if not any(c.resource.spec.test_send for c in session.channels):
+        return None
+
+    def progress(where: GateProgress) -> None:
+        if where.waiting_s > 0:
+            bar.wait(f"test-send gate: {where.message}", where.waiting_s)
+
+    return make_gate(session, config, on_result=lambda _, result: gates.append(result), progress=progress)
