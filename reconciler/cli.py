@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from reconciler import __version__
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, ConfigError, SmsopsError
+from reconciler.errors import EXIT_INTERRUPTED, ConfigError, SmsopsError
 
 # name -> (module under reconciler.commands, one-line help). The module defines `command`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -66,6 +66,13 @@ def _report(error: SmsopsError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    from reconciler.redact import install_log_redaction
+
+    # Library and SDK warnings reach stderr, through redaction like everything else.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SmsopsError as error:
