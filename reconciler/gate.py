@@ -27,16 +27,27 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
 
 from reconciler.desired import api_provider, example_values, native_parameters
-from reconciler.errors import EXIT_GATE_FAILED, EXIT_OK, ProviderError, ResponseLost
+from reconciler.errors import ProviderError, ResponseLost
+from reconciler.gate_model import (
+    _PROOF_OF,
+    _PROOF_RANK,
+    GateProgress,
+    GateResult,
+    GateSend,
+    Outcome,
+    Proof,
+    SendResult,
+    _quiet,
+)
+from reconciler.gate_pacing import PACING_MARGIN_S, NumberLimit, Pacing, number_limits
 from reconciler.model.content import parse_content, render
 from reconciler.model.resources import Channel, Template
-from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest, TemplateKind
+from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest
 from reconciler.redact import mask_phone, redact
 
 if TYPE_CHECKING:
@@ -48,8 +59,6 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_POLL_INTERVAL_S = 5.0
 DEFAULT_MAX_WAIT_S = 300.0
-# Added to every pacing window: our clock and the provider's are not the same clock.
-PACING_MARGIN_S = 2.0
 
 # Per-message refusals that are a send limit, not a problem with the message.
 LIMIT_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"})
@@ -71,144 +80,6 @@ RECIPIENTS_HINT = (
     "set spec.testSend.recipients: {sops: <secrets file>, key: test_recipients} on the channel, and put the "
     "test numbers in that SOPS key as a list of E.164 strings (`sops edit <secrets file>`)"
 )
-
-
-class Outcome(StrEnum):
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    TIMEOUT = "timeout"
-    LIMITED = "limited"
-    REJECTED = "rejected"
-    ACCEPTED = "accepted"
-    VALIDATED = "validated"
-    SKIPPED = "skipped"
-
-
-class Proof(StrEnum):
-    DELIVERED = "delivered"
-    ACCEPTED = "accepted"
-    VALIDATED = "validated only"
-    NONE = "none"
-
-
-PASSING = frozenset({Outcome.DELIVERED, Outcome.ACCEPTED, Outcome.VALIDATED, Outcome.SKIPPED})
-_PROOF_OF = {Outcome.DELIVERED: Proof.DELIVERED, Outcome.ACCEPTED: Proof.ACCEPTED, Outcome.VALIDATED: Proof.VALIDATED}
-_PROOF_RANK = [Proof.NONE, Proof.VALIDATED, Proof.ACCEPTED, Proof.DELIVERED]
-
-
-@dataclass(frozen=True)
-class GateSend:
-    """One message to test: a template version and the values to fill it with.
-
-    ``params`` are keyed by the provider's native variable names (Tencent: "1", "2", …); ``text``
-    is the rendered message, which AWS sends as the body (it has no template registry)."""
-
-    template: str
-    code: str
-    params: dict[str, str] = field(default_factory=dict)
-    text: str | None = None
-    kind: TemplateKind = TemplateKind.NOTIFICATION
-
-
-class SendResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    template: str
-    code: str
-    recipient: str  # masked with mask_phone, never the number
-    message_id: str = ""
-    outcome: Outcome
-    proof: Proof = Proof.NONE
-    provider_code: str = ""
-    detail: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.outcome in PASSING
-
-
-class GateResult(BaseModel):
-    """The gate's verdict for one channel. ``message`` explains a verdict reached without sends."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    channel: str
-    provider: str
-    mode: Literal["templates", "channel"] = "templates"
-    status: Literal["passed", "failed", "skipped"]
-    proof: Proof = Proof.NONE
-    message: str = ""
-    results: tuple[SendResult, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "passed"
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_GATE_FAILED if self.status == "failed" else EXIT_OK
-
-    def reason(self) -> str:
-        """Why the gate did not pass, in one line ("" when it passed)."""
-        if self.passed:
-            return ""
-        failing = [r for r in self.results if not r.passed]
-        if not failing:
-            return self.message or self.status
-        return "; ".join(f"{r.template} to {r.recipient}: {r.outcome.value}{_colon(r.detail)}" for r in failing)
-
-    def summary(self) -> str:
-        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in Outcome}
-        shown = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n) or "nothing sent"
-        return f"Gate {self.status} on {self.channel}: {shown}; proof: {self.proof.value}."
-
-
-def _colon(text: str) -> str:
-    return f": {text}" if text else ""
-
-
-@dataclass(frozen=True)
-class GateProgress:
-    """Where the gate is: ``finished`` of ``total`` sends have a final outcome; ``waiting_s`` is how
-    long the gate is about to sleep, and ``message`` why (masked)."""
-
-    total: int
-    finished: int
-    message: str
-    waiting_s: float = 0.0
-
-
-def _quiet(_: GateProgress) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class NumberLimit:
-    """At most ``max`` messages to one number per ``window_s``, counted within ``scope``:
-    the signature (all its verification templates share the limit), the template, or the number."""
-
-    scope: Literal["sign", "template", "number"]
-    window_s: float
-    max: int
-    label: str
-
-
-def number_limits(provider: str, kind: TemplateKind) -> tuple[NumberLimit, ...]:
-    """The providers' default per-number limits (reference/providers.md §1.4, §2.3)."""
-    if provider == "alibaba":
-        if kind is TemplateKind.VERIFICATION:
-            return (
-                NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
-                NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
-                NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
-            )
-        return (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
-    if provider == "tencent":
-        return (
-            NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
-            NumberLimit("number", 86400, 10, "10 per day per number"),
-        )
-    return ()
 
 
 @dataclass
@@ -300,15 +171,6 @@ def run_gate(
         message="" if sent or results else "nothing to test",
         results=tuple(results),
     )
-
-
-@dataclass
-class Pacing:
-    """The sends made so far, per number and limit scope. ``make_gate`` shares one per channel
-    across the gate runs of an apply, so two promotions in a row are paced like one run."""
-
-    history: list[tuple[str, str, float]] = field(default_factory=list)  # (number, scope key, sent at)
-    rotation: int = 0
 
 
 @dataclass

@@ -20,17 +20,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from reconciler.gate import (
-    PACING_MARGIN_S,
-    GateProgress,
-    GateResult,
-    GateSend,
-    Outcome,
-    Pacing,
-    Proof,
-    gate_send,
-    run_gate,
-)
+from reconciler.gate import gate_send, run_gate
+from reconciler.gate_model import GateProgress, GateResult, GateSend, Outcome, Proof
+from reconciler.gate_pacing import PACING_MARGIN_S, Pacing
 from reconciler.model.resources import Channel, Template
 from reconciler.providers.base import TemplateKind
 from reconciler.render.gate import render

@@ -14,7 +14,7 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 
 if TYPE_CHECKING:
     from reconciler.apply import Gate
-    from reconciler.gate import GateResult
+    from reconciler.gate_model import GateResult
     from reconciler.load import LoadedConfig
     from reconciler.observe import Session
     from reconciler.render.progress import ProgressBar
@@ -111,7 +111,8 @@ def command(
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
     """The test-send gate (``reconciler.gate``) when any selected channel declares testSend; its
     waits go to the progress bar and its results into the apply report."""
-    from reconciler.gate import GateProgress, make_gate
+    from reconciler.gate import make_gate
+    from reconciler.gate_model import GateProgress
 
     if not any(c.resource.spec.test_send for c in session.channels):
         return None

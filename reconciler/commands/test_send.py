@@ -26,7 +26,7 @@ import click
 
 if TYPE_CHECKING:
     from reconciler.changes import ChannelObservation, DesiredChannel
-    from reconciler.gate import GateProgress, GateResult, GateSend, SendResult
+    from reconciler.gate_model import GateProgress, GateResult, GateSend, SendResult
     from reconciler.load import LoadedConfig, Located
     from reconciler.model.resources import Channel, Template
 
@@ -151,7 +151,8 @@ def _select(
     from reconciler.changes import Action
     from reconciler.desired import desired_channel
     from reconciler.errors import SmsopsError
-    from reconciler.gate import Outcome, SendResult, gate_send
+    from reconciler.gate import gate_send
+    from reconciler.gate_model import Outcome, SendResult
     from reconciler.observe import observe_channel
     from reconciler.plan import plan_channel
 

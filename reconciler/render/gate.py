@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler.gate import GateResult, Outcome, SendResult
+from reconciler.gate_model import GateResult, Outcome, SendResult
 from reconciler.redact import redact
 
 FORMATS = ("text", "json", "markdown")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reconciler.gate import GateResult, Outcome
+from reconciler.gate_model import GateResult, Outcome
 from reconciler.redact import redact
 
 
