@@ -20,3 +20,14 @@ def test_module_entry_point() -> None:
     done = subprocess.run([sys.executable, "-m", "reconciler", "--version"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "smsops" in done.stdout
+
+
+def test_help_imports_no_provider_sdk_and_no_stage_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "click" in imported
+    heavy = ("alibabacloud", "tencentcloud", "boto3", "botocore", "pydantic", "jinja2", "yaml", "reconciler.load")
+    assert sorted(name for name in imported if name.startswith(heavy)) == []
