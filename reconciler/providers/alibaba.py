@@ -12,7 +12,9 @@ raises ``ResponseLost``: the caller re-observes instead of creating a duplicate.
 from __future__ import annotations
 
 import json
+import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,7 @@ PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
 PAGE_SIZE = 50  # QuerySmsTemplateList maximum
+PARALLEL_PAGES = 4  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.plan.LIVE_TAG).
 MARK_KEYS = ("smsops-live",)
 
@@ -187,18 +190,32 @@ class AlibabaProvider:
     # -- observe ---------------------------------------------------------------------------------
 
     def list_templates(self) -> list[ObservedTemplate]:
-        items: list[Any] = []
-        page = 1
-        while True:
-            request = self._m.QuerySmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
-            body = self._call("QuerySmsTemplateList", "query_sms_template_list", request, write=False)
-            batch = list(body.sms_template_list or [])
-            items.extend(batch)
-            if not batch or len(batch) < PAGE_SIZE or len(items) >= int(body.total_count or 0):
-                break
+        # The marks and the pages after the first are fetched concurrently: the calls are the same,
+        # but a listing costs about one chain of round trips instead of two, back to back. (The
+        # pacer still holds each operation to its rate.) Marks read before a promotion only make a
+        # version look not yet promoted, never the reverse.
+        with ThreadPoolExecutor(max_workers=PARALLEL_PAGES, thread_name_prefix="alibaba-list") as pool:
+            marks = pool.submit(self._list_tags)
+            first = self._template_page(1)
+            total = int(first.total_count or 0)
+            pages = [first, *pool.map(self._template_page, range(2, math.ceil(total / PAGE_SIZE) + 1))]
+            tags = marks.result()
+        items: dict[str, Any] = {}
+        for body in pages:
+            for item in body.sms_template_list or []:
+                items.setdefault(item.template_code, item)
+        # Templates created while listing shift later items onto a page not yet read: read on.
+        page = len(pages)
+        while len(pages[-1].sms_template_list or []) == PAGE_SIZE and len(items) < int(pages[-1].total_count or 0):
             page += 1
-        tags = self._list_tags([item.template_code for item in items])
-        return [self._observed(item, tags.get(item.template_code, {})) for item in items]
+            pages.append(self._template_page(page))
+            for item in pages[-1].sms_template_list or []:
+                items.setdefault(item.template_code, item)
+        return [self._observed(item, tags.get(code, {})) for code, item in items.items()]
+
+    def _template_page(self, page: int) -> Any:
+        request = self._m.QuerySmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
+        return self._call("QuerySmsTemplateList", "query_sms_template_list", request, write=False)
 
     def _observed(self, item: Any, tags: dict[str, str]) -> ObservedTemplate:
         list_type = codes.as_int(item.template_type)
@@ -249,10 +266,9 @@ class AlibabaProvider:
             )
         return kind
 
-    def _list_tags(self, codes: list[str]) -> dict[str, dict[str, str]]:
-        """smsops' marks on the listed templates. Filtered by tag key rather than by template code, so
-        the cost is one call per 50 marked templates, not one per 20 templates."""
-        wanted = set(codes)
+    def _list_tags(self) -> dict[str, dict[str, str]]:
+        """smsops' marks, by template code. Filtered by tag key rather than by template code, so the
+        cost is one call per 50 marked templates, not one per 20 templates."""
         tags: dict[str, dict[str, str]] = {}
         for key in MARK_KEYS:
             token: str | None = None
@@ -267,8 +283,7 @@ class AlibabaProvider:
                 )
                 body = self._call("ListTagResources", "list_tag_resources", request, write=False)
                 for entry in (body.tag_resources.tag_resource if body.tag_resources else None) or []:
-                    if entry.resource_id in wanted:
-                        tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
+                    tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
                 token = body.next_token or None
                 if token is None:
                     break

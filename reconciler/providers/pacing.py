@@ -11,18 +11,24 @@ plan around; the pacer does not sleep 30 s between creations on its own, because
 one template should not pay for it, and apply knows how many it will create.
 
 Clock and sleep are injectable so the arithmetic is testable without waiting.
+
+An account whose limits differ from the published ones (a raised quota, a local emulator) sets
+``SMSOPS_API_RATES``: comma-separated ``[provider:]Operation=rate[/burst]`` entries, ``*`` for every
+operation, e.g. ``alibaba:CreateSmsTemplate=19,alibaba:*=200/20``. An entry naming the operation
+wins over ``*``; an entry naming the provider wins over one that does not.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from reconciler.errors import ProviderError, ResponseLost
+from reconciler.errors import ConfigError, ProviderError, ResponseLost
 
 T = TypeVar("T")
 
@@ -82,6 +88,34 @@ QUOTAS: dict[str, dict[str, Quota]] = {
 }
 
 
+RATES_ENV = "SMSOPS_API_RATES"
+
+
+def rates_from_env(provider: str, environ: Mapping[str, str] = os.environ) -> dict[str, RateLimit]:
+    """The ``SMSOPS_API_RATES`` entries that apply to ``provider``, by operation (``*``: all)."""
+    raw = environ.get(RATES_ENV, "").strip()
+    general: dict[str, RateLimit] = {}
+    specific: dict[str, RateLimit] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        target, _, value = entry.partition("=")
+        scope, _, operation = target.strip().rpartition(":")
+        rate_text, _, burst_text = value.strip().partition("/")
+        try:
+            limit = RateLimit(float(rate_text), float(burst_text) if burst_text else 1.0)
+            if not operation or limit.rate <= 0 or limit.burst < 1:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                f"{RATES_ENV} entry {entry!r} is not [provider:]Operation=rate[/burst]",
+                hint="rate > 0 requests per second, burst >= 1, e.g. alibaba:CreateSmsTemplate=19",
+            ) from None
+        if scope == provider:
+            specific[operation] = limit
+        elif not scope:
+            general[operation] = limit
+    return {**general, **specific}
+
+
 def quota(provider: str, operation: str) -> Quota:
     """The provider's allowance for ``operation`` (no limit when unknown)."""
     return QUOTAS.get(provider, {}).get(operation, Quota())
@@ -132,16 +166,27 @@ class Pacer:
         limits: dict[str, RateLimit] | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
+        """``limits`` None: the provider's published limits, overridden by ``SMSOPS_API_RATES``."""
         self.provider = provider
-        self._limits = dict(DEFAULT_LIMITS.get(provider, {}) if limits is None else limits)
+        if limits is None:
+            overrides = rates_from_env(provider, environ)
+            everything = overrides.pop("*", None)
+            defaults = DEFAULT_LIMITS.get(provider, {})
+            base = {op: everything for op in defaults} if everything else dict(defaults)
+            self._fallback = everything or FALLBACK_LIMIT
+            self._limits = {**base, **overrides}
+        else:
+            self._fallback = FALLBACK_LIMIT
+            self._limits = dict(limits)
         self._clock = clock
         self._sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
     def limit(self, operation: str) -> RateLimit:
-        return self._limits.get(operation, FALLBACK_LIMIT)
+        return self._limits.get(operation, self._fallback)
 
     def acquire(self, operation: str) -> float:
         """Wait for a slot for ``operation``; returns the seconds waited."""

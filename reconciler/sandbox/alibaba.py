@@ -168,6 +168,7 @@ class AlibabaEmulator:
             apply,
             throttled=lambda ms: throttled(rid, ms),
             server_error=lambda status: server_error(rid, status),
+            rate_limit=account.behaviour.api_rates.get(action, 0.0),  # Throttling.User over it
         )
 
     # -- templates -----------------------------------------------------------------------------
@@ -269,9 +270,10 @@ class AlibabaEmulator:
 
     def op_QuerySmsTemplateList(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         page, size = self._page(p, "PageIndex")
-        templates = list(reversed(account.templates()))  # newest first, like the console
+        # Newest first, like the console; only the asked page is read.
+        templates, total = account.templates_page((page - 1) * size, size, newest_first=True)
         items = []
-        for t in templates[(page - 1) * size : page * size]:
+        for t in templates:
             rejected = t.status is ReviewStatus.REJECTED
             items.append(
                 {
@@ -291,7 +293,7 @@ class AlibabaEmulator:
                     },
                 }
             )
-        return {"SmsTemplateList": items, "TotalCount": len(templates), "CurrentPage": page, "PageSize": size}
+        return {"SmsTemplateList": items, "TotalCount": total, "CurrentPage": page, "PageSize": size}
 
     def op_GetSmsTemplateList(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         page, size = self._page(p, "PageIndex")
@@ -506,17 +508,26 @@ class AlibabaEmulator:
 
     def op_ListTagResources(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         ids, wanted = self._tag_request(account, p)
-        rows = sorted(
-            (code, k, v)
-            for code, pairs in self._tags(account).items()
-            for k, v in pairs
-            if (not ids or code in ids) and (not wanted or (k, v) in wanted or (k, "") in wanted)
-        )
         # Paged like the real API: PageSize (default and maximum 50) and an opaque NextToken.
         size = min(max(int(p.get("PageSize") or 50), 1), 50)
         start = int(p["NextToken"]) if p.get("NextToken", "").isdigit() else 0
-        page = rows[start : start + size]
-        more = start + size < len(rows)
+        # The filter in SQL, one page read per request: a tag with an empty value matches any value.
+        clauses, args = [], []
+        if ids:
+            clauses.append(f"resource_id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        if wanted:
+            clauses.append("(" + " OR ".join("(key = ? AND (? = '' OR value = ?))" for _ in wanted) + ")")
+            for key, value in wanted:
+                args.extend((key, value, value))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with account.read() as conn:
+            rows = conn.execute(
+                f"SELECT resource_id, key, value FROM alibaba_tags {where}"
+                " ORDER BY resource_id, key, value LIMIT ? OFFSET ?",
+                (*args, size + 1, start),
+            ).fetchall()
+        page, more = rows[:size], len(rows) > size
         return {
             "TagResources": {
                 "TagResource": [

@@ -20,12 +20,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qsl
 
+from reconciler.sandbox.behaviour import Faults
 from reconciler.sandbox.store import DemoAccount, Sandbox, SandboxAccount
 
 # name -> "module:Class". The emulator modules import no provider SDK.
@@ -124,18 +127,29 @@ def _draw(seed: int, kind: str, n: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def _fires(account: SandboxAccount, kind: str, operation: str, n: int) -> bool:
-    spec = account.behaviour.faults.spec(kind)
-    if spec.rate <= 0 or (spec.operations and operation not in spec.operations):
-        return False
-    if _draw(spec.seed, kind, n) >= spec.rate:
-        return False
-    with account.transaction() as conn:
-        fired = conn.execute("SELECT value FROM counters WHERE name = ?", (f"fault:{kind}",)).fetchone()
-        if spec.limit is not None and fired is not None and int(fired[0]) >= spec.limit:
-            return False
+def _fired(conn: sqlite3.Connection, account: SandboxAccount, faults: Faults, operation: str, n: int) -> list[str]:
+    """The fault kinds that fire for request ``n``, in ``perform``'s order, stopping at the first one
+    that ends the request; each counted (``fault:<kind>``) inside the caller's transaction."""
+    fired: list[str] = []
+    for kind in _ORDER:
+        spec = faults.spec(kind)
+        if spec.rate <= 0 or (spec.operations and operation not in spec.operations):
+            continue
+        if _draw(spec.seed, kind, n) >= spec.rate:
+            continue
+        if spec.limit is not None:
+            row = conn.execute("SELECT value FROM counters WHERE name = ?", (f"fault:{kind}",)).fetchone()
+            if row is not None and int(row[0]) >= spec.limit:
+                continue
         account.bump(conn, f"fault:{kind}")
-    return True
+        fired.append(kind)
+        if kind != "latency":
+            break
+    return fired
+
+
+# Latency stalls and carries on; each later kind ends the request.
+_ORDER = ("latency", "reset", "throttle", "server_error", "lost_response")
 
 
 def perform(
@@ -146,23 +160,36 @@ def perform(
     throttled: Callable[[int], SandboxResponse],
     server_error: Callable[[int], SandboxResponse],
     sleep: Callable[[float], None] = time.sleep,
+    rate_limit: float = 0.0,
 ) -> SandboxResponse:
     """Count the request, then inject faults in this order: latency (stall, then carry on), reset
     (drop, nothing applied), throttle (``throttled(retry_after_ms)``), server error
-    (``server_error(status)``), lost response (apply, then drop). Otherwise answer ``apply()``."""
+    (``server_error(status)``), lost response (apply, then drop). Otherwise answer ``apply()``.
+
+    ``rate_limit`` > 0 admits at most that many requests of ``operation`` per second of the sandbox
+    clock; a request over it is answered ``throttled(ms until a slot frees)`` before any fault.
+    Counting, the rate check and the fault draws share one write transaction: one commit per request."""
+    faults = account.behaviour.faults
     with account.transaction() as conn:
         n = account.bump(conn, "requests")
         account.bump(conn, f"op:{operation}")
-    faults = account.behaviour.faults
-    if _fires(account, "latency", operation, n):
-        sleep(faults.latency.latency_s)
-    if _fires(account, "reset", operation, n):
+        wait = account.admit_call(conn, operation, rate_limit) if rate_limit > 0 else 0.0
+        if wait > 0:
+            account.bump(conn, "throttled:rate")
+            fired: list[str] = []
+        else:
+            fired = _fired(conn, account, faults, operation, n)
+    if wait > 0:
+        return throttled(max(1, math.ceil(wait * 1000)))
+    if "latency" in fired:
+        sleep(faults.latency.latency_s)  # outside the transaction: a stall must not hold the write lock
+    if "reset" in fired:
         return SandboxResponse.dropped()
-    if _fires(account, "throttle", operation, n):
+    if "throttle" in fired:
         return throttled(faults.throttle.retry_after_ms)
-    if _fires(account, "server_error", operation, n):
+    if "server_error" in fired:
         return server_error(faults.server_error.status)
-    if _fires(account, "lost_response", operation, n):
+    if "lost_response" in fired:
         apply()
         return SandboxResponse.dropped()
     return apply()

@@ -4,6 +4,10 @@ Every connection uses WAL and a busy timeout; every read-modify-write runs insid
 IMMEDIATE`` (``SandboxAccount.transaction``), which takes the write lock before reading, so two
 processes creating templates concurrently serialise instead of losing an update.
 
+Connections are pooled per account and per process: opening one (and setting its pragmas) cost
+more than the query it served, on every request. ``synchronous = NORMAL`` with WAL fsyncs only at
+checkpoints; a sandbox may lose its last commits on power loss, never its consistency.
+
 The generic tables (access keys, signatures, templates, sends, counters, sequences, meta) serve all
 emulators; provider-specific fields go in each row's ``extra`` JSON, or in an emulator's own tables
 (its ``schema_sql``, applied when an account is opened).
@@ -12,8 +16,11 @@ emulators; provider-specific fields go in each row's ``extra`` JSON, or in an em
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -54,6 +61,8 @@ CREATE TABLE IF NOT EXISTS sends (
 CREATE INDEX IF NOT EXISTS sends_by_phone ON sends (phone, sent_at);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS api_calls (op TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS api_calls_by_op ON api_calls (op, at);
 """
 
 _ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
@@ -103,7 +112,13 @@ class SandboxAccount:
         self.path = path
         self.name = path.stem
         self.clock = clock
-        with self._connect() as conn:
+        # Idle connections of this process (a forked child must not reuse its parent's).
+        self._pool: list[sqlite3.Connection] = []
+        self._pool_pid = os.getpid()
+        self._pool_lock = threading.Lock()
+        self._behaviour_cache: tuple[str, Behaviour] | None = None
+        self._calls_purged = 0.0
+        with self.read() as conn:
             conn.executescript(CORE_SCHEMA + "".join(extra_schema))
 
     # -- connections ---------------------------------------------------------------------------
@@ -115,18 +130,44 @@ class SandboxAccount:
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
+    def _checkout(self) -> sqlite3.Connection:
+        with self._pool_lock:
+            if self._pool_pid != os.getpid():
+                self._pool, self._pool_pid = [], os.getpid()
+            if self._pool:
+                return self._pool.pop()
+        return self._connect()
+
+    def _checkin(self, conn: sqlite3.Connection) -> None:
+        # A connection left inside a transaction (a failed ROLLBACK) is not safe to hand out again.
+        if conn.in_transaction:
+            conn.close()
+            return
+        with self._pool_lock:
+            if self._pool_pid == os.getpid() and len(self._pool) < 16:
+                self._pool.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle pooled connections (the account stays usable; new ones open on demand)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            conn.close()
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
+        conn = self._checkout()
         try:
             yield conn
         finally:
-            conn.close()
+            self._checkin(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction holding the write lock from its first statement (BEGIN IMMEDIATE)."""
-        conn = self._connect()
+        conn = self._checkout()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -136,7 +177,7 @@ class SandboxAccount:
                 raise
             conn.execute("COMMIT")
         finally:
-            conn.close()
+            self._checkin(conn)
 
     def now(self) -> float:
         return self.clock.now()
@@ -155,7 +196,19 @@ class SandboxAccount:
     def behaviour(self) -> Behaviour:
         with self.read() as conn:
             raw = self._meta(conn, "behaviour")
-        return Behaviour() if raw is None else Behaviour.model_validate_json(raw)
+        return self._parse_behaviour(raw)
+
+    def _parse_behaviour(self, raw: str | None) -> Behaviour:
+        # Read on every request; parsing the JSON each time cost more than the read. The stored text
+        # is the cache key, so a change made by another process is seen at once.
+        if raw is None:
+            return Behaviour()
+        cached = self._behaviour_cache
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        behaviour = Behaviour.model_validate_json(raw)
+        self._behaviour_cache = (raw, behaviour)
+        return behaviour
 
     def set_behaviour(self, behaviour: Behaviour) -> Behaviour:
         with self.transaction() as conn:
@@ -165,8 +218,7 @@ class SandboxAccount:
     def configure(self, **changes: Any) -> Behaviour:
         """Change some behaviour fields (``faults={'throttle': {'rate': 1}}`` merges per kind)."""
         with self.transaction() as conn:
-            raw = self._meta(conn, "behaviour")
-            current = Behaviour() if raw is None else Behaviour.model_validate_json(raw)
+            current = self._parse_behaviour(self._meta(conn, "behaviour"))
             updated = current.merged(changes)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('behaviour', ?)", (updated.model_dump_json(),))
         return updated
@@ -197,6 +249,26 @@ class SandboxAccount:
         """Add one to counter ``name`` and return the new value."""
         with self.transaction() as conn:
             return self.bump(conn, name)
+
+    def admit_call(self, conn: sqlite3.Connection, operation: str, rate: float) -> float:
+        """Rate limit inside the caller's transaction: record a call of ``operation`` and return 0, or,
+        when ``rate`` calls were already admitted in the last second of the sandbox clock, record
+        nothing and return the seconds until one of them leaves that window."""
+        now = self.now()
+        if now - self._calls_purged > 60:
+            conn.execute("DELETE FROM api_calls WHERE at <= ?", (now - 60,))
+            self._calls_purged = now
+        recent = [
+            r[0]
+            for r in conn.execute(
+                "SELECT at FROM api_calls WHERE op = ? AND at > ? ORDER BY at DESC LIMIT ?",
+                (operation, now - 1.0, max(math.ceil(rate), 1)),
+            )
+        ]
+        if len(recent) >= rate:
+            return max(float(recent[-1]) + 1.0 - now, 0.001)
+        conn.execute("INSERT INTO api_calls VALUES (?, ?)", (operation, now))
+        return 0.0
 
     def counters(self) -> dict[str, int]:
         """Requests per operation (``op:<Operation>``, ``requests``) and fired faults (``fault:<kind>``)."""
@@ -364,6 +436,21 @@ class SandboxAccount:
             rows = conn.execute("SELECT * FROM templates ORDER BY created_at, code").fetchall()
         return [template_from_row(r, now) for r in rows]
 
+    def templates_page(
+        self, offset: int, limit: int, *, newest_first: bool = False
+    ) -> tuple[list[TemplateRecord], int]:
+        """One page of ``templates()`` (or of its reverse) and the total count, in one read: a list
+        API then costs a page, not the whole account, per request."""
+        order = "DESC" if newest_first else "ASC"
+        now = self.now()
+        with self.read() as conn:
+            total = int(conn.execute("SELECT COUNT(*) FROM templates").fetchone()[0])
+            rows = conn.execute(
+                f"SELECT * FROM templates ORDER BY created_at {order}, code {order} LIMIT ? OFFSET ?",
+                (max(limit, 0), max(offset, 0)),
+            ).fetchall()
+        return [template_from_row(r, now) for r in rows], total
+
     def decide(self, code: str, verdict: Verdict) -> TemplateRecord:
         """Approve or reject now, whatever the rules said (control API)."""
         now = self.now()
@@ -479,7 +566,7 @@ class SandboxAccount:
     def reset(self) -> None:
         """Forget templates, sends, counters and sequences; keep keys, signatures and behaviour."""
         with self.transaction() as conn:
-            for table in ("templates", "creations", "sends", "counters", "sequences"):
+            for table in ("templates", "creations", "sends", "counters", "sequences", "api_calls"):
                 conn.execute(f"DELETE FROM {table}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -567,11 +654,16 @@ class Sandbox:
         return [self.account(p.stem) for p in sorted(self.state_dir.glob("*.sqlite3"))]
 
     def find_access_key(self, key_id: str, provider: str) -> tuple[SandboxAccount, str] | None:
-        """The account of ``provider`` holding ``key_id`` and the key's secret (None: unknown key)."""
+        """The account of ``provider`` holding ``key_id`` and the key's secret (None: unknown key).
+
+        Looked up on every request (keys may change from another process): one query per account."""
         for account in self.accounts():
-            if account.provider != provider:
-                continue
-            secret = account.access_keys().get(key_id)
-            if secret is not None:
-                return account, secret
+            with account.read() as conn:
+                row = conn.execute(
+                    "SELECT (SELECT value FROM meta WHERE key = 'provider'),"
+                    " (SELECT secret FROM access_keys WHERE key_id = ?)",
+                    (key_id,),
+                ).fetchone()
+            if row[0] == provider and row[1] is not None:
+                return account, str(row[1])
         return None
