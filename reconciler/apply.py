@@ -60,8 +60,8 @@ class ChangeResult(BaseModel):
     attempts: int = 0
 
 
-# A gate decides whether a version may be promoted: returns "" when it passed, else why not.
-Gate = Callable[[Change], str]
+# The gate decides which versions may be promoted: address -> "" when its test passed, else why not.
+Gate = Callable[[Sequence[Change]], dict[str, str]]
 
 
 class Progress(Protocol):
@@ -105,6 +105,7 @@ class ChannelApplier:
         self.sleep = sleep
         self.progress = progress
         self.quota_reached = ""
+        self.verdicts: dict[str, str] = {}
         # Alibaba wants >= 30 s between template creations; the newest observed creation counts too,
         # so two runs in a row keep the spacing.
         self.create_spacing = create_spacing
@@ -121,7 +122,9 @@ class ChannelApplier:
                     f"channel {self.plan.channel} changed at the provider since the plan was made",
                     hint="run `smsops plan --out plan.json` again, review it, and apply the new plan",
                 )
-        # Step 3: each change in plan order.
+        # Step 3: test every version about to be promoted in one gate run, then each change in plan order.
+        gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
+        self.verdicts = self.gate(gated) if self.gate is not None and gated else {}
         return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
 
     def _result(
@@ -233,7 +236,7 @@ class ChannelApplier:
         if not isinstance(self.provider, Tagging):
             return self._result(change, Outcome.SKIPPED, code=change.after.code, error="provider keeps no marks")
         if change.gated and self.gate is not None:
-            why = self.gate(change)
+            why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:
                 return self._result(change, Outcome.FAILED, code=change.after.code, error=f"gate failed: {why}")
         provider = self.provider

@@ -42,6 +42,7 @@ from reconciler.gate_model import (
     Outcome,
     Proof,
     SendResult,
+    _colon,
     _quiet,
 )
 from reconciler.gate_pacing import PACING_MARGIN_S, NumberLimit, Pacing, number_limits
@@ -395,11 +396,13 @@ def make_gate(
     session: Session,
     config: LoadedConfig,
     *,
-    on_result: Callable[[Change, GateResult], None] | None = None,
+    on_result: Callable[[GateResult], None] | None = None,
     **options: Any,
 ) -> Gate:
-    """The gate ``apply`` calls before promoting a version: "" when the version's test send passed
-    (or the channel has no testSend, or its testSend.templates leaves this template out), else why not.
+    """The gate ``apply`` runs before promoting: for each promotion, "" when its version's test send
+    passed (or the channel has no testSend, or its testSend.templates leaves the template out),
+    else why not. All promotions of a channel are tested in one gate run, so their delivery reports
+    are awaited together.
 
     A disabled channel blocks promotion: nothing can be sent, so the version is unproven.
     ``options`` go to ``run_gate`` (timeout, poll_interval, clock, sleep, progress, …)."""
@@ -407,30 +410,52 @@ def make_gate(
 
     pacing: dict[str, Pacing] = {}
 
-    def gate(change: Change) -> str:
-        located = config.channel(change.channel)
-        if located is None or change.after is None:
-            return f"channel {change.channel} or its version is not in the config"
-        channel = located.resource
-        test_send = channel.spec.test_send
-        if test_send is None or (test_send.templates is not None and change.template not in test_send.templates):
-            return ""
-        template = next(
-            (t.resource for t in config.templates_for(channel.name) if t.resource.name == change.template), None
-        )
-        if template is None:
-            return f"template {change.template} is not in the config"
-        recipients = channel_secrets(located).test_recipients
-        result = run_gate(
-            session.provider(channel.name),
-            channel,
-            recipients,
-            [gate_send(template, channel, change.after.code)],
-            pacing=pacing.setdefault(channel.name, Pacing()),
-            **options,
-        )
-        if on_result is not None:
-            on_result(change, result)
-        return result.reason()
+    def gate(changes: Sequence[Change]) -> dict[str, str]:
+        verdicts: dict[str, str] = {}
+        by_channel: dict[str, list[Change]] = {}
+        for change in changes:
+            by_channel.setdefault(change.channel, []).append(change)
+        for name, group in by_channel.items():
+            located = config.channel(name)
+            if located is None:
+                verdicts.update((c.address, f"channel {name} is not in the config") for c in group)
+                continue
+            channel = located.resource
+            test_send = channel.spec.test_send
+            templates = {t.resource.name: t.resource for t in config.templates_for(name)}
+            sends: list[GateSend] = []
+            tested: list[Change] = []
+            for change in group:
+                if test_send is None or (
+                    test_send.templates is not None and change.template not in test_send.templates
+                ):
+                    verdicts[change.address] = ""
+                elif change.after is None or change.template not in templates:
+                    verdicts[change.address] = f"template {change.template} is not in the config"
+                else:
+                    sends.append(gate_send(templates[change.template], channel, change.after.code))
+                    tested.append(change)
+            if not sends:
+                continue
+            result = run_gate(
+                session.provider(name),
+                channel,
+                channel_secrets(located).test_recipients,
+                sends,
+                pacing=pacing.setdefault(name, Pacing()),
+                **options,
+            )
+            if on_result is not None:
+                on_result(result)
+            if len(result.results) != len(tested):  # nothing was sent: the same reason for all
+                verdicts.update((change.address, result.reason()) for change in tested)
+                continue
+            for change, sent in zip(tested, result.results, strict=True):
+                verdicts[change.address] = (
+                    ""
+                    if sent.passed
+                    else f"{sent.template} to {sent.recipient}: {sent.outcome.value}{_colon(sent.detail)}"
+                )
+        return verdicts
 
     return gate

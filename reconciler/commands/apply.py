@@ -104,6 +104,11 @@ def command(
     if output == "json":
         click.echo(report.model_dump_json(indent=2))
     else:
+        if output == "text":
+            from reconciler.render.gate import render_text as render_gate
+
+            for gate in gates:  # the test sends that decided promotions
+                click.echo(render_gate(gate), nl=False)
         click.echo(render_results(results, output), nl=False)
     return EXIT_OK if all(r.outcome is not Outcome.FAILED for r in results) else EXIT_ERROR
 
@@ -121,4 +126,4 @@ def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[
         if where.waiting_s > 0:
             bar.wait(f"test-send gate: {where.message}", where.waiting_s)
 
-    return make_gate(session, config, on_result=lambda _, result: gates.append(result), progress=progress)
+    return make_gate(session, config, on_result=gates.append, progress=progress)
