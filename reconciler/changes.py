@@ -63,6 +63,9 @@ class DesiredChannel(_Frozen):
     prune: bool = False
     grace: timedelta = timedelta(hours=24)
     registers_templates: bool = True  # False for AWS: content is rendered by the application
+    # Review states in which the provider lets a template be rewritten in place: Alibaba only
+    # rejected ones (UpdateSmsTemplate), Tencent also those still under review (ModifySmsTemplate).
+    updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
 
 
 class ChannelObservation(_Frozen):

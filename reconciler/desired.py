@@ -14,7 +14,13 @@ from reconciler.model.content import ParsedContent, parse_content, render, to_te
 from reconciler.model.content import native as native_content
 from reconciler.model.resources import Channel, Template, VariableType
 from reconciler.model.segments import count_segments
-from reconciler.providers.base import TemplateRequest
+from reconciler.providers.base import ReviewStatus, TemplateRequest
+
+# Review states in which each provider lets a template be rewritten in place (providers.md §1.4, §2.3).
+UPDATABLE: dict[str, tuple[ReviewStatus, ...]] = {
+    "alibaba": (ReviewStatus.REJECTED,),
+    "tencent": (ReviewStatus.REJECTED, ReviewStatus.PENDING),
+}
 
 # Our variable types -> Alibaba TemplateRule types (what its reviewers check values against).
 ALIBABA_VARIABLE_TYPES: dict[VariableType, str] = {
@@ -103,4 +109,5 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         prune=spec.rollout.prune,
         grace=spec.rollout.grace_period,
         registers_templates=spec.provider.value != "aws",
+        updatable=UPDATABLE.get(api_provider(channel), ()),
     )

@@ -116,9 +116,7 @@ def _plan_template(
     changes: list[Change] = []
     if current is None:
         rewritable = [
-            v
-            for v in versions
-            if parse_provider_name(v.name) and v.status in (ReviewStatus.REJECTED, ReviewStatus.PENDING) and v != live
+            v for v in versions if parse_provider_name(v.name) and v.status in desired.updatable and v != live
         ]
         if rewritable:
             old = max(rewritable, key=_created)

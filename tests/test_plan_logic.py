@@ -164,3 +164,12 @@ def test_digest_moves_with_the_observed_state_and_plan_round_trips() -> None:
     again = Plan.from_json(plan.to_json())
     assert again == plan and again.format_version == 1
     assert again.channels[0].observed_digest == b.digest()
+
+
+def test_a_version_under_review_is_rewritten_only_where_the_provider_allows_it() -> None:
+    pending = seen(V1, "SMS_1", status=ReviewStatus.PENDING)
+    alibaba = plan_channel(channel(V2), observe(pending), now=NOW)  # Alibaba updates rejected templates only
+    assert actions(alibaba.changes) == [("create", f"prod/{V2.request.name}")]
+    tencent = channel(V2).model_copy(update={"updatable": (ReviewStatus.REJECTED, ReviewStatus.PENDING)})
+    rewritten = plan_channel(tencent, observe(pending), now=NOW)
+    assert actions(rewritten.changes) == [("update", f"prod/{V1.request.name}")]
