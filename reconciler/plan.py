@@ -186,7 +186,9 @@ def _plan_template(
         )
     # Superseded managed versions go once the live version has been live for the grace period.
     if is_live:
-        promoted_at = _promoted_at(current)
+        # Where the provider keeps no marks (Tencent), the live version's creation stands in for
+        # its promotion: the grace period still runs before the old version goes.
+        promoted_at = _promoted_at(current) or current.created_at
         for old in versions:
             if old.code == current.code or not parse_provider_name(old.name):
                 continue

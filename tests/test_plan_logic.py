@@ -173,3 +173,19 @@ def test_a_version_under_review_is_rewritten_only_where_the_provider_allows_it()
     tencent = channel(V2).model_copy(update={"updatable": (ReviewStatus.REJECTED, ReviewStatus.PENDING)})
     rewritten = plan_channel(tencent, observe(pending), now=NOW)
     assert actions(rewritten.changes) == [("update", f"prod/{V1.request.name}")]
+
+
+def test_without_marks_the_newest_approved_version_is_live_and_grace_runs_from_its_creation() -> None:
+    old = seen(V1, "1001", created=NOW - timedelta(days=30))
+    new = seen(V2, "1002", created=NOW - timedelta(hours=2))
+
+    def observed(*templates: ObservedTemplate) -> ChannelObservation:
+        return ChannelObservation(channel="prod", signature=SIGNATURE, templates=templates, tags_supported=False)
+
+    soon = plan_channel(channel(V2), observed(old, new), now=NOW)
+    assert [(c.action.value, c.reason.split(";")[0]) for c in soon.changes] == [
+        ("noop", "live"),
+        ("noop", "superseded"),
+    ]
+    later = plan_channel(channel(V2), observed(old, new), now=NOW + timedelta(hours=23))
+    assert actions(later.changes) == [("noop", f"prod/{V2.request.name}"), ("retire", f"prod/{V1.request.name}")]
