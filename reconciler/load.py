@@ -28,7 +28,7 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
-from reconciler.model import source
+from reconciler.model import plainyaml, source
 from reconciler.model.describe import describe
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
 from reconciler.model.source import FieldPath, Mark, ParsedText, Positions, Problem, Reparse, decode, parse_text
@@ -40,7 +40,7 @@ def _cache_version() -> str:
     """Cache entries are valid for this PyYAML and this exact parsing code: any edit to the
     modules that produce them retires every entry, with nobody having to remember a version bump."""
     digest = hashlib.blake2b(digest_size=8)
-    for module in (source, sys.modules[__name__]):
+    for module in (source, plainyaml, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return f"pyyaml-{yaml.__version__}/{digest.hexdigest()}"
 

@@ -5,6 +5,7 @@ Pure; no imports beyond the standard library, so ``validate`` pays nothing for i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[]~|€\f")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 # Providers that put the signature into the message body as 【name】 (mainland China format).
 _BRACKET_SIGNATURE = frozenset({"alibaba", "tencent", "sandbox"})
 _PROVIDERS = frozenset({"alibaba", "tencent", "sandbox", "aws"})
@@ -59,11 +61,34 @@ def count_segments(text: str, signature: str | None = None, *, provider: str = "
     is the handset's view, which may be fewer parts than the provider bills.
     """
     full = message_text(text, signature, provider)
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in full):
-        costs = [2 if char in GSM7_EXTENSION else 1 for char in full]
-        return SegmentInfo("GSM-7", len(full), sum(costs), _parts(costs, 160, 153))
-    costs = [2 if ord(char) > 0xFFFF else 1 for char in full]
-    return SegmentInfo("UCS-2", len(full), sum(costs), _parts(costs, 70, 67))
+    # Set operations and str.count instead of a Python step per character; the per-character
+    # walk in _parts is needed only when a two-unit character could straddle a part boundary.
+    chars = set(full)
+    if chars <= _GSM7:
+        extension = chars & GSM7_EXTENSION
+        units = len(full) + sum(full.count(char) for char in extension)
+        return SegmentInfo("GSM-7", len(full), units, _segments(full, units, 160, 153, bool(extension), _gsm_cost))
+    astral = bool(full) and max(full) > "\uffff"
+    units = len(full) + (sum(1 for char in full if char > "\uffff") if astral else 0)
+    return SegmentInfo("UCS-2", len(full), units, _segments(full, units, 70, 67, astral, _ucs2_cost))
+
+
+def _gsm_cost(char: str) -> int:
+    return 2 if char in GSM7_EXTENSION else 1
+
+
+def _ucs2_cost(char: str) -> int:
+    return 2 if char > "\uffff" else 1
+
+
+def _segments(full: str, units: int, single: int, multi: int, uneven: bool, cost: Callable[[str], int]) -> int:
+    if units == 0:
+        return 0
+    if units <= single:
+        return 1
+    if not uneven:  # every character costs one unit: parts fill up exactly
+        return -(-units // multi)
+    return _parts([cost(char) for char in full], single, multi)
 
 
 def _parts(costs: list[int], single: int, multi: int) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import Severity
+from reconciler.model import plainyaml
 
 FieldPath = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -238,8 +239,19 @@ def _is_sops(node: yaml.Node) -> bool:
     return False
 
 
+def _is_sops_data(data: Any) -> bool:
+    sops = data.get("sops") if isinstance(data, dict) else None
+    return isinstance(sops, dict) and "mac" in sops
+
+
 def parse_text(text: str) -> ParsedText:
-    """Every document of ``text`` as data; the ones before a syntax error are kept."""
+    """Every document of ``text`` as data; the ones before a syntax error are kept. Text in the
+    plain subset of YAML is read by ``plainyaml`` (no nodes: positions re-parse on demand)."""
+    documents = plainyaml.read(text)
+    if documents is not None:
+        if any(_is_sops_data(data) for _, _, data in documents):
+            return ParsedText(sops=True)
+        return ParsedText(list(documents))
     parsed = ParsedText()
     nodes: list[yaml.Node] = []
     try:

@@ -34,25 +34,50 @@ _MAX_SOPS_BYTES = 5_000_000
 
 
 def check_plaintext(config: Any, out: Reporter) -> None:
+    # This walks every scalar of every document on each validate: paths are built only for
+    # containers and for the rare suspect scalar, and the cheap tests come first.
+    search = _SUSPECT.search
     for document in config.documents:
-        channel = isinstance(document.data, dict) and document.data.get("kind") == "Channel"
-        stack: list[tuple[tuple[Any, ...], Any]] = [((), document.data)]
+        data = document.data
+        if not _may_hold_secret(data):
+            continue
+        channel = isinstance(data, dict) and data.get("kind") == "Channel"
+        if not isinstance(data, dict | list):
+            if data is not None and not isinstance(data, bool) and search(str(data)):
+                _scalar(document, (), str(data), channel, out)
+            continue
+        stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
         while stack:
-            path, value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(((*path, key), item) for key, item in value.items())
-            elif isinstance(value, list):
-                stack.extend(((*path, index), item) for index, item in enumerate(value))
-            elif value is not None and not isinstance(value, bool):
-                text = str(value)
-                key = path[-1] if path else ""
-                # Cheap tests first: this walks every scalar of every document on each validate.
-                if _SUSPECT.search(text) or (isinstance(key, str) and _secret_key(key)):
-                    _scalar(document, path, text, channel, out)
+            path, container = stack.pop()
+            items = container.items() if isinstance(container, dict) else enumerate(container)
+            for key, item in items:
+                if isinstance(item, dict | list):
+                    stack.append(((*path, key), item))
+                elif item is not None and item is not True and item is not False:
+                    text = item if type(item) is str else str(item)
+                    if search(text) or (isinstance(key, str) and _secret_key(key)):
+                        _scalar(document, (*path, key), text, channel, out)
 
 
 # Anything that might be an access key or a phone number; _scalar decides precisely.
 _SUSPECT = re.compile(r"LTAI|AKID|AKIA|\+\d{8}|1[3-9]\d{9}")
+
+
+# What a key that _secret_key accepts must contain once lowercased without '_' and '-'.
+_SECRET_WORDS = re.compile("|".join((*_SECRET_KEYS, *(key.lower() for key in _KEY_NAME_KEYS))))
+
+
+def _may_hold_secret(data: Any) -> bool:
+    """False only when no scalar of ``data`` is suspect and no key is a secret key: one C-level
+    ``repr`` and two searches instead of a Python step per scalar. Sound because ``repr`` writes
+    every key and scalar with its letters, digits and '+' as they are (it escapes only quotes,
+    backslashes and unprintable characters, none of which the patterns can match), and ints and
+    floats as their ``str``; dates never match (no 11-digit run, no '+' and 8 digits)."""
+    try:
+        flat = repr(data)
+    except RecursionError:
+        return True
+    return bool(_SUSPECT.search(flat) or _SECRET_WORDS.search(flat.lower().replace("_", "").replace("-", "")))
 
 
 @lru_cache(maxsize=4096)
@@ -69,12 +94,26 @@ def _where(document: Any, path: tuple[Any, ...]) -> tuple[str, int, int]:
     return document.file, line, column
 
 
+class _Where:
+    """Where a scalar is written, looked up on first use: positions may need a re-parse of the
+    file, and most suspect scalars (key names in credentials) are reported nothing about."""
+
+    def __init__(self, document: Any, path: tuple[Any, ...]) -> None:
+        self._document, self._path = document, path
+        self._where: tuple[str, int, int] | None = None
+
+    def __call__(self) -> tuple[str, int, int]:
+        if self._where is None:
+            self._where = _where(self._document, self._path)
+        return self._where
+
+
 def _scalar(document: Any, path: tuple[Any, ...], text: str, channel: bool, out: Reporter) -> None:
-    where = _where(document, path)
+    where = _Where(document, path)
     field = ".".join(str(part) for part in path)
     for pattern, shape in _ACCESS_KEYS:
         if pattern.search(text):
-            out.report("SMS402", where, f"{field} holds a value shaped like {shape}")
+            out.report("SMS402", where(), f"{field} holds a value shaped like {shape}")
             return
     key = str(path[-1]) if path and isinstance(path[-1], str) else ""
     normalised = key.lower().replace("_", "").replace("-", "")
@@ -82,14 +121,14 @@ def _scalar(document: Any, path: tuple[Any, ...], text: str, channel: bool, out:
         if _LOOKS_RANDOM.fullmatch(text):
             out.report(
                 "SMS401",
-                where,
+                where(),
                 f"{field} should name a key in the SOPS file, but holds a value that looks like a secret",
             )
     elif text and normalised.endswith(_SECRET_KEYS):
-        out.report("SMS401", where, f"{field} holds a literal value; credentials must not be in plain YAML")
+        out.report("SMS401", where(), f"{field} holds a literal value; credentials must not be in plain YAML")
         return
     for match in _PHONE.finditer(text):
-        out.report("SMS403", where, f"{field} contains the phone number {mask_phone(match.group(1))}")
+        out.report("SMS403", where(), f"{field} contains the phone number {mask_phone(match.group(1))}")
 
 
 def check_sops(config: Any, out: Reporter) -> None:
@@ -117,13 +156,16 @@ def check_sops(config: Any, out: Reporter) -> None:
         for relative, field, keys in refs:
             path = located.resolve(relative)
             sops = files.get(path) or files.setdefault(path, _SopsFile.read(path))
-            where = located.at(*field, "sops")
+            # Positions may cost a re-parse of the file: look them up only to report.
             if sops.problem is not None:
                 rule, message = sops.problem
-                out.report(rule, where, f"{relative}: {message}")
+                out.report(rule, located.at(*field, "sops"), f"{relative}: {message}")
                 continue
             for key, key_field in keys:
-                key_where = located.at(*key_field) if key_field in located.positions else where
+                if sops.keys.get(key):
+                    continue
+                sops_where = located.at(*field, "sops")
+                key_where = located.at(*key_field) if key_field in located.positions else sops_where
                 if key not in sops.keys:
                     present = ", ".join(sorted(sops.keys)) or "none"
                     # A "key name" that looks like a secret was reported by SMS401: do not echo it.
