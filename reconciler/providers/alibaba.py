@@ -100,7 +100,7 @@ class AlibabaProvider:
         self.region = region
         self.endpoint = f"{protocol}://{host}"
         self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
-        self._retry = retry_policy or RetryPolicy()
+        self._retry = retry_policy or RetryPolicy.from_env()
         self._sleep = sleep
         self._now = now
 

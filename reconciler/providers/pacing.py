@@ -15,7 +15,8 @@ Clock and sleep are injectable so the arithmetic is testable without waiting.
 An account whose limits differ from the published ones (a raised quota, a local emulator) sets
 ``SMSOPS_API_RATES``: comma-separated ``[provider:]Operation=rate[/burst]`` entries, ``*`` for every
 operation, e.g. ``alibaba:CreateSmsTemplate=19,alibaba:*=200/20``. An entry naming the operation
-wins over ``*``; an entry naming the provider wins over one that does not.
+wins over ``*``; an entry naming the provider wins over one that does not. ``SMSOPS_RETRY_BASE_DELAY``
+sets the first backoff of ``RetryPolicy.from_env`` (adapters' default policy).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ QUOTAS: dict[str, dict[str, Quota]] = {
 
 
 RATES_ENV = "SMSOPS_API_RATES"
+RETRY_BASE_ENV = "SMSOPS_RETRY_BASE_DELAY"
 
 
 def rates_from_env(provider: str, environ: Mapping[str, str] = os.environ) -> dict[str, RateLimit]:
@@ -210,6 +212,21 @@ class RetryPolicy:
     max_delay: float = 20.0
     jitter: float = 0.5
     max_retry_after: float = 60.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RetryPolicy:
+        """The default policy, with ``SMSOPS_RETRY_BASE_DELAY`` (seconds) as the first backoff when set:
+        an emulator that answers in a millisecond need not be waited on for half a second."""
+        raw = environ.get(RETRY_BASE_ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            base = float(raw)
+            if base < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{RETRY_BASE_ENV}={raw!r} is not a number of seconds >= 0") from None
+        return cls(base_delay=base)
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         capped = min(self.max_delay, self.base_delay * (2.0**attempt))
