@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from reconciler.model.segments import SegmentInfo, count_segments, message_text
@@ -93,7 +93,7 @@ class Var:
 Part = str | Var
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: the derived views below are computed once per content
 class ParsedContent:
     """Content split into literal text and variables.
 
@@ -112,11 +112,15 @@ class ParsedContent:
     def ok(self) -> bool:
         return not self.problems
 
-    @property
+    @cached_property
     def literal_text(self) -> str:
         return "".join(part for part in self.parts if isinstance(part, str))
 
     def occurrences(self) -> tuple[Var, ...]:
+        return self._occurrences
+
+    @cached_property
+    def _occurrences(self) -> tuple[Var, ...]:
         return tuple(part for part in self.parts if isinstance(part, Var))
 
 

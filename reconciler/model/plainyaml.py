@@ -35,6 +35,7 @@ _BUILT = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null
 # YAML's printable characters, less tab, CR and the YAML 1.1 line breaks (NEL, LS, PS) and BOM,
 # all of which change how lines are read.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_MARKER_LINE = re.compile(r"^(?:---|\.\.\.|%)", re.MULTILINE)
 _MARKER = re.compile(r"---(?: *| +#.*)$")
 _ENTRY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?= |$) *(.*)$")
 _LINE = re.compile(r"^( *)(?:([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)|(-)(?: +|$))?(.*)$", re.MULTILINE)
@@ -71,11 +72,13 @@ def read(text: str) -> list[Document] | None:
     if len(tokens) != len(lines):
         return None
     starts: list[tuple[int, bool]] = [(0, False)]  # (first line, after an explicit '---')
-    for number, line in enumerate(lines):
-        if line[:1] in ("-", ".", "%") and line.startswith(("---", "...", "%")):
-            if not _MARKER.match(line):
-                return None
-            starts.append((number + 1, True))
+    number, offset = 0, 0
+    for found in _MARKER_LINE.finditer(text):
+        number += text.count("\n", offset, found.start())
+        offset = found.start()
+        if not _MARKER.match(lines[number]):
+            return None
+        starts.append((number + 1, True))
     documents: list[Document] = []
     try:
         for position, (start, explicit) in enumerate(starts):
@@ -132,8 +135,28 @@ def _key(text: str) -> str:
     return text
 
 
+# Scalar values by the text that follows their key (``Template``, ``notification``, ``"482913"``):
+# most lines of a large config repeat another line's value.
+_SCALARS: dict[str, Any] = {}
+_MISSING = object()
+
+
 def _inline(rest: str) -> Any:
     """A value written on the rest of its line (no block scalar, nothing on the next lines)."""
+    if rest[0] in "[{":
+        return _flow_value(rest)
+    value = _SCALARS.get(rest, _MISSING)
+    return _inline_scalar(rest) if value is _MISSING else value
+
+
+def _inline_scalar(rest: str) -> Any:
+    value = _read_scalar(rest)
+    if len(_SCALARS) < 8192:
+        _SCALARS[rest] = value
+    return value
+
+
+def _read_scalar(rest: str) -> Any:
     first = rest[0]
     if first == '"':
         match = _DOUBLE.match(rest)
@@ -145,8 +168,6 @@ def _inline(rest: str) -> Any:
         if match is None:
             raise _Unsupported
         return match.group(1).replace("''", "'")
-    if first in "[{":
-        return _flow_value(rest)
     if first in _NOT_PLAIN or (first == "-" and rest[1:2] in ("", " ")):
         raise _Unsupported
     cut = rest.find(" #")
@@ -274,7 +295,8 @@ class _Reader:
 
     def mapping(self, indent: int, first_column: int = -1) -> dict[str, Any]:
         """A block mapping whose keys sit at ``indent``; ``first_column`` when the first key
-        follows a '- ' on the current line."""
+        follows a '- ' on the current line. (The hot loop: ``next_indent`` and ``value`` are
+        inlined for the common line, ``key: scalar``.)"""
         result: dict[str, Any] = {}
         if first_column >= 0:
             match = _ENTRY.match(self.lines[self.pos], first_column)
@@ -283,22 +305,32 @@ class _Reader:
             key = _key(match.group(1))
             self.pos += 1
             result[key] = self.value(match.group(2), indent)
-        tokens = self.tokens
-        while True:
-            found = self.next_indent()
-            if found < indent:
-                return result
-            if found > indent:
+        tokens, pos, end = self.tokens, self.pos, self.end
+        while pos < end:
+            spaces, key, dash, rest = tokens[pos]
+            if not (key or dash or (rest and rest[0] != "#")):
+                pos += 1  # blank or comment
+                continue
+            if len(spaces) != indent:
+                if len(spaces) < indent:
+                    break
                 raise _Unsupported
-            _, key, _, rest = tokens[self.pos]
             if key not in _KEYS:
                 if not key:
                     raise _Unsupported
                 _key(key)
             if key in result:
                 raise _Unsupported  # libyaml's reading reports the duplicate with both lines
-            self.pos += 1
-            result[key] = self.value(rest, indent)
+            pos += 1
+            if rest and rest[0] not in "#|>[{":
+                value = _SCALARS.get(rest, _MISSING)
+                result[key] = _inline_scalar(rest) if value is _MISSING else value
+            else:
+                self.pos = pos
+                result[key] = self.value(rest, indent)
+                pos = self.pos
+        self.pos = pos
+        return result
 
     def value(self, rest: str, indent: int) -> Any:
         """The value of a key at ``indent`` whose line ends with ``rest``."""

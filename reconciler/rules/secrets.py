@@ -63,8 +63,9 @@ def check_plaintext(config: Any, out: Reporter) -> None:
 _SUSPECT = re.compile(r"LTAI|AKID|AKIA|\+\d{8}|1[3-9]\d{9}")
 
 
-# What a key that _secret_key accepts must contain once lowercased without '_' and '-'.
-_SECRET_WORDS = re.compile("|".join((*_SECRET_KEYS, *(key.lower() for key in _KEY_NAME_KEYS))))
+# What a key that _secret_key accepts must contain once lowercased without '_' and '-'
+# (plain substring tests: faster than one regex alternation here).
+_SECRET_WORDS = (*_SECRET_KEYS, *(key.lower() for key in _KEY_NAME_KEYS))
 
 
 def _may_hold_secret(data: Any) -> bool:
@@ -77,7 +78,10 @@ def _may_hold_secret(data: Any) -> bool:
         flat = repr(data)
     except RecursionError:
         return True
-    return bool(_SUSPECT.search(flat) or _SECRET_WORDS.search(flat.lower().replace("_", "").replace("-", "")))
+    if _SUSPECT.search(flat):
+        return True
+    normalised = flat.lower().replace("_", "").replace("-", "")
+    return any(word in normalised for word in _SECRET_WORDS)
 
 
 @lru_cache(maxsize=4096)

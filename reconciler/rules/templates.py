@@ -106,10 +106,9 @@ def _content(located: Any, parsed: ParsedContent, out: Reporter, sources: Source
 def _variables(located: Any, parsed: ParsedContent, out: Reporter, sources: Sources) -> None:
     spec = located.resource.spec
     declared = spec.variables
-    first = {var.name: var for var in reversed(parsed.occurrences())}
     for name in parsed.variables:
         if name not in declared:
-            var = first[name]
+            var = next(var for var in parsed.occurrences() if var.name == name)
             out.report(
                 "SMS110",
                 in_content(located, var.line, var.column, sources),
