@@ -80,6 +80,8 @@ def test_apply_converges_under_faults_of_every_kind(
         assert "Traceback" not in out + err
         names, logical = census(sms_sandbox)
         assert max(names.values(), default=0) <= 1, f"run {runs} duplicated a template: {names.most_common(3)}"
+        # Exit 0 means done: a run that could not observe the channel must not claim success.
+        assert code != 0 or len(logical) == count, f"run {runs} exited 0 with {count - len(logical)} missing"
         if code == 0 and len(logical) == count:
             break
     assert_converged(sms_sandbox, count)

@@ -110,7 +110,9 @@ def command(
             for gate in gates:  # the test sends that decided promotions
                 click.echo(render_gate(gate), nl=False)
         click.echo(render_results(results, output), nl=False)
-    return EXIT_OK if all(r.outcome is not Outcome.FAILED for r in results) else EXIT_ERROR
+    # A blocked channel (not observable, signature missing) had nothing applied: not a success.
+    failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
