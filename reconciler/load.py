@@ -18,7 +18,7 @@ import marshal
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +29,6 @@ from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
 from reconciler.model import plainyaml, source
-from reconciler.model.describe import describe
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
 from reconciler.model.source import FieldPath, Mark, ParsedText, Positions, Problem, Reparse, decode, parse_text
 
@@ -37,12 +36,14 @@ T = TypeVar("T")
 
 
 def _cache_version() -> str:
-    """Cache entries are valid for this PyYAML and this exact parsing code: any edit to the
-    modules that produce them retires every entry, with nobody having to remember a version bump."""
+    """Cache entries are valid for this Python (marshal format), this PyYAML and libyaml (their
+    resolver and error messages) and this exact parsing code: any edit to the modules that produce
+    them retires every entry, with nobody having to remember a version bump."""
     digest = hashlib.blake2b(digest_size=8)
     for module in (source, plainyaml, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
-    return f"pyyaml-{yaml.__version__}/{digest.hexdigest()}"
+    libyaml = yaml._yaml.get_version_string() if getattr(yaml, "__with_libyaml__", False) else "none"
+    return f"python-{sys.version}/pyyaml-{yaml.__version__}/libyaml-{libyaml}/{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,10 @@ class _Cache:
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         entry = self.entries.get(relative)
         if entry is not None and entry[0] == digest:
-            sops, documents, problems = entry[1]
-            parsed = ParsedText([(i, (line, col), data) for i, line, col, data in documents], {}, [], sops)
-            parsed.problems = [
-                Problem(line, col, rule, msg, hint, Severity(sev)) for line, col, rule, msg, hint, sev in problems
-            ]
-            return parsed
+            try:
+                return self._decode(entry[1])
+            except (TypeError, ValueError):  # an entry of another shape: parse instead
+                pass
         parsed = parse_text(text)
         payload = (
             parsed.sops,
@@ -149,18 +148,28 @@ class _Cache:
         self.dirty = True
         return parsed
 
+    @staticmethod
+    def _decode(payload: Any) -> ParsedText:
+        sops, documents, problems = payload
+        parsed = ParsedText([(i, (line, col), data) for i, line, col, data in documents], {}, [], bool(sops))
+        parsed.problems = [
+            Problem(line, col, rule, msg, hint, Severity(sev)) for line, col, rule, msg, hint, sev in problems
+        ]
+        return parsed
+
     def save(self, present: set[str]) -> None:
         stale = set(self.entries) - present
         if self.path is None or not (self.dirty or stale):
             return
         files = {name: entry for name, entry in self.entries.items() if name in present}
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
             temporary.write_bytes(marshal.dumps({"version": self.version, "files": files}))
             os.replace(temporary, self.path)
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError):  # unwritable or full: validate does not depend on the cache
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
 def _config_files(root: Path) -> list[str]:
@@ -202,6 +211,8 @@ def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagn
     try:
         return model.model_validate(document.data), []
     except ValidationError as error:
+        from reconciler.model.describe import describe  # only a broken document pays for difflib
+
         diagnostics = []
         for detail in error.errors(include_url=False):
             problem = describe(detail, model)

@@ -32,9 +32,10 @@ _IMPLICIT_FIRST = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _BUILT = {f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null")}
 
-# YAML's printable characters, less tab, CR and the YAML 1.1 line breaks (NEL, LS, PS) and BOM,
-# all of which change how lines are read.
-_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Anything but YAML's printable characters, and tab, CR, the YAML 1.1 line breaks (NEL, LS, PS)
+# and BOM, all of which change how lines are read. (Listed rather than negated: the negated class
+# of the printable ranges costs 10 ms to compile.)
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _MARKER_LINE = re.compile(r"^(?:---|\.\.\.|%)", re.MULTILINE)
 _MARKER = re.compile(r"---(?: *| +#.*)$")
 _ENTRY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?= |$) *(.*)$")
