@@ -67,8 +67,12 @@ def check_templates(config: Any, out: Reporter, sources: Sources) -> None:
         families = {_FAMILY[target.resource.spec.provider.value] for target in targets}
         for family in sorted(families):
             {"alibaba": _alibaba, "tencent": _tencent, "aws": _aws}[family](located, parsed, out, sources)
+        values = longest_values(template.spec.variables)
+        if any(name not in values for name in parsed.variables):
+            continue  # undeclared variables are reported already; their length is unknown
+        body = render(parsed, values)  # the same for every target: computed once
         for target in targets:
-            _segments(located, parsed, target, out)
+            _segments(located, body, target, out)
 
 
 def _content(located: Any, parsed: ParsedContent, out: Reporter, sources: Sources) -> None:
@@ -274,13 +278,10 @@ def longest_values(variables: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _segments(located: Any, parsed: ParsedContent, channel: Any, out: Reporter) -> None:
+def _segments(located: Any, body: str, channel: Any, out: Reporter) -> None:
+    """``body``: the content with every variable at its longest value."""
     spec = channel.resource.spec
     provider = spec.provider.value
-    values = longest_values(located.resource.spec.variables)
-    if any(name not in values for name in parsed.variables):
-        return  # undeclared variables are reported already; their length is unknown
-    body = render(parsed, values)
     signature = spec.signature.name
     if provider == "tencent":
         whole = message_text(body, signature, provider)
