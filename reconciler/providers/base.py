@@ -35,7 +35,8 @@ class DeliveryState(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: `smsops validate` imports this module (TemplateKind) but never uses these models
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ObservedTemplate(_Frozen):
