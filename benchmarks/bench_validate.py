@@ -7,7 +7,8 @@ Three figures, each the wall-clock time of a fresh ``python -m reconciler valida
 - cold: the first run, with an empty parse cache (what a fresh CI checkout pays);
 - warm: median of ``--runs`` runs once the cache holds the parse (a developer re-running);
 - no cache: median of ``--runs`` runs with SMSOPS_NO_CACHE=1 (every run parses everything).
-Exits 1 when the warm median exceeds ``--budget`` seconds.
+Exits 1 when the no-cache median exceeds ``--budget`` seconds: that is the honest figure (a CI
+checkout has no cache; the cache only ever makes a run faster).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main() -> int:
     size = f"{args.templates} templates, {args.channels} channels"
     print(f"smsops validate ({size}): cold {cold:.2f} s, warm {warm:.2f} s (median of {args.runs}), "
           f"no cache {no_cache:.2f} s (median of {args.runs}); budget {args.budget:.2f} s")  # fmt: skip
-    return 0 if warm <= args.budget else 1
+    return 0 if no_cache <= args.budget else 1
 
 
 if __name__ == "__main__":
