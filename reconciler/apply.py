@@ -12,6 +12,7 @@ Nothing is decided here: the plan said what to do.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,8 +22,8 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
-from reconciler.errors import ProviderError, ResponseLost, StalePlan
-from reconciler.plan import LIVE_TAG
+from reconciler.errors import ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.marks import GATE, LIVE, MarkStore, bound
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
 from reconciler.redact import redact
 
@@ -96,6 +97,7 @@ class ChannelApplier:
         progress: Progress = _quiet,
         create_spacing: float = 0.0,
         last_created: datetime | None = None,
+        marks: MarkStore | None = None,
     ) -> None:
         self.provider = provider
         self.plan = plan
@@ -106,6 +108,7 @@ class ChannelApplier:
         self.progress = progress
         self.quota_reached = ""
         self.verdicts: dict[str, str] = {}
+        self.marks = marks
         # Alibaba wants >= 30 s between template creations; the newest observed creation counts too,
         # so two runs in a row keep the spacing.
         self.create_spacing = create_spacing
@@ -231,22 +234,30 @@ class ChannelApplier:
         self.provider.delete_template(change.before.code)
         return change.before.code
 
+    def _mark(self, code: str, marks: dict[str, str]) -> str:
+        """Record rollout marks: as template tags, or beside the published config."""
+        if isinstance(self.provider, Tagging):
+            self.provider.set_tags(code, {key: bound(value) for key, value in marks.items()})
+        elif self.marks is not None:
+            self.marks.write(code, marks)
+        else:
+            raise ProviderError(
+                ProviderFailure(self.provider.name, "mark", "NoMarkStore", "no place to keep rollout marks", False)
+            )
+        return code
+
     def _promote(self, change: Change) -> ChangeResult:
         assert change.after is not None
-        if not isinstance(self.provider, Tagging):
-            return self._result(change, Outcome.SKIPPED, code=change.after.code, error="provider keeps no marks")
+        code = change.after.code
         if change.gated and self.gate is not None:
             why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:
-                return self._result(change, Outcome.FAILED, code=change.after.code, error=f"gate failed: {why}")
-        provider = self.provider
-        code = change.after.code
-        return self._retrying(change, lambda: _tag(provider, code, self.now()))
-
-
-def _tag(provider: Tagging, code: str, when: datetime) -> str:
-    provider.set_tags(code, {LIVE_TAG: when.isoformat(timespec="seconds")})
-    return code
+                # Keep the verdict where `status` reads it; the old version stays live.
+                stamp = self.now().isoformat(timespec="seconds")
+                with contextlib.suppress(ProviderError):
+                    self._mark(code, {GATE: f"failed {stamp}: {why}"})
+                return self._result(change, Outcome.FAILED, code=code, error=f"gate failed: {why}")
+        return self._retrying(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
 
 
 def create_spacing(provider: str, configured: timedelta | None = None) -> float:
@@ -281,6 +292,7 @@ def apply_plan(
     progress: Progress = _quiet,
     sleep: Callable[[float], None] = time.sleep,
     spacing: Mapping[str, float] | None = None,
+    marks: Mapping[str, MarkStore] | None = None,
 ) -> list[ChangeResult]:
     """Apply each channel's changes. ``spacing``: seconds between creations per channel."""
     spacing = spacing or {}
@@ -306,6 +318,7 @@ def apply_plan(
             channel,
             create_spacing=spacing.get(channel.channel, 0.0),
             last_created=newest,
+            marks=(marks or {}).get(channel.channel),
             observe=lambda name=channel.channel: observe(name),  # type: ignore[misc]
             gate=gate,
             progress=progress,

@@ -15,6 +15,7 @@ from pathlib import Path
 from reconciler.changes import ChannelObservation, DesiredChannel
 from reconciler.errors import ConfigError, ProviderError
 from reconciler.load import LoadedConfig, Located
+from reconciler.marks import MarkStore, mark_store
 from reconciler.model.resources import Channel
 from reconciler.providers.base import Provider, Tagging
 from reconciler.redact import redact
@@ -36,9 +37,14 @@ class Session:
     config: LoadedConfig
     channels: tuple[Located[Channel], ...]
     providers: dict[str, Provider] = field(default_factory=dict)
+    # rollout marks of channels whose provider has no template tags (see reconciler.marks)
+    marks: dict[str, MarkStore] = field(default_factory=dict)
 
     def provider(self, channel: str) -> Provider:
         return self.providers[channel]
+
+    def observe(self, desired: DesiredChannel) -> ChannelObservation:
+        return observe_channel(self.provider(desired.name), desired, self.marks.get(desired.name))
 
 
 def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
@@ -72,7 +78,9 @@ def open_session(
     try:
         for located in channels:
             name = located.resource.name
-            session.providers[name] = open_provider(located, secrets[name], state_dir=state_dir(config))
+            session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
+            if not isinstance(provider, Tagging) and located.resource.spec.provider.value != "aws":
+                session.marks[name] = mark_store(config, located)
         yield session
     finally:
         for provider in session.providers.values():
@@ -80,7 +88,9 @@ def open_session(
                 provider.close()
 
 
-def observe_channel(provider: Provider, desired: DesiredChannel) -> ChannelObservation:
+def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStore | None = None) -> ChannelObservation:
+    """What the provider has, with smsops' rollout marks on each template: the provider's own tags,
+    or for a provider without tags the marks kept beside the published config."""
     try:
         signature = provider.get_signature()
         templates = tuple(provider.list_templates()) if desired.registers_templates else ()
@@ -89,16 +99,21 @@ def observe_channel(provider: Provider, desired: DesiredChannel) -> ChannelObser
         if not error.retryable and error.code.startswith(CREDENTIAL_ERRORS):
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
+    if marks is not None:
+        kept = marks.read()
+        templates = tuple(
+            t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
+        )
     return ChannelObservation(
         channel=desired.name,
         signature=signature,
         templates=templates,
-        tags_supported=isinstance(provider, Tagging),
+        tags_supported=isinstance(provider, Tagging) or marks is not None,
     )
 
 
 def observe_all(session: Session, desired: Sequence[DesiredChannel]) -> list[ChannelObservation]:
     if len(desired) <= 1:
-        return [observe_channel(session.provider(d.name), d) for d in desired]
+        return [session.observe(d) for d in desired]
     with ThreadPoolExecutor(max_workers=min(8, len(desired))) as pool:
-        return list(pool.map(lambda d: observe_channel(session.provider(d.name), d), desired))
+        return list(pool.map(session.observe, desired))

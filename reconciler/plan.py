@@ -28,9 +28,10 @@ from reconciler.changes import (
     TemplateVersion,
 )
 from reconciler.identity import parse_provider_name
+from reconciler.marks import LIVE
 from reconciler.providers.base import ObservedTemplate, ReviewStatus
 
-LIVE_TAG = "smsops-live"
+LIVE_TAG = LIVE  # the promotion mark (reconciler.marks)
 
 
 def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> ObservedTemplate | None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reconciler.changes import ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.identity import parse_provider_name
+from reconciler.marks import GATE
 from reconciler.plan import live_version, promoted_at
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
 
@@ -65,6 +66,7 @@ class VersionStatus(_Frozen):
     since: datetime | None = None
     reason: str = ""
     desired: bool = False  # the version git asks for
+    gate: str = ""  # the last refused test-send gate ("failed <time>: <why>"), kept as a rollout mark
 
 
 class LiveVersion(_Frozen):
@@ -185,6 +187,7 @@ def template_status(
             since=v.created_at,
             reason=v.reason,
             desired=wanted is not None and v.code == wanted.code,
+            gate=v.tags.get(GATE, ""),
         )
         for v in sorted(newer, key=_created_key)
     )

@@ -65,7 +65,13 @@ def test_tencent_fresh_rejected_new_version_and_hand_made(
     _, data = plan(run_cli, tencent_repo)
     by_name = {c["template"]: c for c in data["channels"][0]["changes"]}
     assert by_name["alert"]["reason"] == "rejected by the provider: service names are not allowed"
-    assert by_name["login"]["reason"] == "live"  # no tags at Tencent: the newest approved version is live
+    assert by_name["login"]["action"] == "promote"  # approved is not yet live: promotion is smsops' step
+    assert run_cli("apply", str(tencent_repo.root), "--auto-approve")[0] == 0
+    # Tencent has no template tags: the live mark is kept beside the published config.
+    marks = json.loads((tencent_repo.root / ".smsops" / "published" / "cn.marks.json").read_text())
+    assert list(marks["marks"]) == [codes["login"]] and "smsops-live" in marks["marks"][codes["login"]]
+    _, data = plan(run_cli, tencent_repo)
+    assert {c["template"]: c["reason"] for c in data["channels"][0]["changes"]}["login"] == "live"
 
     # Editing the rejected template rewrites it in place; editing the live one makes a new version.
     tencent_repo.template("alert", "Service {{ service }} has stopped", service="db")

@@ -194,6 +194,12 @@ def test_apply_promotion_is_blocked_by_a_failed_gate_and_allowed_after_a_passing
     assert "13812340000" not in out + err
     plan = json.loads(run_cli("plan", str(repo.root), "--output", "json")[1])
     assert sorted(c["action"] for c in plan["channels"][0]["changes"]) == ["promote", "promote"]  # not promoted
+    # status says why the approved versions are not live
+    _, status, _ = run_cli("status", str(repo.root))
+    alert = next(line for line in status.splitlines() if line.strip().startswith("alert"))
+    assert "approved, awaiting promotion (test-send gate failed " in alert
+    assert "alert to +86 138****0000: failed" in alert and "none live" in alert
+    assert "13812340000" not in status
 
     repo.secrets(*sms_sandbox.credentials, recipients=[GOOD])
     code, out, err = run_cli("apply", str(repo.root), "--auto-approve", "--output", "json")

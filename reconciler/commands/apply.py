@@ -40,7 +40,7 @@ def command(
     from reconciler.changes import Plan
     from reconciler.desired import desired_channel
     from reconciler.lock import channel_locks
-    from reconciler.observe import observe_channel, open_session, state_dir
+    from reconciler.observe import open_session, state_dir
     from reconciler.render.plan import render
     from reconciler.render.progress import ProgressBar
     from reconciler.report import build_report, render_results, write_report
@@ -86,7 +86,8 @@ def command(
                 results = apply_plan(
                     plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
                     session.providers,
-                    lambda name: observe_channel(session.provider(name), desired[name]),
+                    lambda name: session.observe(desired[name]),
+                    marks=session.marks,
                     check_digest=saved is not None,
                     spacing={
                         c.resource.name: create_spacing(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reconciler.gate_model import GateProgress, GateResult, GateSend, SendResult
     from reconciler.load import LoadedConfig, Located
     from reconciler.model.resources import Channel, Template
+    from reconciler.observe import Session
 
 
 def _parse_vars(values: Sequence[str]) -> dict[str, str]:
@@ -96,7 +97,7 @@ def command(
         from reconciler.secrets import channel_secrets
 
         with open_session(config, [channel_name]) as session:
-            sends, early, mode = _select(config, located, session.provider(channel_name), templates, overrides)
+            sends, early, mode = _select(config, located, session, templates, overrides)
             with _progress_display() as progress:
                 result = run_gate(
                     session.provider(channel_name),
@@ -143,7 +144,7 @@ def _check_names(config: LoadedConfig, channel: Channel, names: Sequence[str], o
 
 
 def _select(
-    config: LoadedConfig, located: Located[Channel], provider: Any, names: Sequence[str], overrides: dict[str, str]
+    config: LoadedConfig, located: Located[Channel], session: Session, names: Sequence[str], overrides: dict[str, str]
 ) -> tuple[list[GateSend], list[SendResult], Literal["templates", "channel"]]:
     """The versions to send (see the module docstring), plus verdicts reached without sending."""
     from datetime import UTC, datetime
@@ -153,12 +154,11 @@ def _select(
     from reconciler.errors import SmsopsError
     from reconciler.gate import gate_send
     from reconciler.gate_model import Outcome, SendResult
-    from reconciler.observe import observe_channel
     from reconciler.plan import plan_channel
 
     channel = located.resource
     desired = desired_channel(config, located)
-    observed = observe_channel(provider, desired)
+    observed = session.observe(desired)
     planned = plan_channel(desired, observed, now=datetime.now(UTC))
     if planned.blockers:
         blocker = planned.blockers[0]

@@ -33,7 +33,8 @@ def _state(template: TemplateStatus) -> str:
     if template.state is TemplateState.REJECTED:
         return f"rejected: {template.reason or 'no reason given'}"
     if template.state is TemplateState.APPROVED:
-        return "approved, awaiting promotion"
+        gate = f" (test-send gate {version.gate})" if version is not None and version.gate else ""
+        return f"approved, awaiting promotion{gate}"
     if template.state is TemplateState.PENDING and version is not None:
         return f"pending review since {_when(version.since)}"
     return template.state.value
