@@ -64,7 +64,7 @@ def check_templates(config: Any, out: Reporter, sources: Sources) -> None:
         if not parsed.ok:
             continue  # provider forms and lengths of broken content mean nothing
         targets = [channels[name] for name in (template.spec.channels or channels) if name in channels]
-        families = {_FAMILY[target.resource.spec.provider.value] for target in targets}
+        families = {_FAMILY[target.resource.spec.provider] for target in targets}
         for family in sorted(families):
             {"alibaba": _alibaba, "tencent": _tencent, "aws": _aws}[family](located, parsed, out, sources)
         values = longest_values(template.spec.variables)
@@ -133,9 +133,9 @@ def _variables(located: Any, parsed: ParsedContent, out: Reporter, sources: Sour
                 located.at("spec", "variables", name, "example"),
                 f"example of '{name}' is {len(variable.example)} characters; maxLength is {variable.max_length}",
             )
-    kind = spec.type.value
+    kind = spec.type
     if kind == "verification":
-        codes = [name for name, variable in declared.items() if variable.type.value == "code"]
+        codes = [name for name, variable in declared.items() if variable.type == "code"]
         if len(codes) != 1:
             found = "none" if not codes else f"{len(codes)} ({', '.join(codes)})"
             out.report(
@@ -144,7 +144,7 @@ def _variables(located: Any, parsed: ParsedContent, out: Reporter, sources: Sour
                 f"a verification template needs exactly one variable of type code; found {found}",
             )
         for name, variable in declared.items():
-            if variable.type.value == "link":
+            if variable.type == "link":
                 out.report(
                     "SMS116",
                     located.at("spec", "variables", name, "type"),
@@ -172,7 +172,7 @@ def _remark(located: Any, family: str, out: Reporter) -> None:
 def _code_example(located: Any, family: str, out: Reporter) -> None:
     low = 4 if family == "alibaba" else 1
     for name, variable in located.resource.spec.variables.items():
-        if variable.type.value != "code":
+        if variable.type != "code":
             continue
         example = variable.example
         if not (example.isascii() and example.isdigit() and low <= len(example) <= 6):
@@ -204,14 +204,14 @@ def _alibaba(located: Any, parsed: ParsedContent, out: Reporter, sources: Source
             f"content is {len(native)} characters in Alibaba form; Alibaba allows at most {ALIBABA_CONTENT_MAX}",
         )
     _remark(located, "alibaba", out)
-    if template.spec.type.value == "verification":
+    if template.spec.type == "verification":
         _code_example(located, "alibaba", out)
 
 
 def _tencent(located: Any, parsed: ParsedContent, out: Reporter, sources: Sources) -> None:
     spec = located.resource.spec
     _remark(located, "tencent", out)
-    kind = spec.type.value
+    kind = spec.type
     if kind == "verification":
         _code_example(located, "tencent", out)
         if spec.international and "code" not in parsed.literal_text.lower():
@@ -228,13 +228,13 @@ def _tencent(located: Any, parsed: ParsedContent, out: Reporter, sources: Source
         )
     for name, variable in spec.variables.items():
         longest = variable.max_length or len(variable.example)
-        if variable.type.value == "link":
+        if variable.type == "link":
             out.report(
                 "SMS213",
                 located.at("spec", "variables", name, "type"),
                 f"variable '{name}' is a link; Tencent does not allow link variables",
             )
-        if variable.type.value == "code" and longest > TENCENT_CODE_MAX:
+        if variable.type == "code" and longest > TENCENT_CODE_MAX:
             out.report(
                 "SMS210",
                 located.at("spec", "variables", name),
