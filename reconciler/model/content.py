@@ -395,13 +395,13 @@ def _require_ok(parsed: ParsedContent) -> None:
 def to_canonical(parsed: ParsedContent) -> str:
     """The content with every variable written ``{{ name }}`` (what AWS stores; it renders client-side)."""
     _require_ok(parsed)
-    return "".join(part if isinstance(part, str) else f"{{{{ {part.name} }}}}" for part in parsed.parts)
+    return "".join([part if isinstance(part, str) else f"{{{{ {part.name} }}}}" for part in parsed.parts])
 
 
 def to_alibaba(parsed: ParsedContent) -> str:
     """Alibaba native content: ``${name}``."""
     _require_ok(parsed)
-    return "".join(part if isinstance(part, str) else f"${{{part.name}}}" for part in parsed.parts)
+    return "".join([part if isinstance(part, str) else f"${{{part.name}}}" for part in parsed.parts])
 
 
 def to_tencent(parsed: ParsedContent) -> tuple[str, dict[str, int]]:
@@ -409,7 +409,7 @@ def to_tencent(parsed: ParsedContent) -> tuple[str, dict[str, int]]:
     the name → position map (a name used twice keeps its first position)."""
     _require_ok(parsed)
     positions = {name: index for index, name in enumerate(parsed.variables, start=1)}
-    text = "".join(part if isinstance(part, str) else f"{{{positions[part.name]}}}" for part in parsed.parts)
+    text = "".join([part if isinstance(part, str) else f"{{{positions[part.name]}}}" for part in parsed.parts])
     return text, positions
 
 
@@ -419,7 +419,7 @@ def render(parsed: ParsedContent, values: Mapping[str, str]) -> str:
     missing = [name for name in parsed.variables if name not in values]
     if missing:
         raise ValueError(f"no value for variable(s): {', '.join(missing)}")
-    return "".join(part if isinstance(part, str) else values[part.name] for part in parsed.parts)
+    return "".join([part if isinstance(part, str) else values[part.name] for part in parsed.parts])
 
 
 def native(parsed: ParsedContent, provider: str) -> str:
