@@ -74,12 +74,35 @@ def build_report(
 
 
 def render_results(results: Sequence[ChangeResult], output: str) -> str:
+    """What apply did, per change, ending with the summary line (json: the list of results)."""
     from reconciler.redact import redact
 
     if output == "json":
         import json
 
         return redact(json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False)) + "\n"
+    if output == "markdown":
+        lines = ["### Applied", ""]
+        if results:
+            lines += ["| outcome | action | template | code | detail |", "|---|---|---|---|---|"]
+            lines += [
+                f"| {r.outcome.value} | {r.action.value} | `{r.address}` | {r.code or ''} | {_cell(r.error)} |"
+                for r in results
+            ]
+            lines.append("")
+        lines.append(f"**{summarize(results)}**")
+        return redact("\n".join(lines)) + "\n"
+    if output == "github":
+        lines = []
+        for r in results:
+            if r.outcome is Outcome.FAILED:
+                lines.append(f"::error title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}")
+            elif r.outcome is Outcome.DEFERRED:
+                lines.append(
+                    f"::warning title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}"
+                )
+        lines.append(summarize(results))
+        return redact("\n".join(lines)) + "\n"
     lines = []
     for r in results:
         code = f" {r.code}" if r.code else ""
@@ -87,6 +110,14 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         lines.append(f"  {r.outcome.value:<8} {r.action.value:<7} {r.address}{code}{error}")
     lines.append(summarize(results))
     return redact("\n".join(lines)) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def write_report(report: ApplyReport, path: Path) -> None:

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required when not on a terminal).")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the gate's sends as JUnit XML.",
+)
 @output_option
 def command(
     config_dir: str,
@@ -33,6 +39,7 @@ def command(
     channels: tuple[str, ...],
     auto_approve: bool,
     report_file: Path | None,
+    junit_file: Path | None,
     output: str,
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
@@ -102,14 +109,21 @@ def command(
     report = build_report(config_dir, results, started, gates=gates)
     if report_file is not None:
         write_report(report, report_file)
+    if junit_file is not None:
+        from reconciler.render.junit import junit_xml_suites
+
+        junit_file.parent.mkdir(parents=True, exist_ok=True)
+        junit_file.write_text(junit_xml_suites(gates), encoding="utf-8")
     if output == "json":
         click.echo(report.model_dump_json(indent=2))
     else:
-        if output == "text":
-            from reconciler.render.gate import render_text as render_gate
+        if output in ("markdown", "github"):
+            click.echo(render(plan, output), nl=False)
+        if output in ("text", "markdown"):
+            from reconciler.render.gate import render as render_gate
 
             for gate in gates:  # the test sends that decided promotions
-                click.echo(render_gate(gate), nl=False)
+                click.echo(render_gate(gate, output), nl=False)
         click.echo(render_results(results, output), nl=False)
     # A blocked channel (not observable, signature missing) had nothing applied: not a success.
     failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)

@@ -9,12 +9,28 @@ Recipients are masked and every text is redacted.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 
 from reconciler.gate_model import GateResult, Outcome
 from reconciler.redact import redact
 
 
 def junit_xml(result: GateResult) -> str:
+    suite = _suite(result)
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def junit_xml_suites(results: Sequence[GateResult]) -> str:
+    """Several gate runs (one per channel, as apply makes them) as one ``testsuites`` document."""
+    suites = ET.Element("testsuites", name="smsops gates")
+    for result in results:
+        suites.append(_suite(result))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _suite(result: GateResult) -> ET.Element:
     suite = ET.Element("testsuite", name=f"smsops test-send {result.channel}")
     classname = f"smsops.test-send.{result.channel}"
     failures = skipped = 0
@@ -48,5 +64,4 @@ def junit_xml(result: GateResult) -> str:
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", str(skipped))
-    ET.indent(suite)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return suite
