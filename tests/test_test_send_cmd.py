@@ -225,3 +225,27 @@ def test_apply_report_records_the_gate_with_masked_recipients(
         ("login", "delivered", "+86 138****5678"),
     ]
     assert "13812345678" not in report_file.read_text()
+
+
+def test_apply_reports_a_refused_gate_as_annotations_markdown_and_junit(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    repo.secrets(*sms_sandbox.credentials, recipients=[FAILS])
+    created(run_cli, repo, sms_sandbox)
+    junit = tmp_path / "junit.xml"
+    code, out, err = run_cli("apply", str(repo.root), "--auto-approve", "--output", "github", "--junit", str(junit))
+    assert code == 1, out + err
+    errors = [line for line in out.splitlines() if line.startswith("::error title=smsops prod::promote prod/")]
+    assert len(errors) == 2 and all("gate failed: " in line for line in errors)
+    assert out.rstrip().endswith("Apply: 0 done, 2 failed, 0 deferred, 0 skipped.")
+    suites = ET.fromstring(junit.read_text())
+    assert suites.tag == "testsuites"
+    cases = suites.findall("./testsuite/testcase")
+    assert len(cases) == 2 and all(case.find("failure") is not None for case in cases)
+    assert "13812340000" not in out + err + junit.read_text()
+
+    code, out, _ = run_cli("apply", str(repo.root), "--auto-approve", "--output", "markdown")
+    assert code == 1
+    assert "## smsops plan" in out and "### Applied" in out
+    assert "| failed | promote | `prod/alert~" in out
+    assert out.rstrip().endswith("**Apply: 0 done, 2 failed, 0 deferred, 0 skipped.**")
