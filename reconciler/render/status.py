@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from reconciler.redact import redact
 from reconciler.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
@@ -17,7 +17,12 @@ FORMAT_VERSION = 1
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else "-"
+    """Every time in UTC: providers answer in their own zone (Alibaba in Beijing time)."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="minutes")
 
 
 def _live(template: TemplateStatus) -> str:
