@@ -18,9 +18,20 @@ def check_references(config: Any, out: Reporter) -> None:
         for index, adopt in enumerate(spec.adopt):
             if adopt.channel is not None and adopt.channel not in channels:
                 out.report("SMS301", located.at("spec", "adopt", index, "channel"), _unknown(adopt.channel, channels))
+    # Template names per channel, in one pass (what LoadedConfig.templates_for gives per channel).
+    everywhere: set[str] = set()
+    listed: dict[str, set[str]] = {name: set() for name in channels}
+    for located in config.templates:
+        targets = located.resource.spec.channels
+        if targets is None:
+            everywhere.add(located.resource.name)
+            continue
+        for target in targets:
+            if target in listed:
+                listed[target].add(located.resource.name)
     for name, located in channels.items():
         spec = located.resource.spec
-        on_channel = {template.resource.name for template in config.templates_for(name)}
+        on_channel = listed[name] | everywhere
         if spec.enabled and not on_channel:
             out.report("SMS303", located.at("metadata", "name"), f"channel '{name}' is enabled but has no templates")
         if spec.test_send is not None:
