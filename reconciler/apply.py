@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reconciler.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.errors import ProviderError, ProviderFailure, ResponseLost, StalePlan
-from reconciler.marks import GATE, LIVE, MarkStore, bound
+from reconciler.marks import GATE, LIVE, REMOVED, MarkStore, bound
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
 from reconciler.redact import redact
 
@@ -152,6 +152,12 @@ class ChannelApplier:
                 return self._retrying(change, lambda: self._update(change))
             if change.action is Action.PROMOTE:
                 return self._promote(change)
+            if change.action is Action.UNPUBLISH:
+                assert change.before is not None
+                code = change.before.code
+                return self._retrying(
+                    change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")})
+                )
             return self._retrying(change, lambda: self._delete(change))
         except ProviderError as error:
             return self._result(change, Outcome.FAILED, error=error.message)

@@ -7,6 +7,7 @@ The JSON form (``Plan.to_json``) is the contract renderers and ``apply --plan`` 
   create  live or None -> new version   update  old content -> new content (same code)
   promote live or None -> version       retire  superseded -> None
   delete  managed orphan -> None        noop    current -> current
+  unpublish  live managed orphan -> None (marked removed; deleted once the grace period has passed)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Action(StrEnum):
     PROMOTE = "promote"
     RETIRE = "retire"
     DELETE = "delete"
+    UNPUBLISH = "unpublish"  # a live template removed from git: marked now, deleted after the grace period
     NOOP = "noop"
 
 
@@ -183,6 +185,8 @@ class Plan(_Frozen):
             f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['promote']} to promote, "
             f"{counts['retire']} to retire, {counts['delete']} to delete; {waiting} awaiting review."
         )
+        if counts["unpublish"]:
+            text = text.replace(" to delete;", f" to delete, {counts['unpublish']} to unpublish;")
         if self.blockers:
             text += f" {len(self.blockers)} channel(s) blocked."
         return text

@@ -6,8 +6,9 @@ keep them in a small JSON document beside the channel's published runtime config
 ``<ssmPrefix>/marks`` or the file ``<publish file>.marks.json``. For CI, publish to SSM or to a file
 the pipeline keeps; a default file under ``.smsops/`` only lasts as long as the workspace.
 
-Keys: ``smsops-live`` (ISO time of promotion) and ``smsops-gate`` (``failed <time>: <reason>`` when a
-gate refused the version). Values never hold a phone number unmasked or a secret.
+Keys: ``smsops-live`` (ISO time of promotion), ``smsops-gate`` (``failed <time>: <reason>`` when a
+gate refused the version) and ``smsops-removed`` (ISO time a live template removed from git was
+unpublished; it is deleted after the grace period). Values never hold a phone number unmasked or a secret.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 LIVE = "smsops-live"
 GATE = "smsops-gate"
+REMOVED = "smsops-removed"  # a live template removed from git: when it was unpublished
 MAX_VALUE = 120  # Alibaba tag values are short; keep every mark within what any store accepts
 
 

@@ -28,7 +28,7 @@ from reconciler.changes import (
     TemplateVersion,
 )
 from reconciler.identity import parse_provider_name
-from reconciler.marks import LIVE
+from reconciler.marks import LIVE, REMOVED
 from reconciler.providers.base import ObservedTemplate, ReviewStatus
 
 LIVE_TAG = LIVE  # the promotion mark (reconciler.marks)
@@ -64,7 +64,11 @@ def _created(template: ObservedTemplate) -> tuple[str, str]:
 
 
 def _promoted_at(template: ObservedTemplate) -> datetime | None:
-    value = template.tags.get(LIVE_TAG, "")
+    return _mark_time(template, LIVE_TAG)
+
+
+def _mark_time(template: ObservedTemplate, key: str) -> datetime | None:
+    value = template.tags.get(key, "")
     try:
         return datetime.fromisoformat(value) if value else None
     except ValueError:
@@ -222,6 +226,29 @@ def _plan_template(
     return changes
 
 
+def _removed(old: ObservedTemplate, name: str, desired: DesiredChannel, now: datetime) -> Change:
+    """A managed template no longer in git (prune on). One the application may still use (live) is
+    first unpublished - marked, and left out of the next export - and deleted after the grace period."""
+    base = {"channel": desired.name, "template": name, "address": f"{desired.name}/{old.name}"}
+    version = TemplateVersion.observed(old)
+    if not old.tags.get(LIVE_TAG):
+        return Change(action=Action.DELETE, before=version, reason="removed from git (prune enabled)", **base)
+    removed = _mark_time(old, REMOVED)
+    if removed is None:
+        reason = "removed from git: no longer exported; deleted after the grace period"
+        return Change(action=Action.UNPUBLISH, before=version, reason=reason, **base)
+    due = removed + desired.grace
+    if now >= due:
+        return Change(action=Action.DELETE, before=version, reason="removed from git; grace period over", **base)
+    return Change(
+        action=Action.NOOP,
+        before=version,
+        after=version,
+        reason=f"removed from git; deleted after the grace period, at {due.isoformat(timespec='minutes')}",
+        **base,
+    )
+
+
 def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:
     """Compute the changes for one channel. Pure: no provider calls, no clock of its own."""
     digest = observed.digest()
@@ -269,18 +296,8 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
         changes.extend(_plan_template(template, by_name.get(template.name, []), desired, observed.tags_supported, now))
     for name in sorted(set(by_name) - wanted):
         for old in by_name[name]:
-            if not desired.prune:
-                continue
-            changes.append(
-                Change(
-                    action=Action.DELETE,
-                    channel=desired.name,
-                    template=name,
-                    address=f"{desired.name}/{old.name}",
-                    before=TemplateVersion.observed(old),
-                    reason="removed from git (prune enabled)",
-                )
-            )
+            if desired.prune:
+                changes.append(_removed(old, name, desired, now))
     orphans = tuple(t for name in sorted(set(by_name) - wanted) for t in by_name[name]) if not desired.prune else ()
     return ChannelPlan(
         **base,

@@ -129,11 +129,28 @@ def test_hand_made_templates_are_unmanaged_and_never_deleted() -> None:
 
 
 def test_managed_templates_removed_from_git_are_deleted_only_with_prune() -> None:
-    orphan = seen(V1, "SMS_1", live_since=NOW - timedelta(days=1))
+    orphan = seen(V1, "SMS_1", status=ReviewStatus.REJECTED)
     kept = plan_channel(channel(), observe(orphan), now=NOW)
     assert kept.changes == () and [t.code for t in kept.unmanaged] == ["SMS_1"]
     pruned = plan_channel(channel(prune=True), observe(orphan), now=NOW)
     assert actions(pruned.changes) == [("delete", f"prod/{V1.request.name}")]
+
+
+def test_a_live_template_removed_from_git_is_unpublished_then_deleted_after_grace() -> None:
+    live = seen(V1, "SMS_1", live_since=NOW - timedelta(days=3))
+    first = plan_channel(channel(prune=True), observe(live), now=NOW)
+    assert actions(first.changes) == [("unpublish", f"prod/{V1.request.name}")]
+    assert first.changes[0].reason == "removed from git: no longer exported; deleted after the grace period"
+    plan = make_plan([(channel(prune=True), observe(live))], config_dir="c", now=NOW)
+    assert plan.summary() == (
+        "Plan: 0 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to unpublish; 0 awaiting review."
+    )
+    marked = live.model_copy(update={"tags": {**live.tags, "smsops-removed": NOW.isoformat()}})
+    waiting = plan_channel(channel(prune=True), observe(marked), now=NOW + timedelta(hours=1))
+    assert [c.action for c in waiting.changes] == [Action.NOOP]
+    assert waiting.changes[0].reason.startswith("removed from git; deleted after the grace period, at ")
+    due = plan_channel(channel(prune=True), observe(marked), now=NOW + timedelta(hours=24))
+    assert actions(due.changes) == [("delete", f"prod/{V1.request.name}")]
 
 
 def test_missing_or_unapproved_signature_blocks_the_channel() -> None:

@@ -163,14 +163,14 @@ def test_superseded_version_is_retired_after_grace_and_removed_template_pruned(
     repo.template("alert", "Service {{ service }} is down again", service="db")
     repo.remove_template("login")
     _, plan = plan_json(run_cli, repo)
-    assert sorted(actions(plan)) == [("create", "alert"), ("delete", "login")]
+    assert sorted(actions(plan)) == [("create", "alert"), ("unpublish", "login")]
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
     new = next(t for t in sms_sandbox.account.templates() if t.status is ReviewStatus.PENDING)
     sms_sandbox.account.approve(new.code)
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0  # promotes v2
     time.sleep(1.1)  # the channel's grace period is 1s
     _, plan = plan_json(run_cli, repo)
-    assert actions(plan) == [("noop", "alert"), ("retire", "alert")]
+    assert actions(plan) == [("noop", "alert"), ("retire", "alert"), ("delete", "login")]
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
     assert [t.code for t in sms_sandbox.account.templates()] == [new.code]
     assert run_cli("plan", str(repo.root), "--detailed-exitcode")[0] == 0

@@ -49,7 +49,7 @@ DEFAULT_REGION = "cn-hangzhou"
 PAGE_SIZE = 50  # QuerySmsTemplateList maximum
 PARALLEL_PAGES = 4  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.plan.LIVE_TAG).
-MARK_KEYS = ("smsops-live", "smsops-gate")
+MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 
 
 class AlibabaProvider:

@@ -16,6 +16,7 @@ _SYMBOLS = {
     Action.PROMOTE: "^",
     Action.RETIRE: "-",
     Action.DELETE: "-",
+    Action.UNPUBLISH: "!",
     Action.NOOP: " ",
 }
 _COLOURS = {
@@ -24,6 +25,7 @@ _COLOURS = {
     Action.PROMOTE: "cyan",
     Action.RETIRE: "red",
     Action.DELETE: "red",
+    Action.UNPUBLISH: "yellow",
     Action.NOOP: "bright_black",
 }
 
@@ -36,7 +38,11 @@ def _status(change: Change) -> str:
 
 
 def _code(change: Change) -> str:
-    version = change.before if change.action in (Action.RETIRE, Action.DELETE) else (change.after or change.before)
+    version = (
+        change.before
+        if change.action in (Action.RETIRE, Action.DELETE, Action.UNPUBLISH)
+        else (change.after or change.before)
+    )
     return version.code if version and version.code else "(new)"
 
 
