@@ -3,10 +3,9 @@
 Every ``*.yaml``/``*.yml`` under the config dir (sorted, recursive, hidden directories skipped) is a
 config file, except ``.sops.yaml`` and SOPS-encrypted files (a top-level ``sops`` mapping with a
 ``mac``), which are data. Nothing here raises for bad input: every problem comes back as a
-``Diagnostic``, sorted. Parsing is in ``reconciler.model.source`` (plain config text is read by
-``reconciler.model.plainyaml``, everything else by libyaml). Results are also cached by content
-digest (see ``_Cache``); the cache only ever saves time (about 0.4 s for 5,000 templates) and
-``SMSOPS_NO_CACHE=1`` turns it off.
+``Diagnostic``, sorted. Parsing is in ``reconciler.model.source`` (libyaml, through PyYAML).
+Nothing is cached on disk: a config file may hold a plaintext secret (which lint reports), and no
+copy of it may land anywhere else.
 
 Rule ids: SMS001 config dir, SMS002-SMS006 YAML text (see ``reconciler.model.source``), SMS010
 kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ are ``reconciler.lint``'s.
@@ -15,37 +14,20 @@ kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ 
 from __future__ import annotations
 
 import gc
-import hashlib
-import marshal
 import os
-import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
-from reconciler.model import plainyaml, source
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
-from reconciler.model.source import FieldPath, Mark, ParsedText, Positions, Problem, Reparse, decode, parse_text
+from reconciler.model.source import FieldPath, Mark, Positions, Problem, decode, parse_text
 
 T = TypeVar("T")
-
-
-def _cache_version() -> str:
-    """Cache entries are valid for this Python (marshal format), this PyYAML and libyaml (their
-    resolver and error messages) and this exact parsing code: any edit to the modules that produce
-    them retires every entry, with nobody having to remember a version bump."""
-    digest = hashlib.blake2b(digest_size=8)
-    for module in (source, plainyaml, sys.modules[__name__]):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    libyaml = yaml._yaml.get_version_string() if getattr(yaml, "__with_libyaml__", False) else "none"
-    return f"python-{sys.version}/pyyaml-{yaml.__version__}/libyaml-{libyaml}/{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -96,82 +78,6 @@ class LoadedConfig:
 
     def templates_for(self, channel_name: str) -> tuple[Located[Template], ...]:
         return tuple(located for located in self.templates if located.resource.targets(channel_name))
-
-
-class _Cache:
-    """Parse results keyed by the file's content digest, one marshal file per config root.
-
-    marshal holds only plain data (it cannot run code on load, unlike pickle); a document whose
-    data it cannot hold (a YAML timestamp) simply is not cached. Any failure to read or write the
-    cache falls back to parsing: the cache only ever saves time.
-    """
-
-    def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
-        self.path: Path | None = None
-        self.version = ""
-        self.entries: dict[str, Any] = {}
-        self.dirty = False
-        if environ.get("SMSOPS_NO_CACHE"):
-            return
-        base = environ.get("SMSOPS_CACHE_DIR") or os.path.join(
-            environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "smsops"
-        )
-        key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
-        self.path = Path(base) / f"load-{key}.marshal"
-        self.version = _cache_version()
-        try:
-            stored = marshal.loads(self.path.read_bytes())
-            if isinstance(stored, dict) and stored.get("version") == self.version:
-                self.entries = stored["files"]
-        except (OSError, ValueError, EOFError, TypeError, KeyError):
-            pass
-
-    def parse(self, relative: str, text: str, raw: bytes) -> ParsedText:
-        """The parse of ``text``; one from the cache has no nodes (positions re-parse on demand)."""
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        entry = self.entries.get(relative)
-        if entry is not None and entry[0] == digest:
-            try:
-                return self._decode(entry[1])
-            except (TypeError, ValueError):  # an entry of another shape: parse instead
-                pass
-        parsed = parse_text(text)
-        payload = (
-            parsed.sops,
-            [(index, mark[0], mark[1], data) for index, mark, data in parsed.documents],
-            [(p.line, p.column, p.rule, p.message, p.hint, p.severity.value) for p in parsed.problems],
-        )
-        try:
-            marshal.dumps(payload)
-        except ValueError:
-            self.entries.pop(relative, None)
-        else:
-            self.entries[relative] = (digest, payload)
-        self.dirty = True
-        return parsed
-
-    @staticmethod
-    def _decode(payload: Any) -> ParsedText:
-        sops, documents, problems = payload
-        parsed = ParsedText([(i, (line, col), data) for i, line, col, data in documents], {}, [], bool(sops))
-        parsed.problems = [
-            Problem(line, col, rule, msg, hint, Severity(sev)) for line, col, rule, msg, hint, sev in problems
-        ]
-        return parsed
-
-    def save(self, present: set[str]) -> None:
-        stale = set(self.entries) - present
-        if self.path is None or not (self.dirty or stale):
-            return
-        files = {name: entry for name, entry in self.entries.items() if name in present}
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary.write_bytes(marshal.dumps({"version": self.version, "files": files}))
-            os.replace(temporary, self.path)
-        except (OSError, ValueError):  # unwritable or full: validate does not depend on the cache
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
 
 
 def _config_files(root: Path) -> list[str]:
@@ -236,11 +142,10 @@ def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
         return None, Diagnostic(file, 1, 1, "SMS005", f"cannot read file: {reason}", "check the path and permissions")
 
 
-def load_config(root: Path | str, *, environ: Mapping[str, str] = os.environ) -> tuple[LoadedConfig, list[Diagnostic]]:
-    """Load every document under ``root``. Never raises for bad input; see the module docstring.
-    ``environ``: SMSOPS_CACHE_DIR (default $XDG_CACHE_HOME/smsops) and SMSOPS_NO_CACHE."""
+def load_config(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """Load every document under ``root``. Never raises for bad input; see the module docstring."""
     with gc_paused():
-        return _load(root, environ)
+        return _load(root)
 
 
 @contextmanager
@@ -264,7 +169,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(root: Path | str, environ: Mapping[str, str]) -> tuple[LoadedConfig, list[Diagnostic]]:
+def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     root_path = Path(root)
     shown_root = os.path.normpath(str(root))
     if not root_path.is_dir():
@@ -274,7 +179,6 @@ def _load(root: Path | str, environ: Mapping[str, str]) -> tuple[LoadedConfig, l
             Diagnostic(shown_root, 0, 0, "SMS001", f"config directory {why}", hint)
         ]
 
-    cache = _Cache(root_path, environ)
     diagnostics: list[Diagnostic] = []
     channels: list[Located[Channel]] = []
     templates: list[Located[Template]] = []
@@ -291,15 +195,13 @@ def _load(root: Path | str, environ: Mapping[str, str]) -> tuple[LoadedConfig, l
             problem = unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)
             diagnostics.extend([problem] if problem else [])
             continue
-        parsed = cache.parse(relative, text, raw)
+        parsed = parse_text(text)
         if parsed.sops:
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
-        reparse = Reparse(text)
         for index, (line, column), data in parsed.documents:
-            node = parsed.nodes.get(index)
-            positions = Positions(node if node is not None else partial(reparse.node, index))
+            positions = Positions(parsed.nodes[index])
             document = RawDocument(file, index, data, positions)
             documents.append(document)
             resource, problems = _check(document, positions)
@@ -318,7 +220,6 @@ def _load(root: Path | str, environ: Mapping[str, str]) -> tuple[LoadedConfig, l
                 channels.append(located)
             else:
                 templates.append(located)
-    cache.save(set(relatives))
 
     if not files:
         hint = "add channels/*.yaml and templates/*.yaml"

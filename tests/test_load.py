@@ -10,7 +10,6 @@ from reconciler.errors import Severity
 from reconciler.load import LoadedConfig, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_CACHE = {"SMSOPS_NO_CACHE": "1"}
 
 CHANNEL = """\
 apiVersion: smsops/v1
@@ -58,12 +57,12 @@ def write(root: Path, name: str, text: str | bytes) -> Path:
 
 
 def load(root: str = "cfg") -> tuple[LoadedConfig, list[str]]:
-    config, diagnostics = load_config(root, environ=NO_CACHE)
+    config, diagnostics = load_config(root)
     return config, [d.format() for d in diagnostics]
 
 
 def test_example_config_loads_clean_with_positions() -> None:
-    config, diagnostics = load_config(ROOT / "sms-config", environ=NO_CACHE)
+    config, diagnostics = load_config(ROOT / "sms-config")
     assert diagnostics == []
     assert [c.resource.name for c in config.channels] == ["production", "sandbox", "staging", "tencent-cn"]
     assert len(config.templates) == 5 and len(config.files) == 9
@@ -164,7 +163,7 @@ def test_empty_files_warn_and_empty_dirs_fail(cfg: Path) -> None:
     assert diagnostics == ["cfg:0:0: error SMS001: no .yaml or .yml config files found\n"
                            "  hint: add channels/*.yaml and templates/*.yaml"]  # fmt: skip
     write(cfg, "empty.yaml", "# nothing here yet\n")
-    config, found = load_config("cfg", environ=NO_CACHE)
+    config, found = load_config("cfg")
     assert [(d.severity, d.format()) for d in found] == [
         (Severity.WARNING, "cfg/empty.yaml:1:1: warning SMS006: file contains no YAML documents\n"
                            "  hint: delete the file or add a Channel or Template"),
@@ -280,22 +279,6 @@ def test_duplicate_resource_names_name_both_places(cfg: Path) -> None:
     assert len(config.templates) == 1
 
 
-def test_parse_cache_gives_the_same_result_and_notices_changes(cfg: Path, tmp_path: Path) -> None:
-    environ = {"SMSOPS_CACHE_DIR": str(tmp_path / "cache")}
-    write(cfg, "c.yaml", CHANNEL.format(name="a") + "  enabled: true\n  enabled: false\n")
-    write(cfg, "t.yaml", TEMPLATE.format(name="t"))
-    first, first_diagnostics = load_config("cfg", environ=environ)
-    assert len(list((tmp_path / "cache").iterdir())) == 1
-    second, second_diagnostics = load_config("cfg", environ=environ)
-    assert second_diagnostics == first_diagnostics and len(second_diagnostics) == 1
-    assert second.channels[0].resource == first.channels[0].resource
-    # positions of a cached parse come from re-reading the file on demand
-    assert second.channels[0].at("spec", "enabled") == first.channels[0].at("spec", "enabled") == ("cfg/c.yaml", 12, 12)
-    write(cfg, "t.yaml", TEMPLATE.format(name="renamed"))
-    third, _ = load_config("cfg", environ=environ)
-    assert [t.resource.name for t in third.templates] == ["renamed"]
-
-
 def test_yaml_booleans_get_a_quoting_hint(cfg: Path) -> None:
     text = CHANNEL.format(name="a").replace("provider: alibaba", "provider: aws")
     write(cfg, "c.yaml", text.replace("name: OnePro", "name: OnePro\n    country: NO"))
@@ -315,10 +298,3 @@ def test_equal_keys_spelled_differently_are_duplicates(cfg: Path) -> None:
     )
 
 
-def test_cached_parse_of_a_broken_file_keeps_positions(cfg: Path, tmp_path: Path) -> None:
-    environ = {"SMSOPS_CACHE_DIR": str(tmp_path / "cache")}
-    write(cfg, "c.yaml", CHANNEL.format(name="Bad_Name") + "---\nkey: [unclosed\n")
-    first = [d.format() for d in load_config("cfg", environ=environ)[1]]
-    second = [d.format() for d in load_config("cfg", environ=environ)[1]]
-    assert first == second
-    assert [line.split(" error ")[0] for line in second] == ["cfg/c.yaml:4:9:", "cfg/c.yaml:13:1:"]

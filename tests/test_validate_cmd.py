@@ -29,7 +29,6 @@ spec:
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SMSOPS_NO_CACHE", "1")
     (tmp_path / "cfg").mkdir()
     return tmp_path / "cfg"
 
@@ -142,7 +141,7 @@ def test_validate_imports_no_provider_sdk() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "SMSOPS_NO_CACHE": "1"},
+        env=os.environ,
         check=False,
     )
     assert done.returncode == 0, done.stdout

@@ -18,7 +18,6 @@ from typing import Any
 import yaml
 
 from reconciler.errors import Severity
-from reconciler.model import plainyaml
 
 FieldPath = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -239,19 +238,9 @@ def _is_sops(node: yaml.Node) -> bool:
     return False
 
 
-def _is_sops_data(data: Any) -> bool:
-    sops = data.get("sops") if isinstance(data, dict) else None
-    return isinstance(sops, dict) and "mac" in sops
-
-
 def parse_text(text: str) -> ParsedText:
-    """Every document of ``text`` as data; the ones before a syntax error are kept. Text in the
-    plain subset of YAML is read by ``plainyaml`` (no nodes: positions re-parse on demand)."""
-    documents = plainyaml.read(text)
-    if documents is not None:
-        if any(_is_sops_data(data) for _, _, data in documents):
-            return ParsedText(sops=True)
-        return ParsedText(list(documents))
+    """Every document of ``text`` as data, with its node for positions; the ones before a syntax
+    error are kept."""
     parsed = ParsedText()
     nodes: list[yaml.Node] = []
     try:
@@ -281,24 +270,3 @@ def parse_text(text: str) -> ParsedText:
         parsed.nodes[index] = node
     parsed.problems.extend(builder.problems)
     return parsed
-
-
-class Reparse:
-    """The document nodes of one file, composed again on first use and shared by all its
-    documents' ``Positions`` (used when the parse itself came from the cache)."""
-
-    def __init__(self, text: str) -> None:
-        self._text: str | None = text
-        self._nodes: list[yaml.Node] = []
-
-    def node(self, index: int) -> yaml.Node:
-        if self._text is not None:
-            try:
-                for node in compose(self._text):
-                    self._nodes.append(node)
-            except yaml.YAMLError:  # a broken file: the documents before the break are all we need
-                pass
-            self._text = None
-        if index < len(self._nodes):
-            return self._nodes[index]
-        return yaml.ScalarNode(_STR, "", start_mark=yaml.Mark("", 0, 0, 0, None, 0))
