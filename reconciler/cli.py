@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from reconciler import __version__
-from reconciler.errors import EXIT_INTERRUPTED, ConfigError, SmsopsError
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, ConfigError, SmsopsError
 
 # name -> (module under reconciler.commands, one-line help). The module defines `command`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.ClickException as error:
         error.show()
-        return error.exit_code
+        # Exit 2 means "changes" (plan --detailed-exitcode): a mistyped option must not read as drift.
+        return EXIT_ERROR
     except click.exceptions.Exit as done:
         return done.exit_code
     return result if isinstance(result, int) else 0

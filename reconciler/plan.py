@@ -77,6 +77,15 @@ def _mark_time(template: ObservedTemplate, key: str) -> datetime | None:
 
 def _signature_blockers(desired: DesiredChannel, observed: ChannelObservation) -> list[Blocker]:
     signature = observed.signature
+    if signature is None and desired.provider == "aws":
+        return [
+            Blocker(
+                channel=desired.name,
+                code="signature-missing",
+                message=f"sender ID '{desired.signature}' is not registered in this AWS account for the channel's country",  # noqa: E501
+                hint="request it (End User Messaging SMS RequestSenderId, or the console's Sender IDs), then plan again",  # noqa: E501
+            )
+        ]
     if signature is None:
         return [
             Blocker(
@@ -254,7 +263,13 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
     digest = observed.digest()
     base = {"channel": desired.name, "provider": desired.provider, "enabled": desired.enabled}
     if observed.error:
-        blocker = Blocker(channel=desired.name, code="observe-failed", message=observed.error)
+        refused = observed.error.startswith("credentials refused")
+        hint = (
+            "check the access key in the channel's SOPS file (sops edit FILE) and that it may use the SMS API"
+            if refused
+            else "check spec.endpoint and that the provider can be reached from here; retryable errors were retried"
+        )
+        blocker = Blocker(channel=desired.name, code="observe-failed", message=observed.error, hint=hint)
         return ChannelPlan(**base, blockers=(blocker,), observed_digest=digest)
     blockers = _signature_blockers(desired, observed)
     if blockers or not desired.registers_templates:

@@ -143,20 +143,23 @@ def channel_secrets(located_channel: Located[Channel], *, environ: Mapping[str, 
     """The credentials and test recipients of a channel, from the SOPS files its spec points at
     (paths relative to the document's file, via ``located_channel.resolve``).
 
-    A channel without ``credentials`` (allowed for sandbox only) raises ``SecretsError``: the caller
-    decides what a sandbox without credentials uses. Without ``testSend`` the recipients are empty."""
+    A sandbox channel may declare no ``credentials``: its keys are then empty and the sandbox
+    provider uses its own. Any other channel without them raises ``SecretsError``. Without
+    ``testSend`` the recipients are empty."""
     channel = located_channel.resource
     spec = channel.spec
     name = channel.metadata.name
     creds = spec.credentials
-    if creds is None:
+    if creds is None and spec.provider.value != "sandbox":
         raise SecretsError(
             f"channel '{name}' declares no credentials",
             hint="add spec.credentials.sops pointing at an encrypted secrets file",
         )
-    cred_file = decrypt_file(located_channel.resolve(creds.sops), environ=environ)
-    key_id = cred_file.get_str(creds.access_key_id)
-    key_secret = cred_file.get_str(creds.access_key_secret)
+    key_id = key_secret = SecretStr("")
+    if creds is not None:
+        cred_file = decrypt_file(located_channel.resolve(creds.sops), environ=environ)
+        key_id = cred_file.get_str(creds.access_key_id)
+        key_secret = cred_file.get_str(creds.access_key_secret)
     recipients: tuple[SecretStr, ...] = ()
     if spec.test_send is not None:
         ref = spec.test_send.recipients

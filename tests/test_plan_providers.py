@@ -126,7 +126,7 @@ def test_aws_checks_the_sender_id_and_renders_templates_in_the_application(
 ) -> None:
     code, out, _ = run_cli("plan", str(aws_repo.root))
     assert code == 1
-    assert "! blocked: signature 'OnePro' does not exist at the provider" in out
+    assert "! blocked: sender ID 'OnePro' is not registered in this AWS account for the channel's country" in out
 
     aws_sandbox.aws_client().request_sender_id(SenderId="OnePro", IsoCountryCode="GB")
     code, data = plan(run_cli, aws_repo, "--detailed-exitcode")

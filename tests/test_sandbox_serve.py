@@ -115,3 +115,17 @@ def test_control_commands_over_http(served: tuple[subprocess.Popen[str], str, li
     assert code == 0 and out.splitlines()[:2] == [f"account {DEMO.name} (alibaba)", "  signature OnePro: approved"]
     missing = run_cli("sandbox", "approve", "SMS_404", "--url", f"http://{endpoint}")
     assert missing[0] == 1 and "HTTP 404" in missing[2]
+
+
+def test_a_busy_port_is_an_error_not_a_traceback(tmp_path: Path, run_cli: Any) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_cli("sandbox", "serve", "--state-dir", str(tmp_path), "--alibaba-port", str(port))
+    assert code == 1
+    assert f"error: cannot listen on 127.0.0.1 (alibaba {port}): Address already in use" in err
+    assert "hint: choose other ports, or 0 to let the system pick free ones" in err
+    assert "Traceback" not in err

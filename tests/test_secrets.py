@@ -385,14 +385,11 @@ def test_channel_secrets_custom_key_names_and_no_test_send(workdir: Path) -> Non
     assert secrets.test_recipients == ()
 
 
-def test_channel_without_credentials(workdir: Path) -> None:
+def test_sandbox_channel_without_credentials_uses_the_sandbox_keys(workdir: Path) -> None:
+    # The schema allows it for sandbox only; the sandbox provider then uses its own keys.
     located = _channel(workdir, "  provider: sandbox\n  signature: {name: OnePro}\n")
-    with pytest.raises(SecretsError) as info:
-        channel_secrets(located, environ=key_env(workdir))  # type: ignore[arg-type]
-    assert str(info.value) == (
-        "channel 'sandbox' declares no credentials\n"
-        "  hint: add spec.credentials.sops pointing at an encrypted secrets file"
-    )
+    secrets = channel_secrets(located, environ=key_env(workdir))  # type: ignore[arg-type]
+    assert secrets.access_key_id.get_secret_value() == "" and secrets.test_recipients == ()
 
 
 def test_generator_documents_the_committed_sandbox_values(workdir: Path) -> None:

@@ -267,7 +267,7 @@ def test_wait_on_a_version_never_applied_fails_without_waiting(
 
 def test_wait_rejects_a_malformed_duration(run_cli: Run, config: Config) -> None:
     code, _, err = run_cli("wait", str(config.root), "--timeout", "30 minutes")
-    assert code == 2
+    assert code == 1
     assert "'30 minutes' is not a duration such as 90s, 10m, 2h or 1d" in err
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from reconciler.redact import redact
 
 DEFAULT_STATE_DIR = ".smsops/sandbox"
 DEFAULT_ACCOUNT = "demo-alibaba"
@@ -74,7 +75,16 @@ def serve(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        running = start(sandbox, ports, seed_demo=True, verbose=verbose)
+        try:
+            running = start(sandbox, ports, seed_demo=True, verbose=verbose)
+        except OSError as error:
+            from reconciler.errors import SmsopsError
+
+            taken = ", ".join(f"{name} {port}" for name, port in ports.items() if port)
+            raise SmsopsError(
+                f"cannot listen on 127.0.0.1 ({taken or 'a free port'}): {error.strerror or error}",
+                hint="choose other ports, or 0 to let the system pick free ones",
+            ) from None
         if realistic:
             for emulator in running.emulators.values():
                 account = sandbox.account(emulator.demo.name)
@@ -140,12 +150,12 @@ def approve(code: str, state_dir: str, account: str, url: str | None) -> int:
 @account_option
 @url_option
 def reject(code: str, reason: str, state_dir: str, account: str, url: str | None) -> int:
-    """Reject template CODE now with REASON."""
+    """Reject template CODE now, with --reason as the provider's rejection reason."""
     if url:
         record = _control(url, "POST", f"accounts/{account}/templates/{code}/reject", {"reason": reason})
     else:
         record = _decide(state_dir, account, code, reason)
-    click.echo(f"{record['code']}: {record['status']} ({record['reason']})")
+    click.echo(redact(f"{record['code']}: {record['status']} ({record['reason']})"))
     return EXIT_OK
 
 
@@ -171,14 +181,14 @@ def status(state_dir: str, account: str, url: str | None, as_json: bool) -> int:
     """Show an account: signatures, templates with review status, request counters."""
     snapshot = _control(url, "GET", f"accounts/{account}") if url else _account(state_dir, account).snapshot()
     if as_json:
-        click.echo(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True))
+        click.echo(redact(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True)))
         return EXIT_OK
     click.echo(f"account {snapshot['name']} ({snapshot['provider']})")
     for sign in snapshot["signatures"]:
         click.echo(f"  signature {sign['name']}: {sign['status']}")
     for template in snapshot["templates"]:
         reason = f" ({template['reason']})" if template["reason"] else ""
-        click.echo(f"  template {template['code']} {template['name']}: {template['status']}{reason}")
+        click.echo(redact(f"  template {template['code']} {template['name']}: {template['status']}{reason}"))
     counters = ", ".join(f"{k}={v}" for k, v in snapshot["counters"].items()) or "none"
     click.echo(f"  counters: {counters}")
     return EXIT_OK if snapshot else EXIT_ERROR
