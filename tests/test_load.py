@@ -296,5 +296,3 @@ def test_equal_keys_spelled_differently_are_duplicates(cfg: Path) -> None:
         "cfg/x.yaml:3:3: error SMS003: duplicate key 'True': already set at line 2, line 3 sets it again"
         in (diagnostics[-1])
     )
-
-
