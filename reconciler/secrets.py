@@ -240,7 +240,8 @@ def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> d
             hint="a KMS or key command is not answering; check network access to the key service",
         ) from None
     if proc.returncode != 0:
-        raise _sops_failure(path, proc.returncode, proc.stderr.decode(errors="replace"), metadata)
+        key_problem = _key_setup_problem(path, env) if proc.returncode == 128 else None  # 128: no usable key
+        raise key_problem or _sops_failure(path, proc.returncode, proc.stderr.decode(errors="replace"), metadata)
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -252,6 +253,25 @@ def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> d
             hint="a secrets file holds top-level keys: access_key_id, access_key_secret, test_recipients",
         )
     return data
+
+
+def _key_setup_problem(path: Path, env: Mapping[str, str]) -> SecretsError | None:
+    """A key setting that cannot work, named precisely (sops itself only says it found no key)."""
+    key_file = env.get("SOPS_AGE_KEY_FILE", "")
+    if key_file and not Path(key_file).is_file():
+        return SecretsError(
+            "cannot decrypt: SOPS_AGE_KEY_FILE names a file that does not exist",
+            file=_display(path),
+            hint="point SOPS_AGE_KEY_FILE at the age key file (a line starting AGE-SECRET-KEY-1)",
+        )
+    key = env.get("SOPS_AGE_KEY", "")
+    if key and not any(line.strip().startswith("AGE-SECRET-KEY-1") for line in key.splitlines()):
+        return SecretsError(
+            "cannot decrypt: SOPS_AGE_KEY does not hold an age secret key",
+            file=_display(path),
+            hint="set SOPS_AGE_KEY to the key itself, the line starting AGE-SECRET-KEY-1",
+        )
+    return None
 
 
 def _sops_failure(path: Path, rc: int, stderr: str, metadata: Mapping[str, Any]) -> SecretsError:

@@ -404,3 +404,18 @@ def test_generator_documents_the_committed_sandbox_values(workdir: Path) -> None
         "test_recipients": [p.get_secret_value() for p in decrypted.get_strs("test_recipients")],
     }
     assert "AGE-SECRET-KEY-1" not in (ROOT / "scripts" / "make-example-secrets.py").read_text()
+
+
+def test_a_key_setting_that_cannot_work_is_named(workdir: Path) -> None:
+    missing = env(workdir, SOPS_AGE_KEY_FILE=str(workdir / "nope.agekey"))
+    assert error_of(copy_sandbox(workdir), missing) == (
+        "secrets/sandbox.enc.yaml: cannot decrypt: SOPS_AGE_KEY_FILE names a file that does not exist\n"
+        "  hint: point SOPS_AGE_KEY_FILE at the age key file (a line starting AGE-SECRET-KEY-1)"
+    )
+    garbage = env(workdir, SOPS_AGE_KEY="not-a-key-at-all")
+    message = error_of(copy_sandbox(workdir), garbage)
+    assert message == (
+        "secrets/sandbox.enc.yaml: cannot decrypt: SOPS_AGE_KEY does not hold an age secret key\n"
+        "  hint: set SOPS_AGE_KEY to the key itself, the line starting AGE-SECRET-KEY-1"
+    )
+    assert "not-a-key-at-all" not in message
