@@ -42,7 +42,20 @@ def test_markdown_stays_under_the_comment_limit_with_a_truncation_note() -> None
     many = plan.model_copy(update={"channels": plan.channels * 400})
     md = render_markdown(many, limit=20_000)
     assert len(md) < 20_000
-    assert "_Truncated:" in md and "channel section(s) left out" in md
+    assert "_Truncated: " in md and "left out to stay under 20,000 characters" in md
+
+
+def test_a_large_channel_keeps_its_first_changes_and_counts_the_rest() -> None:
+    plan = sample_plan()
+    (channel,) = plan.channels
+    big = channel.model_copy(update={"changes": channel.changes * 800})
+    md = render_markdown(plan.model_copy(update={"channels": (big,)}), limit=20_000)
+    assert len(md) < 20_000
+    assert "### Channel `prod` (alibaba)" in md
+    kept = md.count("| + | create |")
+    assert 0 < kept < 800
+    assert f"_… and {800 - kept} more change(s) in this channel._" in md
+    assert "_Truncated: some changes left out to stay under 20,000 characters; " in md
 
 
 def test_github_annotates_blockers_and_changes_without_phone_numbers() -> None:

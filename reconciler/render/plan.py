@@ -92,22 +92,26 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown_channel(channel: ChannelPlan) -> list[str]:
+def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str]:
+    """One channel's section; with ``rows``, only the first ``rows`` changes (the rest counted)."""
     state = "" if channel.enabled else " — disabled"
     lines = [f"### Channel `{channel.channel}` ({channel.provider}){state}", ""]
     for blocker in channel.blockers:
         hint = f" — {blocker.hint}" if blocker.hint else ""
         lines.append(f"> :no_entry: **Blocked:** {_md_escape(blocker.message)}{hint}")
         lines.append("")
-    if channel.changes:
+    shown = channel.changes if rows is None else channel.changes[:rows]
+    if shown:
         lines += ["| | action | template | code | status | segments | reason |", "|---|---|---|---|---|---|---|"]
-        for change in channel.changes:
+        for change in shown:
             lines.append(
                 f"| {_SYMBOLS[change.action].strip() or '·'} | {change.action.value} | `{change.address}` | "
                 f"{_code(change)} | {_status(change)} | {change.segments or ''} | {_md_escape(change.reason)} |"
             )
         lines.append("")
-        for change in channel.changes:
+        if len(shown) < len(channel.changes):
+            lines += [f"_… and {len(channel.changes) - len(shown)} more change(s) in this channel._", ""]
+        for change in shown:
             if change.action in (Action.CREATE, Action.UPDATE) and change.after is not None:
                 body = []
                 if change.before is not None and change.before.content != change.after.content:
@@ -136,16 +140,23 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     body: list[str] = []
     used = 0
     omitted = 0
+    truncated = False
     for channel in plan.channels:
         section = redact("\n".join(_markdown_channel(channel)))
+        rows = len(channel.changes)
+        while used + len(section) + 1 > budget and rows > 0:  # keep the first changes that fit
+            rows = rows // 2 if rows > 8 else rows - 1
+            section = redact("\n".join(_markdown_channel(channel, rows)))
+            truncated = True
         if used + len(section) + 1 > budget:
             omitted += 1
             continue
         body.append(section)
         used += len(section) + 1
-    if omitted:
+    if omitted or truncated:
+        left_out = f"{omitted} channel section(s) and some changes" if omitted else "some changes"
         body.append(
-            f"_Truncated: {omitted} channel section(s) left out to stay under {limit:,} characters; "
+            f"_Truncated: {left_out} left out to stay under {limit:,} characters; "
             "the full plan is in the JSON artifact._"
         )
     return redact("\n".join(head + body + tail))
