@@ -142,7 +142,7 @@ def _plan_template(
                     address=f"{channel}/{old.name}",
                     before=TemplateVersion.observed(old),
                     after=TemplateVersion.desired(template, old.code),
-                    reason=f"content changed while version {old.code} was {old.status.value}; rewritten in place",
+                    reason=f"changed while version {old.code} was {old.status.value}; rewritten in place",
                     segments=template.segments,
                     request=request,
                 )

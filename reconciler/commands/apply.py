@@ -85,7 +85,9 @@ def command(
                             "apply needs confirmation and there is no terminal to ask on",
                             hint="review the plan, then run again with --auto-approve",
                         )
-                    if not click.confirm("Apply these changes?", default=False):
+                    if output != "text":  # the report format goes to stdout; the plan to review goes with the question
+                        click.echo(render(plan, "text", colour=sys.stderr.isatty()), nl=False, err=True)
+                    if not click.confirm("Apply these changes?", default=False, err=output != "text"):
                         click.echo("Nothing applied.")
                         return EXIT_OK
                 desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
