@@ -87,7 +87,7 @@ def test_list_pages_through_more_than_fifty_templates(provider: AlibabaProvider,
     listed = provider.list_templates()
     assert {t.code for t in listed} == codes
     assert len(listed) == 53
-    assert calls(sms_sandbox, "QuerySmsTemplateList") == 2  # PageSize 50: two pages
+    assert calls(sms_sandbox, "GetSmsTemplateList") == 2  # PageSize 50: two pages
 
 
 def test_types_international_and_review_statuses_are_mapped(
@@ -257,11 +257,11 @@ def test_throttled_reads_are_retried_honouring_retry_after(
     provider: AlibabaProvider, sms_sandbox: SandboxHandle, sleeps: Sleeps
 ) -> None:
     sms_sandbox.account.configure(
-        faults={"throttle": {"rate": 1, "operations": ["QuerySmsTemplateList"], "limit": 2, "retry_after_ms": 1500}}
+        faults={"throttle": {"rate": 1, "operations": ["GetSmsTemplateList"], "limit": 2, "retry_after_ms": 1500}}
     )
     assert provider.list_templates() == []
     assert sleeps == [1.5, 1.5]
-    assert calls(sms_sandbox, "QuerySmsTemplateList") == 3
+    assert calls(sms_sandbox, "GetSmsTemplateList") == 3
 
 
 def test_server_errors_on_reads_are_retried_until_attempts_run_out(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ProviderError
 from reconciler.providers import alibaba_codes as codes
+from reconciler.providers import alibaba_listing as listing
 from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
-PAGE_SIZE = 50  # QuerySmsTemplateList maximum
+PAGE_SIZE = 50  # GetSmsTemplateList page (the list APIs' maximum; the SDK default is 10)
 PARALLEL_PAGES = 4  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.plan.LIVE_TAG).
 MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
@@ -190,81 +191,83 @@ class AlibabaProvider:
     # -- observe ---------------------------------------------------------------------------------
 
     def list_templates(self) -> list[ObservedTemplate]:
-        # The marks and the pages after the first are fetched concurrently: the calls are the same,
-        # but a listing costs about one chain of round trips instead of two, back to back. (The
-        # pacer still holds each operation to its rate.) Marks read before a promotion only make a
-        # version look not yet promoted, never the reverse.
+        # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing). The
+        # mark probes and the pages after the first are fetched concurrently (the pacer still holds
+        # each operation to its rate); then one GetSmsTemplate per template the listing cannot
+        # describe exactly (rejected, or not named by smsops).
         with ThreadPoolExecutor(max_workers=PARALLEL_PAGES, thread_name_prefix="alibaba-list") as pool:
-            marks = pool.submit(self._list_tags)
-            first = self._template_page(1)
-            total = int(first.total_count or 0)
-            pages = [first, *pool.map(self._template_page, range(2, math.ceil(total / PAGE_SIZE) + 1))]
-            tags = marks.result()
-        items: dict[str, Any] = {}
-        for body in pages:
-            for item in body.sms_template_list or []:
-                items.setdefault(item.template_code, item)
-        # Templates created while listing shift later items onto a page not yet read: read on.
-        page = len(pages)
-        while len(pages[-1].sms_template_list or []) == PAGE_SIZE and len(items) < int(pages[-1].total_count or 0):
-            page += 1
-            pages.append(self._template_page(page))
-            for item in pages[-1].sms_template_list or []:
-                items.setdefault(item.template_code, item)
-        return [self._observed(item, tags.get(code, {})) for code, item in items.items()]
+            probes = {key: pool.submit(self._tag_page, key, None) for key in MARK_KEYS}
+            first = self._list_page(1)
+            pages = [first, *pool.map(self._list_page, range(2, math.ceil(_total(first) / PAGE_SIZE) + 1))]
+            items: dict[str, Any] = {}
+            for data in pages:
+                for item in _items(data):
+                    items.setdefault(item.template_code, item)
+            # Templates created while listing shift later items onto a page not yet read: read on.
+            page = len(pages)
+            while len(_items(pages[-1])) == PAGE_SIZE and len(items) < _total(pages[-1]):
+                page += 1
+                pages.append(self._list_page(page))
+                for item in _items(pages[-1]):
+                    items.setdefault(item.template_code, item)
+            resolved = {code: listing.resolve(item) for code, item in items.items()}
+            wanted = [
+                code
+                for code, item in items.items()
+                if resolved[code] is None or listing.listed_status(item) is ReviewStatus.REJECTED
+            ]
+            details = dict(zip(wanted, pool.map(self._detail, wanted), strict=True))
+            tags = {code: listing.listed_tags(item, MARK_KEYS) for code, item in items.items()}
+            seen = set(items)
+            for key, probe in probes.items():
+                entries, token = probe.result()
+                if not listing.marks_agree(key, entries, token is None, tags, seen):
+                    tags = self._list_tags()
+                    break
+        return [
+            self._observed(item, resolved[code], details.get(code), tags.get(code, {})) for code, item in items.items()
+        ]
 
-    def _template_page(self, page: int) -> Any:
-        request = self._m.QuerySmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
-        return self._call("QuerySmsTemplateList", "query_sms_template_list", request, write=False)
+    def _list_page(self, page: int) -> Any:
+        request = self._m.GetSmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
+        return self._call("GetSmsTemplateList", "get_sms_template_list", request, write=False).data
 
-    def _observed(self, item: Any, tags: dict[str, str]) -> ObservedTemplate:
-        list_type = codes.as_int(item.template_type)
-        outer_type = codes.as_int(item.outer_template_type)
-        international = list_type == codes.LIST_INTERNATIONAL or outer_type == codes.INTERNATIONAL_TYPE
-        if international:
-            kind = self._international_kind(item.template_code)
-        elif list_type in codes.LIST_TYPE:
-            kind = codes.LIST_TYPE[list_type]
-        elif outer_type in codes.OUTER_TYPE:
-            kind = codes.OUTER_TYPE[outer_type]
-        else:
+    def _detail(self, code: str) -> listing.Detail:
+        request = self._m.GetSmsTemplateRequest(template_code=code)
+        return listing.detail(self._call("GetSmsTemplate", "get_sms_template", request, write=False))
+
+    def _observed(
+        self,
+        item: Any,
+        resolved: tuple[TemplateKind, bool] | None,
+        detail: listing.Detail | None,
+        tags: dict[str, str],
+    ) -> ObservedTemplate:
+        if detail is not None:
+            kind, international = detail.kind, detail.international
+        elif resolved is not None:
+            kind, international = resolved
+        else:  # unreachable: every unresolved template was read with GetSmsTemplate
+            kind, international = None, False
+        if kind is None:
             raise failure(
                 self.name,
-                "QuerySmsTemplateList",
+                "GetSmsTemplate",
                 "UnknownTemplateType",
-                f"template {item.template_code} has TemplateType {item.template_type!r}",
+                f"template {item.template_code} has a template type smsops does not know",
                 retryable=False,
             )
-        reason = item.reason
-        reason_text = ""
-        if reason is not None and reason.reject_info:
-            reason_text = reason.reject_info + (f" ({reason.reject_sub_info})" if reason.reject_sub_info else "")
         return ObservedTemplate(
             code=item.template_code,
             name=item.template_name or "",
             content=item.template_content or "",
             kind=kind,
             international=international,
-            status=codes.AUDIT_STATUS.get(str(item.audit_status), ReviewStatus.PENDING),
-            reason=reason_text,
-            created_at=codes.beijing_time(item.create_date),
+            status=listing.listed_status(item),
+            reason=detail.reason if detail is not None else "",
+            created_at=codes.beijing_time(item.gmt_create),
             tags=tags,
         )
-
-    def _international_kind(self, code: str) -> TemplateKind:
-        """The list API only says "international"; the message kind is GetSmsTemplate's IntlType."""
-        request = self._m.GetSmsTemplateRequest(template_code=code)
-        body = self._call("GetSmsTemplate", "get_sms_template", request, write=False)
-        kind = codes.FROM_INTL_TYPE.get(codes.as_int(body.intl_type) if body.intl_type is not None else -1)
-        if kind is None:
-            raise failure(
-                self.name,
-                "GetSmsTemplate",
-                "UnknownIntlType",
-                f"international template {code} has IntlType {body.intl_type!r}",
-                retryable=False,
-            )
-        return kind
 
     def _list_tags(self) -> dict[str, dict[str, str]]:
         """smsops' marks, by template code. Filtered by tag key rather than by template code, so the
@@ -273,21 +276,27 @@ class AlibabaProvider:
         for key in MARK_KEYS:
             token: str | None = None
             while True:
-                request = self._m.ListTagResourcesRequest(
-                    region_id=self.region,
-                    resource_type="TEMPLATE",
-                    prod_code="dysms",
-                    tag=[self._m.ListTagResourcesRequestTag(key=key)],
-                    page_size=50,
-                    next_token=token,
-                )
-                body = self._call("ListTagResources", "list_tag_resources", request, write=False)
-                for entry in (body.tag_resources.tag_resource if body.tag_resources else None) or []:
-                    tags.setdefault(entry.resource_id, {})[entry.tag_key] = entry.tag_value or ""
-                token = body.next_token or None
+                entries, token = self._tag_page(key, token)
+                for code, value in entries:
+                    tags.setdefault(code, {})[key] = value
                 if token is None:
                     break
         return tags
+
+    def _tag_page(self, key: str, token: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        """One page of the templates tagged ``key``: (code, value) pairs and the next token."""
+        request = self._m.ListTagResourcesRequest(
+            region_id=self.region,
+            resource_type="TEMPLATE",
+            prod_code="dysms",
+            tag=[self._m.ListTagResourcesRequestTag(key=key)],
+            page_size=50,
+            next_token=token,
+        )
+        body = self._call("ListTagResources", "list_tag_resources", request, write=False)
+        found = (body.tag_resources.tag_resource if body.tag_resources else None) or []
+        entries = [(e.resource_id, e.tag_value or "") for e in found if e.tag_key == key]
+        return entries, body.next_token or None
 
     def get_signature(self) -> ObservedSignature | None:
         request = self._m.GetSmsSignRequest(sign_name=self.sign_name)
@@ -424,6 +433,14 @@ class AlibabaProvider:
 
     def close(self) -> None:
         """Nothing to release: the SDK keeps a process-wide connection pool."""
+
+
+def _items(data: Any) -> list[Any]:
+    return list(data.list or []) if data is not None else []
+
+
+def _total(data: Any) -> int:
+    return int(data.total or 0) if data is not None else 0
 
 
 def open_channel(

@@ -295,43 +295,51 @@ class AlibabaEmulator:
             )
         return {"SmsTemplateList": items, "TotalCount": total, "CurrentPage": page, "PageSize": size}
 
+    _LIST_FILTERS = ("AuditStatus", "TemplateType", "SignName", "TemplateCode", "TemplateName", "UsableStateList")
+
     def op_GetSmsTemplateList(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         page, size = self._page(p, "PageIndex")
-        tags = self._tags(account)
-        selected = []
-        for t in reversed(account.templates()):
-            if (
-                (p.get("AuditStatus") and int(p["AuditStatus"]) != _STATUS[t.status])
-                or (p.get("TemplateType") and int(p["TemplateType"]) != _INTL[t.kind])
-                or (p.get("SignName") and p["SignName"] != t.sign_name)
-                or (p.get("TemplateCode") and p["TemplateCode"] != t.code)
-                or (p.get("TemplateName") and p["TemplateName"] not in t.name)
-            ):
-                continue
-            usable = ["AVAILABLE"] if t.status is ReviewStatus.APPROVED else ["UNAVAILABLE"]
-            if p.get("UsableStateList") and not set(json.loads(p["UsableStateList"])) & set(usable):
-                continue
-            selected.append(
-                {
-                    "TemplateCode": t.code,
-                    "TemplateName": t.name,
-                    "TemplateContent": t.content,
-                    "TemplateType": _INTL[t.kind],
-                    "AuditStatus": _STATUS[t.status],
-                    "SignName": t.sign_name,
-                    "GmtCreate": beijing(t.created_at),
-                    "UsableStateList": usable,
-                    "WorkOrderId": t.extra.get("order_id", ""),
-                    "TemplateTag": [{"TagKey": k, "TagValue": v} for k, v in tags.get(t.code, [])],
-                }
-            )
-        data = {
-            "List": selected[(page - 1) * size : page * size],
-            "PageNo": page,
-            "PageSize": size,
-            "Total": len(selected),
-        }
+        # Newest first, like QuerySmsTemplateList. Unfiltered, only the asked page is read.
+        if any(p.get(f) for f in self._LIST_FILTERS):
+            matching = [t for t in reversed(account.templates()) if self._listed(t, p)]
+            templates, total = matching[(page - 1) * size : page * size], len(matching)
+        else:
+            templates, total = account.templates_page((page - 1) * size, size, newest_first=True)
+        tags = self._tags(account, [t.code for t in templates])
+        items = [
+            {
+                "TemplateCode": t.code,
+                "TemplateName": t.name,
+                "TemplateContent": t.content,
+                # The IntlType numbering, for international templates too: the list has no such type.
+                "TemplateType": _INTL[t.kind],
+                "AuditStatus": _STATUS[t.status],
+                "SignName": t.sign_name,
+                "GmtCreate": beijing(t.created_at),
+                "UsableStateList": self._usable(t),
+                "WorkOrderId": t.extra.get("order_id", ""),
+                # Every resource tag (TagResources) of the template, as the SDK model parses them.
+                "TemplateTag": [{"TagKey": k, "TagValue": v} for k, v in tags.get(t.code, [])],
+            }
+            for t in templates
+        ]
+        data = {"List": items, "PageNo": page, "PageSize": size, "Total": total}
         return {"Data": data, "Success": True}
+
+    @staticmethod
+    def _usable(t: TemplateRecord) -> list[str]:
+        return ["AVAILABLE"] if t.status is ReviewStatus.APPROVED else ["UNAVAILABLE"]
+
+    def _listed(self, t: TemplateRecord, p: dict[str, str]) -> bool:
+        if p.get("UsableStateList") and not set(json.loads(p["UsableStateList"])) & set(self._usable(t)):
+            return False
+        return not (
+            (p.get("AuditStatus") and int(p["AuditStatus"]) != _STATUS[t.status])
+            or (p.get("TemplateType") and int(p["TemplateType"]) != _INTL[t.kind])
+            or (p.get("SignName") and p["SignName"] != t.sign_name)
+            or (p.get("TemplateCode") and p["TemplateCode"] != t.code)
+            or (p.get("TemplateName") and p["TemplateName"] not in t.name)
+        )
 
     # -- signatures ----------------------------------------------------------------------------
     def op_GetSmsSign(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
@@ -457,10 +465,17 @@ class AlibabaEmulator:
 
     # -- tags ----------------------------------------------------------------------------------
     @staticmethod
-    def _tags(account: SandboxAccount) -> dict[str, list[tuple[str, str]]]:
+    def _tags(account: SandboxAccount, codes: list[str]) -> dict[str, list[tuple[str, str]]]:
         tags: dict[str, list[tuple[str, str]]] = {}
+        if not codes:
+            return tags
         with account.read() as conn:
-            for row in conn.execute("SELECT * FROM alibaba_tags ORDER BY resource_id, key"):
+            rows = conn.execute(
+                f"SELECT * FROM alibaba_tags WHERE resource_id IN ({','.join('?' * len(codes))})"
+                " ORDER BY resource_id, key",
+                codes,
+            )
+            for row in rows:
                 tags.setdefault(row["resource_id"], []).append((row["key"], row["value"]))
         return tags
 
