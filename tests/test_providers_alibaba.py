@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import sys
 from datetime import UTC, datetime
@@ -9,7 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from reconciler.errors import ProviderError, ResponseLost, SmsopsError
+from reconciler.identity import fingerprint
 from reconciler.providers.alibaba import AlibabaProvider
+from reconciler.providers.alibaba_listing import marks_agree
 from reconciler.providers.base import (
     DeliveryState,
     Provider,
@@ -326,3 +329,73 @@ def test_missing_sdk_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch, sms_
     with pytest.raises(SmsopsError) as caught:
         make_provider(sms_sandbox)
     assert "pip install 'alibabacloud-dysmsapi20170525'" in caught.value.hint
+
+
+def _managed(logical: str, content: str, kind: TemplateKind, international: bool = False) -> TemplateRequest:
+    """A request named the way smsops names versions: the fingerprint really is of this content."""
+    return TemplateRequest(
+        name=f"{logical}~{fingerprint(content, kind.value, international)}",
+        content=content,
+        kind=kind,
+        international=international,
+        remark="Generated for a listing test.",
+        variable_types={"code": "numberCaptcha"} if "${code}" in content else {},
+    )
+
+
+def test_listing_costs_one_call_per_fifty_templates_and_keeps_marks_reasons_and_flags(
+    provider: AlibabaProvider, sms_sandbox: SandboxHandle
+) -> None:
+    requests = {f"v{i}": _managed(f"v{i}", f"Code {i}: ${{code}}", TemplateKind.VERIFICATION) for i in range(55)}
+    requests["intl"] = _managed("intl", "Your parcel left.", TemplateKind.NOTIFICATION, international=True)
+    requests["bad"] = _managed("bad", "Win at the casino!", TemplateKind.MARKETING)
+    # Made in the console: no smsops name, so only GetSmsTemplate can tell it is international.
+    requests["console"] = TemplateRequest(
+        name="海外验证码",
+        content="Your code is ${code}.",
+        kind=TemplateKind.VERIFICATION,
+        international=True,
+        remark="Console.",
+        variable_types={"code": "numberCaptcha"},
+    )
+    codes = {key: provider.create_template(request) for key, request in requests.items()}
+    sms_sandbox.clock.advance(60)
+    provider.set_tags(codes["v0"], {"smsops-live": "2025-01-02T03:04:05Z", "owner": "team-a"})
+    provider.set_tags(codes["v1"], {"smsops-gate": "failed 2025-01-02T03:04:05Z: no delivery"})
+    provider.set_tags(codes["intl"], {"smsops-removed": "2025-01-03T00:00:00Z"})
+    before = sms_sandbox.account.counters()
+
+    observed = {t.code: t for t in provider.list_templates()}
+
+    after = sms_sandbox.account.counters()
+    spent = {k[3:]: after[k] - before.get(k, 0) for k in after if k.startswith("op:") and after[k] != before.get(k, 0)}
+    n = len(requests)
+    assert n > 50 and len(observed) == n
+    # ⌈N/50⌉ pages, one tag page per mark key to check the listed marks, one GetSmsTemplate each for
+    # the rejected and the unmanaged template; nothing per managed template, no QuerySmsTemplateList.
+    assert spent == {"GetSmsTemplateList": math.ceil(n / 50), "ListTagResources": 3, "GetSmsTemplate": 2}
+    by_key = {key: observed[code] for key, code in codes.items()}
+    assert by_key["v0"].tags == {"smsops-live": "2025-01-02T03:04:05Z"}  # only smsops' marks
+    assert by_key["v1"].tags == {"smsops-gate": "failed 2025-01-02T03:04:05Z: no delivery"}
+    assert by_key["intl"].tags == {"smsops-removed": "2025-01-03T00:00:00Z"}
+    assert sum(bool(t.tags) for t in observed.values()) == 3
+    assert (by_key["intl"].kind, by_key["intl"].international) == (TemplateKind.NOTIFICATION, True)
+    assert (by_key["console"].kind, by_key["console"].international) == (TemplateKind.VERIFICATION, True)
+    assert (by_key["v7"].kind, by_key["v7"].international) == (TemplateKind.VERIFICATION, False)
+    assert (by_key["bad"].status, by_key["bad"].kind) == (ReviewStatus.REJECTED, TemplateKind.MARKETING)
+    assert by_key["bad"].reason == "The content contains a prohibited word: casino."
+    assert by_key["v7"].status is ReviewStatus.APPROVED and by_key["v7"].content == "Code 7: ${code}"
+    assert by_key["v7"].created_at is not None and by_key["v7"].reason == ""
+
+
+def test_marks_disagreeing_with_the_tag_api_are_not_trusted() -> None:
+    listed = {"SMS_1": {"smsops-live": "t1"}}
+    assert marks_agree("smsops-live", [("SMS_1", "t1")], True, listed, {"SMS_1", "SMS_2"})
+    # The listing lacks a mark the tag API has (e.g. TemplateTag not carrying resource tags).
+    assert not marks_agree("smsops-live", [("SMS_1", "t1"), ("SMS_2", "t2")], False, listed, {"SMS_1", "SMS_2"})
+    assert not marks_agree("smsops-live", [("SMS_1", "t0")], False, listed, {"SMS_1"})
+    # The whole key was read and it lacks a listed mark.
+    assert not marks_agree("smsops-live", [], True, listed, {"SMS_1"})
+    assert marks_agree("smsops-live", [], False, listed, {"SMS_1"})  # a partial page proves nothing
+    # A template created after the listing is not held against it.
+    assert marks_agree("smsops-live", [("SMS_1", "t1"), ("SMS_9", "t9")], True, listed, {"SMS_1"})
