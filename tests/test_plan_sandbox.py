@@ -170,7 +170,9 @@ def test_superseded_version_is_retired_after_grace_and_removed_template_pruned(
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0  # promotes v2
     time.sleep(1.1)  # the channel's grace period is 1s
     _, plan = plan_json(run_cli, repo)
-    assert actions(plan) == [("noop", "alert"), ("retire", "alert"), ("delete", "login")]
+    # login's grace (from its unpublishing) may already have passed during the promoting apply
+    assert ("retire", "alert") in actions(plan)
+    assert set(actions(plan)) <= {("noop", "alert"), ("retire", "alert"), ("delete", "login")}
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
     assert [t.code for t in sms_sandbox.account.templates()] == [new.code]
     assert run_cli("plan", str(repo.root), "--detailed-exitcode")[0] == 0
