@@ -58,6 +58,7 @@ class Quota:
 DEFAULT_LIMITS: dict[str, dict[str, RateLimit]] = {
     "alibaba": {
         "QuerySmsTemplateList": RateLimit(8, 2),  # published 10 QPS
+        "GetSmsTemplateList": RateLimit(8, 2),  # no published figure: as cautious as the other list
         "GetSmsTemplate": RateLimit(50, 10),
         "GetSmsSign": RateLimit(50, 10),  # published 150
         "CreateSmsTemplate": RateLimit(20, 1),
