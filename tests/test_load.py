@@ -234,21 +234,25 @@ def test_schema_errors_are_rewritten_and_located(cfg: Path) -> None:
     _, diagnostics = load()
     assert diagnostics == [
         "cfg/c.yaml:4:9: error SMS020: metadata.name: 'Prod_1' is not a DNS label (lowercase letters, digits "
-        "and '-', starting with a letter, at most 63 characters)",
-        "cfg/c.yaml:6:13: error SMS020: spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox",
+        "and '-', starting with a letter, at most 63 characters)\n  hint: rename it, e.g. login-code",
+        "cfg/c.yaml:6:13: error SMS020: spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox\n"
+        "  hint: use one of the values listed",
         "cfg/c.yaml:7:3: error SMS020: spec.colour: unknown field\n  hint: allowed here: provider, endpoint, "
         "region, credentials, signature, enabled, maxSegments, testSend, rollout, publish",
         "cfg/c.yaml:13:5: error SMS020: spec.testSend.recipients: missing required field 'key'\n"
         "  hint: add 'key' under spec.testSend.recipients",
         "cfg/c.yaml:14:22: error SMS020: spec.testSend.deliveryTimeout: expected a duration such as 90s, 5m, 2h "
-        "or 1d, got 90",
+        "or 1d, got 90\n  hint: the field's description in schemas/*.json says what it takes",
         "cfg/t.yaml:9:33: error SMS020: spec.variables.code.example: expected a string, got 482913\n"
         '  hint: quote it: "482913"',
         "cfg/t.yaml:10:5: error SMS020: spec.variables.bad-name: 'bad-name' is not a valid variable name "
-        "(a letter, then letters, digits or _; at most 35 characters)",
+        "(a letter, then letters, digits or _; at most 35 characters)\n  hint: rename it, e.g. order_id",
         "cfg/t.yaml:10:22: error SMS020: spec.variables.bad-name.type: 'texty' is not one of code, number, text, "
         "name, time, money, phone, link\n  hint: did you mean 'text'?",
     ]
+
+
+SCHEMA_HINT = "the field's description in schemas/*.json says what it takes"
 
 
 def test_model_validator_errors_point_at_the_field(cfg: Path) -> None:
@@ -257,8 +261,9 @@ def test_model_validator_errors_point_at_the_field(cfg: Path) -> None:
     write(cfg, "e.yaml", "apiVersion: smsops/v1\nkind: Template\nspec: {}\n")
     _, diagnostics = load()
     assert diagnostics == [
-        "cfg/c.yaml:10:5: error SMS020: spec.signature: provider tencent requires signature.smsSdkAppId",
-        "cfg/d.yaml:11:12: error SMS020: spec.publish: set exactly one of file or ssmPrefix",
+        "cfg/c.yaml:10:5: error SMS020: spec.signature: provider tencent requires signature.smsSdkAppId\n"
+        f"  hint: {SCHEMA_HINT}",
+        f"cfg/d.yaml:11:12: error SMS020: spec.publish: set exactly one of file or ssmPrefix\n  hint: {SCHEMA_HINT}",
         "cfg/e.yaml:1:1: error SMS020: missing required field 'metadata'\n"
         "  hint: add 'metadata' at the top of the document",
         "cfg/e.yaml:3:1: error SMS020: spec: missing required field 'content'\n  hint: add 'content' under spec",

@@ -46,6 +46,7 @@ def test_errors_exit_1_with_locations_hints_and_a_summary(run_cli, cfg: Path) ->
     assert code == 1
     assert out == (
         "cfg/a.yaml:6:13: error SMS020: spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox\n"
+        "  hint: use one of the values listed\n"
         "cfg/b.yaml:1:1: error SMS010: missing kind; expected Channel or Template\n"
         "  hint: start the document with 'apiVersion: smsops/v1' and 'kind: Channel' or 'kind: Template'\n"
         "cfg/b.yaml:2:1: error SMS003: duplicate key 'x': already set at line 1, line 2 sets it again\n"
@@ -83,7 +84,7 @@ def test_json_output(run_cli, cfg: Path) -> None:  # type: ignore[no-untyped-def
                 "severity": "error",
                 "rule": "SMS020",
                 "message": "spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox",
-                "hint": "",
+                "hint": "use one of the values listed",
             }
         ],
         "summary": {"errors": 1, "warnings": 0, "files": 1, "channels": 0, "templates": 0},
@@ -106,7 +107,7 @@ def test_github_output_and_step_summary(
     assert code == 1
     assert out.splitlines() == [
         "::error file=cfg/a%2Cb.yaml,line=6,col=13,title=SMS020::spec.provider: 'twilio' is not one of "
-        "alibaba, tencent, aws, sandbox",
+        "alibaba, tencent, aws, sandbox%0Ahint: use one of the values listed",
         "::warning file=cfg/empty.yaml,line=1,col=1,title=SMS006::file contains no YAML documents%0A"
         "hint: delete the file or add a Channel or Template",
         "1 error, 1 warning in 2 files",
@@ -161,7 +162,7 @@ def test_markdown_output(run_cli, cfg: Path) -> None:  # type: ignore[no-untyped
         "| Location | Severity | Rule | Problem | Hint |",
         "|---|---|---|---|---|",
         "| `cfg/a.yaml:6:13` | error | SMS020 | spec.provider: 'twilio\\|x' is not one of alibaba, tencent, aws, "
-        "sandbox |  |",
+        "sandbox | use one of the values listed |",
         "",
         "1 error, 0 warnings in 1 file",
     ]

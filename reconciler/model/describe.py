@@ -32,6 +32,16 @@ _PATTERN_MESSAGES = {
     "country": "is not a two-letter ISO 3166 country code in capitals (e.g. US)",
     "ssmPrefix": "is not an SSM parameter path starting with / (e.g. /smsops/production)",
 }
+_PATTERN_HINTS = {
+    "name": "rename it, e.g. login-code",
+    "channels": "name a Channel by its metadata.name",
+    "templates": "name a Template by its metadata.name",
+    "channel": "name a Channel by its metadata.name",
+    "endpoint": "write the base URL, e.g. https://dysmsapi.aliyuncs.com, or leave it out for the default",
+    "smsSdkAppId": 'quote the SmsSdkAppId from the Tencent console, e.g. "1400000000"',
+    "country": "e.g. US, GB, DE",
+    "ssmPrefix": "e.g. /smsops/production",
+}
 _VARIABLE_NAME = "is not a valid variable name (a letter, then letters, digits or _; at most 35 characters)"
 
 
@@ -134,33 +144,56 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
     if kind in ("enum", "literal_error"):
         options = [option.strip("'") for option in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
         text = f"{show(value)} is not one of {', '.join(options)}"
-        return Problem(path, anchor, _prefixed(path, text), _closest(value, options).replace("? ", "?"))
+        hint = _closest(value, options).replace("? ", "?") or "use one of the values listed"
+        return Problem(path, anchor, _prefixed(path, text), hint)
     if kind == "string_pattern_mismatch":
         phrase = _VARIABLE_NAME if is_key else _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
-        return Problem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), "")
+        hint = "rename it, e.g. order_id" if is_key else _PATTERN_HINTS.get(last, "")
+        return Problem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), hint)
     if kind == "string_too_short":
         minimum = ctx.get("min_length", 1)
         text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(value)}"
-        return Problem(path, anchor, _prefixed(path, text), "")
+        return Problem(path, anchor, _prefixed(path, text), f"give {last or 'it'} a value")
     if kind == "string_too_long":
         text = f"must be at most {ctx.get('max_length')} characters, got {len(str(value))}"
-        return Problem(path, anchor, _prefixed(path, text), "")
+        return Problem(path, anchor, _prefixed(path, text), "shorten it")
     if kind == "string_type":
         hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
         if isinstance(value, bool):
             hint = 'YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
         return Problem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
     if kind in ("bool_type", "bool_parsing"):
-        return Problem(path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "")
+        return Problem(
+            path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "write true or false"
+        )
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return Problem(path, anchor, _prefixed(path, f"expected a whole number, got {show(value)}"), "")
+        return Problem(
+            path, anchor, _prefixed(path, f"expected a whole number, got {show(value)}"), "write a number, e.g. 2"
+        )
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = ctx.get("ge", ctx.get("le"))
         word = "at least" if kind == "greater_than_equal" else "at most"
-        return Problem(path, anchor, _prefixed(path, f"must be {word} {bound}, got {show(value)}"), "")
+        return Problem(
+            path, anchor, _prefixed(path, f"must be {word} {bound}, got {show(value)}"), f"use a value {word} {bound}"
+        )
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return Problem(path, anchor, _prefixed(path, f"expected a mapping, got {show(value)}"), "")
+        return Problem(
+            path,
+            anchor,
+            _prefixed(path, f"expected a mapping, got {show(value)}"),
+            "write it as key: value lines (or {key: value})",
+        )
     if kind in ("tuple_type", "list_type"):
-        return Problem(path, anchor, _prefixed(path, f"expected a list, got {show(value)}"), "")
+        return Problem(
+            path,
+            anchor,
+            _prefixed(path, f"expected a list, got {show(value)}"),
+            "write it as [a, b] or as - item lines",
+        )
     message = error["msg"].removeprefix("Value error, ")
-    return Problem(path, anchor, _prefixed(path, message[:1].lower() + message[1:]), "")
+    return Problem(
+        path,
+        anchor,
+        _prefixed(path, message[:1].lower() + message[1:]),
+        "the field's description in schemas/*.json says what it takes",
+    )
