@@ -318,7 +318,10 @@ def apply_plan(
             )
             continue
         provider = providers[channel.channel]
-        newest = max((t.created_at for t in _observed(observe, channel.channel) if t.created_at), default=None)
+        newest = None
+        if spacing.get(channel.channel) and any(c.action is Action.CREATE for c in channel.changes):
+            # the provider's last creation counts too (an earlier run's), so the spacing holds across runs
+            newest = max((t.created_at for t in _observed(observe, channel.channel) if t.created_at), default=None)
         applier = ChannelApplier(
             provider,
             channel,
