@@ -67,6 +67,10 @@ class AwsEmulator:
         access_key_id="AKIASANDBOXDEMO00000",
         access_key_secret="sandbox-aws-demo-secret-access-key",
         extra={"AccountTier": "PRODUCTION"},  # the demo sends to any number; new accounts are SANDBOX
+        note=(
+            "no sender ID yet: request the channel's, e.g. boto3 pinpoint-sms-voice-v2 "
+            "request_sender_id(SenderId='OnePro', IsoCountryCode='GB')"
+        ),
     )
 
     def __init__(self, sandbox: Sandbox, *, sleep: Callable[[float], None] = time.sleep) -> None:

@@ -162,6 +162,8 @@ def describe(running: RunningSandbox) -> str:
             lines.append(f"  signature {sign}: {status}")
         for key, value in demo.extra.items():
             lines.append(f"  {key}: {value}")
+        if demo.note:
+            lines.append(f"  note: {demo.note}")
     lines.append(
         f"control: GET http://{running.endpoint(next(iter(running.servers)))}/_sandbox/accounts"
         if running.servers

@@ -54,6 +54,7 @@ class DemoAccount:
     access_key_secret: str
     signatures: tuple[tuple[str, str], ...] = ()  # (name, review status)
     extra: dict[str, str] = field(default_factory=dict)  # e.g. tencent SmsSdkAppId
+    note: str = ""  # what a user must do before the account is usable, printed with the keys
 
 
 class SandboxAccount(TemplateStore, SendStore):
