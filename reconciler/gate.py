@@ -9,8 +9,10 @@ provider's own delivery query says delivered or failed, or the delivery timeout 
    provider's default per-number limits (Alibaba verification codes 1/min, 5/h, 10/day per number
    and signature; Tencent 1 per 30 s per number and template) so the gate itself never trips
    ``isv.BUSINESS_LIMIT_CONTROL`` / ``LimitExceeded.*``. A send that would have to wait longer than
-   ``max_wait`` is not attempted and reported ``limited``; a limit hit anyway (sends from an earlier
-   run) is reported ``limited`` too, never as a delivery failure;
+   ``max_wait`` is not attempted and reported ``limited``. Sends of earlier processes count too:
+   before the first send, the provider's own record of each test number's recent sends (where it
+   keeps one, ``SendHistory``) seeds the pacing. A limit hit anyway (no record, or a send the
+   record missed) is reported ``limited``, never as a delivery failure;
 3. sends and delivery polls share one loop, so a message waiting for its pacing slot does not hold
    up the receipts of the others; waiting is reported through ``progress``.
 
@@ -45,10 +47,10 @@ from reconciler.gate_model import (
     _colon,
     _quiet,
 )
-from reconciler.gate_pacing import PACING_MARGIN_S, NumberLimit, Pacing, number_limits
+from reconciler.gate_pacing import ANY_TEMPLATE, PACING_MARGIN_S, NumberLimit, Pacing, number_limits, seed_history
 from reconciler.model.content import parse_content, render
 from reconciler.model.resources import Channel, Template
-from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest
+from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest, TemplateKind
 from reconciler.redact import mask_phone, redact
 
 if TYPE_CHECKING:
@@ -129,12 +131,15 @@ def run_gate(
     progress: Callable[[GateProgress], None] = _quiet,
     extra_results: Sequence[SendResult] = (),
     pacing: Pacing | None = None,
+    template_kinds: Mapping[str, TemplateKind] | None = None,
 ) -> GateResult:
     """Send each of ``sends`` once and follow it to a final outcome. ``timeout`` is per message,
     from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to True
     where the provider has one (AWS). ``extra_results`` are verdicts reached before sending
     (e.g. a named template with nothing approved) and count like the others. ``pacing`` carries
-    the sends of earlier runs on this channel (default: none)."""
+    the sends of earlier runs on this channel (default: none); the provider's record of recent sends
+    is added to it. ``template_kinds`` (code -> kind, e.g. from observed templates) tells which past
+    sends were verification codes; codes not in it or in ``sends`` count as one."""
     if not channel.spec.enabled:
         return gate_disabled(channel)
     if not recipients:
@@ -156,6 +161,7 @@ def run_gate(
         progress=progress,
         total=len(sends),
         pacing=pacing if pacing is not None else Pacing(),
+        kinds={**(template_kinds or {}), **{send.code: send.kind for send in sends}},
     )
     results = [*extra_results, *runner.run(sends)]
     sent = [r for r in results if r.outcome is not Outcome.SKIPPED]
@@ -190,6 +196,7 @@ class _Runner:
     progress: Callable[[GateProgress], None]
     total: int
     pacing: Pacing
+    kinds: dict[str, TemplateKind]
     results: dict[int, SendResult] = field(default_factory=dict)
     tracked: dict[int, _Tracked] = field(default_factory=dict)
     limit_hits: dict[int, int] = field(default_factory=dict)
@@ -209,7 +216,8 @@ class _Runner:
             at, why = now, ""
             for limit in number_limits(self.api, send.kind):
                 key = self._scope_key(limit, send)
-                times = sorted(t for n, k, t in self.pacing.history if n == number and k == key)
+                keys = {key, ANY_TEMPLATE} if limit.scope == "template" else {key}
+                times = sorted(t for n, k, t in self.pacing.history if n == number and k in keys)
                 if len(times) >= limit.max:
                     free = times[-limit.max] + limit.window_s + PACING_MARGIN_S
                     if free > at:
@@ -222,6 +230,10 @@ class _Runner:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, sends: Sequence[GateSend]) -> list[SendResult]:
+        limits = [limit for send in sends for limit in number_limits(self.api, send.kind)]
+        seed_history(
+            self.pacing, self.provider, self.numbers, limits, self.kinds, self.clock(), lambda m: self._report(m, 0.0)
+        )
         pending = list(enumerate(sends))
         while pending or self.tracked:
             now = self.clock()

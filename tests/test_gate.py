@@ -25,6 +25,7 @@ from reconciler.gate_model import GateProgress, GateResult, GateSend, Outcome, P
 from reconciler.gate_pacing import PACING_MARGIN_S, Pacing
 from reconciler.model.resources import Channel, Template
 from reconciler.providers.base import TemplateKind
+from reconciler.providers.pacing import RetryPolicy
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
 from reconciler.sandbox.server import start
@@ -39,6 +40,8 @@ OTHER = "+8613912345671"
 FAILS = "+8613812340000"  # designated: delivery fails
 NEVER = "+8613812349999"  # designated: never delivered
 LOGIN = "Your login code is {{ code }}. It expires in {{ minutes }} minutes."
+# Retries as in production, but backing off in milliseconds: a failing history query retries fast.
+FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
 
 
 def channel_doc(provider: str, *, enabled: bool = True, test_send: bool = True) -> Channel:
@@ -86,6 +89,7 @@ class Env:
     clock: ManualClock
     provider: Any
     limit_code: str  # what the provider answers when a per-number limit is hit
+    history_op: str  # the operation the provider's send history is read with
     reject_code: str  # ... when the template parameters are wrong
     pacing: tuple[float, str]  # the gap between verification codes to one number, and why
     sleeps: list[float] = field(default_factory=list)
@@ -131,6 +135,7 @@ def alibaba_env(request: pytest.FixtureRequest) -> Env:
         sign_name="OnePro",
         endpoint=handle.url(),
         now=lambda: datetime.fromtimestamp(handle.clock.now(), UTC),
+        retry_policy=FAST_RETRY,
     )
     return Env(
         "alibaba",
@@ -138,6 +143,7 @@ def alibaba_env(request: pytest.FixtureRequest) -> Env:
         handle.clock,
         provider,
         limit_code="isv.BUSINESS_LIMIT_CONTROL",
+        history_op="QuerySendDetails",
         reject_code="isv.TEMPLATE_MISSING_PARAMETERS",
         pacing=(60 + PACING_MARGIN_S, "verification codes: 1 per minute per number"),
     )
@@ -160,6 +166,7 @@ def tencent_env(tmp_path: Path) -> Iterator[Env]:
         sms_sdk_app_id=APP_ID,
         endpoint=f"http://{running.endpoint('tencent')}",
         now=lambda: datetime.fromtimestamp(clock.now(), UTC),
+        retry_policy=FAST_RETRY,
     )
     yield Env(
         "tencent",
@@ -167,6 +174,7 @@ def tencent_env(tmp_path: Path) -> Iterator[Env]:
         clock,
         provider,
         limit_code="LimitExceeded.PhoneNumberThirtySecondLimit",
+        history_op="PullSmsSendStatusByPhoneNumber",
         reject_code="FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
         pacing=(30 + PACING_MARGIN_S, "same content: 1 per 30 s per number"),
     )
@@ -247,15 +255,41 @@ def test_a_wait_beyond_max_wait_is_reported_as_limited_without_sending(env: Env)
     assert len(env.account.sends()) == 1
 
 
-def test_a_limit_hit_anyway_is_a_limit_not_a_delivery_failure(env: Env) -> None:
+def test_a_later_process_waits_for_the_sends_of_an_earlier_one(env: Env) -> None:
+    """Two runs with their own Pacing, as two `smsops test-send` processes: the second reads the
+    provider's record of the first's send and waits for the per-number limit instead of tripping it."""
+    send = login_send(env)
+    first = env.gate([send], pacing=Pacing())
+    env.progress.clear()
+    env.sleeps.clear()
+    second = env.gate([send], pacing=Pacing())
+    assert (first.status, second.status) == ("passed", "passed")
+    assert second.results[0].outcome is Outcome.DELIVERED
+    earlier, later = env.account.sends()
+    # Alibaba records the send time (to the second); Tencent's pull gives the receive time only.
+    anchor = earlier.sent_at if env.api == "alibaba" else earlier.reported_at
+    assert anchor is not None
+    gap, why = env.pacing
+    assert later.sent_at - anchor == pytest.approx(gap, abs=1)
+    assert later.sent_at - earlier.sent_at >= gap - PACING_MARGIN_S
+    assert any(f"pacing: {why}" in p.message for p in env.progress)
+    assert env.sleeps[0] > 20
+
+
+def test_a_failing_history_query_falls_back_to_this_runs_own_sends(env: Env) -> None:
+    """No record to read: pacing as before, and a limit hit anyway is a limit, not a delivery failure."""
     send = login_send(env)
     env.gate([send])  # an earlier run, moments ago
     env.progress.clear()
+    env.account.configure(faults={"server_error": {"rate": 1, "operations": [env.history_op], "limit": 4}})
     result = env.gate([send])
     (sent,) = result.results
     assert sent.outcome is Outcome.LIMITED
     assert sent.provider_code == env.limit_code
     assert result.status == "failed"
+    (note,) = [p.message for p in env.progress if "send history" in p.message]
+    assert note.startswith("send history of +86 138****5678 unavailable (")
+    assert "pacing counts this run only" in note and GOOD not in note and GOOD[1:] not in note
 
 
 def test_wrong_template_parameters_are_rejected_by_the_provider(env: Env) -> None:
@@ -303,6 +337,45 @@ def test_pacing_carries_over_between_runs_on_one_channel(request: pytest.Fixture
     assert (first.status, second.status) == ("passed", "passed")
     sent = env.account.sends()
     assert sent[1].sent_at - sent[0].sent_at == pytest.approx(60 + PACING_MARGIN_S)
+
+
+def test_alibaba_another_verification_template_sent_by_an_earlier_process_shares_the_limit(
+    request: pytest.FixtureRequest,
+) -> None:
+    """The second process does not know the first's template: counted as a verification code."""
+    env = alibaba_env(request)
+    reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
+    env.gate([login_send(env)], pacing=Pacing())
+    second = env.gate([gate_send(reset, env.channel(), env.register(reset))], pacing=Pacing())
+    assert second.results[0].outcome is Outcome.DELIVERED
+    earlier, later = env.account.sends()
+    assert later.sent_at - earlier.sent_at == pytest.approx(60 + PACING_MARGIN_S, abs=1)
+
+
+def test_alibaba_history_reaches_back_over_beijing_midnight(request: pytest.FixtureRequest) -> None:
+    """SendDate is a Beijing day: a send at 23:59:58 there is found from the next day too."""
+    env = alibaba_env(request)
+    send = login_send(env)
+    env.clock.advance(16 * 3600 - 2 - (env.clock.now() - 1_767_225_600))  # 2026-01-01 23:59:58 +08:00
+    env.gate([send], pacing=Pacing())
+    assert env.clock.now() > 1_767_225_600 + 16 * 3600  # the second run starts on the next Beijing day
+    second = env.gate([send], pacing=Pacing())
+    assert second.results[0].outcome is Outcome.DELIVERED
+    earlier, later = env.account.sends()
+    assert later.sent_at - earlier.sent_at == pytest.approx(60 + PACING_MARGIN_S, abs=1)
+
+
+def test_tencent_past_sends_without_a_template_id_count_for_every_template(tencent_env: Env) -> None:
+    """Tencent's pull names no template: a recent send to the number holds back any template for
+    30 s (conservative), though the provider would have accepted another template at once."""
+    env = tencent_env
+    other = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
+    env.gate([login_send(env)], pacing=Pacing())
+    second = env.gate([gate_send(other, env.channel(), env.register(other))], pacing=Pacing())
+    assert second.results[0].outcome is Outcome.DELIVERED
+    earlier, later = env.account.sends()
+    assert earlier.reported_at is not None
+    assert later.sent_at - earlier.reported_at == pytest.approx(30 + PACING_MARGIN_S, abs=1)
 
 
 def test_alibaba_hourly_limit_is_not_waited_for_but_reported(request: pytest.FixtureRequest) -> None:

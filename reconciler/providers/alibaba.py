@@ -15,6 +15,7 @@ in ``alibaba_observe``; this module adds the writes and sends and stays the publ
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from reconciler.providers.alibaba_transport import DEFAULT_ENDPOINT, DEFAULT_REG
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
+    PastSend,
     SendReceipt,
     SendRequest,
     TemplateRequest,
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
     from reconciler.load import Located
     from reconciler.model.resources import Channel
     from reconciler.secrets import ChannelSecrets
+
+# QuerySendDetails pages hold at most 50. A number with more than 500 sends in one day is far past
+# every per-number limit and not a test number: the cap bounds the calls, not the pacing.
+HISTORY_PAGE_SIZE = 50
+HISTORY_MAX_PAGES = 10
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -171,6 +178,34 @@ class AlibabaProvider(AlibabaObserver):
             code=detail.err_code or "",
             description=str(detail.receive_date or ""),
         )
+
+    def recent_sends(self, phone_number: str, within: timedelta) -> list[PastSend]:
+        """The sends to ``phone_number`` in the last ``within``, from QuerySendDetails: one query per
+        Beijing calendar day the window touches (SendDate is a Beijing day), paged by 50."""
+        now = self._now()
+        since = now - within
+        day, last = since.astimezone(codes.BEIJING).date(), now.astimezone(codes.BEIJING).date()
+        past: list[PastSend] = []
+        while day <= last:
+            for page in range(1, HISTORY_MAX_PAGES + 1):
+                request = self._m.QuerySendDetailsRequest(
+                    phone_number=phone_number.lstrip("+"),
+                    send_date=day.strftime("%Y%m%d"),
+                    page_size=HISTORY_PAGE_SIZE,
+                    current_page=page,
+                )
+                body = self._call("QuerySendDetails", "query_send_details", request, write=False)
+                details = (body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else None) or []
+                for detail in details:
+                    sent_at = codes.beijing_time(detail.send_date)
+                    if sent_at is not None and since <= sent_at:
+                        age = max((now - sent_at).total_seconds(), 0.0)
+                        past.append(PastSend(template_code=str(detail.template_code or ""), sent_at=sent_at, age_s=age))
+                total = codes.as_int(body.total_count)  # -1 when missing: the short page ends it
+                if len(details) < HISTORY_PAGE_SIZE or 0 <= total <= page * HISTORY_PAGE_SIZE:
+                    break
+            day += timedelta(days=1)
+        return past
 
     def close(self) -> None:
         """Nothing to release: the SDK keeps a process-wide connection pool."""

@@ -6,7 +6,7 @@ Adapters take and return these models, never SDK dicts. Content is always provid
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -144,3 +144,23 @@ class Tagging(Protocol):
     """
 
     def set_tags(self, code: str, tags: dict[str, str]) -> None: ...
+
+
+class PastSend(_Frozen):
+    """One message the provider's own record shows to a number. ``template_code`` is "" where the
+    provider does not say (Tencent's status pull). ``age_s`` is how long before the query it was
+    sent, by the adapter's clock: callers on another clock (the gate's monotonic one) place it
+    with that, never with ``sent_at``."""
+
+    template_code: str
+    sent_at: datetime
+    age_s: float
+
+
+@runtime_checkable
+class SendHistory(Protocol):
+    """Providers that can list recent sends to one number from their own record, so pacing can
+    count the sends of earlier processes (Alibaba QuerySendDetails, Tencent
+    PullSmsSendStatusByPhoneNumber). Times are approximate to a second or so."""
+
+    def recent_sends(self, phone_number: str, within: timedelta) -> list[PastSend]: ...

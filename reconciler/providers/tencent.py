@@ -28,6 +28,7 @@ from reconciler.providers.base import (
     DeliveryState,
     ObservedSignature,
     ObservedTemplate,
+    PastSend,
     ReviewStatus,
     SendReceipt,
     SendRequest,
@@ -49,6 +50,7 @@ PROVIDER = "tencent"
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 PAGE = 100
+HISTORY_MAX_PULLS = 5  # 100 reports each; the default daily limit is 10 per number
 UNSUBSCRIBE = "拒收请回复R"  # mainland marketing templates must end with this
 
 _SMS_TYPE = {TemplateKind.MARKETING: 1, TemplateKind.NOTIFICATION: 2, TemplateKind.VERIFICATION: 3}
@@ -307,6 +309,34 @@ class TencentProvider:
         return DeliveryReport(
             phone_number=receipt.phone_number, message_id=receipt.message_id, state=DeliveryState.WAITING
         )
+
+    def recent_sends(self, phone_number: str, within: timedelta) -> list[PastSend]:
+        """The messages to ``phone_number`` the carrier reported on in the last ``within``. The pull
+        has no template id (``template_code`` ""), lists only reported messages, and is stamped with
+        the receive time, which is at or after the send: a later time only makes pacing wait longer.
+        Offset must be 0, so a full answer (100) is followed by one starting at its newest time."""
+        now = self._now()
+        begin = int((now - within).timestamp())
+        seen: dict[str, PastSend] = {}
+        for _ in range(HISTORY_MAX_PULLS):
+            fields = {
+                "BeginTime": begin,
+                "EndTime": int(now.timestamp()),
+                "Offset": 0,
+                "Limit": PAGE,
+                "PhoneNumber": phone_number,
+                "SmsSdkAppId": self.sms_sdk_app_id,
+            }
+            items = list(self._call("PullSmsSendStatusByPhoneNumber", fields, write=False).PullSmsSendStatusSet or [])
+            for item in items:
+                received = datetime.fromtimestamp(int(item.UserReceiveTime or 0), UTC)
+                age = max((now - received).total_seconds(), 0.0)
+                seen[str(item.SerialNo)] = PastSend(template_code="", sent_at=received, age_s=age)
+            newest = max((int(item.UserReceiveTime or 0) for item in items), default=begin)
+            if len(items) < PAGE or newest <= begin:
+                break
+            begin = newest
+        return list(seen.values())
 
     def close(self) -> None:
         """Nothing to release."""
