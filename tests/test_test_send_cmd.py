@@ -3,7 +3,8 @@ the sandbox emulator on loopback.
 
 The adapter dates its delivery queries by the wall clock (QuerySendDetails takes the send date), so
 the sandbox clock starts at the real time here. Reports arrive at once (delivery delay 0) and the
-emulator's per-number limits are off: pacing is tested in test_gate.py, with a clock that moves."""
+emulator's per-number limits are off, and so is the gate's pacing for them: pacing is tested in
+test_gate.py, with a clock that moves."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ def repo(tmp_path: Path, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyP
     # Delivery reports arrive at once, and the gate's polls do not wait on the wall clock.
     sms_sandbox.account.configure(delivery_delay_s=0, number_limits={})
     monkeypatch.setattr("reconciler.gate.DEFAULT_POLL_INTERVAL_S", 0.01)
+    # The emulator's limits are off, so the gate's pacing for them is too (it waits in real time).
+    monkeypatch.setattr("reconciler.gate.number_limits", lambda provider, kind: ())
     config = ConfigRepo(tmp_path / "cfg")
     config.secrets(*sms_sandbox.credentials, recipients=[GOOD])
     config.channel("prod", "alibaba", sms_sandbox.url(), testSend=TEST_SEND)
