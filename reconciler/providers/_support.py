@@ -37,6 +37,17 @@ def missing_sdk(provider: str, module: str, package: str) -> SmsopsError:
     )
 
 
+def required_setting(value: str | None, channel: str, field: str) -> str:
+    """A channel setting the model already requires for this provider (``ChannelSpec`` validators
+    report it with its position); this only narrows the type for a channel built some other way."""
+    if not value:
+        raise ConfigError(
+            f"channel {channel}: {field} is required for this provider",
+            hint="run `smsops validate` on the config and fix what it reports",
+        )
+    return value
+
+
 def split_endpoint(endpoint: str) -> tuple[str, str]:
     """``https://host[:port][/]`` -> (``host[:port]``, ``https``); a bare host means https."""
     parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")

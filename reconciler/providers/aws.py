@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ProviderError
-from reconciler.providers._support import failure, missing_sdk, utcnow, was_not_sent
+from reconciler.providers._support import failure, missing_sdk, required_setting, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
@@ -285,18 +285,12 @@ def _snake(operation: str) -> str:
 
 def open_channel(channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None) -> AwsProvider:
     spec = channel.resource.spec
-    if not spec.signature.country:
-        from reconciler.errors import ConfigError
-
-        raise ConfigError(
-            f"{channel.file}: channel {channel.resource.metadata.name}: aws needs signature.country",
-            hint="set spec.signature.country to the ISO country code of the sender ID, e.g. US",
-        )
+    country = required_setting(spec.signature.country, channel.resource.name, "spec.signature.country")
     return AwsProvider(
         access_key_id=secrets.access_key_id.get_secret_value(),
         secret_access_key=secrets.access_key_secret.get_secret_value(),
         sender_id=spec.signature.name,
-        country=spec.signature.country,
+        country=country,
         endpoint=spec.endpoint,
         region=spec.region or DEFAULT_REGION,
     )

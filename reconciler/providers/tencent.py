@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.identity import fingerprint, parse_provider_name
-from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
+from reconciler.providers._support import failure, missing_sdk, required_setting, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
@@ -359,18 +359,12 @@ def open_channel(
     channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None
 ) -> TencentProvider:
     spec = channel.resource.spec
-    if not spec.signature.sms_sdk_app_id:
-        from reconciler.errors import ConfigError
-
-        raise ConfigError(
-            f"{channel.file}: channel {channel.resource.metadata.name}: tencent needs signature.smsSdkAppId",
-            hint="set spec.signature.smsSdkAppId to the SmsSdkAppId shown in the Tencent SMS console",
-        )
+    app_id = required_setting(spec.signature.sms_sdk_app_id, channel.resource.name, "spec.signature.smsSdkAppId")
     return TencentProvider(
         secret_id=secrets.access_key_id.get_secret_value(),
         secret_key=secrets.access_key_secret.get_secret_value(),
         sign_name=spec.signature.name,
-        sms_sdk_app_id=spec.signature.sms_sdk_app_id,
+        sms_sdk_app_id=app_id,
         endpoint=spec.endpoint or DEFAULT_ENDPOINT,
         region=spec.region or DEFAULT_REGION,
     )
