@@ -18,14 +18,16 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
+from reconciler.model.parse_pool import parse_texts
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
-from reconciler.model.source import FieldPath, Mark, Positions, Problem, decode, parse_text
+from reconciler.model.source import FieldPath, Mark, Positions, Problem, Recomposed, decode
 
 T = TypeVar("T")
 
@@ -185,23 +187,27 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     documents: list[RawDocument] = []
     files: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
-    relatives = _config_files(root_path)
-    for relative in relatives:
+    read: list[tuple[str, str | None, Diagnostic | None]] = []
+    for relative in _config_files(root_path):
         file = os.path.normpath(os.path.join(shown_root, relative))
         raw, unreadable = _read(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)
-        if text is None or raw is None:
+        read.append((file, text, unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)))
+    parsed_texts = iter(parse_texts([text for _, text, _ in read if text is not None]))
+    for file, text, unusable in read:
+        if text is None:
             files.append(file)
-            problem = unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)
-            diagnostics.extend([problem] if problem else [])
+            diagnostics.extend([unusable] if unusable else [])
             continue
-        parsed = parse_text(text)
+        parsed = next(parsed_texts)
         if parsed.sops:
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
+        recomposed = Recomposed(text)  # used only where the nodes were parsed in another process
         for index, (line, column), data in parsed.documents:
-            positions = Positions(parsed.nodes[index])
+            node = parsed.nodes.get(index)
+            positions = Positions(node if node is not None else partial(recomposed.node, index))
             document = RawDocument(file, index, data, positions)
             documents.append(document)
             resource, problems = _check(document, positions)

@@ -11,6 +11,7 @@ SMS005 unreadable / not text, SMS006 empty file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,23 @@ class _Loader(_Base):  # type: ignore[misc]
 def compose(text: str) -> Iterator[yaml.Node]:
     """The document nodes of ``text`` (empty documents skipped); raises ``yaml.YAMLError``."""
     return (node for node in yaml.compose_all(text, Loader=_Loader) if node is not None)
+
+
+class Recomposed:
+    """The document nodes of a text composed again on first use: the positions of a file whose
+    nodes were not kept (it was parsed in another process). Nodes before a syntax error count,
+    as in ``parse_text``."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._nodes: list[yaml.Node] | None = None
+
+    def node(self, index: int) -> yaml.Node:
+        if self._nodes is None:
+            self._nodes = []
+            with contextlib.suppress(yaml.YAMLError, RecursionError):
+                self._nodes.extend(compose(self._text))
+        return self._nodes[index]
 
 
 def mark_of(node: yaml.Node) -> Mark:
