@@ -76,9 +76,10 @@ def as_int(value: Any) -> int:
 
 
 def beijing_time(text: str | None) -> datetime | None:
-    if not text:
+    """``2026-11-24 10:00:00`` (Beijing time, as Alibaba writes it) -> an aware datetime."""
+    if not text or len(text) != 19 or text[10] != " ":
         return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    try:  # fromisoformat: a listing has one per template, and strptime is ten times slower
+        return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
     except ValueError:
         return None

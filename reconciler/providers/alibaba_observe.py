@@ -15,7 +15,7 @@ from reconciler.providers.alibaba_transport import AlibabaTransport
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind
 
 PAGE_SIZE = 50  # GetSmsTemplateList page (the list APIs' maximum; the SDK default is 10)
-PARALLEL_PAGES = 4  # list requests in flight at once (the pacer still caps the rate)
+PARALLEL_PAGES = 8  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.plan.LIVE_TAG).
 MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 
