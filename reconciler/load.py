@@ -206,8 +206,8 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
         recomposed = Recomposed(text)  # used only where the nodes were parsed in another process
         for index, (line, column), data in parsed.documents:
-            node = parsed.nodes.get(index)
-            positions = Positions(node if node is not None else partial(recomposed.node, index))
+            node, again = parsed.nodes.get(index), partial(recomposed.node, index)
+            positions = Positions(node if node is not None else again, again)
             document = RawDocument(file, index, data, positions)
             documents.append(document)
             resource, problems = _check(document, positions)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
-from reconciler.changes import Plan
-from reconciler.errors import ConfigError, Severity
-from reconciler.load import LoadedConfig, load_config
-from reconciler.observe import Session, observe_all
+from reconciler.errors import ConfigError, Diagnostic, Severity
+
+if TYPE_CHECKING:  # imported where used: the config worker is forked before they are (see load_valid_config)
+    from reconciler.changes import Plan
+    from reconciler.load import LoadedConfig
+    from reconciler.observe import Session
 
 
 def load_valid_config(config_dir: str) -> LoadedConfig:
-    """Load and lint; any error stops here with every diagnostic (nothing is contacted)."""
-    from reconciler.lint import check
+    """Load and lint; any error stops here with every diagnostic (nothing is contacted).
 
-    config, diagnostics = load_config(config_dir)
-    diagnostics = [*diagnostics, *check(config)]
+    Every caller goes on to open provider channels, so the config is checked in a forked worker
+    while this process imports what observing takes: the SDKs of the providers the channel files
+    name, and the plan modules (``reconciler.overlap``; measured on ``benchmarks/bench_plan.py``)."""
+    from reconciler.overlap import in_worker
+
+    config, diagnostics = in_worker(partial(checked_config, config_dir), partial(_prefetch, config_dir))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -26,8 +33,27 @@ def load_valid_config(config_dir: str) -> LoadedConfig:
     return config
 
 
+def checked_config(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """The loaded config and every diagnostic of loading and linting it."""
+    from reconciler.lint import check
+    from reconciler.load import load_config
+
+    config, diagnostics = load_config(config_dir)
+    return config, [*diagnostics, *check(config)]
+
+
+def _prefetch(config_dir: str) -> None:
+    # imported now, used by every caller next
+    from reconciler import desired, observe, plan  # noqa: F401
+    from reconciler.providers.registry import prefetch
+    from reconciler.render import plan as render_plan  # noqa: F401
+
+    prefetch(config_dir)
+
+
 def compute_plan(session: Session, *, config_dir: str, now: datetime | None = None) -> Plan:
     from reconciler.desired import desired_channel
+    from reconciler.observe import observe_all
     from reconciler.plan import make_plan
 
     desired = [desired_channel(session.config, located) for located in session.channels]

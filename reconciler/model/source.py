@@ -79,10 +79,18 @@ class Positions(Mapping[FieldPath, Mark]):
     most documents are valid and nobody asks where their fields are, so the walk is rarely paid.
     ``root`` may be a callable that re-parses the file, so no node tree needs to be kept."""
 
-    def __init__(self, root: yaml.Node | Callable[[], yaml.Node]) -> None:
+    def __init__(self, root: yaml.Node | Callable[[], yaml.Node], again: Callable[[], yaml.Node] | None = None) -> None:
         self._root = root
+        self._again = again  # composes the node again: what a copy in another process keeps
         self._values: dict[FieldPath, Mark] | None = None
         self._keys: dict[FieldPath, Mark] = {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (to another process) without the node tree: the copy composes its node again."""
+        again = self._again or (self._root if not isinstance(self._root, yaml.Node) else None)
+        if again is None:
+            raise TypeError("these positions cannot be composed again elsewhere")
+        return Positions, (again, again)
 
     def _build(self) -> dict[FieldPath, Mark]:
         if self._values is None:

@@ -7,6 +7,8 @@ factory is ``open_channel(channel, secrets, *, state_dir)`` in the adapter's own
 from __future__ import annotations
 
 import importlib
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -27,6 +29,42 @@ FACTORIES: dict[str, str] = {
     "aws": "reconciler.providers.aws:open_channel",
     "sandbox": "reconciler.providers.sandbox:open_channel",
 }
+
+
+# What each adapter imports when its first channel is opened (the SDK's heavy part).
+SDK_MODULES: dict[str, tuple[str, ...]] = {
+    "alibaba": ("alibabacloud_dysmsapi20170525.client", "alibabacloud_tea_openapi.models", "darabonba.runtime"),
+    "tencent": ("tencentcloud.sms.v20210111.sms_client",),
+    "aws": ("boto3.session",),
+}
+SDK_MODULES["sandbox"] = SDK_MODULES["alibaba"]  # the sandbox speaks Alibaba's API through its SDK
+_PROVIDER_LINE = re.compile(r"^\s*provider:\s*[\"']?([a-z]+)", re.MULTILINE)
+
+
+def prefetch(config_dir: str) -> None:
+    """Import the adapters and SDKs of the providers the config's channel files name, ahead of
+    time (``reconciler.overlap`` runs this while the config is checked in a worker). The names
+    come from the raw text, before any checking: a hint only. An SDK imported for nothing costs
+    time, one missing is imported when its channel is opened, and one that is not installed is
+    reported then, so nothing here can fail."""
+    wanted: set[str] = set()
+    for directory, dirnames, filenames in os.walk(config_dir):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        for name in filenames:
+            if name.endswith((".yaml", ".yml")):
+                try:
+                    with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
+                        text = handle.read()
+                except OSError:
+                    continue
+                if "Channel" in text:
+                    wanted.update(_PROVIDER_LINE.findall(text))
+    for provider in sorted(wanted & set(FACTORIES)):
+        for module in (FACTORIES[provider].partition(":")[0], *SDK_MODULES[provider]):
+            try:
+                importlib.import_module(module)
+            except Exception:
+                continue
 
 
 def names() -> tuple[str, ...]:
