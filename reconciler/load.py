@@ -82,7 +82,8 @@ class LoadedConfig:
         return tuple(located for located in self.templates if located.resource.targets(channel_name))
 
 
-def _config_files(root: Path) -> list[str]:
+def config_files(root: Path) -> list[str]:
+    """The config files under ``root``, relative to it, in load order."""
     found: list[str] = []
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = [name for name in dirnames if not name.startswith(".")]
@@ -188,7 +189,7 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     files: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
     read: list[tuple[str, str | None, Diagnostic | None]] = []
-    for relative in _config_files(root_path):
+    for relative in config_files(root_path):
         file = os.path.normpath(os.path.join(shown_root, relative))
         raw, unreadable = _read(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)

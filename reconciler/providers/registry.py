@@ -7,7 +7,6 @@ factory is ``open_channel(channel, secrets, *, state_dir)`` in the adapter's own
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -47,18 +46,16 @@ def prefetch(config_dir: str) -> None:
     come from the raw text, before any checking: a hint only. An SDK imported for nothing costs
     time, one missing is imported when its channel is opened, and one that is not installed is
     reported then, so nothing here can fail."""
+    from reconciler.load import config_files  # this process needs it anyway, for the worker's answer
+
     wanted: set[str] = set()
-    for directory, dirnames, filenames in os.walk(config_dir):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        for name in filenames:
-            if name.endswith((".yaml", ".yml")):
-                try:
-                    with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
-                        text = handle.read()
-                except OSError:
-                    continue
-                if "Channel" in text:
-                    wanted.update(_PROVIDER_LINE.findall(text))
+    for relative in config_files(Path(config_dir)):
+        try:
+            text = (Path(config_dir) / relative).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "Channel" in text:
+            wanted.update(_PROVIDER_LINE.findall(text))
     for provider in sorted(wanted & set(FACTORIES)):
         for module in (FACTORIES[provider].partition(":")[0], *SDK_MODULES[provider]):
             try:
