@@ -137,7 +137,9 @@ class Authenticator:
         now = self._wall_clock()
         if abs(now - when) > MAX_CLOCK_SKEW_S:
             raise GatewayError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-        self._nonces = {n: t for n, t in self._nonces.items() if now - t <= MAX_CLOCK_SKEW_S}
+        # Insertion order is time order: expired nonces are the oldest, popped from the front.
+        while self._nonces and now - next(iter(self._nonces.values())) > MAX_CLOCK_SKEW_S:
+            del self._nonces[next(iter(self._nonces))]
         if nonce in self._nonces:
             raise GatewayError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
         self._nonces[nonce] = now

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS templates (
   status TEXT NOT NULL, reason TEXT NOT NULL, verdict TEXT, verdict_reason TEXT NOT NULL DEFAULT '',
   due_at REAL, decided_at REAL, created_at REAL NOT NULL, submitted_at REAL NOT NULL,
   extra TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS templates_by_age ON templates (created_at, code);
 CREATE TABLE IF NOT EXISTS creations (at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sends (
   message_id TEXT PRIMARY KEY, phone TEXT NOT NULL, template_code TEXT NOT NULL,
