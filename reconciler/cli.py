@@ -1,14 +1,18 @@
 """Click wiring only. Commands live in ``reconciler.commands.<name>`` and are imported on use,
 so ``smsops --help`` and ``smsops validate`` never pay for provider SDKs.
 
-``main`` is the one place that maps exceptions to exit codes.
+``main`` is the one place that maps exceptions to exit codes; ``run`` is the process entry point.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 import click
 
@@ -93,5 +97,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def run() -> NoReturn:
+    """The process entry point (``smsops``, ``python -m reconciler``): ``main``, then exit.
+
+    Once the command is done, what a normal exit does that matters has a definite end: wait for
+    threads, run the exit handlers (logging flushes, multiprocessing reaps children, temporary
+    directories go), flush stdout and stderr. What it does next, freeing every object and module
+    one by one, changes nothing outside the process and took 0.1-0.15 s after a plan of 1,000
+    templates (``benchmarks/bench_plan.py``). So with no other thread left, the exit handlers are
+    run and the streams flushed here, and the process ends without that teardown. With threads
+    still running, or a stream that cannot be flushed (a closed pipe), it exits the normal way."""
+    code = main()
+    if threading.active_count() > 1 or not _flushed():
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    _flushed()  # what the exit handlers wrote
+    os._exit(code)
+
+
+def _flushed() -> bool:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
