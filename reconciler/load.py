@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -74,6 +74,9 @@ class LoadedConfig:
     templates: tuple[Located[Template], ...]
     documents: tuple[RawDocument, ...]
     files: tuple[str, ...]
+    # Values computed from this config (it is frozen), by key: each computed once, or ahead of time in
+    # the config worker (``reconciler.stages``). Not part of its value; a ``replace``d config starts empty.
+    derived: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)

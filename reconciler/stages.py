@@ -22,7 +22,7 @@ def load_valid_config(config_dir: str) -> LoadedConfig:
     name, and the plan modules (``reconciler.overlap``; measured on ``benchmarks/bench_plan.py``)."""
     from reconciler.overlap import in_worker
 
-    config, diagnostics = in_worker(partial(checked_config, config_dir), partial(_prefetch, config_dir))
+    config, diagnostics = in_worker(partial(_checked_ahead, config_dir), partial(_prefetch, config_dir))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -40,6 +40,22 @@ def checked_config(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
 
     config, diagnostics = load_config(config_dir)
     return config, [*diagnostics, *check(config)]
+
+
+def _checked_ahead(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """``checked_config`` and, when it has no errors, each channel's desired state, kept on the config
+    (the worker has time to spare while this process imports SDKs, and every caller needs them). One
+    that cannot be computed is left for the caller to compute, and report, as it would anyway."""
+    config, diagnostics = checked_config(config_dir)
+    if not any(d.severity is Severity.ERROR for d in diagnostics):
+        from reconciler.desired import desired_channel
+
+        try:
+            for located in config.channels:
+                desired_channel(config, located)
+        except ConfigError:
+            pass
+    return config, diagnostics
 
 
 def _prefetch(config_dir: str) -> None:

@@ -36,6 +36,14 @@ assert [c.resource for c in config.channels] == [c.resource for c in local.chann
 for mine, theirs in zip(config.templates, local.templates, strict=True):
     assert mine.at("spec", "content") == theirs.at("spec", "content")
     assert mine.at("spec", "variables", "code") == theirs.at("spec", "variables", "code")
+# the desired state of every channel was computed there too, and is what computing it here gives
+from reconciler.desired import desired_channel
+from reconciler.stages import load_valid_config
+ahead = load_valid_config({root!r})
+assert sorted(key for key in ahead.derived) == sorted(("desired", c.resource.name) for c in local.channels)
+for located in ahead.channels:
+    assert desired_channel(ahead, located) is ahead.derived[("desired", located.resource.name)]
+    assert desired_channel(ahead, located) == desired_channel(local, local.channel(located.resource.name))
 print("checked", len(config.templates), "templates in a worker")
 """
 
@@ -72,3 +80,19 @@ def _only_in_child(parent: int) -> str:
     if os.getpid() != parent:
         os._exit(5)  # the forked worker dies
     return "here"
+
+
+def test_a_replaced_config_does_not_share_what_was_derived_from_the_original() -> None:
+    from dataclasses import replace
+
+    from reconciler.desired import desired_channel
+    from reconciler.stages import checked_config
+
+    config, _ = checked_config(EXAMPLE)
+    channel = config.channels[0]
+    full = desired_channel(config, channel)
+    assert desired_channel(config, channel) is full  # computed once
+    fewer = replace(config, templates=())
+    assert fewer.derived == {}
+    assert desired_channel(fewer, channel).templates == ()
+    assert full.templates != ()
