@@ -113,6 +113,7 @@ class _Model(BaseModel):
         extra="forbid",
         populate_by_name=True,
         alias_generator=to_camel,
+        defer_build=True,
     )
 
 
