@@ -26,24 +26,20 @@ class AlibabaObserver(AlibabaTransport):
     def list_templates(self) -> list[ObservedTemplate]:
         # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing). The
         # mark probes and the pages after the first are fetched concurrently (the pacer still holds
-        # each operation to its rate); then one GetSmsTemplate per template the listing cannot
-        # describe exactly (rejected, or not named by smsops).
+        # each operation to its rate), and each page is read here as it arrives, while later ones
+        # are still in flight; then one GetSmsTemplate per template the listing cannot describe
+        # exactly (rejected, or not named by smsops).
         with ThreadPoolExecutor(max_workers=PARALLEL_PAGES, thread_name_prefix="alibaba-list") as pool:
             probes = {key: pool.submit(self._tag_page, key, None) for key in MARK_KEYS}
             first = self._list_page(1)
-            pages = [first, *pool.map(self._list_page, range(2, math.ceil(_total(first) / PAGE_SIZE) + 1))]
-            items: dict[str, Any] = {}
-            for data in pages:
-                for item in _items(data):
-                    items.setdefault(item.template_code, item)
+            read = _Listing()
+            read.take(first)
+            for data in pool.map(self._list_page, range(2, math.ceil(_total(first) / PAGE_SIZE) + 1)):
+                read.take(data)
             # Templates created while listing shift later items onto a page not yet read: read on.
-            page = len(pages)
-            while len(_items(pages[-1])) == PAGE_SIZE and len(items) < _total(pages[-1]):
-                page += 1
-                pages.append(self._list_page(page))
-                for item in _items(pages[-1]):
-                    items.setdefault(item.template_code, item)
-            resolved = {code: listing.resolve(item) for code, item in items.items()}
+            while len(_items(read.last)) == PAGE_SIZE and len(read.items) < _total(read.last):
+                read.take(self._list_page(read.pages + 1))
+            items, resolved = read.items, read.resolved
             wanted = [
                 code
                 for code, item in items.items()
@@ -145,6 +141,24 @@ class AlibabaObserver(AlibabaTransport):
             status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
             reason=reason or "",
         )
+
+
+class _Listing:
+    """The pages of one listing read so far: the first item seen for each code, resolved."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Any] = {}
+        self.resolved: dict[str, tuple[TemplateKind, bool] | None] = {}
+        self.pages = 0
+        self.last: Any = None
+
+    def take(self, data: Any) -> None:
+        self.pages += 1
+        self.last = data
+        for item in _items(data):
+            if item.template_code not in self.items:
+                self.items[item.template_code] = item
+                self.resolved[item.template_code] = listing.resolve(item)
 
 
 def _items(data: Any) -> list[Any]:
