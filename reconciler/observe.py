@@ -17,7 +17,7 @@ from reconciler.errors import ConfigError, ProviderError
 from reconciler.load import LoadedConfig, Located
 from reconciler.marks import MarkStore, mark_store
 from reconciler.model.resources import Channel
-from reconciler.providers.base import Provider, Tagging
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, Tagging
 from reconciler.redact import redact
 
 # Provider error codes that mean the channel's keys were refused (Alibaba, Tencent, AWS).
@@ -92,8 +92,7 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
     """What the provider has, with smsops' rollout marks on each template: the provider's own tags,
     or for a provider without tags the marks kept beside the published config."""
     try:
-        signature = provider.get_signature()
-        templates = tuple(provider.list_templates()) if desired.registers_templates else ()
+        signature, templates = _read(provider, desired.registers_templates)
     except ProviderError as error:
         message = redact(error.message)
         if not error.retryable and error.code.startswith(CREDENTIAL_ERRORS):
@@ -110,6 +109,18 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
         templates=templates,
         tags_supported=isinstance(provider, Tagging) or marks is not None,
     )
+
+
+def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:
+    """The signature and (when asked) the templates, side by side where the adapter allows it."""
+    if not templates_too:
+        return provider.get_signature(), ()
+    if not getattr(provider, "reads_concurrently", False):
+        return provider.get_signature(), tuple(provider.list_templates())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signature") as pool:
+        signature = pool.submit(provider.get_signature)
+        templates = tuple(provider.list_templates())
+        return signature.result(), templates
 
 
 def observe_all(session: Session, desired: Sequence[DesiredChannel]) -> list[ChannelObservation]:

@@ -399,3 +399,33 @@ def test_marks_disagreeing_with_the_tag_api_are_not_trusted() -> None:
     assert marks_agree("smsops-live", [], False, listed, {"SMS_1"})  # a partial page proves nothing
     # A template created after the listing is not held against it.
     assert marks_agree("smsops-live", [("SMS_1", "t1"), ("SMS_9", "t9")], True, listed, {"SMS_1"})
+
+
+def test_concurrent_first_requests_share_one_sdk_session(
+    provider: AlibabaProvider, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK builds its per-endpoint HTTP session (with an SSL context) on first use, unlocked.
+    from darabonba.core import DaraCore  # type: ignore[import-untyped]
+
+    from reconciler.changes import DesiredChannel
+    from reconciler.observe import observe_channel
+    from reconciler.providers import alibaba_transport
+
+    for i in range(60):
+        provider.create_template(_managed(f"t{i}", f"Code {i}: ${{code}}", TemplateKind.VERIFICATION))
+    monkeypatch.setattr(alibaba_transport, "_opened", set())  # as in a new process
+    monkeypatch.setattr(DaraCore, "_sessions", {})
+    built: list[str] = []
+    get_adapter = DaraCore.get_adapter
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append("adapter")
+        return get_adapter(*args, **kwargs)
+
+    monkeypatch.setattr(DaraCore, "get_adapter", staticmethod(counted))
+    desired = DesiredChannel(name="c", provider="alibaba", signature="OnePro", templates=())
+
+    observed = observe_channel(provider, desired)  # signature, mark probes and pages in parallel
+
+    assert observed.error == "" and observed.signature is not None and len(observed.templates) == 60
+    assert built == ["adapter"]

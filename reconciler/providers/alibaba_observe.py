@@ -23,6 +23,8 @@ MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 class AlibabaObserver(AlibabaTransport):
     """The read side of ``AlibabaProvider``."""
 
+    reads_concurrently = True  # its reads may run in several threads at once (observe_channel)
+
     def list_templates(self) -> list[ObservedTemplate]:
         # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing). The
         # mark probes and the pages after the first are fetched concurrently (the pacer still holds

@@ -8,6 +8,7 @@ Reads are retried with backoff; writes only when the failure proves the request 
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
+
+# The SDK keeps one HTTP session per endpoint for the process, built on the first request there
+# without a lock: concurrent first requests each build one, with an SSL context each (~50 ms of
+# CPU). So the first request to an endpoint is sent alone, and the others wait for it.
+_opening = threading.Lock()
+_opened: set[str] = set()
 
 
 class AlibabaTransport:
@@ -78,6 +85,16 @@ class AlibabaTransport:
         self._now = now
 
     def _call(self, operation: str, method: str, request: Any, *, write: bool) -> Any:
+        if self.endpoint not in _opened:
+            with _opening:
+                if self.endpoint not in _opened:
+                    try:
+                        return self._send(operation, method, request, write=write)
+                    finally:
+                        _opened.add(self.endpoint)
+        return self._send(operation, method, request, write=write)
+
+    def _send(self, operation: str, method: str, request: Any, *, write: bool) -> Any:
         invoke = getattr(self._client, f"{method}_with_options")
 
         def once() -> Any:
