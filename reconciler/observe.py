@@ -17,7 +17,7 @@ from reconciler.errors import ConfigError, ProviderError
 from reconciler.load import LoadedConfig, Located
 from reconciler.marks import MarkStore, mark_store
 from reconciler.model.resources import Channel
-from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, Tagging
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
 from reconciler.redact import redact
 
 # Provider error codes that mean the channel's keys were refused (Alibaba, Tencent, AWS).
@@ -112,15 +112,13 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:
-    """The signature and (when asked) the templates, side by side where the adapter allows it."""
+    """The signature and, when asked, the templates: in one pass where the adapter can."""
     if not templates_too:
         return provider.get_signature(), ()
-    if not getattr(provider, "reads_concurrently", False):
-        return provider.get_signature(), tuple(provider.list_templates())
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signature") as pool:
-        signature = pool.submit(provider.get_signature)
-        templates = tuple(provider.list_templates())
-        return signature.result(), templates
+    if isinstance(provider, ReadsWhole):
+        signature, templates = provider.read_whole()
+        return signature, tuple(templates)
+    return provider.get_signature(), tuple(provider.list_templates())
 
 
 def observe_all(session: Session, desired: Sequence[DesiredChannel]) -> list[ChannelObservation]:

@@ -402,17 +402,15 @@ def test_marks_disagreeing_with_the_tag_api_are_not_trusted() -> None:
 
 
 def test_concurrent_first_requests_share_one_sdk_session(
-    provider: AlibabaProvider, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+    provider: AlibabaProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The SDK builds its per-endpoint HTTP session (with an SSL context) on first use, unlocked.
+    from concurrent.futures import ThreadPoolExecutor
+
     from darabonba.core import DaraCore  # type: ignore[import-untyped]
 
-    from reconciler.changes import DesiredChannel
-    from reconciler.observe import observe_channel
     from reconciler.providers import alibaba_transport
 
-    for i in range(60):
-        provider.create_template(_managed(f"t{i}", f"Code {i}: ${{code}}", TemplateKind.VERIFICATION))
     monkeypatch.setattr(alibaba_transport, "_opened", set())  # as in a new process
     monkeypatch.setattr(DaraCore, "_sessions", {})
     built: list[str] = []
@@ -423,9 +421,26 @@ def test_concurrent_first_requests_share_one_sdk_session(
         return get_adapter(*args, **kwargs)
 
     monkeypatch.setattr(DaraCore, "get_adapter", staticmethod(counted))
-    desired = DesiredChannel(name="c", provider="alibaba", signature="OnePro", templates=())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        signatures = list(pool.map(lambda _: provider.get_signature(), range(4)))
 
-    observed = observe_channel(provider, desired)  # signature, mark probes and pages in parallel
-
-    assert observed.error == "" and observed.signature is not None and len(observed.templates) == 60
+    assert all(s is not None and s.status is ReviewStatus.APPROVED for s in signatures)
     assert built == ["adapter"]
+
+
+def test_the_signature_is_read_beside_the_listing(provider: AlibabaProvider, sms_sandbox: SandboxHandle) -> None:
+    from reconciler.changes import DesiredChannel
+    from reconciler.observe import observe_channel
+
+    for i in range(60):
+        provider.create_template(_managed(f"t{i}", f"Code {i}: ${{code}}", TemplateKind.VERIFICATION))
+    before = sms_sandbox.account.counters()
+
+    observed = observe_channel(provider, DesiredChannel(name="c", provider="alibaba", signature="OnePro", templates=()))
+
+    after = sms_sandbox.account.counters()
+    assert observed.error == "" and len(observed.templates) == 60
+    assert observed.signature is not None and observed.signature.name == "OnePro"
+    assert after["op:GetSmsSign"] - before.get("op:GetSmsSign", 0) == 1
+    assert after["op:GetSmsTemplateList"] - before.get("op:GetSmsTemplateList", 0) == 2
+    assert provider.read_whole()[0] == provider.get_signature() == observed.signature

@@ -23,17 +23,23 @@ MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 class AlibabaObserver(AlibabaTransport):
     """The read side of ``AlibabaProvider``."""
 
-    reads_concurrently = True  # its reads may run in several threads at once (observe_channel)
-
     def list_templates(self) -> list[ObservedTemplate]:
-        # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing). The
-        # mark probes and the pages after the first are fetched concurrently (the pacer still holds
-        # each operation to its rate), and each page is read here as it arrives, while later ones
-        # are still in flight; then one GetSmsTemplate per template the listing cannot describe
-        # exactly (rejected, or not named by smsops).
+        return self._read(signature=False)[1]
+
+    def read_whole(self) -> tuple[ObservedSignature | None, list[ObservedTemplate]]:
+        return self._read(signature=True)
+
+    def _read(self, *, signature: bool) -> tuple[ObservedSignature | None, list[ObservedTemplate]]:
+        # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing).
+        # The first page is read alone (it gives the count, and a first request to an endpoint
+        # goes alone anyway, see alibaba_transport); then the signature, the mark probes and the
+        # other pages are fetched concurrently (the pacer still holds each operation to its rate),
+        # each page read here as it arrives; then one GetSmsTemplate per template the listing
+        # cannot describe exactly (rejected, or not named by smsops).
         with ThreadPoolExecutor(max_workers=PARALLEL_PAGES, thread_name_prefix="alibaba-list") as pool:
-            probes = {key: pool.submit(self._tag_page, key, None) for key in MARK_KEYS}
             first = self._list_page(1)
+            sign = pool.submit(self.get_signature) if signature else None
+            probes = {key: pool.submit(self._tag_page, key, None) for key in MARK_KEYS}
             read = _Listing()
             read.take(first)
             for data in pool.map(self._list_page, range(2, math.ceil(_total(first) / PAGE_SIZE) + 1)):
@@ -55,7 +61,8 @@ class AlibabaObserver(AlibabaTransport):
                 if not listing.marks_agree(key, entries, token is None, tags, seen):
                     tags = self._list_tags()
                     break
-        return [
+            observed_signature = sign.result() if sign is not None else None
+        return observed_signature, [
             self._observed(item, resolved[code], details.get(code), tags.get(code, {})) for code, item in items.items()
         ]
 

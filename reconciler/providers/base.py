@@ -146,6 +146,14 @@ class Tagging(Protocol):
     def set_tags(self, code: str, tags: dict[str, str]) -> None: ...
 
 
+@runtime_checkable
+class ReadsWhole(Protocol):
+    """Providers that read the signature and the templates in one pass, faster than one after the
+    other (Alibaba: the signature is read beside the template pages)."""
+
+    def read_whole(self) -> tuple[ObservedSignature | None, list[ObservedTemplate]]: ...
+
+
 class PastSend(_Frozen):
     """One message the provider's own record shows to a number. ``template_code`` is "" where the
     provider does not say (Tencent's status pull). ``age_s`` is how long before the query it was
