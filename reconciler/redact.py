@@ -30,7 +30,9 @@ _COMMON = frozenset(
 
 _lock = threading.Lock()
 _replacements: dict[str, str] = {}  # text as it may appear -> what to show instead
-_pattern: re.Pattern[str] | None = None
+# The pattern over them, with them: a text holding none (most) is not scanned with the pattern, as
+# a plain search is many times faster. One tuple, so a reader never sees one without the other.
+_compiled: tuple[re.Pattern[str], tuple[str, ...]] | None = None
 
 # The "+" of an international number, plain, URL-encoded or JSON-escaped.
 _PLUS = r"(?P<plus>\+|%2[bB]|\\u002[bB])"
@@ -63,13 +65,13 @@ def register_secret(value: str) -> None:
         return
     shown = mask_phone(value) if _PHONE_SHAPE.match(value) else REDACTED
     variants = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
-    global _pattern
+    global _compiled
     with _lock:
         if all(_replacements.get(v) == shown for v in variants):
             return
         for variant in variants:
             _replacements[variant] = shown
-        _pattern = _compile(_replacements)
+        _compiled = _compile(_replacements), tuple(_replacements)
 
 
 def mask_phone(number: str) -> str:
@@ -96,10 +98,10 @@ def mask_phone(number: str) -> str:
 
 def redact(text: str) -> str:
     """Registered secrets -> ``[REDACTED]`` (or a masked number), then phone numbers by shape."""
-    pattern = _pattern
-    if pattern is not None:
+    compiled = _compiled
+    if compiled is not None and any(literal in text for literal in compiled[1]):
         replacements = _replacements
-        text = pattern.sub(lambda m: replacements.get(m.group(0), REDACTED), text)
+        text = compiled[0].sub(lambda m: replacements.get(m.group(0), REDACTED), text)
     for phones in _PHONE_PASSES:
         text = phones.sub(_mask_match, text)
     return text
