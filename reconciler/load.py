@@ -20,14 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
 from reconciler.errors import Diagnostic, Severity
-from reconciler.model.parse_pool import parse_texts
+from reconciler.model.positions import FieldPath, Mark, Positions, Recomposed
 from reconciler.model.resources import API_VERSION, KINDS, Channel, Template
-from reconciler.model.source import FieldPath, Mark, Positions, Problem, Recomposed, decode
+
+if TYPE_CHECKING:
+    from reconciler.model.source import Problem
 
 T = TypeVar("T")
 
@@ -184,6 +186,10 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
         return LoadedConfig(root_path, (), (), (), ()), [
             Diagnostic(shown_root, 0, 0, "SMS001", f"config directory {why}", hint)
         ]
+
+    # The parser is imported here: a process that only receives a loaded config needs no YAML.
+    from reconciler.model.parse_pool import parse_texts
+    from reconciler.model.source import decode
 
     diagnostics: list[Diagnostic] = []
     channels: list[Located[Channel]] = []

@@ -96,3 +96,23 @@ def test_a_replaced_config_does_not_share_what_was_derived_from_the_original() -
     assert fewer.derived == {}
     assert desired_channel(fewer, channel).templates == ()
     assert full.templates != ()
+
+
+NO_YAML_HERE = """
+import sys
+from reconciler.stages import load_valid_config
+config = load_valid_config({root!r})
+assert "yaml" not in sys.modules, "the plan side imported YAML"
+located = config.templates[0]
+assert located.at("spec", "content")[1] > 1  # positions still there: composed again, on demand
+assert "yaml" in sys.modules
+print("ok")
+"""
+
+
+def test_the_side_that_receives_the_config_parses_no_yaml_until_asked_where() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_YAML_HERE.format(root=EXAMPLE)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -11,17 +11,14 @@ SMS005 unreadable / not text, SMS006 empty file.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from reconciler.errors import Severity
-
-FieldPath = tuple[str | int, ...]
-Mark = tuple[int, int]
+from reconciler.model.positions import Mark, mark_of
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ, _MERGE = (f"{_TAG}{name}" for name in ("str", "map", "seq", "merge"))
@@ -51,87 +48,6 @@ class _Loader(_Base):  # type: ignore[misc]
 def compose(text: str) -> Iterator[yaml.Node]:
     """The document nodes of ``text`` (empty documents skipped); raises ``yaml.YAMLError``."""
     return (node for node in yaml.compose_all(text, Loader=_Loader) if node is not None)
-
-
-class Recomposed:
-    """The document nodes of a text composed again on first use: the positions of a file whose
-    nodes were not kept (it was parsed in another process). Nodes before a syntax error count,
-    as in ``parse_text``."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._nodes: list[yaml.Node] | None = None
-
-    def node(self, index: int) -> yaml.Node:
-        if self._nodes is None:
-            self._nodes = []
-            with contextlib.suppress(yaml.YAMLError, RecursionError):
-                self._nodes.extend(compose(self._text))
-        return self._nodes[index]
-
-
-def mark_of(node: yaml.Node) -> Mark:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class Positions(Mapping[FieldPath, Mark]):
-    """Field path -> 1-based (line, column) of its value, built from the node tree on first use:
-    most documents are valid and nobody asks where their fields are, so the walk is rarely paid.
-    ``root`` may be a callable that re-parses the file, so no node tree needs to be kept."""
-
-    def __init__(self, root: yaml.Node | Callable[[], yaml.Node], again: Callable[[], yaml.Node] | None = None) -> None:
-        self._root = root
-        self._again = again  # composes the node again: what a copy in another process keeps
-        self._values: dict[FieldPath, Mark] | None = None
-        self._keys: dict[FieldPath, Mark] = {}
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (to another process) without the node tree: the copy composes its node again."""
-        again = self._again or (self._root if not isinstance(self._root, yaml.Node) else None)
-        if again is None:
-            raise TypeError("these positions cannot be composed again elsewhere")
-        return Positions, (again, again)
-
-    def _build(self) -> dict[FieldPath, Mark]:
-        if self._values is None:
-            root = self._root if isinstance(self._root, yaml.Node) else self._root()
-            values: dict[FieldPath, Mark] = {}
-            stack: list[tuple[FieldPath, yaml.Node]] = [((), root)]
-            while stack:  # children are popped last-first, so a repeated key points at the value kept
-                path, node = stack.pop()
-                if path in values:
-                    continue
-                values[path] = mark_of(node)
-                if isinstance(node, yaml.MappingNode):
-                    for key, value in node.value:
-                        child = (*path, key.value if isinstance(key, yaml.ScalarNode) else str(mark_of(key)))
-                        self._keys[child] = mark_of(key)
-                        stack.append((child, value))
-                elif isinstance(node, yaml.SequenceNode):
-                    stack.extend(((*path, index), item) for index, item in enumerate(node.value))
-            self._values = values
-        return self._values
-
-    def __getitem__(self, path: FieldPath) -> Mark:
-        return self._build()[path]
-
-    def __iter__(self) -> Iterator[FieldPath]:
-        return iter(self._build())
-
-    def __len__(self) -> int:
-        return len(self._build())
-
-    def key(self, path: FieldPath) -> Mark | None:
-        """Where the key of ``path`` is written (None for the document root and list items)."""
-        self._build()
-        return self._keys.get(path)
-
-    def nearest(self, path: FieldPath) -> Mark:
-        """The position of ``path``, or of its nearest parent present in the document."""
-        values = self._build()
-        while path not in values:
-            path = path[:-1]
-        return values[path]
 
 
 @dataclass(frozen=True)
