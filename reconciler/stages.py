@@ -20,9 +20,11 @@ def load_valid_config(config_dir: str) -> LoadedConfig:
     Every caller goes on to open provider channels, so the config is checked in a forked worker
     while this process imports what observing takes: the SDKs of the providers the channel files
     name, and the plan modules (``reconciler.overlap``; measured on ``benchmarks/bench_plan.py``)."""
+    from reconciler.heap import gc_paused
     from reconciler.overlap import in_worker
 
-    config, diagnostics = in_worker(partial(_checked_ahead, config_dir), partial(_prefetch, config_dir))
+    with gc_paused():  # modules and the config: objects that live as long as the process (see gc_paused)
+        config, diagnostics = in_worker(partial(_checked_ahead, config_dir), partial(_prefetch, config_dir))
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(

@@ -99,9 +99,10 @@ def test_a_replaced_config_does_not_share_what_was_derived_from_the_original() -
 
 
 NO_YAML_HERE = """
-import sys
+import gc, sys
 from reconciler.stages import load_valid_config
 config = load_valid_config({root!r})
+assert gc.isenabled()  # paused for the imports and the config only
 assert "yaml" not in sys.modules, "the plan side imported YAML"
 located = config.templates[0]
 assert located.at("spec", "content")[1] > 1  # positions still there: composed again, on demand

@@ -16,8 +16,9 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, Diagnostic, Severity
 
 def validate(config_dir: str, *, strict: bool = False) -> tuple[list[Diagnostic], dict[str, int]]:
     """Every diagnostic for ``config_dir`` (sorted; warnings escalated when ``strict``) and counts."""
+    from reconciler.heap import gc_paused
     from reconciler.lint import check
-    from reconciler.load import gc_paused, load_config
+    from reconciler.load import load_config
 
     with gc_paused():  # lint walks every document too; see gc_paused
         config, diagnostics = load_config(config_dir)
