@@ -6,7 +6,7 @@ many requests the emulator throttled, and whether any error reached the user.
     python benchmarks/bench_apply.py [--templates 200] [--limit 20] [--pace 19]
 
 Target (issue 5): >= 90 % of the limit, no throttling error surfacing. The client is told the
-account's limit through SMSOPS_API_RATES (reconciler.providers.pacing); ``--pace`` is the rate it
+account's limit through SMSOPS_API_RATES (reconciler.providers.ratelimit); ``--pace`` is the rate it
 paces at (default 95 % of the limit: a client at exactly the limit is throttled by network jitter).
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconciler.sandbox.server import start  # noqa: E402
-from reconciler.sandbox.store import Sandbox  # noqa: E402
+from reconciler.sandbox.store.account import Sandbox  # noqa: E402
 from tests.configrepo import SANDBOX_KEY, ConfigRepo  # noqa: E402
 
 KEY_ID, KEY_SECRET = "LTAI5tBenchmarkKey0002", "benchmark-secret-0002"

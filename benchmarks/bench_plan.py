@@ -7,7 +7,7 @@ Targets (issue 4): calls <= ceil(N / 50) + 5 (list pages, never a GET per templa
 The account already holds an approved, live version of every template, so listing returns N items.
 
 The emulator account sets no API rate limits, so the client is told the same through
-SMSOPS_API_RATES (see reconciler.providers.pacing); ``--published-rates`` keeps Alibaba's published
+SMSOPS_API_RATES (see reconciler.providers.ratelimit); ``--published-rates`` keeps Alibaba's published
 limits instead (QuerySmsTemplateList 10 QPS makes 20 pages take ~2 s on their own).
 """
 
@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reconciler.desired import desired_template  # noqa: E402
-from reconciler.load import load_config  # noqa: E402
-from reconciler.plan import LIVE_TAG  # noqa: E402
+from reconciler.config.load import load_config  # noqa: E402
 from reconciler.providers.base import ReviewStatus  # noqa: E402
+from reconciler.reconcile.desired import desired_template  # noqa: E402
+from reconciler.reconcile.plan import LIVE_TAG  # noqa: E402
 from reconciler.sandbox.server import start  # noqa: E402
-from reconciler.sandbox.store import Sandbox  # noqa: E402
+from reconciler.sandbox.store.account import Sandbox  # noqa: E402
 from tests.configrepo import SANDBOX_KEY, ConfigRepo  # noqa: E402
 
 KEY_ID, KEY_SECRET = "LTAI5tBenchmarkKey0001", "benchmark-secret-0001"
@@ -119,8 +119,8 @@ def _mark_live(url: str, codes: list[str]) -> int:
     """Tag versions live through the real adapter (TagResources), the way apply's promote does."""
     from datetime import UTC, datetime
 
-    from reconciler.providers.alibaba import AlibabaProvider
-    from reconciler.providers.pacing import Pacer, rates_from_env
+    from reconciler.providers.alibaba.adapter import AlibabaProvider
+    from reconciler.providers.ratelimit import Pacer, rates_from_env
 
     # Setup, not the measured part: pace at the emulator's (absent) limits, not Alibaba's 10 QPS.
     pacer = Pacer(

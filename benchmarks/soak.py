@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reconciler.sandbox.server import start  # noqa: E402
-from reconciler.sandbox.store import Sandbox  # noqa: E402
+from reconciler.sandbox.store.account import Sandbox  # noqa: E402
 from tests.configrepo import SANDBOX_KEY, ConfigRepo  # noqa: E402
 
 KEY_ID, KEY_SECRET = "LTAI5tSoakKey00000001", "soak-secret-0001"

@@ -3,10 +3,10 @@
 ``smsops import`` reads a channel's templates and writes one YAML file per template with an
 ``adopt`` code. The point is a clean round trip: import, then ``plan`` shows no change. The planner
 treats an adopted template as the current version when its observed native content and kind equal
-the desired ones (see ``reconciler.plan``), so the invariant here is:
+the desired ones (see ``reconciler.reconcile.plan``), so the invariant here is:
 
     for every ``Imported`` with ``exact`` set, translating ``content`` back for the provider
-    (``reconciler.model.content.native``) gives the observed native content byte for byte, and
+    (``reconciler.content.parse.native``) gives the observed native content byte for byte, and
     ``type``/``international`` are the observed ones.
 
 Choices, documented for users in the written files and the command's help:
@@ -37,9 +37,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.identity import SUFFIX_LENGTH, parse_provider_name
-from reconciler.model.content import VARIABLE_NAME_RE, native, parse_content
-from reconciler.model.resources import API_VERSION
+from reconciler.config.models import API_VERSION
+from reconciler.content.identity import SUFFIX_LENGTH, parse_provider_name
+from reconciler.content.parse import VARIABLE_NAME_RE, native, parse_content
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind
 
 # Alibaba's TemplateName limit (30) minus the "~fingerprint" suffix smsops adds to new versions.
@@ -47,11 +47,11 @@ NAME_BUDGET = 30 - SUFFIX_LENGTH
 CODE_EXAMPLE = "123456"
 TEXT_EXAMPLE = "example"
 SCHEMA_URL = "https://smsops.dev/schemas/template.schema.json"
-LIVE_TAG = "smsops-live"  # reconciler.plan.LIVE_TAG; not imported: plan pulls in the plan models
+LIVE_TAG = "smsops-live"  # reconciler.reconcile.plan.LIVE_TAG; not imported: plan pulls in the plan models
 
 _ALIBABA_VAR = re.compile(r"\$\{([^{}]*)\}")
 _TENCENT_VAR = re.compile(r"\{([0-9]+)\}")
-# Jinja reads these as constants or operators, not names (reconciler.model.content._NOT_NAMES).
+# Jinja reads these as constants or operators, not names (reconciler.content.parse._NOT_NAMES).
 _NOT_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "not"})
 
 

@@ -61,7 +61,7 @@ def cli() -> None:
 
 
 def _report(error: SmsopsError) -> None:
-    from reconciler.redact import redact
+    from reconciler.secrets.redact import redact
 
     if isinstance(error, ConfigError):
         for diagnostic in error.diagnostics:
@@ -72,7 +72,7 @@ def _report(error: SmsopsError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     import logging
 
-    from reconciler.redact import install_log_redaction
+    from reconciler.secrets.redact import install_log_redaction
 
     # Library and SDK warnings reach stderr, through redaction like everything else.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -22,7 +22,7 @@ IN_A_FRESH_PROCESS = """
 import os, threading
 from functools import partial
 from reconciler.overlap import in_worker
-from reconciler.stages import checked_config
+from reconciler.pipeline import checked_config
 
 assert threading.active_count() == 1
 here = []
@@ -37,8 +37,8 @@ for mine, theirs in zip(config.templates, local.templates, strict=True):
     assert mine.at("spec", "content") == theirs.at("spec", "content")
     assert mine.at("spec", "variables", "code") == theirs.at("spec", "variables", "code")
 # the desired state of every channel was computed there too, and is what computing it here gives
-from reconciler.desired import desired_channel
-from reconciler.stages import load_valid_config
+from reconciler.reconcile.desired import desired_channel
+from reconciler.pipeline import load_valid_config
 ahead = load_valid_config({root!r})
 assert sorted(key for key in ahead.derived) == sorted(("desired", c.resource.name) for c in local.channels)
 for located in ahead.channels:
@@ -85,8 +85,8 @@ def _only_in_child(parent: int) -> str:
 def test_a_replaced_config_does_not_share_what_was_derived_from_the_original() -> None:
     from dataclasses import replace
 
-    from reconciler.desired import desired_channel
-    from reconciler.stages import checked_config
+    from reconciler.pipeline import checked_config
+    from reconciler.reconcile.desired import desired_channel
 
     config, _ = checked_config(EXAMPLE)
     channel = config.channels[0]
@@ -100,7 +100,7 @@ def test_a_replaced_config_does_not_share_what_was_derived_from_the_original() -
 
 NO_YAML_HERE = """
 import gc, sys
-from reconciler.stages import load_valid_config
+from reconciler.pipeline import load_valid_config
 config = load_valid_config({root!r})
 assert gc.isenabled()  # paused for the imports and the config only
 assert "yaml" not in sys.modules, "the plan side imported YAML"

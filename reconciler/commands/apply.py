@@ -13,11 +13,11 @@ from reconciler.commands.options import config_dir_argument, output_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 
 if TYPE_CHECKING:
-    from reconciler.apply import Gate
-    from reconciler.gate_model import GateResult
-    from reconciler.load import LoadedConfig
-    from reconciler.observe import Session
+    from reconciler.config.load import LoadedConfig
+    from reconciler.reconcile.apply import Gate
+    from reconciler.reconcile.observe import Session
     from reconciler.render.progress import ProgressBar
+    from reconciler.verify.results import GateResult
 
 
 @click.command(name="apply")
@@ -43,15 +43,15 @@ def command(
     output: str,
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
-    from reconciler.apply import Outcome, apply_plan, create_spacing
-    from reconciler.changes import Plan
-    from reconciler.desired import desired_channel
-    from reconciler.lock import channel_locks
-    from reconciler.observe import open_session, state_dir
+    from reconciler.pipeline import compute_plan, load_valid_config
+    from reconciler.reconcile.apply import Outcome, apply_plan, create_spacing
+    from reconciler.reconcile.changes import Plan
+    from reconciler.reconcile.desired import desired_channel
+    from reconciler.reconcile.lock import channel_locks
+    from reconciler.reconcile.observe import open_session, state_dir
+    from reconciler.reconcile.report import build_report, render_results, write_report
     from reconciler.render.plan import render
     from reconciler.render.progress import ProgressBar
-    from reconciler.report import build_report, render_results, write_report
-    from reconciler.stages import compute_plan, load_valid_config
 
     started = datetime.now(UTC)
     config = load_valid_config(config_dir)
@@ -133,10 +133,10 @@ def command(
 
 
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
-    """The test-send gate (``reconciler.gate``) when any selected channel declares testSend; its
+    """The test-send gate (``reconciler.verify.gate``) when any selected channel declares testSend; its
     waits go to the progress bar and its results into the apply report."""
-    from reconciler.gate import make_gate
-    from reconciler.gate_model import GateProgress
+    from reconciler.verify.gate import make_gate
+    from reconciler.verify.results import GateProgress
 
     if not any(c.resource.spec.test_send for c in session.channels):
         return None

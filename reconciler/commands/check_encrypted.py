@@ -19,7 +19,7 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def command(files: tuple[Path, ...]) -> int:
     """Check that every FILE is SOPS-encrypted; exit 1 listing the ones that are not."""
-    from reconciler.secrets import is_sops_encrypted
+    from reconciler.secrets.sops import is_sops_encrypted
 
     # Only names are printed, never content: a plaintext secret file must not reach the log.
     plaintext = [path for path in files if not is_sops_encrypted(path)]

@@ -12,7 +12,7 @@ from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
 
 if TYPE_CHECKING:
-    from reconciler.publish import ExportedChannel
+    from reconciler.publish.export import ExportedChannel
 
 
 def _text(channels: Sequence[ExportedChannel]) -> str:
@@ -55,10 +55,10 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
 )
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publish: bool, output: str) -> int:
     """Export live template codes, signature and enabled flags per channel, and publish them."""
-    from reconciler.desired import desired_channel
-    from reconciler.observe import observe_all, open_session
-    from reconciler.publish import combined_document, export_channel, publish_channel, write_file
-    from reconciler.stages import load_valid_config
+    from reconciler.pipeline import load_valid_config
+    from reconciler.publish.export import combined_document, export_channel, publish_channel, write_file
+    from reconciler.reconcile.desired import desired_channel
+    from reconciler.reconcile.observe import observe_all, open_session
 
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:

@@ -27,7 +27,7 @@ def command(config_dir: str, channel: str | None, template: str | None, reverse:
 
     Secret files are followed through their SOPS metadata only: a rotation shows, its value never does.
     """
-    from reconciler.audit import collect_history
+    from reconciler.history.walk import collect_history
     from reconciler.render.history import render
 
     history = collect_history(config_dir, channel=channel, template=template, newest_first=not reverse)

@@ -41,8 +41,8 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 def _lint_written(config_dir: str, out_dir: Path, files: list[Path]) -> dict[Path, list[Diagnostic]]:
     """Diagnostics of the written files, linted together with the config (rules span documents)."""
-    from reconciler.lint import check
-    from reconciler.load import load_config
+    from reconciler.config.lint.run import check
+    from reconciler.config.load import load_config
 
     config, diagnostics = load_config(config_dir)
     root = os.path.realpath(config_dir)
@@ -108,10 +108,10 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     A missing or unapproved signature is reported as a warning; the templates are written anyway.
     """
     from reconciler import adopt
-    from reconciler.desired import api_provider, desired_channel
-    from reconciler.observe import open_session, select_channels
-    from reconciler.redact import redact
-    from reconciler.stages import load_valid_config
+    from reconciler.pipeline import load_valid_config
+    from reconciler.reconcile.desired import api_provider, desired_channel
+    from reconciler.reconcile.observe import open_session, select_channels
+    from reconciler.secrets.redact import redact
 
     config = load_valid_config(config_dir)
     located = select_channels(config, [channel])[0]

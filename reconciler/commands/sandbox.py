@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
-from reconciler.redact import redact
+from reconciler.secrets.redact import redact
 
 DEFAULT_STATE_DIR = ".smsops/sandbox"
 DEFAULT_ACCOUNT = "demo-alibaba"
@@ -59,9 +59,9 @@ def serve(
     """Serve the emulators on 127.0.0.1 until interrupted; print endpoints and demo credentials.
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
-    from reconciler.sandbox.behaviour import Behaviour
     from reconciler.sandbox.server import describe, start
-    from reconciler.sandbox.store import Sandbox
+    from reconciler.sandbox.store.account import Sandbox
+    from reconciler.sandbox.store.behaviour import Behaviour
 
     ports = {"alibaba": alibaba_port or 0}
     ports.update({name: port for name, port in (("tencent", tencent_port), ("aws", aws_port)) if port is not None})
@@ -107,7 +107,7 @@ def serve(
 
 def _account(state_dir: str, name: str) -> Any:
     from reconciler.errors import SmsopsError
-    from reconciler.sandbox.store import Sandbox
+    from reconciler.sandbox.store.account import Sandbox
 
     try:
         return Sandbox(state_dir).account(name)
@@ -161,7 +161,7 @@ def reject(code: str, reason: str, state_dir: str, account: str, url: str | None
 
 def _decide(state_dir: str, account: str, code: str, reason: str | None) -> dict[str, Any]:
     from reconciler.errors import SmsopsError
-    from reconciler.sandbox.records import RuleViolation
+    from reconciler.sandbox.store.records import RuleViolation
 
     target = _account(state_dir, account)
     try:

@@ -41,7 +41,7 @@ def schema_for(model: type[BaseModel], filename: str, title: str) -> dict[str, A
 
 def render_schemas() -> dict[str, str]:
     """File name -> exact file content."""
-    from reconciler.model.resources import Channel, Template
+    from reconciler.config.models import Channel, Template
 
     schemas = {
         "channel.schema.json": schema_for(Channel, "channel.schema.json", "smsops Channel"),

@@ -14,10 +14,10 @@ from reconciler.errors import EXIT_OK
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], output: str) -> int:
     """Show which version of each template is live, in review or rejected, and the signature status."""
-    from reconciler.observe import open_session
+    from reconciler.pipeline import load_valid_config
+    from reconciler.reconcile.observe import open_session
+    from reconciler.reconcile.status import observe_statuses
     from reconciler.render.status import render
-    from reconciler.stages import load_valid_config
-    from reconciler.status import observe_statuses
 
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:

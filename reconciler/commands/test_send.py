@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 if TYPE_CHECKING:
-    from reconciler.changes import ChannelObservation, DesiredChannel
-    from reconciler.gate_model import GateProgress, GateResult, GateSend, SendResult
-    from reconciler.load import LoadedConfig, Located
-    from reconciler.model.resources import Channel, Template
-    from reconciler.observe import Session
+    from reconciler.config.load import LoadedConfig, Located
+    from reconciler.config.models import Channel, Template
+    from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
+    from reconciler.reconcile.observe import Session
+    from reconciler.verify.results import GateProgress, GateResult, GateSend, SendResult
 
 
 def _parse_vars(values: Sequence[str]) -> dict[str, str]:
@@ -47,7 +47,7 @@ def _parse_timeout(value: str | None) -> float | None:
         return None
     from pydantic_core import PydanticCustomError
 
-    from reconciler.model.resources import parse_duration
+    from reconciler.config.models import parse_duration
 
     try:
         return parse_duration(value).total_seconds()
@@ -79,9 +79,9 @@ def command(
     output: str,
 ) -> int:
     """Send test messages with example values to the channel's test numbers and confirm delivery."""
-    from reconciler.gate import gate_disabled, gate_without_recipients, run_gate
-    from reconciler.observe import open_session, select_channels
-    from reconciler.stages import load_valid_config
+    from reconciler.pipeline import load_valid_config
+    from reconciler.reconcile.observe import open_session, select_channels
+    from reconciler.verify.gate import gate_disabled, gate_without_recipients, run_gate
 
     overrides = _parse_vars(variables)
     timeout_s = _parse_timeout(timeout)
@@ -94,7 +94,7 @@ def command(
     elif channel.spec.test_send is None:
         result = gate_without_recipients(channel)
     else:
-        from reconciler.secrets import channel_secrets
+        from reconciler.secrets.sops import channel_secrets
 
         with open_session(config, [channel_name]) as session:
             sends, early, mode = _select(config, located, session, templates, overrides)
@@ -149,12 +149,12 @@ def _select(
     """The versions to send (see the module docstring), plus verdicts reached without sending."""
     from datetime import UTC, datetime
 
-    from reconciler.changes import Action
-    from reconciler.desired import desired_channel
     from reconciler.errors import SmsopsError
-    from reconciler.gate import gate_send
-    from reconciler.gate_model import Outcome, SendResult
-    from reconciler.plan import plan_channel
+    from reconciler.reconcile.changes import Action
+    from reconciler.reconcile.desired import desired_channel
+    from reconciler.reconcile.plan import plan_channel
+    from reconciler.verify.gate import gate_send
+    from reconciler.verify.results import Outcome, SendResult
 
     channel = located.resource
     desired = desired_channel(config, located)
@@ -199,8 +199,8 @@ def _vars(template: Template) -> set[str]:
 
 def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[str, str]:
     """Logical name -> the code of its live version (AWS: every template, no code)."""
-    from reconciler.identity import parse_provider_name
-    from reconciler.plan import live_version
+    from reconciler.content.identity import parse_provider_name
+    from reconciler.reconcile.plan import live_version
 
     if not desired.registers_templates:
         return {t.name: "" for t in desired.templates}

@@ -22,7 +22,7 @@ class DurationType(click.ParamType[timedelta, Any]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
         if isinstance(value, timedelta):
             return value
-        from reconciler.model.resources import DURATION_PATTERN, parse_duration
+        from reconciler.config.models import DURATION_PATTERN, parse_duration
 
         if not isinstance(value, str) or not re.match(DURATION_PATTERN, value):
             self.fail(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d", param, ctx)
@@ -42,14 +42,14 @@ SLEEP: Callable[[float], None] = time.sleep
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], timeout: timedelta, interval: timedelta, output: str) -> int:
     """Wait until every desired template version is approved (0); a rejection or the timeout fails (1)."""
-    from reconciler.model.resources import format_duration
-    from reconciler.observe import open_session
+    from reconciler.config.models import format_duration
+    from reconciler.pipeline import load_valid_config
+    from reconciler.reconcile.observe import open_session
+    from reconciler.reconcile.status import observe_statuses, wait_for_review
     from reconciler.render.status import render
-    from reconciler.stages import load_valid_config
-    from reconciler.status import observe_statuses, wait_for_review
 
     def note(message: str) -> None:
-        from reconciler.redact import redact
+        from reconciler.secrets.redact import redact
 
         click.echo(redact(message), err=True)
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from reconciler.errors import ConfigError, ProviderError, ProviderFailure, ResponseLost, SmsopsError
-from reconciler.redact import redact
+from reconciler.secrets.redact import redact
 
 # Marks in a transport error's text that the request never left this machine (nothing can have
 # happened at the provider), as opposed to a timeout or reset after it was sent.

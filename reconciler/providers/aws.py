@@ -34,13 +34,13 @@ from reconciler.providers.base import (
     SendRequest,
     TemplateRequest,
 )
-from reconciler.providers.pacing import Pacer, RetryPolicy, Sleep, retry
-from reconciler.redact import register_secret
+from reconciler.providers.ratelimit import Pacer, RetryPolicy, Sleep, retry
+from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
-    from reconciler.load import Located
-    from reconciler.model.resources import Channel
-    from reconciler.secrets import ChannelSecrets
+    from reconciler.config.load import Located
+    from reconciler.config.models import Channel
+    from reconciler.secrets.sops import ChannelSecrets
 
 PROVIDER = "aws"
 SERVICE = "pinpoint-sms-voice-v2"

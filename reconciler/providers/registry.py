@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, cast
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from reconciler.load import Located
-    from reconciler.model.resources import Channel
+    from reconciler.config.load import Located
+    from reconciler.config.models import Channel
     from reconciler.providers.base import Provider
-    from reconciler.secrets import ChannelSecrets
+    from reconciler.secrets.sops import ChannelSecrets
 
     Factory = Callable[..., Provider]
 
 FACTORIES: dict[str, str] = {
-    "alibaba": "reconciler.providers.alibaba:open_channel",
+    "alibaba": "reconciler.providers.alibaba.adapter:open_channel",
     "tencent": "reconciler.providers.tencent:open_channel",
     "aws": "reconciler.providers.aws:open_channel",
     "sandbox": "reconciler.providers.sandbox:open_channel",
@@ -46,7 +46,7 @@ def prefetch(config_dir: str) -> None:
     come from the raw text, before any checking: a hint only. An SDK imported for nothing costs
     time, one missing is imported when its channel is opened, and one that is not installed is
     reported then, so nothing here can fail."""
-    from reconciler.load import config_files  # this process needs it anyway, for the worker's answer
+    from reconciler.config.load import config_files  # this process needs it anyway, for the worker's answer
 
     wanted: set[str] = set()
     for relative in config_files(Path(config_dir)):

@@ -15,13 +15,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.providers.alibaba import DEFAULT_REGION, AlibabaProvider
+from reconciler.providers.alibaba.adapter import DEFAULT_REGION, AlibabaProvider
 
 if TYPE_CHECKING:
-    from reconciler.load import Located
-    from reconciler.model.resources import Channel
+    from reconciler.config.load import Located
+    from reconciler.config.models import Channel
     from reconciler.sandbox.server import RunningSandbox
-    from reconciler.secrets import ChannelSecrets
+    from reconciler.secrets.sops import ChannelSecrets
 
 EMULATOR = "alibaba"
 # Used when a sandbox channel declares no credentials (allowed for sandbox only).
@@ -34,7 +34,7 @@ _servers: dict[Path, tuple[RunningSandbox, int]] = {}
 
 def _acquire(state_dir: Path) -> RunningSandbox:
     from reconciler.sandbox.server import start
-    from reconciler.sandbox.store import Sandbox
+    from reconciler.sandbox.store.account import Sandbox
 
     key = state_dir.resolve()
     with _lock:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.identity import fingerprint, parse_provider_name
+from reconciler.content.identity import fingerprint, parse_provider_name
 from reconciler.providers._support import failure, missing_sdk, required_setting, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
@@ -35,16 +35,16 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-from reconciler.providers.pacing import Pacer, RetryPolicy, Sleep, retry
-from reconciler.redact import register_secret
+from reconciler.providers.ratelimit import Pacer, RetryPolicy, Sleep, retry
+from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from reconciler.config.load import Located
+    from reconciler.config.models import Channel
     from reconciler.errors import ProviderError
-    from reconciler.load import Located
-    from reconciler.model.resources import Channel
-    from reconciler.secrets import ChannelSecrets
+    from reconciler.secrets.sops import ChannelSecrets
 
 PROVIDER = "tencent"
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"

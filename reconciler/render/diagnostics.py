@@ -1,6 +1,6 @@
 """Diagnostics -> text, JSON, GitHub workflow commands or Markdown. Renderers only format: the
 caller has already sorted (and, for ``--strict``, escalated) the diagnostics, and passes the
-result through ``reconciler.redact.redact`` before it reaches the terminal.
+result through ``reconciler.secrets.redact.redact`` before it reaches the terminal.
 
 Line and column 0 mean the diagnostic is about a whole path (a directory), not a place in a file.
 """

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.gate_model import GateResult, Outcome, SendResult
-from reconciler.redact import redact
+from reconciler.secrets.redact import redact
+from reconciler.verify.results import GateResult, Outcome, SendResult
 
 FORMATS = ("text", "json", "markdown")
 _MARKS = {

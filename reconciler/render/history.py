@@ -1,6 +1,6 @@
 """History renderers: text for an auditor at a terminal, json (the contract), markdown for reports.
 
-They consume ``History`` as computed by ``reconciler.audit`` and never diff anything themselves;
+They consume ``History`` as computed by ``reconciler.history.walk`` and never diff anything themselves;
 every string returned has passed through ``redact`` and ends with the one summary line.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.audit import FORMAT_VERSION, Event, History
-from reconciler.redact import redact
+from reconciler.history.walk import FORMAT_VERSION, Event, History
+from reconciler.secrets.redact import redact
 
 
 def _title(history: History) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from reconciler.gate_model import GateResult, Outcome
-from reconciler.redact import redact
+from reconciler.secrets.redact import redact
+from reconciler.verify.results import GateResult, Outcome
 
 
 def junit_xml(result: GateResult) -> str:

@@ -6,8 +6,8 @@ passed through ``redact``. Every format ends with the plan's one summary line.
 
 from __future__ import annotations
 
-from reconciler.changes import Action, Change, ChannelPlan, Plan
-from reconciler.redact import redact
+from reconciler.reconcile.changes import Action, Change, ChannelPlan, Plan
+from reconciler.secrets.redact import redact
 
 MARKDOWN_LIMIT = 65_000
 _SYMBOLS = {

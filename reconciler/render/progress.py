@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from reconciler.redact import redact
+from reconciler.secrets.redact import redact
 
 BAR_WIDTH = 24
 

@@ -10,8 +10,8 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from reconciler.redact import redact
-from reconciler.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
+from reconciler.reconcile.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
+from reconciler.secrets.redact import redact
 
 FORMAT_VERSION = 1
 

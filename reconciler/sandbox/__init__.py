@@ -2,7 +2,7 @@
 
 Public API (stable; emulators, adapters and tests code against it)
 -----------------------------------------------------------------
-State — ``reconciler.sandbox.store``
+State — ``reconciler.sandbox.store.account``
     ``Sandbox(state_dir, *, clock=None)``: the accounts under a directory, one SQLite file each
     (``<state_dir>/<account>.sqlite3``; WAL, busy_timeout, writes under BEGIN IMMEDIATE, so several
     processes can share a state dir).
@@ -25,7 +25,7 @@ State — ``reconciler.sandbox.store``
       ``.count(name)``, ``.counters()``, ``.reset()``, ``.snapshot()``;
       ``.transaction()`` (BEGIN IMMEDIATE connection, for an emulator's own tables), ``.read()``,
       ``.next_sequence(conn, name)``, ``.bump(conn, counter)``, ``.now()``.
-    Records (``reconciler.sandbox.records``): ``TemplateRecord`` (status/reason as of now, ``extra``
+    Records (``reconciler.sandbox.store.records``): ``TemplateRecord`` (status/reason as of now, ``extra``
     dict for provider fields), ``SendRecord`` (``state`` WAITING/DELIVERED/FAILED as of now),
     ``SignatureRecord``; ``RuleViolation(kind: Violation, message, **details)`` with kinds NOT_FOUND,
     IMMUTABLE_APPROVED, STATE, UNDER_REVIEW, DAILY_QUOTA, SPACING, NUMBER_LIMIT, SEND_QUOTA, which each
@@ -33,7 +33,7 @@ State — ``reconciler.sandbox.store``
     Clocks: ``SystemClock()``, ``ManualClock(current).advance(seconds)`` — review and delivery are
     evaluated lazily on read against the clock, so tests never sleep.
 
-Behaviour — ``reconciler.sandbox.behaviour.Behaviour`` (frozen, persisted per account)
+Behaviour — ``reconciler.sandbox.store.behaviour.Behaviour`` (frozen, persisted per account)
     review_delay_s, auto_review, reject_links_in_verification, require_remark, banned_words;
     create_daily_quota (100), create_spacing_s (0 here; ``Behaviour.realistic()`` has 30);
     number_limits {kind: (NumberLimit(window_s, max), ...)} (verification 1/60s, 5/h, 10/day;
@@ -44,7 +44,7 @@ Behaviour — ``reconciler.sandbox.behaviour.Behaviour`` (frozen, persisted per 
     ``account.configure(faults={"lost_response": {"rate": 1, "operations": ["CreateSmsTemplate"],
     "limit": 1}})`` loses exactly the next CreateSmsTemplate answer after applying it.
 
-Review engine — ``reconciler.sandbox.review``: ``decide(behaviour, kind=, content=, remark=) ->
+Review engine — ``reconciler.sandbox.store.review``: ``decide(behaviour, kind=, content=, remark=) ->
     Verdict`` (rules in order: link in a verification template, missing remark, banned word).
 
 Emulators — ``reconciler.sandbox.core``
@@ -67,10 +67,10 @@ Serving — ``reconciler.sandbox.server.start(sandbox, {"alibaba": 0, ...}, seed
 
 from __future__ import annotations
 
-from reconciler.sandbox.behaviour import Behaviour, Faults, FaultSpec, NumberLimit
 from reconciler.sandbox.core import EMULATORS, SandboxRequest, SandboxResponse, load_emulator, perform
-from reconciler.sandbox.records import RuleViolation, SendRecord, SignatureRecord, TemplateRecord, Violation
-from reconciler.sandbox.store import DemoAccount, ManualClock, Sandbox, SandboxAccount, SystemClock
+from reconciler.sandbox.store.account import DemoAccount, ManualClock, Sandbox, SandboxAccount, SystemClock
+from reconciler.sandbox.store.behaviour import Behaviour, Faults, FaultSpec, NumberLimit
+from reconciler.sandbox.store.records import RuleViolation, SendRecord, SignatureRecord, TemplateRecord, Violation
 
 __all__ = [
     "EMULATORS",

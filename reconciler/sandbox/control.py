@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from reconciler.providers.base import ReviewStatus
-from reconciler.sandbox.behaviour import Behaviour
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse
-from reconciler.sandbox.records import RuleViolation
+from reconciler.sandbox.store.behaviour import Behaviour
+from reconciler.sandbox.store.records import RuleViolation
 
 if TYPE_CHECKING:
     from reconciler.sandbox.server import RunningSandbox

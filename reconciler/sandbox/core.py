@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qsl
 
-from reconciler.sandbox.behaviour import Faults
-from reconciler.sandbox.store import DemoAccount, Sandbox, SandboxAccount
+from reconciler.sandbox.store.account import DemoAccount, Sandbox, SandboxAccount
+from reconciler.sandbox.store.behaviour import Faults
 
 # name -> "module:Class". The emulator modules import no provider SDK.
 EMULATORS: dict[str, str] = {
-    "alibaba": "reconciler.sandbox.alibaba:AlibabaEmulator",
-    "tencent": "reconciler.sandbox.tencent:TencentEmulator",
-    "aws": "reconciler.sandbox.aws:AwsEmulator",
+    "alibaba": "reconciler.sandbox.alibaba.emulator:AlibabaEmulator",
+    "tencent": "reconciler.sandbox.tencent.emulator:TencentEmulator",
+    "aws": "reconciler.sandbox.aws.emulator:AwsEmulator",
 }
 
 

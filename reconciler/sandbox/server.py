@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reconciler.sandbox.core import Emulator, SandboxRequest, SandboxResponse, load_emulator
-from reconciler.sandbox.store import Sandbox
+from reconciler.sandbox.store.account import Sandbox
 
 LOOPBACK = "127.0.0.1"
 

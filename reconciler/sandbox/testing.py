@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 
 from reconciler.providers.base import ReviewStatus
-from reconciler.sandbox.behaviour import Behaviour
 from reconciler.sandbox.server import RunningSandbox, start
-from reconciler.sandbox.store import ManualClock, Sandbox, SandboxAccount
+from reconciler.sandbox.store.account import ManualClock, Sandbox, SandboxAccount
+from reconciler.sandbox.store.behaviour import Behaviour
 
 TEST_ACCOUNT = "test-alibaba"
 TEST_KEY_ID = "LTAI5tSandboxTestKey0001"
@@ -158,7 +158,7 @@ class SandboxFactory:
                 name, status, scene=scene, reason="Rejected by the sandbox." if status == "rejected" else ""
             )
         if "tencent" in providers:
-            from reconciler.sandbox.tencent import create_account as create_tencent
+            from reconciler.sandbox.tencent.emulator import create_account as create_tencent
 
             create_tencent(
                 sandbox,
@@ -168,7 +168,7 @@ class SandboxFactory:
                 sdk_app_id=TENCENT_TEST_APP_ID,
             )
         if "aws" in providers:
-            from reconciler.sandbox.aws import create_account as create_aws
+            from reconciler.sandbox.aws.emulator import create_account as create_aws
 
             create_aws(
                 sandbox,

@@ -1,0 +1,29 @@
+"""Lint: rules across the loaded config, after the loader's schema checks.
+
+``check(config)`` runs every rule and returns all diagnostics, sorted; it never raises for bad
+config and never needs a secret (SOPS files are inspected, not decrypted). ``--strict`` is the
+caller's business (``Diagnostic.escalated``). The catalogue of rule ids is ``RULES``; the rules
+live in ``reconciler.rules``.
+"""
+
+from __future__ import annotations
+
+from reconciler.config.lint.catalogue import RULES, Reporter, Rule
+from reconciler.config.lint.references import check_references
+from reconciler.config.lint.secrets import check_plaintext, check_sops
+from reconciler.config.lint.templates import check_channels, check_templates
+from reconciler.config.lint.where import Sources
+from reconciler.config.load import LoadedConfig
+from reconciler.errors import Diagnostic
+
+__all__ = ["RULES", "Rule", "check"]
+
+
+def check(config: LoadedConfig) -> list[Diagnostic]:
+    out = Reporter()
+    check_plaintext(config, out)
+    check_sops(config, out)
+    check_channels(config, out)
+    check_templates(config, out, Sources())
+    check_references(config, out)
+    return sorted(out.diagnostics)

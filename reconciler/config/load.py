@@ -1,0 +1,226 @@
+"""Config files -> resources with source positions, and a diagnostic for everything that is wrong.
+
+Every ``*.yaml``/``*.yml`` under the config dir (sorted, recursive, hidden directories skipped) is a
+config file, except ``.sops.yaml`` and SOPS-encrypted files (a top-level ``sops`` mapping with a
+``mac``), which are data. Nothing here raises for bad input: every problem comes back as a
+``Diagnostic``, sorted. Parsing is in ``reconciler.config.source`` (libyaml, through PyYAML).
+Nothing is cached on disk: a config file may hold a plaintext secret (which lint reports), and no
+copy of it may land anywhere else.
+
+Rule ids: SMS001 config dir, SMS002-SMS006 YAML text (see ``reconciler.config.source``), SMS010
+kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ are ``reconciler.config.lint.run``'s.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from reconciler.config.heap import gc_paused
+from reconciler.config.models import API_VERSION, KINDS, Channel, Template
+from reconciler.config.positions import FieldPath, Mark, Positions, Recomposed
+from reconciler.errors import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from reconciler.config.source import Problem
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Located(Generic[T]):
+    """A resource and where it was written. ``positions`` maps field paths (YAML key names, list
+    indices) to 1-based (line, column) of the value."""
+
+    resource: T
+    file: str
+    line: int
+    column: int
+    positions: Mapping[FieldPath, Mark]
+
+    def at(self, *path: str | int) -> tuple[str, int, int]:
+        """``file, line, column`` of a field, falling back to the nearest parent present."""
+        while path not in self.positions:
+            path = path[:-1]
+            if not path:
+                return self.file, self.line, self.column
+        line, column = self.positions[path]
+        return self.file, line, column
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in this document (``sops: ../secrets/x.enc.yaml``), relative to its file."""
+        return Path(os.path.normpath(os.path.join(os.path.dirname(self.file), relative)))
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """Every parsed document, valid or not, as plain data (``index`` is 0-based within the file)."""
+
+    file: str
+    index: int
+    data: Any
+    positions: Mapping[FieldPath, Mark]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    root: Path
+    channels: tuple[Located[Channel], ...]
+    templates: tuple[Located[Template], ...]
+    documents: tuple[RawDocument, ...]
+    files: tuple[str, ...]
+    # Values computed from this config (it is frozen), by key: each computed once, or ahead of time in
+    # the config worker (``reconciler.pipeline``). Not part of its value; a ``replace``d config starts empty.
+    derived: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def channel(self, name: str) -> Located[Channel] | None:
+        return next((located for located in self.channels if located.resource.name == name), None)
+
+    def templates_for(self, channel_name: str) -> tuple[Located[Template], ...]:
+        return tuple(located for located in self.templates if located.resource.targets(channel_name))
+
+
+def config_files(root: Path) -> list[str]:
+    """The config files under ``root``, relative to it, in load order."""
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        relative = os.path.relpath(directory, root)
+        for name in filenames:
+            if name.endswith((".yaml", ".yml")) and name != ".sops.yaml":
+                found.append(os.path.normpath(os.path.join(relative, name)))
+    return sorted(found, key=lambda name: name.split(os.sep))
+
+
+def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
+    """Why this document is not a Channel or Template of our apiVersion, if it is not."""
+    if not isinstance(data, dict):
+        return (), "SMS010", "a document must be a mapping with apiVersion and kind"
+    kind = data.get("kind")
+    if kind not in KINDS:
+        what = "missing kind" if kind is None else f"unknown kind {kind!r}"
+        return ("kind",), "SMS010", f"{what}; expected Channel or Template"
+    version = data.get("apiVersion")
+    if version != API_VERSION:
+        what = "missing apiVersion" if version is None else f"unsupported apiVersion {version!r}"
+        return ("apiVersion",), "SMS011", f"{what}; expected {API_VERSION}"
+    return None
+
+
+_HEADER_HINT = f"start the document with 'apiVersion: {API_VERSION}' and 'kind: Channel' or 'kind: Template'"
+
+
+def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagnostic]]:
+    """The validated resource, or the diagnostics explaining why there is none."""
+    header = _header_problem(document.data)
+    if header is not None:
+        path, rule, message = header
+        return None, [Diagnostic(document.file, *positions.nearest(path), rule, message, _HEADER_HINT)]
+    model = KINDS[document.data["kind"]]
+    try:
+        return model.model_validate(document.data), []
+    except ValidationError as error:
+        from reconciler.config.describe import describe  # only a broken document pays for difflib
+
+        diagnostics = []
+        for detail in error.errors(include_url=False):
+            problem = describe(detail, model)
+            key = positions.key(problem.path) if problem.anchor == "key" else None
+            line, column = key or positions.nearest(problem.path)
+            diagnostics.append(Diagnostic(document.file, line, column, "SMS020", problem.message, problem.hint))
+        return None, diagnostics
+
+
+def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
+            reason = "broken symbolic link"
+        elif path.is_dir():
+            reason = "it is a directory"
+        return None, Diagnostic(file, 1, 1, "SMS005", f"cannot read file: {reason}", "check the path and permissions")
+
+
+def load_config(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """Load every document under ``root``. Never raises for bad input; see the module docstring."""
+    with gc_paused():
+        return _load(root)
+
+
+def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
+    root_path = Path(root)
+    shown_root = os.path.normpath(str(root))
+    if not root_path.is_dir():
+        why = "does not exist" if not root_path.exists() else "is not a directory"
+        hint = "pass the directory holding channels/ and templates/"
+        return LoadedConfig(root_path, (), (), (), ()), [
+            Diagnostic(shown_root, 0, 0, "SMS001", f"config directory {why}", hint)
+        ]
+
+    # The parser is imported here: a process that only receives a loaded config needs no YAML.
+    from reconciler.config.parse_pool import parse_texts
+    from reconciler.config.source import decode
+
+    diagnostics: list[Diagnostic] = []
+    channels: list[Located[Channel]] = []
+    templates: list[Located[Template]] = []
+    documents: list[RawDocument] = []
+    files: list[str] = []
+    first_seen: dict[tuple[str, str], Located[Any]] = {}
+    read: list[tuple[str, str | None, Diagnostic | None]] = []
+    for relative in config_files(root_path):
+        file = os.path.normpath(os.path.join(shown_root, relative))
+        raw, unreadable = _read(root_path / relative, file)
+        text, undecodable = decode(raw) if raw is not None else (None, None)
+        read.append((file, text, unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)))
+    parsed_texts = iter(parse_texts([text for _, text, _ in read if text is not None]))
+    for file, text, unusable in read:
+        if text is None:
+            files.append(file)
+            diagnostics.extend([unusable] if unusable else [])
+            continue
+        parsed = next(parsed_texts)
+        if parsed.sops:
+            continue
+        files.append(file)
+        diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
+        recomposed = Recomposed(text)  # used only where the nodes were parsed in another process
+        for index, (line, column), data in parsed.documents:
+            node, again = parsed.nodes.get(index), partial(recomposed.node, index)
+            positions = Positions(node if node is not None else again, again)
+            document = RawDocument(file, index, data, positions)
+            documents.append(document)
+            resource, problems = _check(document, positions)
+            diagnostics.extend(problems)
+            if resource is None:
+                continue
+            located: Located[Any] = Located(resource, file, line, column, positions)
+            first = first_seen.setdefault((resource.kind, resource.name), located)
+            if first is not located:
+                where = f"{first.file}:{first.line}:{first.column}"
+                message = f"{resource.kind} '{resource.name}' is defined twice: first at {where}, again here"
+                diagnostics.append(
+                    Diagnostic(*located.at("metadata", "name"), "SMS021", message, "rename or delete one of them")
+                )
+            elif isinstance(resource, Channel):
+                channels.append(located)
+            else:
+                templates.append(located)
+
+    if not files:
+        hint = "add channels/*.yaml and templates/*.yaml"
+        diagnostics.append(Diagnostic(shown_root, 0, 0, "SMS001", "no .yaml or .yml config files found", hint))
+    config = LoadedConfig(root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files))
+    return config, sorted(diagnostics)
+
+
+def _fields(problem: Problem) -> tuple[int, int, str, str, str, Severity]:
+    return problem.line, problem.column, problem.rule, problem.message, problem.hint, problem.severity

@@ -1,0 +1,214 @@
+"""YAML text -> plain data per document, with positions on demand and a diagnostic for every
+problem in the text itself.
+
+libyaml composes nodes (each keeps its start mark); ``_Builder`` turns them into data while
+refusing what smsops does not accept: aliases (so no YAML bomb can expand), merge keys, tags other
+than the plain scalar ones, and duplicate keys (which PyYAML would silently overwrite).
+
+Rule ids used here: SMS002 YAML syntax, SMS003 duplicate key, SMS004 unsupported YAML,
+SMS005 unreadable / not text, SMS006 empty file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from reconciler.config.positions import Mark, mark_of
+from reconciler.errors import Severity
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _MERGE = (f"{_TAG}{name}" for name in ("str", "map", "seq", "merge"))
+_SCALARS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_PLAIN_TAGS: dict[str, str] = {}
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # pure Python only if PyYAML lacks libyaml
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """libyaml calls ``resolve`` in Python once per node; PyYAML's version runs a list of regexes
+    each time. A plain scalar's tag depends only on its text, and config files repeat the same
+    keys thousands of times, so the answer is remembered."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
+        return _MAP if kind is yaml.MappingNode else _SEQ
+
+
+def compose(text: str) -> Iterator[yaml.Node]:
+    """The document nodes of ``text`` (empty documents skipped); raises ``yaml.YAMLError``."""
+    return (node for node in yaml.compose_all(text, Loader=_Loader) if node is not None)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A diagnostic without its file (so parse results can be cached independently of paths)."""
+
+    line: int
+    column: int
+    rule: str
+    message: str
+    hint: str
+    severity: Severity = Severity.ERROR
+
+
+@dataclass
+class ParsedText:
+    """Documents as (index, root mark, data); ``sops`` means the file is SOPS data, not config."""
+
+    documents: list[tuple[int, Mark, Any]] = field(default_factory=list)
+    nodes: dict[int, yaml.Node] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    sops: bool = False
+
+
+class _Refused(Exception):
+    def __init__(self, node: yaml.Node, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.problem = Problem(*mark_of(node), "SMS004", message, hint)
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
+class _Builder:
+    def __init__(self, check_aliases: bool) -> None:
+        # An alias is the same node object met twice. Without an '&' in the text there can be no
+        # anchor, hence no alias, and the identity bookkeeping is skipped.
+        self.seen: set[int] | None = set() if check_aliases else None
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node) -> Any:
+        if self.seen is not None:
+            if id(node) in self.seen:
+                raise _Refused(node, "YAML anchors and aliases are not supported", "write the value out in full")
+            self.seen.add(id(node))
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _MAP and isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            return [self.build(item) for item in node.value]
+        if tag in _SCALARS and isinstance(node, yaml.ScalarNode):
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        raise _Refused(node, f"unsupported YAML tag {_tag(tag)}", "remove the tag; plain values only")
+
+    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                raise _Refused(key_node, "YAML merge keys (<<) are not supported", "write the keys out in full")
+            key = self.build(key_node)
+            if isinstance(key, dict | list):
+                raise _Refused(key_node, "a mapping key must be a plain value", "use a string key")
+            if key in result:
+                first = next(k for k, _ in node.value if _plain_key(k) == key)
+                line, column = mark_of(key_node)
+                self.problems.append(
+                    Problem(
+                        line, column, "SMS003",
+                        f"duplicate key '{key}': already set at line {mark_of(first)[0]}, line {line} sets it again",
+                        "keep one of them; YAML would silently use the last",
+                    )
+                )  # fmt: skip
+            result[key] = self.build(value_node)
+        return result
+
+
+def _plain_key(node: yaml.Node) -> Any:
+    """A scalar key's value, built again to find the first of two equal keys (``on`` and ``true``
+    are the same key to YAML 1.1); only called once a duplicate was found."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in _SCALARS:
+        return node.value if node.tag == _STR else _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    return None
+
+
+def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        lines = text.split("\n")
+        if line <= len(lines) and lines[line - 1][column - 1 : column] == "\t":
+            # libyaml says "found character that cannot start any token" without naming the tab
+            message, hint = "tab character in indentation", "indent with spaces; YAML does not allow tabs"
+        else:
+            message = (error.problem or "invalid syntax") + (f" ({error.context})" if error.context else "")
+            hint = "fix the YAML syntax at this position"
+        return Problem(line, column, "SMS002", f"invalid YAML: {message}", hint)
+    if isinstance(error, yaml.reader.ReaderError):
+        before = text.encode("utf-8")[: error.position].decode("utf-8", "replace")
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "?")
+        return Problem(
+            line, column, "SMS005", f"control character U+{code:04X} is not allowed in YAML",
+            "this does not look like a text YAML file; remove it or fix its content",
+        )  # fmt: skip
+    return Problem(1, 1, "SMS002", f"invalid YAML: {error}", "fix the YAML syntax")
+
+
+def decode(raw: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 text (a BOM is dropped), or a problem pinned to the first undecodable byte."""
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        before = raw[: error.start].decode("utf-8", "replace")
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        return None, Problem(
+            line, column, "SMS005", f"not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            "config files must be UTF-8 YAML; remove binary files from the config directory",
+        )  # fmt: skip
+
+
+def _is_sops(node: yaml.Node) -> bool:
+    if not isinstance(node, yaml.MappingNode):
+        return False
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "sops" and isinstance(value, yaml.MappingNode):
+            return any(isinstance(k, yaml.ScalarNode) and k.value == "mac" for k, _ in value.value)
+    return False
+
+
+def parse_text(text: str) -> ParsedText:
+    """Every document of ``text`` as data, with its node for positions; the ones before a syntax
+    error are kept."""
+    parsed = ParsedText()
+    nodes: list[yaml.Node] = []
+    try:
+        nodes.extend(compose(text))
+    except yaml.YAMLError as error:
+        parsed.problems.append(_syntax_problem(text, error))
+    except RecursionError:
+        parsed.problems.append(Problem(1, 1, "SMS002", "invalid YAML: nested too deeply", "flatten the structure"))
+    if any(_is_sops(node) for node in nodes):
+        return ParsedText(sops=True)
+    if not nodes and not parsed.problems:
+        parsed.problems.append(
+            Problem(1, 1, "SMS006", "file contains no YAML documents",
+                    "delete the file or add a Channel or Template", Severity.WARNING)
+        )  # fmt: skip
+    builder = _Builder(check_aliases="&" in text)
+    for index, node in enumerate(nodes):
+        try:
+            data = builder.build(node)
+        except _Refused as refused:
+            parsed.problems.append(refused.problem)
+            continue
+        except RecursionError:
+            parsed.problems.append(Problem(*mark_of(node), "SMS002", "nested too deeply", "flatten the structure"))
+            continue
+        parsed.documents.append((index, mark_of(node), data))
+        parsed.nodes[index] = node
+    parsed.problems.extend(builder.problems)
+    return parsed

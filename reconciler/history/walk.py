@@ -1,0 +1,291 @@
+"""``smsops history``: the audit trail of channels and templates, reconstructed from git.
+
+The walk replays the first-parent history of the config directory, oldest commit first, keeping
+the parsed state of every file. At each commit the resources of the files it touched are compared
+before and after, by identity ``(kind, metadata.name)``: moving a document to another file, renaming
+a file or reformatting YAML is not a change. In one commit, a resource that disappears and one of
+the same kind that appears in its place (same file and position, or the same spec) is a rename of
+``metadata.name``; both names then belong to one resource for ``--channel``/``--template``.
+
+A channel's secret file is followed through its SOPS metadata only (see ``audit_diff``): nothing
+is decrypted, and ciphertext never leaves this module except as a digest compared in memory.
+
+A file that does not parse or validate at some commit keeps its earlier state (with a warning),
+so its changes show at the next commit where it is valid again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.errors import SmsopsError
+from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
+from reconciler.history.git import BlobReader, CommitInfo, open_repository
+from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
+
+FORMAT_VERSION = 1
+Action = Literal["created", "changed", "renamed", "deleted"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ResourceRef(_Frozen):
+    kind: Literal["Channel", "Template"]
+    name: str
+
+
+class Event(_Frozen):
+    """One resource changed by one commit. ``file`` is repo-relative (where the document is after
+    the commit; before it, for a deletion). Created and deleted events list every field set."""
+
+    commit: str
+    short: str
+    author: str
+    email: str
+    date: str
+    subject: str
+    pr: int | None
+    resource: ResourceRef
+    action: Action
+    file: str
+    changes: tuple[FieldChange, ...]
+
+
+class History(_Frozen):
+    config_dir: str
+    channel: str | None = None
+    template: str | None = None
+    events: tuple[Event, ...]
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(Action)}
+        commits = len({event.commit for event in self.events})
+        done = ", ".join(f"{count} {action}" for action, count in counts.items())
+        events = "event" if len(self.events) == 1 else "events"
+        return f"{len(self.events)} {events} in {commits} commit{'' if commits == 1 else 's'}: {done}"
+
+
+@dataclass(frozen=True)
+class _Record:
+    """An event and the channels its template targeted before or after (None: every channel)."""
+
+    event: Event
+    targets: frozenset[str] | None
+
+
+class _Walk:
+    def __init__(self, config: str, blobs: BlobReader) -> None:
+        self.tree = Tree(config)
+        self.blobs = blobs
+        self.records: list[_Record] = []
+        self.warnings: list[str] = []
+        self.parent: dict[Key, Key] = {}  # union-find: names one resource has had
+
+    def group(self, key: Key) -> Key:
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            key = self.parent[key]
+        return key
+
+    def step(self, commit: CommitInfo) -> None:
+        tree = self.tree
+        # 1. Read what the commit changed; a file that is not valid here keeps its earlier state.
+        removed: set[str] = set()
+        written: dict[str, tuple[Doc, ...] | SopsMeta] = {}
+        for change in commit.changes:
+            old = change.old_path if change.status == "R" else None
+            if old is not None or change.status == "D":
+                removed.add(old or change.path)
+            if change.status == "D" or not tree.wanted(change.path):
+                continue
+            raw = self.blobs.read(commit.sha, change.path)
+            parsed = parse_file(change.path, raw) if raw is not None else None
+            if isinstance(parsed, Invalid):
+                self.warnings.append(
+                    f"{commit.short}: {change.path} is not valid there ({parsed.reason}); its earlier state is kept"
+                )
+                earlier = tree.files.get(old or change.path, ())
+                parsed = tuple(Doc(d.key, change.path, d.index, d.resource, d.data) for d in earlier)
+            if parsed is not None:
+                written[change.path] = parsed
+            elif tree.files.get(change.path) or change.path in tree.sops:
+                removed.add(change.path)  # no longer a config file (e.g. now plain text)
+        touched = removed | set(written)
+        keys = {doc.key for path in touched for doc in tree.files.get(path, ())}
+        keys |= {doc.key for entry in written.values() if isinstance(entry, tuple) for doc in entry}
+        sops_touched = any(path in tree.sops or isinstance(written.get(path), SopsMeta) for path in touched)
+
+        # 2. Apply, remembering the state of everything the commit may have changed.
+        before = {key: tree.resolve(key) for key in keys}
+        channels_before = tree.channels() if sops_touched else {}
+        sops_before = dict(tree.sops)
+        for path in removed - set(written):
+            tree.remove(path)
+        for path, entry in written.items():
+            tree.put(path, entry)
+        after = {key: tree.resolve(key) for key in keys}
+
+        # 3. Pair disappearances with appearances of the same kind: metadata.name renames.
+        renames = {c.path: c.old_path for c in commit.changes if c.status == "R" and c.old_path}
+        gone = [before[key] for key in sorted(keys) if before[key] is not None and after[key] is None]
+        new = [after[key] for key in sorted(keys) if after[key] is not None and before[key] is None]
+        renamed_from: dict[Key, Doc] = {}
+        for doc in new:
+            assert doc is not None
+            matches = [
+                old
+                for old in gone
+                if old is not None
+                and old.key[0] == doc.key[0]
+                and old.key not in {d.key for d in renamed_from.values()}
+                and (
+                    (renames.get(doc.file, doc.file) == old.file and old.index == doc.index)
+                    or old.data["spec"] == doc.data["spec"]
+                )
+            ]
+            if matches:
+                renamed_from[doc.key] = matches[0]
+                self.parent[self.group(matches[0].key)] = self.group(doc.key)
+
+        # 4. One event per resource that changed in substance.
+        events: dict[Key, tuple[Action, Doc, Doc | None, list[FieldChange]]] = {}
+        paired = {doc.key for doc in renamed_from.values()}
+        for key in sorted(keys):
+            old_doc, new_doc = before[key], after[key]
+            self.group(key)
+            if key in paired:
+                continue
+            if key in renamed_from:
+                old_doc = renamed_from[key]
+            if old_doc is None and new_doc is None:
+                continue
+            changes = diff_resources(old_doc.data if old_doc else None, new_doc.data if new_doc else None)
+            action: Action = (
+                "created" if old_doc is None else "deleted" if new_doc is None
+                else "renamed" if key in renamed_from else "changed"
+            )  # fmt: skip
+            if changes or action != "changed":
+                shown = new_doc or old_doc
+                assert shown is not None
+                events[key] = (action, shown, old_doc, changes)
+
+        # 5. Secret files of channels that exist on both sides, seen through their metadata.
+        if sops_touched:
+            for key, now in tree.channels().items():
+                earlier_channel = channels_before.get(key)
+                if earlier_channel is None:
+                    continue
+                old_refs = {field: (path, keys_) for field, path, keys_ in secret_refs(earlier_channel)}
+                for field, path, secret_keys in secret_refs(now):
+                    if field not in old_refs or not ({path, old_refs[field][0]} & touched):
+                        continue
+                    secret_changes = diff_credentials(
+                        sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys, field=field
+                    )
+                    if not secret_changes:
+                        continue
+                    action, shown, prior, changes = events.get(key, ("changed", now, earlier_channel, []))
+                    events[key] = (action, shown, prior, [*changes, *secret_changes])
+
+        for key in sorted(events):
+            action, shown, old_doc, changes = events[key]
+            event = Event(
+                commit=commit.sha, short=commit.short, author=commit.author, email=commit.email,
+                date=commit.date, subject=commit.subject, pr=commit.pr,
+                resource=ResourceRef(kind=shown.resource.kind, name=shown.resource.name),
+                action=action, file=shown.file, changes=tuple(changes),
+            )  # fmt: skip
+            targets_before, targets_after = channel_targets(old_doc), channel_targets(after.get(key))
+            targets = None if targets_before is None or targets_after is None else targets_before | targets_after
+            self.records.append(_Record(event, targets))
+
+    def names(self, kind: str, name: str) -> set[str]:
+        """Every name the resource called ``name`` has had (empty if it never existed)."""
+        if (kind, name) not in self.parent:
+            return set()
+        root = self.group((kind, name))
+        return {key[1] for key in self.parent if key[0] == kind and self.group(key) == root}
+
+    def known(self, kind: str) -> list[str]:
+        return sorted({key[1] for key in self.parent if key[0] == kind})
+
+
+def _unknown(kind: str, name: str, known: list[str], config_dir: str) -> SmsopsError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none"
+    return SmsopsError(
+        f"no {kind.lower()} named {name!r} in the git history of {config_dir}",
+        hint=f"{hint}known {kind.lower()}s: {listed}",
+    )
+
+
+def _selected(records: Iterable[_Record], walk: _Walk, channel: str | None, template: str | None,
+              config_dir: str) -> list[Event]:  # fmt: skip
+    if channel is None and template is None:
+        return [record.event for record in records]
+    kind, name = ("Channel", channel) if channel is not None else ("Template", template)
+    assert name is not None
+    names = walk.names(kind, name)
+    if not names:
+        raise _unknown(kind, name, walk.known(kind), config_dir)
+    chosen: list[Event] = []
+    for record in records:
+        resource = record.event.resource
+        own = resource.kind == kind and resource.name in names
+        # A template with no channels list goes to every channel, so it is part of each one's trail.
+        targeting = (
+            kind == "Channel" and resource.kind == "Template" and (record.targets is None or record.targets & names)
+        )
+        if own or targeting:
+            chosen.append(record.event)
+    return chosen
+
+
+def collect_history(
+    config_dir: Path | str,
+    *,
+    channel: str | None = None,
+    template: str | None = None,
+    newest_first: bool = True,
+    environ: Mapping[str, str] = os.environ,
+) -> History:
+    """The audit trail of ``config_dir`` from git; with ``channel``, that channel's events and those
+    of templates targeting it; with ``template``, that template's. Raises SmsopsError for a path
+    outside a git work tree or a name that never existed."""
+    if channel is not None and template is not None:
+        raise SmsopsError("pass --channel or --template, not both", hint="run history once for each")
+    repository = open_repository(config_dir, environ=environ)
+    with repository.blobs() as blobs:
+        walk = _Walk(repository.config, blobs)
+        for commit in repository.commits():
+            walk.step(commit)
+    events = _selected(walk.records, walk, channel, template, str(config_dir))
+    if newest_first:
+        events.reverse()  # commits newest first; resources within a commit stay in name order
+        events = _regroup(events)
+    return History(
+        config_dir=str(config_dir),
+        channel=channel,
+        template=template,
+        events=tuple(events),
+        warnings=tuple(walk.warnings),
+    )
+
+
+def _regroup(events: list[Event]) -> list[Event]:
+    """Reverse commit order without reversing the (kind, name) order inside each commit."""
+    order: dict[str, list[Event]] = {}
+    for event in events:
+        order.setdefault(event.commit, []).append(event)
+    return [event for group in order.values() for event in reversed(group)]

@@ -1,1 +1,0 @@
-"""Desired-state models (``resources``: the schema source) and template content (``content``)."""

@@ -1,0 +1,337 @@
+"""Apply: execute exactly the changes of a plan, channel by channel, and report each result.
+
+Steps per channel:
+1. take the channel's lock (two applies on one machine never interleave);
+2. re-observe and compare with the digest the plan was computed from: a stale plan is refused;
+3. run each change in plan order. A create whose answer is lost is resolved by re-observing by
+   name (the name carries the fingerprint) before any retry, so a template is never created twice;
+   only retryable errors are retried; a daily quota defers the rest of the channel's creates;
+4. promote only after the gate passed (where the channel has testSend) by tagging the version live.
+Nothing is decided here: the plan said what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.errors import ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.providers.base import ObservedTemplate, Provider, Tagging
+from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
+from reconciler.reconcile.rollout import GATE, LIVE, REMOVED, MarkStore, bound
+from reconciler.secrets.redact import redact
+
+# Codes that mean "no more of this today" rather than "this change is wrong".
+QUOTA_CODES = frozenset(
+    {
+        "isv.DAY_LIMIT_CONTROL",
+        "isv.TEMPLATE_COUNT_OVER_LIMIT",
+        "isv.TEMPLATE_OVER_LIMIT",
+        "LimitExceeded.TemplateDailyLimit",
+        "LimitExceeded.AppDailyLimit",
+    }
+)
+# The provider's answer to creations closer together than it allows (Alibaba: 30 s).
+SPACING_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "LimitExceeded.TemplateFrequencyLimit"})
+MAX_ATTEMPTS = 5
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    DEFERRED = "deferred"
+    SKIPPED = "skipped"
+
+
+class ChangeResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    action: Action
+    address: str
+    outcome: Outcome
+    code: str = ""
+    error: str = ""
+    attempts: int = 0
+
+
+# The gate decides which versions may be promoted: address -> "" when its test passed, else why not.
+Gate = Callable[[Sequence[Change]], dict[str, str]]
+
+
+class Progress(Protocol):
+    """Where apply is: a change starting, or a wait and why (shown as a progress bar)."""
+
+    def step(self, message: str) -> None: ...
+
+    def wait(self, message: str, seconds: float) -> None: ...
+
+
+class _Quiet:
+    def step(self, message: str) -> None:
+        return None
+
+    def wait(self, message: str, seconds: float) -> None:
+        return None
+
+
+_quiet = _Quiet()
+
+
+class ChannelApplier:
+    def __init__(
+        self,
+        provider: Provider,
+        plan: ChannelPlan,
+        *,
+        observe: Callable[[], ChannelObservation],
+        gate: Gate | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Progress = _quiet,
+        create_spacing: float = 0.0,
+        last_created: datetime | None = None,
+        marks: MarkStore | None = None,
+    ) -> None:
+        self.provider = provider
+        self.plan = plan
+        self.observe = observe
+        self.gate = gate
+        self.now = now
+        self.sleep = sleep
+        self.progress = progress
+        self.quota_reached = ""
+        self.verdicts: dict[str, str] = {}
+        self.marks = marks
+        # Alibaba wants >= 30 s between template creations; the newest observed creation counts too,
+        # so two runs in a row keep the spacing.
+        self.create_spacing = create_spacing
+        self.last_created = last_created
+
+    def run(self, *, check_digest: bool) -> list[ChangeResult]:
+        # Step 2: refuse to act on a provider state nobody reviewed.
+        if check_digest:
+            current = self.observe()
+            if current.error:
+                raise StalePlan(f"channel {self.plan.channel}: could not re-observe: {current.error}")
+            if current.digest() != self.plan.observed_digest:
+                raise StalePlan(
+                    f"channel {self.plan.channel} changed at the provider since the plan was made",
+                    hint="run `smsops plan --out plan.json` again, review it, and apply the new plan",
+                )
+        # Step 3: test every version about to be promoted in one gate run, then each change in plan order.
+        gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
+        self.verdicts = self.gate(gated) if self.gate is not None and gated else {}
+        return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
+
+    def _result(
+        self, change: Change, outcome: Outcome, code: str = "", error: str = "", attempts: int = 0
+    ) -> ChangeResult:
+        return ChangeResult(
+            channel=change.channel,
+            action=change.action,
+            address=change.address,
+            outcome=outcome,
+            code=code,
+            error=redact(error),
+            attempts=attempts,
+        )
+
+    def _one(self, change: Change) -> ChangeResult:
+        self.progress.step(f"{change.action.value} {change.address}")
+        try:
+            if change.action is Action.CREATE:
+                return self._create(change)
+            if change.action is Action.UPDATE:
+                return self._retrying(change, lambda: self._update(change))
+            if change.action is Action.PROMOTE:
+                return self._promote(change)
+            if change.action is Action.UNPUBLISH:
+                assert change.before is not None
+                code = change.before.code
+                return self._retrying(
+                    change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")})
+                )
+            return self._retrying(change, lambda: self._delete(change))
+        except ProviderError as error:
+            return self._result(change, Outcome.FAILED, error=error.message)
+
+    def _retrying(self, change: Change, operation: Callable[[], str]) -> ChangeResult:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._result(change, Outcome.DONE, code=operation(), attempts=attempt)
+            except ProviderError as error:
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
+                self.sleep(min(2.0**attempt * 0.1, 5.0))
+        raise AssertionError("unreachable")
+
+    def _find_by_name(self, name: str) -> str:
+        for template in self.provider.list_templates():
+            if template.name == name:
+                return template.code
+        return ""
+
+    def _create(self, change: Change) -> ChangeResult:
+        request = change.request
+        assert request is not None, "a create change always carries its request"
+        if self.quota_reached:
+            return self._result(change, Outcome.DEFERRED, error=self.quota_reached)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            self._space_creates()
+            try:
+                code = self.provider.create_template(request)
+                self.last_created = self.now()
+                return self._result(change, Outcome.DONE, code=code, attempts=attempt)
+            except ResponseLost as lost:
+                # The create may have happened: look before trying again.
+                found = self._observe_name(request.name)
+                if found:
+                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
+                last = lost.message
+            except ProviderError as error:
+                if error.code in SPACING_CODES and self.create_spacing:
+                    self.last_created = self.now()  # the provider saw a creation we did not: space again
+                    last = error.message
+                    continue
+                if error.code in QUOTA_CODES:
+                    self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
+                    return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempt)
+                if not error.retryable:
+                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
+                found = self._observe_name(request.name)
+                if found:
+                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
+                last = error.message
+            self.sleep(min(2.0**attempt * 0.1, 5.0))
+        return self._result(change, Outcome.FAILED, error=last, attempts=MAX_ATTEMPTS)
+
+    def _space_creates(self) -> None:
+        if not self.create_spacing or self.last_created is None:
+            return
+        wait = (self.last_created - self.now()).total_seconds() + self.create_spacing
+        if wait > 0:
+            self.progress.wait(f"the provider allows one template creation every {self.create_spacing:.0f}s", wait)
+            self.sleep(wait)
+
+    def _observe_name(self, name: str) -> str:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._find_by_name(name)
+            except ProviderError as error:
+                if not error.retryable or attempt == MAX_ATTEMPTS:
+                    raise
+                self.sleep(min(2.0**attempt * 0.1, 5.0))
+        return ""
+
+    def _update(self, change: Change) -> str:
+        assert change.request is not None and change.before is not None
+        self.provider.update_template(change.before.code, change.request)
+        return change.before.code
+
+    def _delete(self, change: Change) -> str:
+        assert change.before is not None
+        self.provider.delete_template(change.before.code)
+        return change.before.code
+
+    def _mark(self, code: str, marks: dict[str, str]) -> str:
+        """Record rollout marks: as template tags, or beside the published config."""
+        if isinstance(self.provider, Tagging):
+            self.provider.set_tags(code, {key: bound(value) for key, value in marks.items()})
+        elif self.marks is not None:
+            self.marks.write(code, marks)
+        else:
+            raise ProviderError(
+                ProviderFailure(self.provider.name, "mark", "NoMarkStore", "no place to keep rollout marks", False)
+            )
+        return code
+
+    def _promote(self, change: Change) -> ChangeResult:
+        assert change.after is not None
+        code = change.after.code
+        if change.gated and self.gate is not None:
+            why = self.verdicts.get(change.address, "the gate gave no verdict")
+            if why:
+                # Keep the verdict where `status` reads it; the old version stays live.
+                stamp = self.now().isoformat(timespec="seconds")
+                with contextlib.suppress(ProviderError):
+                    self._mark(code, {GATE: f"failed {stamp}: {why}"})
+                return self._result(change, Outcome.FAILED, code=code, error=f"gate failed: {why}")
+        return self._retrying(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
+
+
+def create_spacing(provider: str, configured: timedelta | None = None) -> float:
+    """Seconds between template creations: the channel's setting, else the provider's rule."""
+    from reconciler.providers.ratelimit import quota
+
+    if configured is not None:
+        return configured.total_seconds()
+    return quota(provider, "CreateSmsTemplate").min_spacing_s
+
+
+def _observed(observe: Callable[[str], ChannelObservation], channel: str) -> tuple[ObservedTemplate, ...]:
+    observation = observe(channel)
+    return observation.templates
+
+
+def summarize(results: Sequence[ChangeResult]) -> str:
+    counts = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in Outcome}
+    return (
+        f"Apply: {counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
+        f"{counts[Outcome.DEFERRED]} deferred, {counts[Outcome.SKIPPED]} skipped."
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    providers: dict[str, Provider],
+    observe: Callable[[str], ChannelObservation],
+    *,
+    check_digest: bool,
+    gate: Gate | None = None,
+    progress: Progress = _quiet,
+    sleep: Callable[[float], None] = time.sleep,
+    spacing: Mapping[str, float] | None = None,
+    marks: Mapping[str, MarkStore] | None = None,
+) -> list[ChangeResult]:
+    """Apply each channel's changes. ``spacing``: seconds between creations per channel."""
+    spacing = spacing or {}
+    results: list[ChangeResult] = []
+    for channel in plan.channels:
+        if channel.blockers:
+            results.extend(
+                ChangeResult(
+                    channel=c.channel,
+                    action=c.action,
+                    address=c.address,
+                    outcome=Outcome.SKIPPED,
+                    error=f"channel blocked: {channel.blockers[0].message}",
+                )
+                for c in channel.changes
+                if c.action is not Action.NOOP
+            )
+            continue
+        provider = providers[channel.channel]
+        newest = None
+        if spacing.get(channel.channel) and any(c.action is Action.CREATE for c in channel.changes):
+            # the provider's last creation counts too (an earlier run's), so the spacing holds across runs
+            newest = max((t.created_at for t in _observed(observe, channel.channel) if t.created_at), default=None)
+        applier = ChannelApplier(
+            provider,
+            channel,
+            create_spacing=spacing.get(channel.channel, 0.0),
+            last_created=newest,
+            marks=(marks or {}).get(channel.channel),
+            observe=lambda name=channel.channel: observe(name),  # type: ignore[misc]
+            gate=gate,
+            progress=progress,
+            sleep=sleep,
+        )
+        results.extend(applier.run(check_digest=check_digest))
+    return results

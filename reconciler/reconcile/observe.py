@@ -1,0 +1,128 @@
+"""Observe: open each selected channel's provider (secrets first) and read what it has registered.
+
+Secrets for every selected channel are decrypted before any provider is contacted, so a key
+problem never leaves a run half-done. Observing is read-only; channels are observed concurrently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.config.load import LoadedConfig, Located
+from reconciler.config.models import Channel
+from reconciler.errors import ConfigError, ProviderError
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
+from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
+from reconciler.reconcile.rollout import MarkStore, mark_store
+from reconciler.secrets.redact import redact
+
+# Provider error codes that mean the channel's keys were refused (Alibaba, Tencent, AWS).
+CREDENTIAL_ERRORS = (
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+    "InvalidSignatureException",
+    "UnrecognizedClientException",
+)
+
+
+@dataclass
+class Session:
+    """Open providers for the selected channels; close them all on exit."""
+
+    config: LoadedConfig
+    channels: tuple[Located[Channel], ...]
+    providers: dict[str, Provider] = field(default_factory=dict)
+    # rollout marks of channels whose provider has no template tags (see reconciler.reconcile.rollout)
+    marks: dict[str, MarkStore] = field(default_factory=dict)
+
+    def provider(self, channel: str) -> Provider:
+        return self.providers[channel]
+
+    def observe(self, desired: DesiredChannel) -> ChannelObservation:
+        return observe_channel(self.provider(desired.name), desired, self.marks.get(desired.name))
+
+
+def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
+    if not names:
+        return config.channels
+    known = {c.resource.name: c for c in config.channels}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"no channel named {', '.join(repr(n) for n in unknown)} in {config.root}",
+            hint=f"channels in this config: {', '.join(sorted(known)) or 'none'}",
+        )
+    return tuple(known[name] for name in names)
+
+
+def state_dir(config: LoadedConfig) -> Path:
+    """Where local, git-ignored state lives (the sandbox's accounts)."""
+    return Path(config.root) / ".smsops"
+
+
+@contextlib.contextmanager
+def open_session(
+    config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
+) -> Iterator[Session]:
+    from reconciler.providers.registry import open_provider
+    from reconciler.secrets.sops import channel_secrets
+
+    channels = select_channels(config, names)
+    secrets = {c.resource.name: channel_secrets(c, environ=environ) for c in channels}
+    session = Session(config=config, channels=channels)
+    try:
+        for located in channels:
+            name = located.resource.name
+            session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
+            if not isinstance(provider, Tagging) and located.resource.spec.provider.value != "aws":
+                session.marks[name] = mark_store(config, located)
+        yield session
+    finally:
+        for provider in session.providers.values():
+            with contextlib.suppress(Exception):
+                provider.close()
+
+
+def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStore | None = None) -> ChannelObservation:
+    """What the provider has, with smsops' rollout marks on each template: the provider's own tags,
+    or for a provider without tags the marks kept beside the published config."""
+    try:
+        signature, templates = _read(provider, desired.registers_templates)
+    except ProviderError as error:
+        message = redact(error.message)
+        if not error.retryable and error.code.startswith(CREDENTIAL_ERRORS):
+            message = f"credentials refused by the provider: {message}"
+        return ChannelObservation(channel=desired.name, error=message)
+    if marks is not None:
+        kept = marks.read()
+        templates = tuple(
+            t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
+        )
+    return ChannelObservation(
+        channel=desired.name,
+        signature=signature,
+        templates=templates,
+        tags_supported=isinstance(provider, Tagging) or marks is not None,
+    )
+
+
+def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:
+    """The signature and, when asked, the templates: in one pass where the adapter can."""
+    if not templates_too:
+        return provider.get_signature(), ()
+    if isinstance(provider, ReadsWhole):
+        signature, templates = provider.read_whole()
+        return signature, tuple(templates)
+    return provider.get_signature(), tuple(provider.list_templates())
+
+
+def observe_all(session: Session, desired: Sequence[DesiredChannel]) -> list[ChannelObservation]:
+    if len(desired) <= 1:
+        return [session.observe(d) for d in desired]
+    with ThreadPoolExecutor(max_workers=min(8, len(desired))) as pool:
+        return list(pool.map(session.observe, desired))

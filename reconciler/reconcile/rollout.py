@@ -1,0 +1,114 @@
+"""Rollout marks: which version of a template is live, and why a gate refused one.
+
+Marks are what lets a rollout resume in any later run with no local state. Where the provider can
+tag templates (Alibaba ``TagResources``), marks are template tags. Providers without tags (Tencent)
+keep them in a small JSON document beside the channel's published runtime config: the SSM parameter
+``<ssmPrefix>/marks`` or the file ``<publish file>.marks.json``. For CI, publish to SSM or to a file
+the pipeline keeps; a default file under ``.smsops/`` only lasts as long as the workspace.
+
+Keys: ``smsops-live`` (ISO time of promotion), ``smsops-gate`` (``failed <time>: <reason>`` when a
+gate refused the version) and ``smsops-removed`` (ISO time a live template removed from git was
+unpublished; it is deleted after the grace period). Values never hold a phone number unmasked or a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from reconciler.errors import SmsopsError
+from reconciler.secrets.redact import redact
+
+if TYPE_CHECKING:
+    from reconciler.config.load import LoadedConfig, Located
+    from reconciler.config.models import Channel
+
+LIVE = "smsops-live"
+GATE = "smsops-gate"
+REMOVED = "smsops-removed"  # a live template removed from git: when it was unpublished
+MAX_VALUE = 120  # Alibaba tag values are short; keep every mark within what any store accepts
+
+
+class MarkStore(Protocol):
+    def read(self) -> dict[str, dict[str, str]]: ...
+
+    def write(self, code: str, marks: dict[str, str]) -> None: ...
+
+
+def _document(marks: dict[str, dict[str, str]]) -> str:
+    return json.dumps({"format_version": 1, "marks": marks}, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def _parse(text: str, where: str) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(text)
+        marks = data["marks"]
+        return {str(code): {str(k): str(v) for k, v in values.items()} for code, values in marks.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise SmsopsError(
+            f"{where} is not a marks document smsops wrote",
+            hint="restore it from its previous version, or delete it to let the next apply promote again",
+        ) from None
+
+
+class FileMarks:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, dict[str, str]]:
+        try:
+            return _parse(self.path.read_text(encoding="utf-8"), str(self.path))
+        except FileNotFoundError:
+            return {}
+
+    def write(self, code: str, marks: dict[str, str]) -> None:
+        from reconciler.publish.export import write_file
+
+        current = self.read()
+        current.setdefault(code, {}).update({k: bound(v) for k, v in marks.items()})
+        write_file(self.path, _document(current))
+
+
+class SsmMarks:
+    def __init__(self, name: str, region: str, client: Any = None) -> None:
+        self.name = name
+        self.region = region
+        self._client = client
+
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("ssm", region_name=self.region)
+        return self._client
+
+    def read(self) -> dict[str, dict[str, str]]:
+        client = self.client()
+        try:
+            value = client.get_parameter(Name=self.name)["Parameter"]["Value"]
+        except client.exceptions.ParameterNotFound:
+            return {}
+        return _parse(value, f"SSM parameter {self.name}")
+
+    def write(self, code: str, marks: dict[str, str]) -> None:
+        current = self.read()
+        current.setdefault(code, {}).update({k: bound(v) for k, v in marks.items()})
+        self.client().put_parameter(Name=self.name, Value=_document(current), Type="String", Overwrite=True)
+
+
+def bound(value: str) -> str:
+    value = redact(value)
+    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+
+
+def mark_store(config: LoadedConfig, located: Located[Channel], environ: Any = os.environ) -> MarkStore:
+    """Where a channel whose provider has no tags keeps its marks: beside its published config."""
+    from reconciler.publish.export import file_target, ssm_region
+
+    publish = located.resource.spec.publish
+    if publish is not None and publish.ssm_prefix:
+        return SsmMarks(f"{publish.ssm_prefix.rstrip('/')}/marks", ssm_region(located.resource, environ))
+    target = file_target(config, located)
+    return FileMarks(target.with_name(f"{target.stem}.marks.json"))

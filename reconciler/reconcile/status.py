@@ -1,0 +1,355 @@
+"""Review status per channel and template: what is live, what is in review, what was rejected.
+
+Pure: computed from a ``DesiredChannel`` and a ``ChannelObservation`` with no provider calls, so
+``status``, ``wait`` and ``export`` agree with ``plan`` about which version is which:
+- a template's versions are the observed templates named ``<name>~<fingerprint>`` plus its adopted
+  code (the same grouping the planner uses);
+- the live version is ``plan.live_version`` (the promoted one; newest approved without tags);
+- the desired version is the one registered under the desired provider-side name, or an adopted
+  template whose content already matches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler.content.identity import parse_provider_name
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
+from reconciler.reconcile.changes import ChannelObservation, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.plan import live_version, promoted_at
+from reconciler.reconcile.rollout import GATE
+
+if TYPE_CHECKING:
+    from reconciler.reconcile.observe import Session
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TemplateState(StrEnum):
+    """Where a template's desired version stands, as one word for summaries and ``wait``."""
+
+    LIVE = "live"  # the desired version is the live one
+    APPROVED = "approved"  # approved, not promoted yet (apply promotes it after its gate)
+    PENDING = "pending"  # in provider review
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    NOT_REGISTERED = "not-registered"  # apply has not created it yet
+    CLIENT_RENDERED = "client-rendered"  # AWS: no template registry, the application renders it
+    UNKNOWN = "unknown"  # the channel could not be observed
+
+
+class SignatureState(StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+
+
+class VersionStatus(_Frozen):
+    """One registered version. ``since`` is when it was submitted (the provider's create time)."""
+
+    code: str
+    provider_name: str
+    fingerprint: str = ""  # "" for an adopted template not named by smsops
+    status: ReviewStatus
+    since: datetime | None = None
+    reason: str = ""
+    desired: bool = False  # the version git asks for
+    gate: str = ""  # the last refused test-send gate ("failed <time>: <why>"), kept as a rollout mark
+
+
+class LiveVersion(_Frozen):
+    """The version the application uses. ``since`` is its promotion time (None where the provider
+    keeps no tags, or for an adopted template never promoted)."""
+
+    code: str
+    provider_name: str
+    fingerprint: str = ""
+    since: datetime | None = None
+    adopted: bool = False
+
+
+class TemplateStatus(_Frozen):
+    name: str
+    fingerprint: str  # of the desired version
+    state: TemplateState
+    registered: bool  # the desired version exists at the provider
+    live: LiveVersion | None = None
+    versions: tuple[VersionStatus, ...] = ()  # newer than the live one (all, when none is live)
+
+    @property
+    def desired_version(self) -> VersionStatus | None:
+        return next((v for v in self.versions if v.desired), None)
+
+    @property
+    def reason(self) -> str:
+        version = self.desired_version
+        return version.reason if version else ""
+
+
+class ChannelStatus(_Frozen):
+    channel: str
+    provider: str
+    enabled: bool
+    signature_name: str
+    signature: SignatureState
+    signature_reason: str = ""
+    templates: tuple[TemplateStatus, ...] = ()
+    error: str = ""  # the channel could not be observed; templates are then UNKNOWN
+
+
+def _signature_state(signature: ObservedSignature | None) -> SignatureState:
+    return SignatureState.MISSING if signature is None else SignatureState(signature.status.value)
+
+
+def group_versions(desired: DesiredChannel, templates: Iterable[ObservedTemplate]) -> dict[str, list[ObservedTemplate]]:
+    """Observed templates by logical name: smsops-named ones by their name, adopted ones by the
+    template that adopts them. Unmanaged templates are left out."""
+    adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
+    groups: dict[str, list[ObservedTemplate]] = {}
+    for seen in templates:
+        identity = parse_provider_name(seen.name)
+        if seen.code in adopted:
+            groups.setdefault(adopted[seen.code], []).append(seen)
+        elif identity is not None:
+            groups.setdefault(identity.name, []).append(seen)
+    return groups
+
+
+def _created_key(template: ObservedTemplate) -> tuple[str, str]:
+    return (template.created_at.isoformat() if template.created_at else "", template.code)
+
+
+def desired_version(template: DesiredTemplate, versions: list[ObservedTemplate]) -> ObservedTemplate | None:
+    """The registered version git asks for (the planner's rule: oldest with the desired name, else an
+    adopted template with the same content and kind)."""
+    request = template.request
+    named = [v for v in versions if v.name == request.name]
+    if named:
+        return min(named, key=_created_key)
+    return next(
+        (
+            v
+            for v in versions
+            if template.adopt_code
+            and v.code == template.adopt_code
+            and (v.content, v.kind) == (request.content, request.kind)
+        ),
+        None,
+    )
+
+
+def _fingerprint(template: ObservedTemplate) -> str:
+    identity = parse_provider_name(template.name)
+    return identity.fingerprint if identity else ""
+
+
+def template_status(
+    template: DesiredTemplate, versions: list[ObservedTemplate], tags_supported: bool
+) -> TemplateStatus:
+    live = live_version(versions, tags_supported, template.adopt_code)
+    wanted = desired_version(template, versions)
+    live_model = (
+        LiveVersion(
+            code=live.code,
+            provider_name=live.name,
+            fingerprint=_fingerprint(live),
+            since=promoted_at(live),
+            adopted=live.code == template.adopt_code,
+        )
+        if live is not None
+        else None
+    )
+    # Versions submitted after the live one: what is on its way. Older ones are superseded history.
+    newer = [
+        v
+        for v in versions
+        if live is None
+        or (v.code != live.code and (_created_key(v) > _created_key(live) or (wanted is not None and v == wanted)))
+    ]
+    shown = tuple(
+        VersionStatus(
+            code=v.code,
+            provider_name=v.name,
+            fingerprint=_fingerprint(v),
+            status=v.status,
+            since=v.created_at,
+            reason=v.reason,
+            desired=wanted is not None and v.code == wanted.code,
+            gate=v.tags.get(GATE, ""),
+        )
+        for v in sorted(newer, key=_created_key)
+    )
+    if wanted is None:
+        state = TemplateState.NOT_REGISTERED
+    elif live is not None and wanted.code == live.code:
+        state = TemplateState.LIVE
+    else:
+        state = TemplateState(wanted.status.value)
+    return TemplateStatus(
+        name=template.name,
+        fingerprint=template.fingerprint,
+        state=state,
+        registered=wanted is not None,
+        live=live_model,
+        versions=shown,
+    )
+
+
+def channel_status(desired: DesiredChannel, observed: ChannelObservation) -> ChannelStatus:
+    """Status of every desired template of one channel, from one observation."""
+    base = {
+        "channel": desired.name,
+        "provider": desired.provider,
+        "enabled": desired.enabled,
+        "signature_name": desired.signature,
+    }
+    if observed.error:
+        unknown = tuple(
+            TemplateStatus(name=t.name, fingerprint=t.fingerprint, state=TemplateState.UNKNOWN, registered=False)
+            for t in desired.templates
+        )
+        return ChannelStatus(**base, signature=SignatureState.UNKNOWN, templates=unknown, error=observed.error)
+    signature = observed.signature
+    signature_fields = {
+        "signature": _signature_state(signature),
+        "signature_reason": signature.reason if signature else "",
+    }
+    if not desired.registers_templates:
+        rendered = tuple(
+            TemplateStatus(
+                name=t.name, fingerprint=t.fingerprint, state=TemplateState.CLIENT_RENDERED, registered=False
+            )
+            for t in desired.templates
+        )
+        return ChannelStatus(**base, **signature_fields, templates=rendered)
+    groups = group_versions(desired, observed.templates)
+    templates = tuple(template_status(t, groups.get(t.name, []), observed.tags_supported) for t in desired.templates)
+    return ChannelStatus(**base, **signature_fields, templates=templates)
+
+
+def summary(statuses: Iterable[ChannelStatus]) -> str:
+    """One line: ``Status: 3 live, 1 approved, 1 pending, 0 rejected, 0 not registered; 2 channel(s).``"""
+    channels = list(statuses)
+    counts: dict[TemplateState, int] = {state: 0 for state in TemplateState}
+    for channel in channels:
+        for template in channel.templates:
+            counts[template.state] += 1
+    text = (
+        f"Status: {counts[TemplateState.LIVE]} live, {counts[TemplateState.APPROVED]} approved awaiting promotion, "
+        f"{counts[TemplateState.PENDING]} pending review, {counts[TemplateState.REJECTED]} rejected, "
+        f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
+    )
+    failed = sum(1 for c in channels if c.error)
+    if failed:
+        text += f" {failed} channel(s) could not be observed."
+    return text
+
+
+# -- wait ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """Addresses (``channel/template``) sorted by what waiting longer can do for them."""
+
+    ready: tuple[str, ...]
+    pending: tuple[str, ...]
+    failed: tuple[str, ...]  # one message each, with the provider's reason; waiting cannot help
+
+
+def review_outcome(statuses: Iterable[ChannelStatus]) -> ReviewOutcome:
+    ready: list[str] = []
+    pending: list[str] = []
+    failed: list[str] = []
+    for channel in statuses:
+        if channel.error:
+            failed.append(f"{channel.channel}: could not be observed: {channel.error}")
+            continue
+        signature = f"{channel.channel}: signature '{channel.signature_name}'"
+        if channel.signature is SignatureState.PENDING:
+            pending.append(f"{signature} (pending review)")
+        elif channel.signature is not SignatureState.APPROVED:
+            reason = f": {channel.signature_reason}" if channel.signature_reason else ""
+            failed.append(f"{signature} is {channel.signature.value}{reason}")
+        for template in channel.templates:
+            address = f"{channel.channel}/{template.name}"
+            version = template.desired_version
+            code = f" ({version.code})" if version else ""
+            if template.state in (TemplateState.LIVE, TemplateState.APPROVED, TemplateState.CLIENT_RENDERED):
+                ready.append(address)
+            elif template.state is TemplateState.PENDING:
+                pending.append(f"{address}{code}")
+            elif template.state is TemplateState.REJECTED:
+                failed.append(f"{address}{code} rejected by the provider: {template.reason or 'no reason given'}")
+            elif template.state is TemplateState.CANCELLED:
+                failed.append(f"{address}{code}: review was cancelled")
+            else:
+                failed.append(f"{address}: version {template.fingerprint} is not registered; run `smsops apply` first")
+    return ReviewOutcome(tuple(ready), tuple(pending), tuple(failed))
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    statuses: tuple[ChannelStatus, ...]
+    outcome: ReviewOutcome
+    timed_out: bool
+    polls: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.outcome.failed and not self.outcome.pending
+
+
+def wait_for_review(
+    poll: Callable[[], Sequence[ChannelStatus]],
+    *,
+    timeout: timedelta,
+    interval: timedelta,
+    progress: Callable[[str], None] = lambda _: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Poll until nothing is pending (every desired version approved), something failed (a rejection
+    is final: waiting cannot turn it into an approval), or ``timeout`` has passed."""
+    deadline = clock() + timeout.total_seconds()
+    polls = 0
+    while True:
+        statuses = tuple(poll())
+        polls += 1
+        outcome = review_outcome(statuses)
+        if outcome.failed or not outcome.pending:
+            return WaitResult(statuses, outcome, timed_out=False, polls=polls)
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return WaitResult(statuses, outcome, timed_out=True, polls=polls)
+        pause = min(interval.total_seconds(), remaining)
+        shown = ", ".join(outcome.pending[:3]) + (
+            f" and {len(outcome.pending) - 3} more" if len(outcome.pending) > 3 else ""
+        )
+        progress(
+            f"waiting for review: {len(outcome.pending)} pending ({shown}), {len(outcome.ready)} ready; "
+            f"next check in {pause:.0f}s, {remaining:.0f}s left"
+        )
+        sleep(pause)
+
+
+def observe_statuses(session: Session) -> list[ChannelStatus]:
+    """Observe every channel of an open session (concurrently) and compute its status."""
+    from reconciler.reconcile.desired import desired_channel
+    from reconciler.reconcile.observe import observe_all
+
+    desired = [desired_channel(session.config, located) for located in session.channels]
+    observed = observe_all(session, desired)
+    return [channel_status(d, o) for d, o in zip(desired, observed, strict=True)]

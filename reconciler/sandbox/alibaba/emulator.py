@@ -1,0 +1,100 @@
+"""Emulator of Alibaba Cloud SMS (dysmsapi 2017-05-25) for the operations smsops uses.
+
+Wire format, signing and field names follow providers.md §1 and the SDK response models, so the
+official SDK cannot tell this from the real service. Business errors are HTTP 200 bodies
+``{"Code": "isv.…", "Message", "RequestId"}`` (the SDK returns them as normal responses); gateway
+errors (signature, key, throttling, 5xx) are non-200 and raise in the SDK.
+
+Codes used where the public docs name none (chosen, stable, not verified against the real service):
+``isv.SMS_TEMPLATE_STATE_ILLEGAL`` (update of an approved or pending template, delete while under
+review), ``isv.INVALID_PARAMETERS`` (malformed or missing fields), ``isv.DAY_LIMIT_CONTROL`` (daily
+template-creation quota), ``isv.BUSINESS_LIMIT_CONTROL`` also for the 30 s creation spacing. Only
+rejected (or cancelled) templates can be updated, as providers.md §1.4 states.
+Delivery: ErrCode ``DELIVERED`` when delivered, ``MN:0001`` for the designated failing numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from reconciler.sandbox.alibaba.biz import Biz, violation
+from reconciler.sandbox.alibaba.messaging import MessagingOps
+from reconciler.sandbox.alibaba.templates import TemplateOps
+from reconciler.sandbox.alibaba.wire import (
+    Authenticator,
+    GatewayError,
+    gateway_response,
+    request_id,
+    server_error,
+    throttled,
+)
+from reconciler.sandbox.core import SandboxRequest, SandboxResponse, perform
+from reconciler.sandbox.store.account import DemoAccount, Sandbox, SandboxAccount
+from reconciler.sandbox.store.records import RuleViolation
+
+__all__ = ["TAGS_SQL", "AlibabaEmulator", "Biz"]
+
+TAGS_SQL = """
+CREATE TABLE IF NOT EXISTS alibaba_tags (
+  resource_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (resource_id, key));
+"""
+
+
+# The operations live in their mixins, one module per group; ``handle`` finds them by name.
+class AlibabaEmulator(TemplateOps, MessagingOps):
+    name: ClassVar[str] = "alibaba"
+    schema_sql: ClassVar[str] = TAGS_SQL
+    demo: ClassVar[DemoAccount] = DemoAccount(
+        name="demo-alibaba",
+        access_key_id="LTAI5tSandboxDemoKey0001",
+        access_key_secret="sandbox-demo-secret-not-real",
+        signatures=(("OnePro", "approved"),),
+    )
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._accounts: dict[str, SandboxAccount] = {}
+        self.auth = Authenticator(self._secret)
+
+    def _secret(self, key_id: str) -> str | None:
+        found = self.sandbox.find_access_key(key_id, self.name)
+        if found is None:
+            return None
+        self._accounts[key_id] = found[0]
+        return found[1]
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        rid = request_id()
+        try:
+            if request.method not in ("POST", "GET") or request.path != "/":
+                raise GatewayError(
+                    404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method."
+                )
+            key_id, action, params = self.auth.verify(request)
+            operation = getattr(self, f"op_{action}", None)
+            if operation is None:
+                raise GatewayError(
+                    404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method."
+                )
+        except GatewayError as error:
+            return gateway_response(error, rid)
+        account = self._accounts[key_id]
+
+        def apply() -> SandboxResponse:
+            try:
+                body: dict[str, Any] = {"Code": "OK", "Message": "OK", **operation(account, params)}
+            except Biz as error:
+                body = {"Code": error.code, "Message": error.message}
+            except RuleViolation as error:
+                biz = violation(error)
+                body = {"Code": biz.code, "Message": biz.message}
+            return SandboxResponse.json({**body, "RequestId": rid})
+
+        return perform(
+            account,
+            action,
+            apply,
+            throttled=lambda ms: throttled(rid, ms),
+            server_error=lambda status: server_error(rid, status),
+            rate_limit=account.behaviour.api_rates.get(action, 0.0),  # Throttling.User over it
+        )

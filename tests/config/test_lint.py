@@ -1,0 +1,353 @@
+"""Lint rules: each rule's exact message, position and severity, on configs loaded by the real loader."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.lint.run import RULES, check
+from reconciler.config.load import load_config
+from reconciler.errors import Severity
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+ENCRYPTED = CORPUS / "sops-recipients-key-missing" / "secrets" / "sandbox.enc.yaml"  # a real sops file
+SANDBOX = """\
+apiVersion: smsops/v1
+kind: Channel
+metadata:
+  name: sandbox
+spec:
+  provider: sandbox
+  signature:
+    name: OnePro
+"""
+TENCENT = """\
+apiVersion: smsops/v1
+kind: Channel
+metadata:
+  name: tencent-cn
+spec:
+  provider: tencent
+  credentials:
+    sops: ../secrets/s.enc.yaml
+  signature:
+    name: OnePro
+    smsSdkAppId: "1400000000"
+"""
+AWS = """\
+apiVersion: smsops/v1
+kind: Channel
+metadata:
+  name: aws-us
+spec:
+  provider: aws
+  credentials:
+    sops: ../secrets/s.enc.yaml
+  signature:
+    name: Acme
+    country: US
+"""
+
+
+def template(spec: str, name: str = "t1") -> str:
+    return f"apiVersion: smsops/v1\nkind: Template\nmetadata:\n  name: {name}\nspec:\n" + textwrap.indent(
+        textwrap.dedent(spec), "  "
+    )
+
+
+VERIFY = """\
+type: verification
+content: "Your code is {{ code }}."
+variables:
+  code: {type: code, example: "482913", maxLength: 6}
+remark: Sent at sign-in.
+"""
+
+
+def lint(
+    tmp_path: Path, files: dict[str, str], *, load_errors: bool = False
+) -> list[tuple[str, int, int, str, str, Severity]]:
+    (tmp_path / "secrets").mkdir(exist_ok=True)
+    shutil.copy(ENCRYPTED, tmp_path / "secrets" / "s.enc.yaml")
+    for relative, text in files.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    config, loaded = load_config(tmp_path)
+    assert load_errors or not [d for d in loaded if d.severity is Severity.ERROR], loaded
+    return [
+        (str(Path(d.file).relative_to(tmp_path)), d.line, d.column, d.rule, d.message, d.severity)
+        for d in check(config)
+    ]
+
+
+def only(tmp_path: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, int, str, Severity]]:
+    return [(f, line, col, msg, sev) for f, line, col, r, msg, sev in lint(tmp_path, files) if r == rule]
+
+
+E, W = Severity.ERROR, Severity.WARNING
+T = "templates/t.yaml"
+
+
+def test_catalogue_is_complete_and_consistent() -> None:
+    assert all(rule_id == rule.id and rule.title and rule.hint for rule_id, rule in RULES.items())
+    assert RULES["SMS111"].severity is W and RULES["SMS110"].severity is E
+    assert {rule_id[:4] for rule_id in RULES} == {"SMS1", "SMS2", "SMS3", "SMS4"}
+
+
+def test_valid_config_is_clean(tmp_path: Path) -> None:
+    assert lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(VERIFY)}) == []
+
+
+def test_example_config_is_clean(repo_root: Path) -> None:
+    config, loaded = load_config(repo_root / "sms-config")
+    assert loaded == [] and check(config) == []
+
+
+def test_content_problem_points_inside_the_content(tmp_path: Path) -> None:
+    spec = VERIFY.replace('"Your code is {{ code }}."', '"Your code is {{ code|e }}."')
+    assert only(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)}, "SMS102") == [
+        (T, 7, 26, "{{ code|e }} uses the filter 'e'; only {{ name }} is allowed", E)
+    ]
+
+
+def test_content_problem_in_a_literal_block(tmp_path: Path) -> None:
+    spec = VERIFY.replace('"Your code is {{ code }}."', "|\n  Your code is {{ code }}.\n  Hi {{ u.n }}")
+    assert only(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)}, "SMS105") == [
+        (T, 9, 8, "{{ u.n }} is attribute access; only a plain {{ name }} is allowed", E)
+    ]
+
+
+def test_content_problem_in_a_folded_scalar_points_at_the_value(tmp_path: Path) -> None:
+    spec = VERIFY.replace('"Your code is {{ code }}."', ">\n  Your code is\n  {{ code|e }}")
+    assert only(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)}, "SMS102") == [
+        (T, 7, 12, "{{ code|e }} uses the filter 'e'; only {{ name }} is allowed", E)
+    ]
+
+
+def test_undeclared_and_unused_variables(tmp_path: Path) -> None:
+    spec = VERIFY.replace("{{ code }}.", "{{ code }} for {{ user }}.").replace(
+        "remark:", "  minutes: {type: number, example: '5'}\nremark:"
+    )
+    found = lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)})
+    assert (T, 7, 41, "SMS110", "variable 'user' is used in content but not declared in spec.variables", E) in found
+    assert (T, 10, 14, "SMS111", "variable 'minutes' is declared but not used in content", W) in found
+
+
+def test_adjacent_all_variable_and_placeholder_text(tmp_path: Path) -> None:
+    spec = """\
+    type: notification
+    content: "{{ a }}{{ b }}"
+    variables:
+      a: {type: text, example: "x"}
+      b: {type: text, example: "y"}
+    remark: r
+    """
+    found = lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)})
+    assert (T, 7, 20, "SMS112", "variables 'a' and 'b' are adjacent; providers reject templates with no text "
+            "between variables", E) in found  # fmt: skip
+    assert (T, 7, 12, "SMS113", "content is only variables; providers reject templates without fixed text", E) in found
+    spec = VERIFY.replace("Your code", "Pay ${5} with code")
+    assert only(tmp_path, {T: template(spec)}, "SMS117") == [
+        (T, 7, 12, "the text contains '${', which Alibaba or Tencent would read as a variable", W)
+    ]
+
+
+def test_example_and_verification_rules(tmp_path: Path) -> None:
+    spec = """\
+    type: verification
+    content: "Use {{ pin }} or {{ url }} now."
+    variables:
+      pin: {type: number, example: "1234567", maxLength: 6}
+      url: {type: link, example: "https://a.example/x"}
+    remark: r
+    """
+    found = lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec)})
+    assert (T, 9, 34, "SMS114", "example of 'pin' is 7 characters; maxLength is 6", E) in found
+    assert (
+        T,
+        6,
+        9,
+        "SMS115",
+        "a verification template needs exactly one variable of type code; found none",
+        E,
+    ) in found
+    assert (T, 10, 17, "SMS116", "variable 'url' is a link; verification templates may not carry links", E) in found
+
+
+def test_alibaba_limits(tmp_path: Path) -> None:
+    spec = VERIFY.replace("remark: Sent at sign-in.", "remark: ''").replace('example: "482913"', 'example: "12"')
+    found = lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(spec, name="a" * 23)})
+    assert (T, 4, 9, "SMS201", f"name '{'a' * 23}' is 23 characters; with the 8-character version suffix the "
+            "Alibaba template name would be 31 (at most 30)", E) in found  # fmt: skip
+    assert (
+        T,
+        10,
+        11,
+        "SMS203",
+        "spec.remark is empty; Alibaba reviewers require an explanation of the template",
+        E,
+    ) in found
+    assert (
+        T,
+        9,
+        33,
+        "SMS206",
+        "example of code variable 'code' must be 4-6 digits for Alibaba; got 2 characters",
+        E,
+    ) in found
+    long = VERIFY.replace("Your code", "x" * 490 + " code").replace("Sent at sign-in.", "r" * 101)
+    found = lint(tmp_path, {T: template(long)})
+    assert (T, 7, 12, "SMS202", "content is 507 characters in Alibaba form; Alibaba allows at most 500", E) in found
+    assert (T, 10, 11, "SMS204", "spec.remark is 101 characters; Alibaba allows at most 100", E) in found
+
+
+def test_signature_length(tmp_path: Path) -> None:
+    # The schema allows 2-12 already; this rule is the provider-specific restatement for AWS vs the rest.
+    channel = AWS.replace("name: Acme", "name: '1234'")
+    assert only(tmp_path, {"channels/c.yaml": channel, T: template(VERIFY)}, "SMS212") == [
+        ("channels/c.yaml", 10, 11, "sender ID '1234' is not valid on AWS: 1-11 characters A-Z a-z 0-9 _ -, "
+         "at least one letter", E)
+    ]  # fmt: skip
+
+
+def test_tencent_rules(tmp_path: Path) -> None:
+    spec = """\
+    type: marketing
+    international: false
+    content: "Sale {{ pct }} off, see {{ url }} and use {{ code }} today"
+    variables:
+      pct: {type: number, example: "20"}
+      url: {type: link, example: "https://shop.example/spring"}
+      code: {type: code, example: "1234", maxLength: 8}
+    remark: Spring campaign.
+    """
+    found = lint(tmp_path, {"channels/t.yaml": TENCENT, T: template(spec)})
+    assert (T, 8, 12, "SMS208", "Tencent marketing content must end with 拒收请回复R (the opt-out notice)", E) in found
+    assert (T, 11, 17, "SMS213", "variable 'url' is a link; Tencent does not allow link variables", E) in found
+    assert (T, 11, 10, "SMS211", "variable 'url' may be 27 characters; Tencent personal accounts allow at most 12 "
+            "per value", W) in found  # fmt: skip
+    assert (T, 12, 11, "SMS210", "code variable 'code' may be 8 characters; Tencent allows at most 6", E) in found
+    intl = VERIFY.replace("Your code is", "Your PIN is") + "international: true\n"
+    assert only(tmp_path, {T: template(intl)}, "SMS207") == [
+        (T, 7, 12, "Tencent requires international verification content to contain the word 'code'", E)
+    ]
+
+
+def test_tencent_whole_message_length(tmp_path: Path) -> None:
+    extra = "maxLength: 6}\n  n: {type: text, example: 'abcdef', maxLength: 12"
+    spec = VERIFY.replace("Your code", "中" * 470 + " code").replace("maxLength: 6", extra)
+    spec = spec.replace("{{ code }}.", "{{ code }} {{ n }}.")
+    channel = TENCENT.replace("  signature:", "  maxSegments: 10\n  signature:")
+    assert only(tmp_path, {"channels/t.yaml": channel, T: template(spec)}, "SMS209") == [
+        (T, 7, 12, "the message is 507 characters with the signature 【OnePro】 and each variable at its maxLength "
+         "(else its example); Tencent allows at most 500", E)
+    ]  # fmt: skip
+
+
+def test_aws_rules(tmp_path: Path) -> None:
+    spec = (
+        VERIFY.replace("maxLength: 6}", 'maxLength: 6}\n  n: {type: text, example: "ab", maxLength: 500}').replace(
+            "{{ code }}.", "{{ code }}. " + "{{ n }} x " * 4
+        )
+        + "international: true\n"
+    )
+    found = lint(tmp_path, {"channels/a.yaml": AWS, T: template(spec)})
+    assert (T, 7, 12, "SMS209", "the message is 2033 characters with each variable at its maxLength (else its "
+            "example); AWS allows at most 1600", E) in found  # fmt: skip
+    assert (
+        T,
+        12,
+        18,
+        "SMS215",
+        "international has no effect on AWS: the destination number decides the country",
+        W,
+    ) in found
+    assert (T, 7, 12, "SMS214", "the message is 2033 characters (GSM-7) with each variable at its maxLength (else "
+            "its example): 14 segments, but channel 'aws-us' allows maxSegments 2", W) in found  # fmt: skip
+
+
+def test_segments_count_the_signature(tmp_path: Path) -> None:
+    # 60 GSM characters + 【OnePro】 = 68 UCS-2 units: one segment; 63 + 8 = 71: two; budget 1.
+    channel = SANDBOX + "  maxSegments: 1\n"
+    fits = VERIFY.replace("Your code is {{ code }}.", "a" * 54 + "{{ code }}")
+    assert only(tmp_path, {"channels/c.yaml": channel, T: template(fits)}, "SMS214") == []
+    over = VERIFY.replace("Your code is {{ code }}.", "a" * 57 + "{{ code }}")
+    assert only(tmp_path, {T: template(over)}, "SMS214") == [
+        (T, 7, 12, "the message with the signature 【OnePro】 is 71 characters (UCS-2) with each variable at its "
+         "maxLength (else its example): 2 segments, but channel 'sandbox' allows maxSegments 1", W)
+    ]  # fmt: skip
+
+
+def test_references(tmp_path: Path) -> None:
+    channel = SANDBOX + (
+        "  testSend:\n    recipients: {sops: ../secrets/s.enc.yaml, key: test_recipients}\n"
+        "    templates: [t1, t2, t3]\n"
+    )
+    other = SANDBOX.replace("name: sandbox", "name: idle")
+    files = {
+        "channels/c.yaml": channel,
+        "channels/idle.yaml": other,
+        T: template(VERIFY + "channels: [sandbox, prod]\n"),
+        "templates/t2.yaml": template(VERIFY + "channels: [idle]\n", name="t2"),
+    }
+    found = lint(tmp_path, files)
+    assert (T, 11, 23, "SMS301", "unknown channel 'prod' (channels: idle, sandbox)", E) in found
+    assert ("channels/c.yaml", 11, 21, "SMS304", "testSend.templates names 't2', but that template does not go to "
+            "this channel", E) in found  # fmt: skip
+    assert (
+        "channels/c.yaml",
+        11,
+        25,
+        "SMS304",
+        "testSend.templates names 't3', but no template of that name exists",
+        E,
+    ) in found
+    idle_off = other + "  enabled: false\n"
+    found = lint(tmp_path, {"channels/idle.yaml": idle_off, "templates/t2.yaml": template(VERIFY, name="t2")})
+    assert [entry for entry in found if entry[3] == "SMS303"] == []
+    found = lint(tmp_path, {"channels/idle.yaml": other, T: template(VERIFY + "channels: [sandbox]\n"),
+                            "templates/t2.yaml": template(VERIFY + "channels: [sandbox]\n", name="t2")})  # fmt: skip
+    assert ("channels/idle.yaml", 4, 9, "SMS303", "channel 'idle' is enabled but has no templates", W) in found
+
+
+def test_plaintext_secrets_are_named_by_shape_never_echoed(tmp_path: Path) -> None:
+    notes = (
+        "apiVersion: smsops/v1\nkind: Notes\nid: LTAI5tQm8XyZr2KpWv9bN3cD\nsecretKey: s3cr3t\n"
+        "phones: ['+8613812345678', 'call 13912345678 now']\napi_token: ''\nenabled_password: true\n"
+    )
+    found = lint(tmp_path, {"channels/c.yaml": SANDBOX, T: template(VERIFY), "notes.yaml": notes}, load_errors=True)
+    secrets = [entry for entry in found if entry[3].startswith("SMS4")]
+    assert secrets == [
+        ("notes.yaml", 3, 5, "SMS402", "id holds a value shaped like an Alibaba AccessKey ID", E),
+        ("notes.yaml", 4, 12, "SMS401", "secretKey holds a literal value; credentials must not be in plain YAML", E),
+        ("notes.yaml", 5, 10, "SMS403", "phones.0 contains the phone number +86 138****5678", E),
+        ("notes.yaml", 5, 28, "SMS403", "phones.1 contains the phone number 139****5678", E),
+    ]
+
+
+def test_sops_references(tmp_path: Path) -> None:
+    channel = TENCENT.replace("sops: ../secrets/s.enc.yaml", "sops: ../secrets/s.enc.yaml\n    accessKeyId: key_id")
+    channel += "  testSend:\n    recipients: {sops: ../secrets/none.enc.yaml, key: test_recipients}\n"
+    found = only(tmp_path, {"channels/t.yaml": channel, T: template(VERIFY)}, "SMS406") + only(tmp_path, {}, "SMS404")
+    assert found == [
+        ("channels/t.yaml", 9, 18, "../secrets/s.enc.yaml has no key 'key_id' (keys: access_key_id, "
+         "access_key_secret, test_recipients)", E),
+        ("channels/t.yaml", 14, 24, "../secrets/none.enc.yaml: file not found", E),
+    ]  # fmt: skip
+    (tmp_path / "secrets" / "plain.enc.yaml").write_text("sops:\n  mac: abc\naccess_key_id: x\n")
+    plain = TENCENT.replace("s.enc.yaml", "plain.enc.yaml")
+    assert only(tmp_path, {"channels/t.yaml": plain}, "SMS405") == [
+        ("channels/t.yaml", 8, 11, "../secrets/plain.enc.yaml: is not SOPS-encrypted (no sops metadata with a mac)", E)
+    ]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_every_rule_is_exercised_by_a_test_or_the_corpus(rule: str) -> None:
+    corpus = "".join(path.read_text() for path in CORPUS.glob("*/expect.txt"))
+    here = Path(__file__).read_text()
+    content_tests = (Path(__file__).parents[1] / "content" / "test_content.py").read_text()
+    assert f'"{rule}"' in here + content_tests or f"{rule} " in corpus
