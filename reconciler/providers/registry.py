@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 FACTORIES: dict[str, str] = {
     "alibaba": "reconciler.providers.alibaba.adapter:open_channel",
-    "tencent": "reconciler.providers.tencent:open_channel",
-    "aws": "reconciler.providers.aws:open_channel",
-    "sandbox": "reconciler.providers.sandbox:open_channel",
+    "tencent": "reconciler.providers.tencent.adapter:open_channel",
+    "aws": "reconciler.providers.aws.adapter:open_channel",
+    "sandbox": "reconciler.providers.sandbox.adapter:open_channel",
 }
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reconciler.errors import ProviderError, ResponseLost
-from reconciler.providers.aws import AwsProvider
+from reconciler.providers.aws.adapter import AwsProvider
 from reconciler.providers.base import DeliveryState, Provider, ReviewStatus, SendRequest, TemplateKind, TemplateRequest
 from reconciler.providers.ratelimit import Pacer, RetryPolicy
 from reconciler.sandbox.testing import (

@@ -16,7 +16,7 @@ from reconciler.errors import ConfigError, ProviderError
 from reconciler.providers import registry
 from reconciler.providers.alibaba.adapter import AlibabaProvider
 from reconciler.providers.base import Provider, ReviewStatus, SendRequest, TemplateKind, TemplateRequest
-from reconciler.providers.sandbox import SandboxProvider
+from reconciler.providers.sandbox.adapter import SandboxProvider
 from reconciler.secrets.sops import ChannelSecrets
 
 CHANNEL = """\

@@ -22,7 +22,7 @@ from reconciler.providers.base import (
     TemplateRequest,
 )
 from reconciler.providers.ratelimit import Pacer, RetryPolicy
-from reconciler.providers.tencent import TencentProvider, infer_kind
+from reconciler.providers.tencent.adapter import TencentProvider, infer_kind
 from reconciler.sandbox.testing import (
     TENCENT_TEST_APP_ID,
     TENCENT_TEST_SECRET_ID,

@@ -151,7 +151,7 @@ def alibaba_env(request: pytest.FixtureRequest) -> Env:
 
 @pytest.fixture
 def tencent_env(tmp_path: Path) -> Iterator[Env]:
-    from reconciler.providers.tencent import TencentProvider
+    from reconciler.providers.tencent.adapter import TencentProvider
     from reconciler.sandbox.tencent.emulator import create_account
 
     # TC3 signatures carry the real time and the emulator checks skew, so its clock starts now.
@@ -389,7 +389,7 @@ def test_alibaba_hourly_limit_is_not_waited_for_but_reported(request: pytest.Fix
 
 
 def test_aws_dry_run_is_validated_only(aws_sandbox: SandboxHandle) -> None:
-    from reconciler.providers.aws import AwsProvider
+    from reconciler.providers.aws.adapter import AwsProvider
 
     provider = AwsProvider(**aws_options(aws_sandbox))
     channel = aws_channel()
