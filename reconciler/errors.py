@@ -2,7 +2,9 @@
 
 - ConfigError: the YAML is wrong. Fix it; never retried.
 - SecretsError: a SOPS file or key is missing, wrong or tampered. Fix the key setup; never retried.
-- ProviderError: the provider refused or failed. ``retryable`` says whether trying again can help.
+- ProviderError: the provider refused or failed. ``kind`` says what kind of failure it was (each
+  adapter classifies its provider's codes; core code switches on the kind, never on a code), and
+  ``retryable`` whether trying again can help.
 - GateFailed: a test send was not delivered (exit 3).
 
 Messages are built from structured fields and never contain secret values or phone numbers:
@@ -82,9 +84,31 @@ class SecretsError(SmsopsError):
         self.file = file
 
 
+class ErrorKind(StrEnum):
+    """What a provider failure means for smsops, whatever the provider's own code for it."""
+
+    AUTH_REFUSED = "auth-refused"  # the channel's keys were refused (wrong, expired, bad signature)
+    FORBIDDEN = "forbidden"  # the keys are valid but lack a permission
+    QUOTA_EXHAUSTED = "quota-exhausted"  # no more of this today (template creations, sends): defer
+    SPACING = "spacing"  # template creations closer together than the provider allows
+    LIMITED = "limited"  # a per-number send limit: wait, or send to another number
+    THROTTLED = "throttled"  # the account's request rate: retry after a pause
+    UNAVAILABLE = "unavailable"  # a server or network failure: retry (reads), re-observe (writes)
+    NOT_FOUND = "not-found"  # the named resource does not exist
+    OTHER = "other"  # anything else: this request is wrong or refused
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same request may succeed if simply sent again."""
+        return self in (ErrorKind.THROTTLED, ErrorKind.UNAVAILABLE)
+
+
 @dataclass(frozen=True)
 class ProviderFailure:
-    """Structured fields of a provider error; ``message`` is already redacted."""
+    """Structured fields of a provider error; ``message`` is already redacted.
+
+    ``retryable`` is the kind's ``transient`` unless the request may already have taken effect
+    (a write whose answer was lost is never retryable, whatever its kind)."""
 
     provider: str
     operation: str
@@ -93,6 +117,7 @@ class ProviderFailure:
     retryable: bool
     request_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    kind: ErrorKind = ErrorKind.OTHER
 
 
 class ProviderError(SmsopsError):
@@ -112,6 +137,10 @@ class ProviderError(SmsopsError):
     @property
     def code(self) -> str:
         return self.failure.code
+
+    @property
+    def kind(self) -> ErrorKind:
+        return self.failure.kind
 
 
 class ResponseLost(ProviderError):

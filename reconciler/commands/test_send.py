@@ -169,7 +169,10 @@ def _select(
 
     def send(name: str, code: str) -> GateSend:
         return gate_send(
-            by_name[name], channel, code, {k: v for k, v in overrides.items() if k in _vars(by_name[name])}
+            by_name[name],
+            session.provider(channel.name),
+            code,
+            {k: v for k, v in overrides.items() if k in _vars(by_name[name])},
         )
 
     def unsent(name: str, outcome: Outcome, detail: str) -> SendResult:

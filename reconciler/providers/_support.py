@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from reconciler.errors import ConfigError, ProviderError, ProviderFailure, ResponseLost, SmsopsError
+from reconciler.errors import ConfigError, ErrorKind, ProviderError, ProviderFailure, ResponseLost, SmsopsError
 from reconciler.secrets.redact import redact
 
 # Marks in a transport error's text that the request never left this machine (nothing can have
@@ -70,7 +70,8 @@ def failure(
     code: str,
     message: str,
     *,
-    retryable: bool,
+    kind: ErrorKind = ErrorKind.OTHER,
+    retryable: bool | None = None,
     request_id: str = "",
     extra: Mapping[str, str] | None = None,
     hint: str = "",
@@ -78,8 +79,12 @@ def failure(
 ) -> ProviderError:
     """Build the error every adapter raises; the message is redacted here, once, for all of them.
 
-    ``lost=True`` makes it a ``ResponseLost``: the request was sent and may have taken effect.
+    ``kind`` is the adapter's classification of its provider's code; ``retryable`` defaults to the
+    kind's ``transient``. ``lost=True`` makes it a ``ResponseLost``: the request was sent and may have
+    taken effect, so it is never retryable.
     """
+    if retryable is None:
+        retryable = kind.transient
     clean = redact(" ".join(str(message).split()))[:500]
     info = ProviderFailure(
         provider=provider,
@@ -89,6 +94,7 @@ def failure(
         retryable=False if lost else retryable,
         request_id=redact(request_id) if request_id and request_id != "None" else "",
         extra=dict(extra or {}),
+        kind=kind,
     )
     if lost:
         return ResponseLost(

@@ -6,11 +6,16 @@ Adapters take and return these models, never SDK dicts. Content is always provid
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from reconciler.content.parse import ParsedContent
 
 
 class TemplateKind(StrEnum):
@@ -96,6 +101,8 @@ class SendReceipt(_Frozen):
     message_id: str
     sent_at: datetime
     accepted: bool = True
+    # not accepted because of a per-number send limit (the adapter's reading of ``code``)
+    limited: bool = False
     code: str = ""
     message: str = ""
     dry_run: bool = False
@@ -109,15 +116,38 @@ class DeliveryReport(_Frozen):
     description: str = ""
 
 
+@dataclass(frozen=True)
+class NumberLimit:
+    """A provider's per-number send limit: at most ``max`` messages to one number per ``window_s``,
+    counted within ``scope``: the signature (all its verification templates share the limit), the
+    template, or the number."""
+
+    scope: Literal["sign", "template", "number"]
+    window_s: float
+    max: int
+    label: str
+
+
 @runtime_checkable
 class Provider(Protocol):
     """One provider account as seen by smsops. Observing is read-only.
 
-    Errors are raised as ``reconciler.errors.ProviderError`` with ``retryable`` set; a request
-    whose answer was lost raises ``ResponseLost`` so callers re-observe before retrying.
+    Errors are raised as ``reconciler.errors.ProviderError`` with ``kind`` and ``retryable`` set,
+    after the adapter's own retries (the only ones); a request whose answer was lost raises
+    ``ResponseLost`` so callers re-observe before trying again.
+
+    Facts the verify stage needs are stated by the adapter, so nothing above it names a provider:
+    ``dry_run_by_default`` (test sends validate without delivering where the provider can),
+    ``number_limits`` (its default per-number send limits) and ``send_parameters`` (a template's
+    values keyed as its send API wants them).
     """
 
     name: str
+    dry_run_by_default: bool
+
+    def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]: ...
+
+    def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]: ...
 
     def list_templates(self) -> list[ObservedTemplate]: ...
 

@@ -1,10 +1,8 @@
-"""Client-side pacing: per-operation rate limits, provider quotas, and retry with backoff.
+"""Client-side pacing: per-operation rate limits and provider quotas. Nothing here retries
+(that is ``reconciler.providers.retry``, the one place that does).
 
 Adapters call ``Pacer.acquire(operation)`` before every request, so a burst of reads never trips the
-provider's QPS limit in the first place, and wrap idempotent calls in ``retry`` so a throttled or
-failed read is tried again after an exponential, jittered delay. Only ``ProviderError``s marked
-``retryable`` are retried, and never ``ResponseLost``: a write whose answer was lost may have taken
-effect, so the caller re-observes instead (see ``reconciler.errors``).
+provider's QPS limit in the first place.
 
 Quotas (Alibaba: ≤100 template creations a day, ≥30 s apart) are exposed here as data for apply to
 plan around; the pacer does not sleep 30 s between creations on its own, because a run that creates
@@ -15,23 +13,18 @@ Clock and sleep are injectable so the arithmetic is testable without waiting.
 An account whose limits differ from the published ones (a raised quota, a local emulator) sets
 ``SMSOPS_API_RATES``: comma-separated ``[provider:]Operation=rate[/burst]`` entries, ``*`` for every
 operation, e.g. ``alibaba:CreateSmsTemplate=19,alibaba:*=200/20``. An entry naming the operation
-wins over ``*``; an entry naming the provider wins over one that does not. ``SMSOPS_RETRY_BASE_DELAY``
-sets the first backoff of ``RetryPolicy.from_env`` (adapters' default policy).
+wins over ``*``; an entry naming the provider wins over one that does not.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
-from reconciler.errors import ConfigError, ProviderError, ResponseLost
-
-T = TypeVar("T")
+from reconciler.errors import ConfigError
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -91,7 +84,6 @@ QUOTAS: dict[str, dict[str, Quota]] = {
 
 
 RATES_ENV = "SMSOPS_API_RATES"
-RETRY_BASE_ENV = "SMSOPS_RETRY_BASE_DELAY"
 
 
 def rates_from_env(provider: str, environ: Mapping[str, str] = os.environ) -> dict[str, RateLimit]:
@@ -199,83 +191,3 @@ class Pacer:
                 bucket = TokenBucket(self.limit(operation), clock=self._clock, sleep=self._sleep)
                 self._buckets[operation] = bucket
         return bucket.acquire()
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: attempt n (0-based) waits ``min(max_delay, base_delay * 2**n)``,
-    of which the last ``jitter`` fraction is randomised so clients that failed together do not
-    retry together. A provider's ``retry_after`` hint wins when longer (capped at
-    ``max_retry_after``: a server asking for an hour gets a failure, not a hung CI job)."""
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-    jitter: float = 0.5
-    max_retry_after: float = 60.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RetryPolicy:
-        """The default policy, with ``SMSOPS_RETRY_BASE_DELAY`` (seconds) as the first backoff when set:
-        an emulator that answers in a millisecond need not be waited on for half a second."""
-        raw = environ.get(RETRY_BASE_ENV, "").strip()
-        if not raw:
-            return cls()
-        try:
-            base = float(raw)
-            if base < 0:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"{RETRY_BASE_ENV}={raw!r} is not a number of seconds >= 0") from None
-        return cls(base_delay=base)
-
-    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        capped = min(self.max_delay, self.base_delay * (2.0**attempt))
-        return capped * (1.0 - self.jitter) + capped * self.jitter * rng()
-
-
-NO_RETRY = RetryPolicy(attempts=1)
-
-
-def retry_after_seconds(error: ProviderError) -> float | None:
-    """The provider's own wait hint, carried in ``failure.extra['retry_after_s']``."""
-    raw = error.failure.extra.get("retry_after_s")
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def is_retryable(error: BaseException) -> bool:
-    return isinstance(error, ProviderError) and error.retryable and not isinstance(error, ResponseLost)
-
-
-def retry(
-    fn: Callable[[], T],
-    policy: RetryPolicy = RetryPolicy(),
-    *,
-    sleep: Sleep = time.sleep,
-    rng: Callable[[], float] = random.random,
-    on_retry: Callable[[int, ProviderError, float], None] | None = None,
-) -> T:
-    """Call ``fn`` until it succeeds, raises something not retryable, or attempts run out.
-
-    The last error is re-raised unchanged, so callers see the provider's code and message.
-    """
-    attempt = 0
-    while True:
-        try:
-            return fn()
-        except ProviderError as error:
-            attempt += 1
-            if not is_retryable(error) or attempt >= policy.attempts:
-                raise
-            wait = policy.delay(attempt - 1, rng)
-            hint = retry_after_seconds(error)
-            if hint is not None:
-                if hint > policy.max_retry_after:
-                    raise
-                wait = max(wait, hint)
-            if on_retry is not None:
-                on_retry(attempt, error, wait)
-            sleep(wait)

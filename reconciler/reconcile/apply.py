@@ -4,8 +4,10 @@ Steps per channel:
 1. take the channel's lock (two applies on one machine never interleave);
 2. re-observe and compare with the digest the plan was computed from: a stale plan is refused;
 3. run each change in plan order. A create whose answer is lost is resolved by re-observing by
-   name (the name carries the fingerprint) before any retry, so a template is never created twice;
-   only retryable errors are retried; a daily quota defers the rest of the channel's creates;
+   name (the name carries the fingerprint) and sent again only when it is not there, so a template
+   is never created twice. Nothing else is retried here: the adapter has already retried what can
+   be (``reconciler.providers.retry``, the one layer of retrying). A daily quota defers the rest of
+   the channel's creates;
 4. promote only after the gate passed (where the channel has testSend) by tagging the version live.
 Nothing is decided here: the plan said what to do.
 """
@@ -21,25 +23,12 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.errors import ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.reconcile.rollout import GATE, LIVE, REMOVED, MarkStore, bound
 from reconciler.secrets.redact import redact
-
-# Codes that mean "no more of this today" rather than "this change is wrong".
-QUOTA_CODES = frozenset(
-    {
-        "isv.DAY_LIMIT_CONTROL",
-        "isv.TEMPLATE_COUNT_OVER_LIMIT",
-        "isv.TEMPLATE_OVER_LIMIT",
-        "LimitExceeded.TemplateDailyLimit",
-        "LimitExceeded.AppDailyLimit",
-    }
-)
-# The provider's answer to creations closer together than it allows (Alibaba: 30 s).
-SPACING_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "LimitExceeded.TemplateFrequencyLimit"})
-MAX_ATTEMPTS = 5
 
 
 class Outcome(StrEnum):
@@ -47,6 +36,14 @@ class Outcome(StrEnum):
     FAILED = "failed"
     DEFERRED = "deferred"
     SKIPPED = "skipped"
+
+
+class _NotCreated(Exception):
+    """A create the provider refused or lost without effect (looked for, not there): safe to send again."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class ChangeResult(BaseModel):
@@ -98,6 +95,7 @@ class ChannelApplier:
         create_spacing: float = 0.0,
         last_created: datetime | None = None,
         marks: MarkStore | None = None,
+        retry_policy: retry.RetryPolicy | None = None,
     ) -> None:
         self.provider = provider
         self.plan = plan
@@ -113,6 +111,8 @@ class ChannelApplier:
         # so two runs in a row keep the spacing.
         self.create_spacing = create_spacing
         self.last_created = last_created
+        # how often a create refused or lost without effect is sent again
+        self.retry_policy = retry_policy or retry.RetryPolicy.from_env()
 
     def run(self, *, check_digest: bool) -> list[ChangeResult]:
         # Step 2: refuse to act on a provider state nobody reviewed.
@@ -149,28 +149,23 @@ class ChannelApplier:
             if change.action is Action.CREATE:
                 return self._create(change)
             if change.action is Action.UPDATE:
-                return self._retrying(change, lambda: self._update(change))
+                return self._once(change, lambda: self._update(change))
             if change.action is Action.PROMOTE:
                 return self._promote(change)
             if change.action is Action.UNPUBLISH:
                 assert change.before is not None
                 code = change.before.code
-                return self._retrying(
-                    change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")})
-                )
-            return self._retrying(change, lambda: self._delete(change))
+                return self._once(change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")}))
+            return self._once(change, lambda: self._delete(change))
         except ProviderError as error:
             return self._result(change, Outcome.FAILED, error=error.message)
 
-    def _retrying(self, change: Change, operation: Callable[[], str]) -> ChangeResult:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return self._result(change, Outcome.DONE, code=operation(), attempts=attempt)
-            except ProviderError as error:
-                if not error.retryable or attempt == MAX_ATTEMPTS:
-                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
-                self.sleep(min(2.0**attempt * 0.1, 5.0))
-        raise AssertionError("unreachable")
+    def _once(self, change: Change, operation: Callable[[], str]) -> ChangeResult:
+        """One call; the adapter has retried whatever could be retried."""
+        try:
+            return self._result(change, Outcome.DONE, code=operation(), attempts=1)
+        except ProviderError as error:
+            return self._result(change, Outcome.FAILED, error=error.message, attempts=1)
 
     def _find_by_name(self, name: str) -> str:
         for template in self.provider.list_templates():
@@ -183,34 +178,40 @@ class ChannelApplier:
         assert request is not None, "a create change always carries its request"
         if self.quota_reached:
             return self._result(change, Outcome.DEFERRED, error=self.quota_reached)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        attempts = 0
+
+        def attempt() -> str:
+            nonlocal attempts
+            attempts += 1
             self._space_creates()
             try:
                 code = self.provider.create_template(request)
-                self.last_created = self.now()
-                return self._result(change, Outcome.DONE, code=code, attempts=attempt)
             except ResponseLost as lost:
-                # The create may have happened: look before trying again.
-                found = self._observe_name(request.name)
+                # The create may have happened: look before sending it again.
+                found = self._find_by_name(request.name)
                 if found:
-                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
-                last = lost.message
+                    return found
+                raise _NotCreated(lost) from None
             except ProviderError as error:
-                if error.code in SPACING_CODES and self.create_spacing:
+                if error.kind is ErrorKind.SPACING and self.create_spacing:
                     self.last_created = self.now()  # the provider saw a creation we did not: space again
-                    last = error.message
-                    continue
-                if error.code in QUOTA_CODES:
-                    self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
-                    return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempt)
-                if not error.retryable:
-                    return self._result(change, Outcome.FAILED, error=error.message, attempts=attempt)
-                found = self._observe_name(request.name)
-                if found:
-                    return self._result(change, Outcome.DONE, code=found, attempts=attempt)
-                last = error.message
-            self.sleep(min(2.0**attempt * 0.1, 5.0))
-        return self._result(change, Outcome.FAILED, error=last, attempts=MAX_ATTEMPTS)
+                    raise _NotCreated(error) from None
+                raise
+            self.last_created = self.now()
+            return code
+
+        try:
+            code = retry.call(
+                attempt, self.retry_policy, sleep=self.sleep, retry_if=lambda error: isinstance(error, _NotCreated)
+            )
+        except _NotCreated as gone:
+            return self._result(change, Outcome.FAILED, error=gone.error.message, attempts=attempts)
+        except ProviderError as error:
+            if error.kind is ErrorKind.QUOTA_EXHAUSTED:
+                self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
+                return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempts)
+            return self._result(change, Outcome.FAILED, error=error.message, attempts=attempts)
+        return self._result(change, Outcome.DONE, code=code, attempts=attempts)
 
     def _space_creates(self) -> None:
         if not self.create_spacing or self.last_created is None:
@@ -219,16 +220,6 @@ class ChannelApplier:
         if wait > 0:
             self.progress.wait(f"the provider allows one template creation every {self.create_spacing:.0f}s", wait)
             self.sleep(wait)
-
-    def _observe_name(self, name: str) -> str:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return self._find_by_name(name)
-            except ProviderError as error:
-                if not error.retryable or attempt == MAX_ATTEMPTS:
-                    raise
-                self.sleep(min(2.0**attempt * 0.1, 5.0))
-        return ""
 
     def _update(self, change: Change) -> str:
         assert change.request is not None and change.before is not None
@@ -263,7 +254,7 @@ class ChannelApplier:
                 with contextlib.suppress(ProviderError):
                     self._mark(code, {GATE: f"failed {stamp}: {why}"})
                 return self._result(change, Outcome.FAILED, code=code, error=f"gate failed: {why}")
-        return self._retrying(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
+        return self._once(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
 
 
 def create_spacing(provider: str, configured: timedelta | None = None) -> float:

@@ -14,20 +14,11 @@ from pathlib import Path
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
-from reconciler.errors import ConfigError, ProviderError
+from reconciler.errors import ConfigError, ErrorKind, ProviderError
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
 from reconciler.secrets.redact import redact
-
-# Provider error codes that mean the channel's keys were refused (Alibaba, Tencent, AWS).
-CREDENTIAL_ERRORS = (
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "AuthFailure",
-    "InvalidSignatureException",
-    "UnrecognizedClientException",
-)
 
 
 @dataclass
@@ -95,7 +86,7 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
         signature, templates = _read(provider, desired.registers_templates)
     except ProviderError as error:
         message = redact(error.message)
-        if not error.retryable and error.code.startswith(CREDENTIAL_ERRORS):
+        if error.kind is ErrorKind.AUTH_REFUSED:
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
     if marks is not None:

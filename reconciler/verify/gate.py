@@ -6,9 +6,9 @@ provider's own delivery query says delivered or failed, or the delivery timeout 
 1. a disabled channel sends nothing (status ``skipped``); a channel without test recipients fails
    with a message that says how to configure them;
 2. each send goes to the recipient that may receive it soonest, round-robin on ties, paced by the
-   provider's default per-number limits (Alibaba verification codes 1/min, 5/h, 10/day per number
-   and signature; Tencent 1 per 30 s per number and template) so the gate itself never trips
-   ``isv.BUSINESS_LIMIT_CONTROL`` / ``LimitExceeded.*``. A send that would have to wait longer than
+   per-number limits the adapter states (``Provider.number_limits``: e.g. verification codes 1/min,
+   5/h, 10/day per number and signature) so the gate itself never trips the provider's per-number
+   limit. A send that would have to wait longer than
    ``max_wait`` is not attempted and reported ``limited``. Sends of earlier processes count too:
    before the first send, the provider's own record of each test number's recent sends (where it
    keeps one, ``SendHistory``) seeds the pacing. A limit hit anyway (no record, or a send the
@@ -17,8 +17,9 @@ provider's own delivery query says delivered or failed, or the delivery timeout 
    up the receipts of the others; waiting is reported through ``progress``.
 
 Proof levels: ``delivered`` (the carrier's delivery report), ``accepted`` (the provider took the
-message but has no delivery query), ``validated only`` (AWS DryRun: content and sender validated,
-nothing sent). Accepted and validated pass: they are the best proof those providers give.
+message but has no delivery query), ``validated only`` (a dry run: content and sender validated,
+nothing sent; the default where the adapter says ``dry_run_by_default``). Accepted and validated
+pass: they are the best proof those providers give.
 
 Invariant: no phone number leaves this module unmasked; every text is passed through ``redact``.
 """
@@ -35,11 +36,11 @@ from pydantic import SecretStr
 
 from reconciler.config.models import Channel, Template
 from reconciler.content.parse import parse_content, render
-from reconciler.errors import ProviderError, ResponseLost
+from reconciler.errors import ErrorKind, ProviderError, ResponseLost
 from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest, TemplateKind
-from reconciler.reconcile.desired import api_provider, example_values, native_parameters
+from reconciler.reconcile.desired import example_values
 from reconciler.secrets.redact import mask_phone, redact
-from reconciler.verify.pacing import ANY_TEMPLATE, PACING_MARGIN_S, NumberLimit, Pacing, number_limits, seed_history
+from reconciler.verify.pacing import ANY_TEMPLATE, PACING_MARGIN_S, NumberLimit, Pacing, seed_history
 from reconciler.verify.results import (
     _PROOF_OF,
     _PROOF_RANK,
@@ -63,22 +64,8 @@ DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_POLL_INTERVAL_S = 5.0
 DEFAULT_MAX_WAIT_S = 300.0
 
-# Per-message refusals that are a send limit, not a problem with the message.
-LIMIT_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"})
-LIMIT_PREFIXES = ("LimitExceeded.", "ServiceQuotaExceeded")
 # Failures of the call itself (credentials, permissions): every other send would fail the same way.
-_CALL_FAILURES = (
-    "SignatureDoesNotMatch",
-    "InvalidAccessKeyId",
-    "IncompleteSignature",
-    "Forbidden",
-    "isp.RAM_PERMISSION_DENY",
-    "AuthFailure",
-    "UnauthorizedOperation",
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "AccessDenied",
-)
+_CALL_FAILURES = frozenset({ErrorKind.AUTH_REFUSED, ErrorKind.FORBIDDEN})
 RECIPIENTS_HINT = (
     "set spec.testSend.recipients: {sops: <secrets file>, key: test_recipients} on the channel, and put the "
     "test numbers in that SOPS key as a list of E.164 strings (`sops edit <secrets file>`)"
@@ -134,8 +121,8 @@ def run_gate(
     template_kinds: Mapping[str, TemplateKind] | None = None,
 ) -> GateResult:
     """Send each of ``sends`` once and follow it to a final outcome. ``timeout`` is per message,
-    from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to True
-    where the provider has one (AWS). ``extra_results`` are verdicts reached before sending
+    from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to the
+    adapter's ``dry_run_by_default``. ``extra_results`` are verdicts reached before sending
     (e.g. a named template with nothing approved) and count like the others. ``pacing`` carries
     the sends of earlier runs on this channel (default: none); the provider's record of recent sends
     is added to it. ``template_kinds`` (code -> kind, e.g. from observed templates) tells which past
@@ -147,12 +134,10 @@ def run_gate(
     if timeout is None:
         timeout = channel.spec.test_send.delivery_timeout if channel.spec.test_send else DEFAULT_TIMEOUT_S
     timeout_s = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    api = api_provider(channel)
     runner = _Runner(
         provider=provider,
         numbers=[r.get_secret_value() for r in recipients],
-        api=api,
-        dry_run=(api == "aws") if dry_run is None else dry_run,
+        dry_run=provider.dry_run_by_default if dry_run is None else dry_run,
         timeout_s=timeout_s,
         poll_interval=DEFAULT_POLL_INTERVAL_S if poll_interval is None else poll_interval,
         max_wait=max_wait,
@@ -186,7 +171,6 @@ class _Runner:
 
     provider: Provider
     numbers: list[str]
-    api: str
     dry_run: bool
     timeout_s: float
     poll_interval: float
@@ -214,7 +198,7 @@ class _Runner:
             index = (self.pacing.rotation + offset) % len(self.numbers)
             number = self.numbers[index]
             at, why = now, ""
-            for limit in number_limits(self.api, send.kind):
+            for limit in self.provider.number_limits(send.kind):
                 key = self._scope_key(limit, send)
                 keys = {key, ANY_TEMPLATE} if limit.scope == "template" else {key}
                 times = sorted(t for n, k, t in self.pacing.history if n == number and k in keys)
@@ -230,7 +214,7 @@ class _Runner:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, sends: Sequence[GateSend]) -> list[SendResult]:
-        limits = [limit for send in sends for limit in number_limits(self.api, send.kind)]
+        limits = [limit for send in sends for limit in self.provider.number_limits(send.kind)]
         seed_history(
             self.pacing, self.provider, self.numbers, limits, self.kinds, self.clock(), lambda m: self._report(m, 0.0)
         )
@@ -300,7 +284,7 @@ class _Runner:
             self._finish(index, send, number, Outcome.LIMITED, code=code, detail=detail)
             return False
         now = self.clock()
-        for limit in number_limits(self.api, send.kind):
+        for limit in self.provider.number_limits(send.kind):
             key = self._scope_key(limit, send)
             self.pacing.history.extend((number, key, now) for _ in range(limit.max))
         return True
@@ -315,19 +299,19 @@ class _Runner:
         try:
             receipt = self.provider.send(request)
         except ProviderError as error:
-            if _is_limit(error.code) or error.failure.extra.get("limited"):
+            if error.kind is ErrorKind.LIMITED:
                 return self._limit_hit(index, send, number, error.code, error.failure.message)
-            if error.retryable or isinstance(error, ResponseLost) or error.code.startswith(_CALL_FAILURES):
+            if error.retryable or isinstance(error, ResponseLost) or error.kind in _CALL_FAILURES:
                 raise
             self._finish(index, send, number, Outcome.REJECTED, code=error.code, detail=error.failure.message)
             return False
         if not receipt.accepted:
-            if _is_limit(receipt.code):
+            if receipt.limited:
                 return self._limit_hit(index, send, number, receipt.code, receipt.message)
             self._finish(index, send, number, Outcome.REJECTED, code=receipt.code, detail=receipt.message)
             return False
         sent_at = self.clock()
-        for limit in number_limits(self.api, send.kind):
+        for limit in self.provider.number_limits(send.kind):
             key = self._scope_key(limit, send)
             if (number, key, sent_at) not in self.pacing.history:
                 self.pacing.history.append((number, key, sent_at))
@@ -375,10 +359,6 @@ _STATE_OUTCOME = {
 }
 
 
-def _is_limit(code: str) -> bool:
-    return code in LIMIT_CODES or code.startswith(LIMIT_PREFIXES)
-
-
 def _too_long(why: str, wait: float) -> str:
     return (
         f"not sent: the provider's per-number limit ({why}) would need a {wait:.0f}s wait; "
@@ -389,16 +369,17 @@ def _too_long(why: str, wait: float) -> str:
 # -- from the config to sends, and the seam apply calls ----------------------------------------
 
 
-def gate_send(template: Template, channel: Channel, code: str, overrides: Mapping[str, str] | None = None) -> GateSend:
-    """``template`` as version ``code`` on ``channel``, filled with its example values (``overrides``
-    win): native parameters for template registries, the rendered text for AWS."""
+def gate_send(
+    template: Template, provider: Provider, code: str, overrides: Mapping[str, str] | None = None
+) -> GateSend:
+    """``template`` as version ``code`` at ``provider``, filled with its example values (``overrides``
+    win): the parameters as the adapter's send API wants them, and the rendered text."""
     parsed = parse_content(template.spec.content)
     values = {**example_values(template), **(overrides or {})}
-    api = api_provider(channel)
     return GateSend(
         template=template.name,
         code=code,
-        params=native_parameters(parsed, api, values) if api != "aws" else {},
+        params=provider.send_parameters(parsed, values),
         text=render(parsed, values),
         kind=template.spec.type,
     )
@@ -433,6 +414,7 @@ def make_gate(
                 verdicts.update((c.address, f"channel {name} is not in the config") for c in group)
                 continue
             channel = located.resource
+            provider = session.provider(name)
             test_send = channel.spec.test_send
             templates = {t.resource.name: t.resource for t in config.templates_for(name)}
             sends: list[GateSend] = []
@@ -445,12 +427,12 @@ def make_gate(
                 elif change.after is None or change.template not in templates:
                     verdicts[change.address] = f"template {change.template} is not in the config"
                 else:
-                    sends.append(gate_send(templates[change.template], channel, change.after.code))
+                    sends.append(gate_send(templates[change.template], provider, change.after.code))
                     tested.append(change)
             if not sends:
                 continue
             result = run_gate(
-                session.provider(name),
+                provider,
                 channel,
                 channel_secrets(located).test_recipients,
                 sends,

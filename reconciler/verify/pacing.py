@@ -1,5 +1,6 @@
-"""Per-number pacing for test sends: the providers' default limits and the sends made so far,
-including those of earlier processes as the provider's own record shows them."""
+"""Per-number pacing for test sends: the sends made so far, including those of earlier processes as
+the provider's own record shows them, counted against the limits the adapter states
+(``Provider.number_limits``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
 
 from reconciler.errors import ProviderError
-from reconciler.providers.base import PastSend, Provider, SendHistory, TemplateKind
+from reconciler.providers.base import NumberLimit, PastSend, Provider, SendHistory, TemplateKind
 from reconciler.secrets.redact import mask_phone, redact
 
 log = logging.getLogger(__name__)
@@ -21,34 +21,7 @@ PACING_MARGIN_S = 2.0
 # it counts for every template, since it may have been any of them.
 ANY_TEMPLATE = "template:*"
 
-
-@dataclass(frozen=True)
-class NumberLimit:
-    """At most ``max`` messages to one number per ``window_s``, counted within ``scope``:
-    the signature (all its verification templates share the limit), the template, or the number."""
-
-    scope: Literal["sign", "template", "number"]
-    window_s: float
-    max: int
-    label: str
-
-
-def number_limits(provider: str, kind: TemplateKind) -> tuple[NumberLimit, ...]:
-    """The providers' default per-number limits (reference/providers.md §1.4, §2.3)."""
-    if provider == "alibaba":
-        if kind is TemplateKind.VERIFICATION:
-            return (
-                NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
-                NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
-                NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
-            )
-        return (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
-    if provider == "tencent":
-        return (
-            NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
-            NumberLimit("number", 86400, 10, "10 per day per number"),
-        )
-    return ()
+__all__ = ["ANY_TEMPLATE", "PACING_MARGIN_S", "NumberLimit", "Pacing", "scope_keys", "seed_history"]
 
 
 @dataclass

@@ -22,7 +22,8 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-from reconciler.providers.ratelimit import DEFAULT_LIMITS, Pacer, RateLimit, RetryPolicy
+from reconciler.providers.ratelimit import DEFAULT_LIMITS, Pacer, RateLimit
+from reconciler.providers.retry import RetryPolicy
 from reconciler.sandbox.testing import SandboxHandle
 
 MAINLAND = "+8613812345678"

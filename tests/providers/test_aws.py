@@ -12,7 +12,8 @@ import pytest
 from reconciler.errors import ProviderError, ResponseLost
 from reconciler.providers.aws.adapter import AwsProvider
 from reconciler.providers.base import DeliveryState, Provider, ReviewStatus, SendRequest, TemplateKind, TemplateRequest
-from reconciler.providers.ratelimit import Pacer, RetryPolicy
+from reconciler.providers.ratelimit import Pacer
+from reconciler.providers.retry import RetryPolicy
 from reconciler.sandbox.testing import (
     AWS_TEST_KEY_ID,
     AWS_TEST_SECRET,

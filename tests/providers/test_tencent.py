@@ -21,7 +21,8 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-from reconciler.providers.ratelimit import Pacer, RetryPolicy
+from reconciler.providers.ratelimit import Pacer
+from reconciler.providers.retry import RetryPolicy
 from reconciler.providers.tencent.adapter import TencentProvider, infer_kind
 from reconciler.sandbox.testing import (
     TENCENT_TEST_APP_ID,

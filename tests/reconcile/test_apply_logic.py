@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from reconciler.errors import ProviderError, ProviderFailure, ResponseLost
+from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost
 from reconciler.providers.base import ObservedTemplate, ReviewStatus, TemplateKind, TemplateRequest
 from reconciler.reconcile.apply import ChannelApplier, Outcome
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, TemplateVersion
@@ -36,7 +37,8 @@ class MemoryProvider:
 
     def create_template(self, request: TemplateRequest) -> str:
         if len(self.templates) >= self.quota:
-            raise ProviderError(ProviderFailure("memory", "create", "isv.DAY_LIMIT_CONTROL", "quota", False))
+            failure = ProviderFailure("memory", "create", "isv.DAY_LIMIT_CONTROL", "quota", False)
+            raise ProviderError(replace(failure, kind=ErrorKind.QUOTA_EXHAUSTED))
         code = f"SMS_{len(self.templates) + 1}"
         self.templates[code] = ObservedTemplate(
             code=code, name=request.name, content=request.content, kind=request.kind, status=ReviewStatus.PENDING

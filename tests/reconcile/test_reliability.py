@@ -63,7 +63,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
     monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
     monkeypatch.setenv("SMSOPS_API_RATES", UNLIMITED)
-    monkeypatch.setenv("SMSOPS_RETRY_BASE_DELAY", "0.02")  # the emulator answers in milliseconds
+    monkeypatch.setenv("SMSOPS_RETRY_BASE_DELAY", "0")  # the emulator answers in milliseconds: retry at once
     return {**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"}
 
 

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from reconciler.config.models import Channel, Template
 from reconciler.providers.base import TemplateKind
-from reconciler.providers.ratelimit import RetryPolicy
+from reconciler.providers.retry import RetryPolicy
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
 from reconciler.sandbox.server import start
@@ -191,7 +191,7 @@ def env(request: pytest.FixtureRequest) -> Env:
 
 def login_send(env: Env, code: str | None = None, **overrides: str) -> GateSend:
     template = template_doc()
-    return gate_send(template, env.channel(), code or env.register(template), overrides)
+    return gate_send(template, env.provider, code or env.register(template), overrides)
 
 
 def test_delivered_through_the_providers_own_delivery_query(env: Env) -> None:
@@ -320,7 +320,7 @@ def test_channel_without_recipients_fails_with_how_to_configure(env: Env) -> Non
 def test_alibaba_verification_codes_share_the_signature_limit(request: pytest.FixtureRequest) -> None:
     env = alibaba_env(request)
     reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
-    sends = [login_send(env), gate_send(reset, env.channel(), env.register(reset))]
+    sends = [login_send(env), gate_send(reset, env.provider, env.register(reset))]
     result = env.gate(sends)
     assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 2
     first, second = env.account.sends()
@@ -333,7 +333,7 @@ def test_pacing_carries_over_between_runs_on_one_channel(request: pytest.Fixture
     reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     pacing = Pacing()
     first = env.gate([login_send(env)], pacing=pacing)
-    second = env.gate([gate_send(reset, env.channel(), env.register(reset))], pacing=pacing)
+    second = env.gate([gate_send(reset, env.provider, env.register(reset))], pacing=pacing)
     assert (first.status, second.status) == ("passed", "passed")
     sent = env.account.sends()
     assert sent[1].sent_at - sent[0].sent_at == pytest.approx(60 + PACING_MARGIN_S)
@@ -346,7 +346,7 @@ def test_alibaba_another_verification_template_sent_by_an_earlier_process_shares
     env = alibaba_env(request)
     reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     env.gate([login_send(env)], pacing=Pacing())
-    second = env.gate([gate_send(reset, env.channel(), env.register(reset))], pacing=Pacing())
+    second = env.gate([gate_send(reset, env.provider, env.register(reset))], pacing=Pacing())
     assert second.results[0].outcome is Outcome.DELIVERED
     earlier, later = env.account.sends()
     assert later.sent_at - earlier.sent_at == pytest.approx(60 + PACING_MARGIN_S, abs=1)
@@ -371,7 +371,7 @@ def test_tencent_past_sends_without_a_template_id_count_for_every_template(tence
     env = tencent_env
     other = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     env.gate([login_send(env)], pacing=Pacing())
-    second = env.gate([gate_send(other, env.channel(), env.register(other))], pacing=Pacing())
+    second = env.gate([gate_send(other, env.provider, env.register(other))], pacing=Pacing())
     assert second.results[0].outcome is Outcome.DELIVERED
     earlier, later = env.account.sends()
     assert earlier.reported_at is not None
@@ -393,7 +393,7 @@ def test_aws_dry_run_is_validated_only(aws_sandbox: SandboxHandle) -> None:
 
     provider = AwsProvider(**aws_options(aws_sandbox))
     channel = aws_channel()
-    send = gate_send(template_doc(), channel, "")
+    send = gate_send(template_doc(), provider, "")
     result = run_gate(
         provider,
         channel,

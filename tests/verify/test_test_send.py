@@ -43,7 +43,7 @@ def repo(tmp_path: Path, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyP
     sms_sandbox.account.configure(delivery_delay_s=0, number_limits={})
     monkeypatch.setattr("reconciler.verify.gate.DEFAULT_POLL_INTERVAL_S", 0.01)
     # The emulator's limits are off, so the gate's pacing for them is too (it waits in real time).
-    monkeypatch.setattr("reconciler.verify.gate.number_limits", lambda provider, kind: ())
+    monkeypatch.setattr("reconciler.providers.alibaba.adapter.AlibabaProvider.number_limits", lambda self, kind: ())
     config = ConfigRepo(tmp_path / "cfg")
     config.secrets(*sms_sandbox.credentials, recipients=[GOOD])
     config.channel("prod", "alibaba", sms_sandbox.url(), testSend=TEST_SEND)

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import ProviderError
+from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure
 from reconciler.providers.alibaba import codes
 from reconciler.providers.alibaba.observe import MARK_KEYS, PAGE_SIZE, PARALLEL_PAGES, AlibabaObserver
@@ -27,21 +27,35 @@ from reconciler.providers.alibaba.transport import DEFAULT_ENDPOINT, DEFAULT_REG
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
+    NumberLimit,
     PastSend,
     SendReceipt,
     SendRequest,
+    TemplateKind,
     TemplateRequest,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from reconciler.config.load import Located
     from reconciler.config.models import Channel
+    from reconciler.content.parse import ParsedContent
     from reconciler.secrets.sops import ChannelSecrets
 
 # QuerySendDetails pages hold at most 50. A number with more than 500 sends in one day is far past
 # every per-number limit and not a test number: the cap bounds the calls, not the pacing.
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGES = 10
+
+# The default per-number send limits (reference/providers.md §1.4): verification codes share them
+# across the signature; other templates count per template.
+_VERIFICATION_LIMITS = (
+    NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
+    NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
+    NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
+)
+_OTHER_LIMITS = (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -60,6 +74,14 @@ class AlibabaProvider(AlibabaObserver):
     ``open_channel`` from a Channel resource."""
 
     name = PROVIDER
+    dry_run_by_default = False  # Alibaba has no dry-run send
+
+    def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
+        return _VERIFICATION_LIMITS if kind is TemplateKind.VERIFICATION else _OTHER_LIMITS
+
+    def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
+        """``TemplateParam`` is keyed by the variable names, as in ``${name}``."""
+        return {name: values[name] for name in parsed.variables}
 
     # -- change ----------------------------------------------------------------------------------
 
@@ -136,6 +158,7 @@ class AlibabaProvider(AlibabaObserver):
                     message_id="",
                     sent_at=sent_at,
                     accepted=False,
+                    limited=error.kind is ErrorKind.LIMITED,
                     code=error.code,
                     message=error.failure.message,
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from reconciler.errors import ErrorKind
 from reconciler.providers.base import DeliveryState, ReviewStatus, TemplateKind
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -56,6 +57,36 @@ AUTH_PREFIXES = (
     "isv.ACCOUNT_NOT_EXISTS",
 )
 RETRYABLE_CODES = ("ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR")
+# The keys themselves were refused (a subset of AUTH_PREFIXES: a stale timestamp or a reused nonce is
+# a problem of this one request, a missing RAM permission is FORBIDDEN).
+_REFUSED_PREFIXES = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature")
+_FORBIDDEN_PREFIXES = ("Forbidden", "isp.RAM_PERMISSION_DENY")
+# Account-wide daily/monthly allowances; on SendSms the same codes are per number.
+_DAY_LIMITS = ("isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL")
+_TEMPLATE_QUOTAS = ("isv.TEMPLATE_COUNT_OVER_LIMIT", "isv.TEMPLATE_OVER_LIMIT")
+
+
+def kind(code: str, operation: str) -> ErrorKind:
+    """What ``code`` means when ``operation`` answered it. ``isv.BUSINESS_LIMIT_CONTROL`` is the
+    per-number flow control on a send, and the creation-spacing rule on a template creation."""
+    if code.startswith(_REFUSED_PREFIXES):
+        return ErrorKind.AUTH_REFUSED
+    if code.startswith(_FORBIDDEN_PREFIXES):
+        return ErrorKind.FORBIDDEN
+    if code.startswith("Throttling"):
+        return ErrorKind.THROTTLED
+    if code in RETRYABLE_CODES:
+        return ErrorKind.UNAVAILABLE
+    if code in SIGN_MISSING:
+        return ErrorKind.NOT_FOUND
+    sending = operation == "SendSms"
+    if code == LIMITED_CODE:
+        return ErrorKind.LIMITED if sending else ErrorKind.SPACING
+    if code in _DAY_LIMITS:
+        return ErrorKind.LIMITED if sending else ErrorKind.QUOTA_EXHAUSTED
+    if code in _TEMPLATE_QUOTAS:
+        return ErrorKind.QUOTA_EXHAUSTED
+    return ErrorKind.OTHER
 
 
 def hint(code: str) -> str:

@@ -13,10 +13,11 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import ProviderError
+from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.alibaba import codes
-from reconciler.providers.ratelimit import Pacer, RetryPolicy, Sleep, retry
+from reconciler.providers.ratelimit import Pacer, Sleep
+from reconciler.providers.retry import RetryPolicy, call
 from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
@@ -108,24 +109,22 @@ class AlibabaTransport:
                 raise self._business_error(operation, body.code, body.message, body.request_id, write=write)
             return body
 
-        return retry(once, self._retry, sleep=self._sleep)
+        return call(once, self._retry, sleep=self._sleep)
 
     def _business_error(
         self, operation: str, code: str | None, message: str | None, request_id: str | None, *, write: bool
     ) -> ProviderError:
         code = code or "Unknown"
-        retryable = code.startswith("Throttling") or code in codes.RETRYABLE_CODES
-        extra = {"limited": "per-number"} if code == codes.LIMITED_CODE else {}
+        kind = codes.kind(code, operation)
         # A system error on a write says nothing about whether the write happened.
-        lost = write and code in codes.RETRYABLE_CODES
+        lost = write and kind is ErrorKind.UNAVAILABLE
         return failure(
             self.name,
             operation,
             code,
             message or "",
-            retryable=retryable,
+            kind=kind,
             request_id=request_id or "",
-            extra=extra,
             hint=codes.hint(code),
             lost=lost,
         )
@@ -144,13 +143,17 @@ class AlibabaTransport:
             extra = {"http_status": str(status)}
             if exc.retry_after:
                 extra["retry_after_s"] = str(int(exc.retry_after) / 1000)
-            if code == codes.LIMITED_CODE:
-                extra["limited"] = "per-number"
+            kind = codes.kind(code, operation)
+            if throttled:
+                kind = ErrorKind.THROTTLED
+            elif server:
+                kind = ErrorKind.UNAVAILABLE
             return failure(
                 self.name,
                 operation,
                 code,
                 message,
+                kind=kind,
                 retryable=throttled or server,
                 request_id=request_id,
                 extra=extra,
@@ -169,8 +172,8 @@ class AlibabaTransport:
                 operation,
                 code,
                 text,
-                retryable=True,
+                kind=ErrorKind.UNAVAILABLE,
                 lost=write and not not_sent,
                 hint="" if write else f"is the endpoint {self.endpoint} reachable?",
             )
-        return failure(self.name, operation, type(inner).__name__, str(inner), retryable=False)
+        return failure(self.name, operation, type(inner).__name__, str(inner))

@@ -17,29 +17,33 @@ So, deliberately:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import ProviderError
+from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure, missing_sdk, required_setting, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
+    NumberLimit,
     ObservedSignature,
     ObservedTemplate,
     ReviewStatus,
     SendReceipt,
     SendRequest,
+    TemplateKind,
     TemplateRequest,
 )
-from reconciler.providers.ratelimit import Pacer, RetryPolicy, Sleep, retry
+from reconciler.providers.ratelimit import Pacer, Sleep
+from reconciler.providers.retry import RetryPolicy, call
 from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
     from reconciler.config.load import Located
     from reconciler.config.models import Channel
+    from reconciler.content.parse import ParsedContent
     from reconciler.secrets.sops import ChannelSecrets
 
 PROVIDER = "aws"
@@ -47,6 +51,26 @@ SERVICE = "pinpoint-sms-voice-v2"
 DEFAULT_REGION = "us-east-1"
 _RETRYABLE = ("ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout")
 _AUTH = ("UnrecognizedClientException", "InvalidSignatureException", "AccessDeniedException", "ExpiredToken")
+
+
+_REFUSED = ("UnrecognizedClientException", "InvalidSignatureException", "InvalidClientTokenId", "ExpiredToken")
+
+
+def error_kind(code: str, operation: str, status: int = 0) -> ErrorKind:
+    """What ``code`` (``Code`` or ``Code.Reason``) means when ``operation`` answered it."""
+    if code.startswith(_REFUSED):
+        return ErrorKind.AUTH_REFUSED
+    if code.startswith("AccessDenied"):
+        return ErrorKind.FORBIDDEN
+    if code.startswith("ThrottlingException"):
+        return ErrorKind.THROTTLED
+    if code.startswith(_RETRYABLE) or status >= 500:
+        return ErrorKind.UNAVAILABLE
+    if code.startswith("ServiceQuotaExceeded"):
+        return ErrorKind.LIMITED if operation == "SendTextMessage" else ErrorKind.QUOTA_EXHAUSTED
+    if code.startswith("ResourceNotFoundException"):
+        return ErrorKind.NOT_FOUND
+    return ErrorKind.OTHER
 
 
 def _hint(code: str) -> str:
@@ -63,6 +87,16 @@ class AwsProvider:
     """One AWS account/region and the sender ID of one country."""
 
     name = PROVIDER
+    # DryRun validates content and sender without delivering (and without a per-number cost)
+    dry_run_by_default = True
+
+    def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
+        """AWS publishes no per-number limits; its account-wide rate is the pacer's."""
+        return ()
+
+    def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
+        """None: AWS sends the rendered text (``SendRequest.body``)."""
+        return {}
 
     def __init__(
         self,
@@ -102,7 +136,7 @@ class AwsProvider:
         self.configuration_set = configuration_set
         self.endpoint = endpoint or f"https://sms-voice.{region}.amazonaws.com"
         self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
-        self._retry = retry_policy or RetryPolicy()
+        self._retry = retry_policy or RetryPolicy.from_env()
         self._sleep = sleep
         self._now = now
 
@@ -118,7 +152,7 @@ class AwsProvider:
             except Exception as exc:  # every SDK failure becomes a ProviderError
                 raise self._map_exception(operation, exc, write=write) from None
 
-        return retry(once, self._retry, sleep=self._sleep)
+        return call(once, self._retry, sleep=self._sleep)
 
     def _map_exception(self, operation: str, exc: Exception, *, write: bool) -> ProviderError:
         from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, HTTPClientError
@@ -132,13 +166,12 @@ class AwsProvider:
             meta = response.get("ResponseMetadata", {})
             status = int(meta.get("HTTPStatusCode") or 0)
             server = status >= 500 or code.startswith(("InternalServerException", "ServiceUnavailable"))
-            retryable = code.startswith(_RETRYABLE) or status >= 500
             return failure(
                 PROVIDER,
                 operation,
                 full,
                 str(error.get("Message") or ""),
-                retryable=retryable,
+                kind=error_kind(full, operation, status),
                 request_id=str(meta.get("RequestId") or ""),
                 extra={"http_status": str(status)},
                 hint=_hint(full),
@@ -148,8 +181,8 @@ class AwsProvider:
             text = f"{type(exc).__name__}: {exc}"
             not_sent = isinstance(exc, EndpointConnectionError) or was_not_sent(text)
             code = "ConnectionRefused" if not_sent else type(exc).__name__
-            return failure(PROVIDER, operation, code, text, retryable=True, lost=write and not not_sent)
-        return failure(PROVIDER, operation, type(exc).__name__, str(exc), retryable=False)
+            return failure(PROVIDER, operation, code, text, kind=ErrorKind.UNAVAILABLE, lost=write and not not_sent)
+        return failure(PROVIDER, operation, type(exc).__name__, str(exc))
 
     # -- observe ---------------------------------------------------------------------------------
 

@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.content.identity import fingerprint, parse_provider_name
+from reconciler.errors import ErrorKind
 from reconciler.providers._support import failure, missing_sdk, required_setting, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
+    NumberLimit,
     ObservedSignature,
     ObservedTemplate,
     PastSend,
@@ -35,14 +37,16 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-from reconciler.providers.ratelimit import Pacer, RetryPolicy, Sleep, retry
+from reconciler.providers.ratelimit import Pacer, Sleep
+from reconciler.providers.retry import RetryPolicy, call
 from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from reconciler.config.load import Located
     from reconciler.config.models import Channel
+    from reconciler.content.parse import ParsedContent
     from reconciler.errors import ProviderError
     from reconciler.secrets.sops import ChannelSecrets
 
@@ -52,11 +56,39 @@ DEFAULT_REGION = "ap-guangzhou"
 PAGE = 100
 HISTORY_MAX_PULLS = 5  # 100 reports each; the default daily limit is 10 per number
 UNSUBSCRIBE = "拒收请回复R"  # mainland marketing templates must end with this
+# The default per-number send limits (reference/providers.md §2.3), whatever the template's kind.
+NUMBER_LIMITS = (
+    NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
+    NumberLimit("number", 86400, 10, "10 per day per number"),
+)
 
 _SMS_TYPE = {TemplateKind.MARKETING: 1, TemplateKind.NOTIFICATION: 2, TemplateKind.VERIFICATION: 3}
 _STATUS = {0: ReviewStatus.APPROVED, 1: ReviewStatus.PENDING, 2: ReviewStatus.PENDING, -1: ReviewStatus.REJECTED}
-_RETRYABLE_PREFIXES = ("RequestLimitExceeded", "InternalError", "ServerNetworkError")
 _AUTH_PREFIXES = ("AuthFailure", "UnauthorizedOperation")
+_QUOTA_CODES = ("LimitExceeded.TemplateDailyLimit", "LimitExceeded.AppDailyLimit")
+
+
+def error_kind(code: str, operation: str) -> ErrorKind:
+    """What ``code`` means when ``operation`` answered it (a send's ``LimitExceeded.*`` is a
+    per-number limit, e.g. ``LimitExceeded.PhoneNumberThirtySecondLimit``)."""
+    if code.startswith("AuthFailure"):
+        return ErrorKind.AUTH_REFUSED
+    if code.startswith("UnauthorizedOperation"):
+        return ErrorKind.FORBIDDEN
+    if code.startswith("RequestLimitExceeded"):
+        return ErrorKind.THROTTLED
+    if code.startswith(("InternalError", "ServerNetworkError")):
+        return ErrorKind.UNAVAILABLE
+    if code.startswith("LimitExceeded."):
+        if operation == "SendSms":
+            return ErrorKind.LIMITED
+        if code in _QUOTA_CODES:
+            return ErrorKind.QUOTA_EXHAUSTED
+        if code == "LimitExceeded.TemplateFrequencyLimit":
+            return ErrorKind.SPACING
+    if code.startswith("ResourceNotFound") or code.endswith("NotExist"):
+        return ErrorKind.NOT_FOUND
+    return ErrorKind.OTHER
 
 
 def _hint(code: str) -> str:
@@ -88,6 +120,17 @@ class TencentProvider:
     """One Tencent SMS application (SmsSdkAppId) and signature."""
 
     name = PROVIDER
+    dry_run_by_default = False  # Tencent has no dry-run send
+
+    def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
+        return NUMBER_LIMITS
+
+    def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
+        """``TemplateParamSet`` is positional: the values keyed "1", "2", … as the content numbers them."""
+        from reconciler.content.parse import to_tencent
+
+        _, positions = to_tencent(parsed)
+        return {str(positions[name]): values[name] for name in parsed.variables}
 
     def __init__(
         self,
@@ -123,7 +166,7 @@ class TencentProvider:
         self.sms_sdk_app_id = sms_sdk_app_id
         self.endpoint = f"{protocol}://{host}"
         self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
-        self._retry = retry_policy or RetryPolicy()
+        self._retry = retry_policy or RetryPolicy.from_env()
         self._sleep = sleep
         self._now = now
 
@@ -141,13 +184,13 @@ class TencentProvider:
             except Exception as exc:  # every SDK failure becomes a ProviderError
                 raise self._map_exception(operation, exc, write=write) from None
 
-        return retry(once, self._retry, sleep=self._sleep)
+        return call(once, self._retry, sleep=self._sleep)
 
     def _map_exception(self, operation: str, exc: Exception, *, write: bool) -> ProviderError:
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
         if not isinstance(exc, TencentCloudSDKException):
-            return failure(PROVIDER, operation, type(exc).__name__, str(exc), retryable=False)
+            return failure(PROVIDER, operation, type(exc).__name__, str(exc))
         code = str(exc.code or "Unknown")
         raw = exc.message
         message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
@@ -159,15 +202,15 @@ class TencentProvider:
                 operation,
                 "ConnectionRefused" if not_sent else code,
                 message,
-                retryable=True,
+                kind=ErrorKind.UNAVAILABLE,
                 lost=write and not not_sent,
                 hint="" if write else f"is {self.endpoint} reachable?",
             )
-        retryable = code.startswith(_RETRYABLE_PREFIXES)
+        kind = error_kind(code, operation)
         # A non-200 answer (ServerNetworkError) or an internal error after a write leaves it unknown.
-        lost = write and code.startswith(("InternalError", "ServerNetworkError"))
+        lost = write and kind is ErrorKind.UNAVAILABLE
         return failure(
-            PROVIDER, operation, code, message, retryable=retryable, request_id=request_id, hint=_hint(code), lost=lost
+            PROVIDER, operation, code, message, kind=kind, request_id=request_id, hint=_hint(code), lost=lost
         )
 
     # -- observe ---------------------------------------------------------------------------------
@@ -269,6 +312,7 @@ class TencentProvider:
             message_id=str(status.SerialNo or ""),
             sent_at=sent_at,
             accepted=accepted,
+            limited=not accepted and error_kind(str(status.Code or ""), "SendSms") is ErrorKind.LIMITED,
             code=str(status.Code or ""),
             message="" if accepted else str(status.Message or ""),
         )
