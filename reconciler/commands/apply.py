@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +20,12 @@ if TYPE_CHECKING:
     from reconciler.reconcile.observe import Session
     from reconciler.render.progress import ProgressBar
     from reconciler.verify.results import GateResult
+
+# The test-send gate's time: the real thing, which tests (and the demo, whose sandbox delivers in a
+# second) replace, as in commands/wait.py. A None poll interval is the gate's default.
+GATE_CLOCK: Callable[[], float] = time.monotonic
+GATE_SLEEP: Callable[[float], None] = time.sleep
+GATE_POLL_INTERVAL_S: float | None = None
 
 
 @click.command(name="apply")
@@ -145,4 +153,12 @@ def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[
         if where.waiting_s > 0:
             bar.wait(f"test-send gate: {where.message}", where.waiting_s)
 
-    return make_gate(session, config, on_result=gates.append, progress=progress)
+    return make_gate(
+        session,
+        config,
+        on_result=gates.append,
+        progress=progress,
+        clock=GATE_CLOCK,
+        sleep=GATE_SLEEP,
+        poll_interval=GATE_POLL_INTERVAL_S,
+    )

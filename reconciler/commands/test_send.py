@@ -18,6 +18,7 @@ Exit codes: 0 passed (or skipped: disabled channel, nothing to test), 3 any send
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
     from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
     from reconciler.reconcile.observe import Session
     from reconciler.verify.results import GateProgress, GateResult, GateSend, SendResult
+
+
+# The gate's time: the real thing, which tests replace (as in commands/wait.py). None: the gate's default.
+CLOCK: Callable[[], float] = time.monotonic
+SLEEP: Callable[[float], None] = time.sleep
+POLL_INTERVAL_S: float | None = None
 
 
 def _parse_vars(values: Sequence[str]) -> dict[str, str]:
@@ -105,6 +112,9 @@ def command(
                     channel_secrets(located).test_recipients,
                     sends,
                     timeout=timeout_s,
+                    poll_interval=POLL_INTERVAL_S,
+                    clock=CLOCK,
+                    sleep=SLEEP,
                     mode=mode,
                     progress=progress,
                     extra_results=early,

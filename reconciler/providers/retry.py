@@ -46,7 +46,7 @@ class RetryPolicy:
 
     attempts: int = 6
     base_delay: float = 0.5
-    max_delay: float = 20.0
+    max_delay: float = 8.0
     jitter: float = 0.5
     max_retry_after: float = 60.0
 

@@ -12,12 +12,13 @@ from reconciler.config.load import load_config
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind, TemplateRequest
 from reconciler.publish.export import export_channel
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel, DesiredTemplate
-from tests.reconcile.test_status import SANDBOX_KEY, V2, Config, Run, apply
+from tests.reconcile.test_status import SANDBOX_KEY, V2, Config, Run, apply, no_idle_waits
 
 
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    no_idle_waits(monkeypatch)
     return Config(tmp_path / "cfg")
 
 

@@ -20,7 +20,7 @@ from reconciler.publish.export import (
     publish_channel,
     publish_ssm,
 )
-from tests.reconcile.test_status import SANDBOX_KEY, Config, Run, apply
+from tests.reconcile.test_status import SANDBOX_KEY, Config, Run, apply, no_idle_waits
 
 
 @pytest.fixture
@@ -124,6 +124,7 @@ def test_export_publishes_a_sandbox_channel_to_ssm(
 ) -> None:
     """The whole command: sandbox provider over loopback, SSM through moto, secrets never in SSM."""
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    no_idle_waits(monkeypatch)
     config = Config(tmp_path / "cfg")
     channel_file = config.root / "channels" / "demo.yaml"
     channel_file.write_text(channel_file.read_text() + "  publish: {ssmPrefix: /smsops/demo}\n")

@@ -71,7 +71,7 @@ class Config:
             "demo",
             provider="alibaba",
             access_keys={self.secret_values[0]: self.secret_values[1]},
-            behaviour=Behaviour(auto_review=False),
+            behaviour=Behaviour(auto_review=False, delivery_delay_s=0),
         )
 
     def write(self, content: str, *, enabled: bool = True) -> None:
@@ -88,9 +88,17 @@ class Config:
         return matching[0]
 
 
+def no_idle_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox answers and delivers at once: retry without backoff and query delivery at once
+    (the same code, without the waits meant for a real provider)."""
+    monkeypatch.setenv("SMSOPS_RETRY_BASE_DELAY", "0")
+    monkeypatch.setattr("reconciler.commands.apply.GATE_POLL_INTERVAL_S", 0.01)
+
+
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    no_idle_waits(monkeypatch)
     return Config(tmp_path / "cfg")
 
 
