@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from reconciler.errors import ConfigError
 
@@ -43,6 +43,21 @@ def _no_lint(*_: Any) -> None:
 
 
 def _names(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class NumberLimit:
+    """At most ``max`` messages to one number per ``window_s``, counted within ``scope``: the
+    signature (all its verification templates share the limit), the template, or the number."""
+
+    scope: Literal["sign", "template", "number"]
+    window_s: float
+    max: int
+    label: str
+
+
+def _no_limits(kind: str) -> tuple[NumberLimit, ...]:
     return ()
 
 
@@ -80,6 +95,14 @@ class ProviderTraits:
     registers_templates: bool = True
     # True: the provider puts ``【signature】`` into the message body, so it counts in segments.
     bracket_signature: bool = False
+    # Where smsops' rollout marks are kept: in the provider's template tags, in the published
+    # document beside the runtime config, or nowhere (no templates to mark).
+    marks: Literal["tags", "published", "none"] = "published"
+    # The provider's default per-number send limits for a template kind (the test-send gate paces
+    # itself by them).
+    number_limits: Callable[[str], tuple[NumberLimit, ...]] = _no_limits
+    # True: a test send only validates by default (the provider offers a dry run; real sends cost).
+    test_send_dry_run: bool = False
     # False: the channel may omit spec.credentials (the provider supplies its own).
     needs_credentials: bool = True
     # True: the channel's region is an AWS region (publishing to SSM may use it).

@@ -80,7 +80,7 @@ def open_session(
         for located in channels:
             name = located.resource.name
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
-            if not isinstance(provider, Tagging) and traits(located.resource.spec.provider).registers_templates:
+            if traits(located.resource.spec.provider).marks == "published":
                 session.marks[name] = mark_store(config, located)
         yield session
     finally:

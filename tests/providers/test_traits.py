@@ -72,3 +72,39 @@ def test_reading_traits_imports_no_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_marks_trait_matches_what_each_adapter_can_do() -> None:
+    """Marks in tags exactly where the adapter can tag templates (``Tagging.set_tags``)."""
+    from reconciler.providers.alibaba.adapter import AlibabaProvider
+    from reconciler.providers.aws.adapter import AwsProvider
+    from reconciler.providers.sandbox.adapter import SandboxProvider
+    from reconciler.providers.tencent.adapter import TencentProvider
+
+    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": SandboxProvider}
+    assert set(adapters) == set(PROVIDERS)
+    for name, adapter in adapters.items():
+        own = traits(name)
+        assert (own.marks == "tags") == callable(getattr(adapter, "set_tags", None)), name
+        assert (own.marks == "none") == (not own.registers_templates), name
+
+
+def test_number_limits_per_kind() -> None:
+    alibaba = traits("alibaba").number_limits
+    assert [limit.window_s for limit in alibaba("verification")] == [60, 3600, 86400]
+    assert [(limit.scope, limit.max) for limit in alibaba("notification")] == [("template", 50)]
+    assert traits("sandbox").number_limits("verification") == alibaba("verification")
+    assert [limit.scope for limit in traits("tencent").number_limits("marketing")] == ["template", "number"]
+    assert traits("aws").number_limits("verification") == ()
+    assert [traits(name).test_send_dry_run for name in PROVIDERS] == [False, False, True, False]
+
+
+def test_number_limits_are_the_ones_the_gate_paces_by() -> None:
+    from reconciler.providers.base import TemplateKind
+    from reconciler.verify import pacing
+
+    for name in PROVIDERS:
+        own = traits(name)
+        for kind in TemplateKind:
+            paced = [dataclasses.astuple(limit) for limit in pacing.number_limits(own.api, kind)]
+            assert paced == [dataclasses.astuple(limit) for limit in own.number_limits(kind.value)], (name, kind)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconciler.content.translate import by_name
 from reconciler.providers.alibaba import lint, syntax
 from reconciler.providers.base import ReviewStatus
-from reconciler.providers.traits import ProviderTraits
+from reconciler.providers.traits import NumberLimit, ProviderTraits
 
 # Our variable types -> Alibaba TemplateRule types (what its reviewers check values against).
 VARIABLE_TYPES: dict[str, str] = {
@@ -21,6 +21,17 @@ VARIABLE_TYPES: dict[str, str] = {
 }
 
 
+def number_limits(kind: str) -> tuple[NumberLimit, ...]:
+    """Default per-number limits (reference/providers.md §1.4)."""
+    if kind == "verification":
+        return (
+            NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
+            NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
+            NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
+        )
+    return (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
+
+
 TRAITS = ProviderTraits(
     name="alibaba",
     api="alibaba",
@@ -31,6 +42,8 @@ TRAITS = ProviderTraits(
     exported_variables=syntax.exported_variables,
     updatable=(ReviewStatus.REJECTED,),
     variable_types=VARIABLE_TYPES,
+    marks="tags",
+    number_limits=number_limits,
     bracket_signature=True,
     default_region="cn-hangzhou",
     default_endpoint="https://dysmsapi.aliyuncs.com",

@@ -9,7 +9,7 @@ from reconciler.content.parse import ParsedContent, parse_content
 from reconciler.content.translate import by_position, positions, read_native, spell
 from reconciler.providers.base import ReviewStatus
 from reconciler.providers.tencent import lint
-from reconciler.providers.traits import ExportedVariable, ProviderTraits, SignatureField
+from reconciler.providers.traits import ExportedVariable, NumberLimit, ProviderTraits, SignatureField
 
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
 _POSITION = re.compile(r"\{([1-9][0-9]*)\}")
@@ -36,6 +36,14 @@ def exported_variables(content: str, canonical: str | None) -> tuple[ExportedVar
     return tuple((names.get(p), p) for p in sorted({int(p) for p in _POSITION.findall(content)}))
 
 
+def number_limits(kind: str) -> tuple[NumberLimit, ...]:
+    """Default per-number limits (reference/providers.md §2.3), whatever the kind."""
+    return (
+        NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
+        NumberLimit("number", 86400, 10, "10 per day per number"),
+    )
+
+
 TRAITS = ProviderTraits(
     name="tencent",
     api="tencent",
@@ -45,6 +53,8 @@ TRAITS = ProviderTraits(
     from_native=from_native,
     exported_variables=exported_variables,
     updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    marks="published",
+    number_limits=number_limits,
     bracket_signature=True,
     default_region="ap-guangzhou",
     default_endpoint="https://sms.tencentcloudapi.com",
