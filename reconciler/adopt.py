@@ -6,7 +6,7 @@ treats an adopted template as the current version when its observed native conte
 the desired ones (see ``reconciler.reconcile.plan``), so the invariant here is:
 
     for every ``Imported`` with ``exact`` set, translating ``content`` back for the provider
-    (``reconciler.content.parse.native``) gives the observed native content byte for byte, and
+    (``reconciler.content.translate.native``) gives the observed native content byte for byte, and
     ``type``/``international`` are the observed ones.
 
 Choices, documented for users in the written files and the command's help:
@@ -14,8 +14,9 @@ Choices, documented for users in the written files and the command's help:
   characters (Alibaba's 30-character TemplateName minus smsops' 8-character version suffix).
   Names with nothing ASCII to keep (Chinese names: no transliteration here) become
   ``template-<code>``; clashes get ``-2``, ``-3``…
-- Variables: Alibaba ``${name}`` keeps its name (``{{ name }}``); a name smsops cannot use is
-  renamed ``varN`` (and the round trip is then not exact). Tencent ``{N}`` becomes ``{{ varN }}``.
+- Variables: each provider's syntax is read back by its traits (``from_native``). Alibaba
+  ``${name}`` keeps its name (``{{ name }}``); a name smsops cannot use is renamed ``varN`` (and the
+  round trip is then not exact). Tencent ``{N}`` becomes ``{{ varN }}``.
 - Types: a variable whose name contains "code" is a ``code`` (example "123456"), others ``text``
   (example "example"); a verification template with no such variable has its first variable typed
   ``code``, since lint requires exactly one. Types and examples are not what the provider reviews,
@@ -39,7 +40,8 @@ import yaml
 
 from reconciler.config.models import API_VERSION
 from reconciler.content.identity import SUFFIX_LENGTH, parse_provider_name
-from reconciler.content.parse import VARIABLE_NAME_RE, native, parse_content
+from reconciler.content.parse import parse_content
+from reconciler.content.translate import from_native, native
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind
 
 # Alibaba's TemplateName limit (30) minus the "~fingerprint" suffix smsops adds to new versions.
@@ -48,11 +50,6 @@ CODE_EXAMPLE = "123456"
 TEXT_EXAMPLE = "example"
 SCHEMA_URL = "https://smsops.dev/schemas/template.schema.json"
 LIVE_TAG = "smsops-live"  # reconciler.reconcile.plan.LIVE_TAG; not imported: plan pulls in the plan models
-
-_ALIBABA_VAR = re.compile(r"\$\{([^{}]*)\}")
-_TENCENT_VAR = re.compile(r"\{([0-9]+)\}")
-# Jinja reads these as constants or operators, not names (reconciler.content.parse._NOT_NAMES).
-_NOT_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "not"})
 
 
 @dataclass(frozen=True)
@@ -127,28 +124,7 @@ def logical_name(provider_name: str, code: str, taken: Collection[str]) -> str:
 
 def to_canonical(content: str, provider: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """Native content -> (``{{ name }}`` content, variable names in order of first use, notes)."""
-    if provider == "tencent":
-        canonical = _TENCENT_VAR.sub(lambda m: f"{{{{ var{int(m.group(1))} }}}}", content)
-        return canonical, tuple(dict.fromkeys(f"var{int(n)}" for n in _TENCENT_VAR.findall(content))), ()
-    usable = {n for n in _ALIBABA_VAR.findall(content) if VARIABLE_NAME_RE.fullmatch(n) and n not in _NOT_NAMES}
-    renamed: dict[str, str] = {}
-    notes: list[str] = []
-    for raw in dict.fromkeys(_ALIBABA_VAR.findall(content)):
-        if raw in usable:
-            continue
-        index = len(renamed) + 1
-        while f"var{index}" in usable or f"var{index}" in renamed.values():
-            index += 1
-        renamed[raw] = f"var{index}"
-        notes.append(f"variable ${{{raw}}} is not a usable name here; renamed {{{{ var{index} }}}}")
-    names: dict[str, None] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        name = renamed.get(match.group(1), match.group(1))
-        names.setdefault(name)
-        return f"{{{{ {name} }}}}"
-
-    return _ALIBABA_VAR.sub(replace, content), tuple(names), tuple(notes)
+    return from_native(content, provider)
 
 
 def _variables(names: tuple[str, ...], kind: TemplateKind) -> dict[str, dict[str, str]]:

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
 
 
 def _text(channels: Sequence[ExportedChannel]) -> str:
+    from reconciler.providers.traits import traits
+
     lines: list[str] = []
     for channel in channels:
         state = "enabled" if channel.enabled else "disabled"
         lines.append(f"Channel {channel.name} ({channel.provider}, {state}), signature {channel.signature.name}")
         width = max((len(name) for name in channel.templates), default=0)
         for name, template in sorted(channel.templates.items()):
-            if channel.provider == "aws":
+            if not traits(channel.provider).registers_templates:
                 shown = "rendered by the application"
             else:
                 shown = f"live {template.code}" if template.live else "not live yet: do not send"

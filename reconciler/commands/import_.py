@@ -109,17 +109,19 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     """
     from reconciler import adopt
     from reconciler.pipeline import load_valid_config
-    from reconciler.reconcile.desired import api_provider, desired_channel
+    from reconciler.providers.traits import traits
+    from reconciler.reconcile.desired import desired_channel
     from reconciler.reconcile.observe import open_session, select_channels
     from reconciler.secrets.redact import redact
 
     config = load_valid_config(config_dir)
     located = select_channels(config, [channel])[0]
-    provider_api = api_provider(located.resource)
-    if provider_api == "aws":
+    own = traits(located.resource.spec.provider)
+    provider_api = own.api
+    if not own.registers_templates:
         raise ConfigError(
-            f"channel {channel} uses provider aws, which has no template registry: there is nothing to import",
-            hint="AWS messages are rendered by the application; write their Template documents by hand",
+            f"channel {channel} uses provider {own.name}, which has no template registry: there is nothing to import",
+            hint=f"{own.display} messages are rendered by the application; write their Template documents by hand",
         )
     desired = desired_channel(config, located)
     with open_session(config, [channel]) as session:

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from reconciler.providers import traits as provider_traits
 from reconciler.providers.base import TemplateKind
 
 API_VERSION = "smsops/v1"
@@ -41,6 +42,8 @@ _DURATION = re.compile(DURATION_PATTERN)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+# The providers a channel may name (the schema lists them); what each one is, is its traits:
+# ``reconciler.providers.traits.traits(name)``.
 class ProviderName(StrEnum):
     ALIBABA = "alibaba"
     TENCENT = "tencent"
@@ -57,18 +60,6 @@ class VariableType(StrEnum):
     MONEY = "money"
     PHONE = "phone"
     LINK = "link"
-
-
-# Sandbox has no default: its emulator is started at run time on a free loopback port.
-DEFAULT_ENDPOINTS: dict[ProviderName, str] = {
-    ProviderName.ALIBABA: "https://dysmsapi.aliyuncs.com",
-    ProviderName.TENCENT: "https://sms.tencentcloudapi.com",
-}
-DEFAULT_REGIONS: dict[ProviderName, str] = {
-    ProviderName.ALIBABA: "cn-hangzhou",
-    ProviderName.TENCENT: "ap-guangzhou",
-    ProviderName.AWS: "us-east-1",
-}
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -228,29 +219,21 @@ class ChannelSpec(_Model):
 
     @model_validator(mode="after")
     def _provider_requirements(self) -> ChannelSpec:
-        provider = self.provider
-        if self.credentials is None and provider is not ProviderName.SANDBOX:
-            raise _field_error("credentials", f"provider {provider.value} requires credentials")
-        if provider is ProviderName.TENCENT and not self.signature.sms_sdk_app_id:
-            raise _field_error("signature", "provider tencent requires signature.smsSdkAppId")
-        if provider is not ProviderName.TENCENT and self.signature.sms_sdk_app_id is not None:
-            raise _field_error("signature.smsSdkAppId", f"smsSdkAppId is for provider tencent, not {provider.value}")
-        if provider is ProviderName.AWS and not self.signature.country:
-            raise _field_error("signature", "provider aws requires signature.country")
-        if provider is not ProviderName.AWS and self.signature.country is not None:
-            raise _field_error("signature.country", f"country is for provider aws, not {provider.value}")
+        # What each provider requires is its trait; this only reports it at the right field.
+        problem = provider_traits.spec_problem(self)
+        if problem is not None:
+            raise _field_error(*problem)
         return self
 
     def effective_endpoint(self) -> str | None:
-        """The endpoint to use: the configured one, else the provider default (None for sandbox)."""
+        """The endpoint to use: the configured one, else the provider default (None for sandbox:
+        its emulator is started at run time on a free loopback port)."""
         if self.endpoint:
             return self.endpoint
-        if self.provider is ProviderName.AWS:
-            return f"https://sms-voice.{self.effective_region()}.amazonaws.com"
-        return DEFAULT_ENDPOINTS.get(self.provider)
+        return provider_traits.traits(self.provider).endpoint(self.effective_region())
 
     def effective_region(self) -> str | None:
-        return self.region or DEFAULT_REGIONS.get(self.provider)
+        return self.region or provider_traits.traits(self.provider).default_region
 
 
 class Channel(_Model):

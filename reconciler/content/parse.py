@@ -1,4 +1,4 @@
-"""Template content: parse the canonical ``{{ name }}`` syntax, translate it per provider, count segments.
+"""Template content: parse the canonical ``{{ name }}`` syntax and render it with values.
 
 Pure functions, no I/O. The canonical syntax is the strict subset of Jinja2 where the only construct
 is ``{{ name }}``: providers substitute values verbatim and have no filters or logic, so anything
@@ -14,7 +14,8 @@ Two things keep it fast enough for ``validate`` over thousands of templates:
   exactly and skips the parser (~190 µs a template). Anything else goes to Jinja.
   ``tests/content/test_content.py`` checks both paths agree.
 
-Segment counting lives in ``reconciler.content.segments`` and is re-exported here.
+Translation to and from each provider's syntax is in ``reconciler.content.translate``; segment
+counting in ``reconciler.content.segments``.
 
 Jinja keeps line numbers but not columns, so columns come from our own scan of the source for the
 tag openers ``{{`` ``{%`` ``{#``, matched to the AST in source order.
@@ -28,8 +29,6 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from reconciler.content.segments import SegmentInfo, count_segments, message_text
-
 if TYPE_CHECKING:
     from jinja2 import Environment
 
@@ -37,16 +36,10 @@ __all__ = [
     "ContentProblem",
     "ParsedContent",
     "Part",
-    "SegmentInfo",
     "Var",
-    "count_segments",
-    "message_text",
-    "native",
     "parse_content",
     "render",
-    "to_alibaba",
-    "to_canonical",
-    "to_tencent",
+    "require_ok",
 ]
 
 # Content rule ids; the catalogue with titles and hints is in reconciler.config.lint.run.
@@ -60,14 +53,12 @@ VARIABLE_NAME = "SMS107"
 
 VARIABLE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,34}")
 # Words Jinja parses as constants or operators even when written like a name.
-_NOT_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "not"})
+NOT_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "not"})
 _OPENER = re.compile(r"\{[{%#]")
 _CANONICAL_TAG = re.compile(r"\{\{[ \t\r\n]*([A-Za-z][A-Za-z0-9_]*)[ \t\r\n]*\}\}")
 # Inside {{ }} / {% %}: skip string literals so a "}}" inside quotes does not end the tag.
 _TAG_BODY = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|\}\}|%\}""", re.DOTALL)
 _ENDRAW = re.compile(r"\{%[-+]?\s*endraw\s*[-+]?%\}")
-
-TAIL_OPT_OUT = "拒收请回复R"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +91,7 @@ class ParsedContent:
     Invariant: when ``problems`` is empty, ``parts`` concatenated back (``Var`` as ``{{ name }}``)
     means exactly what the source means, and ``variables`` lists each name once, in order of
     first appearance. With problems, ``parts`` holds what could be understood and must not be
-    translated (the ``to_*`` functions refuse).
+    translated (``require_ok`` refuses it).
     """
 
     source: str
@@ -158,7 +149,7 @@ def _parse_canonical(text: str) -> ParsedContent | None:
     pos = 0
     while (opener := _OPENER.search(text, pos)) is not None:
         tag = _CANONICAL_TAG.match(text, opener.start())
-        if tag is None or tag.group(1) in _NOT_NAMES or not VARIABLE_NAME_RE.fullmatch(tag.group(1)):
+        if tag is None or tag.group(1) in NOT_NAMES or not VARIABLE_NAME_RE.fullmatch(tag.group(1)):
             return None
         if opener.start() > pos:
             parts.append(text[pos : opener.start()])
@@ -383,52 +374,20 @@ class _LineIndex:
         return low + 1, offset - self._starts[low] + 1
 
 
-# --- translation -----------------------------------------------------------------------------
+# --- values ----------------------------------------------------------------------------------
 
 
-def _require_ok(parsed: ParsedContent) -> None:
+def require_ok(parsed: ParsedContent) -> None:
+    """Refuse content with problems: its parts do not mean what the source means."""
     if parsed.problems:
         first = parsed.problems[0]
         raise ValueError(f"content has problems and cannot be translated: {first.rule} {first.message}")
 
 
-def to_canonical(parsed: ParsedContent) -> str:
-    """The content with every variable written ``{{ name }}`` (what AWS stores; it renders client-side)."""
-    _require_ok(parsed)
-    return "".join([part if isinstance(part, str) else f"{{{{ {part.name} }}}}" for part in parsed.parts])
-
-
-def to_alibaba(parsed: ParsedContent) -> str:
-    """Alibaba native content: ``${name}``."""
-    _require_ok(parsed)
-    return "".join([part if isinstance(part, str) else f"${{{part.name}}}" for part in parsed.parts])
-
-
-def to_tencent(parsed: ParsedContent) -> tuple[str, dict[str, int]]:
-    """Tencent native content with positional ``{1}``, ``{2}``… in order of first appearance, and
-    the name → position map (a name used twice keeps its first position)."""
-    _require_ok(parsed)
-    positions = {name: index for index, name in enumerate(parsed.variables, start=1)}
-    text = "".join([part if isinstance(part, str) else f"{{{positions[part.name]}}}" for part in parsed.parts])
-    return text, positions
-
-
 def render(parsed: ParsedContent, values: Mapping[str, str]) -> str:
     """The message body with values substituted verbatim (no escaping: providers do none)."""
-    _require_ok(parsed)
+    require_ok(parsed)
     missing = [name for name in parsed.variables if name not in values]
     if missing:
         raise ValueError(f"no value for variable(s): {', '.join(missing)}")
     return "".join([part if isinstance(part, str) else values[part.name] for part in parsed.parts])
-
-
-def native(parsed: ParsedContent, provider: str) -> str:
-    """Content as the provider stores it. ``sandbox`` speaks Alibaba's API; AWS has no template
-    object, so its "native" form is the canonical text the application renders."""
-    if provider in ("alibaba", "sandbox"):
-        return to_alibaba(parsed)
-    if provider == "tencent":
-        return to_tencent(parsed)[0]
-    if provider == "aws":
-        return to_canonical(parsed)
-    raise ValueError(f"unknown provider {provider!r}")

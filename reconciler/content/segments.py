@@ -17,9 +17,6 @@ GSM7_BASIC = frozenset(
 )
 GSM7_EXTENSION = frozenset("^{}\\[]~|€\f")
 _GSM7 = GSM7_BASIC | GSM7_EXTENSION
-# Providers that put the signature into the message body as 【name】 (mainland China format).
-_BRACKET_SIGNATURE = frozenset({"alibaba", "tencent", "sandbox"})
-_PROVIDERS = frozenset({"alibaba", "tencent", "sandbox", "aws"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +33,18 @@ class SegmentInfo:
     segments: int
 
 
-def message_text(text: str, signature: str | None, provider: str) -> str:
-    """The body as it reaches the handset: Alibaba and Tencent (and the sandbox) prepend
-    ``【signature】``; AWS sends the sender ID out of band, so nothing is added."""
-    if provider not in _PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}")
-    if signature and provider in _BRACKET_SIGNATURE:
+def message_text(text: str, signature: str | None, *, bracketed: bool) -> str:
+    """The body as it reaches the handset: a provider whose signature is ``bracketed`` (its trait
+    ``bracket_signature``: mainland China format) prepends ``【signature】``; others send the
+    sender ID out of band, so nothing is added."""
+    if signature and bracketed:
         return f"【{signature}】{text}"
     return text
 
 
-def count_segments(text: str, signature: str | None = None, *, provider: str = "alibaba") -> SegmentInfo:
-    """Segments of ``text`` once the provider has added the signature.
+def count_segments(text: str, signature: str | None = None, *, bracketed: bool = True) -> SegmentInfo:
+    """Segments of ``text`` once the provider has added the signature (``bracketed``: see
+    ``message_text``).
 
     What this implements is the GSM 03.40 concatenation rule: GSM-7 when every character is in
     the default alphabet or its extension table (extension characters cost two septets), 160
@@ -60,7 +57,7 @@ def count_segments(text: str, signature: str | None = None, *, provider: str = "
     astral-plane character such as an emoji counts two units here). Without a signature the result
     is the handset's view, which may be fewer parts than the provider bills.
     """
-    full = message_text(text, signature, provider)
+    full = message_text(text, signature, bracketed=bracketed)
     # Set operations and str.count instead of a Python step per character; the per-character
     # walk in _parts is needed only when a two-unit character could straddle a part boundary.
     chars = set(full)

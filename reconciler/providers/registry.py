@@ -1,7 +1,12 @@
-"""Provider name -> adapter factory, imported only when a channel of that provider is opened.
+"""Provider name -> adapter factory, imported only when a channel of that provider is opened, and
+provider name -> static traits (``reconciler.providers.traits``), which import no SDK.
 
 Nothing here imports an SDK: ``validate`` and ``--help`` may import this module freely. Each
-factory is ``open_channel(channel, secrets, *, state_dir)`` in the adapter's own module.
+factory is ``open_channel(channel, secrets, *, state_dir)`` in the adapter's own module; each
+provider's traits are ``TRAITS`` in its ``traits`` module.
+
+The providers are listed once, in ``reconciler.providers.traits.PROVIDERS`` (and, for the schema,
+in ``reconciler.config.models.ProviderName``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from reconciler.errors import ConfigError
+from reconciler.providers.traits import PROVIDERS, unknown_provider
+from reconciler.providers.traits import traits as traits  # the lookup, kept beside the factories
 
 if TYPE_CHECKING:
     from reconciler.config.load import Located
@@ -22,12 +28,7 @@ if TYPE_CHECKING:
 
     Factory = Callable[..., Provider]
 
-FACTORIES: dict[str, str] = {
-    "alibaba": "reconciler.providers.alibaba.adapter:open_channel",
-    "tencent": "reconciler.providers.tencent.adapter:open_channel",
-    "aws": "reconciler.providers.aws.adapter:open_channel",
-    "sandbox": "reconciler.providers.sandbox.adapter:open_channel",
-}
+FACTORIES: dict[str, str] = {name: f"reconciler.providers.{name}.adapter:open_channel" for name in PROVIDERS}
 
 
 # What each adapter imports when its first channel is opened (the SDK's heavy part).
@@ -72,9 +73,7 @@ def factory(name: str) -> Factory:
     try:
         target = FACTORIES[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown provider {name!r}", hint=f"spec.provider must be one of: {', '.join(FACTORIES)}"
-        ) from None
+        raise unknown_provider(name) from None
     module, _, attribute = target.partition(":")
     return cast("Factory", getattr(importlib.import_module(module), attribute))
 

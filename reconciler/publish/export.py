@@ -4,8 +4,9 @@ Invariants of the exported document (the application's contract, ``format_versio
 - a template's ``code`` is the LIVE (promoted) version's code, or null while no version is live:
   the application must not send a template that is not live. Codes change only at promotion;
 - ``content`` and ``variables`` are the live version's, as the provider has it registered
-  (Alibaba ``${name}``; Tencent positional ``{1}`` with the name of each position where known;
-  AWS: canonical ``{{ name }}`` text the application renders itself, ``code`` null);
+  (e.g. Alibaba ``${name}``; Tencent positional ``{1}`` with the name of each position where known;
+  a provider without templates: canonical ``{{ name }}`` text the application renders itself,
+  ``code`` null). Each provider's syntax is its trait (``exported_variables``);
 - no secret and no phone number: credentials and test recipients are never read here, and the text
   still passes through ``redact`` before it leaves the process;
 - deterministic: sorted keys, no timestamps, so an unchanged state gives a byte-identical file and
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +26,15 @@ from pydantic import BaseModel, ConfigDict
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
-from reconciler.content.parse import parse_content, to_tencent
-from reconciler.errors import ConfigError, ProviderError, ProviderFailure, SmsopsError
+from reconciler.errors import ConfigError, SmsopsError
+from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
+from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.plan import live_version
 from reconciler.reconcile.status import group_versions
 from reconciler.secrets.redact import redact
 
 FORMAT_VERSION: Literal[1] = 1
-SSM_STANDARD_LIMIT = 4096  # bytes; the Advanced tier takes up to 8 KB
-SSM_ADVANCED_LIMIT = 8192
-
-_ALIBABA_VARIABLE = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_]*)\}")
-_TENCENT_VARIABLE = re.compile(r"\{([1-9][0-9]*)\}")
 
 
 class _Frozen(BaseModel):
@@ -92,18 +88,8 @@ def combined_document(channels: list[ExportedChannel]) -> str:
 
 
 def _variables(provider: str, content: str, template: Template, matches_git: bool) -> tuple[ExportedVariable, ...]:
-    if provider == "tencent":
-        positions = sorted({int(p) for p in _TENCENT_VARIABLE.findall(content)})
-        names: dict[int, str] = {}
-        if matches_git:
-            # Names are not stored at Tencent; they are known only for the version git describes.
-            _, by_name = to_tencent(parse_content(template.spec.content))
-            names = {position: name for name, position in by_name.items()}
-        return tuple(ExportedVariable(name=names.get(p), position=p) for p in positions)
-    if provider == "aws":
-        return tuple(ExportedVariable(name=name) for name in parse_content(template.spec.content).variables)
-    seen = dict.fromkeys(_ALIBABA_VARIABLE.findall(content))
-    return tuple(ExportedVariable(name=name) for name in seen)
+    found = traits(provider).exported_variables(content, template.spec.content if matches_git else None)
+    return tuple(ExportedVariable(name=name, position=position) for name, position in found)
 
 
 def export_channel(
@@ -196,10 +182,10 @@ def write_file(path: Path, text: str) -> bool:
 
 
 def ssm_region(channel: Channel, environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    """An aws channel publishes in its own region; other providers' regions (cn-hangzhou,
-    ap-guangzhou) are not AWS regions, so those use the AWS environment's region."""
-    if channel.spec.provider.value == "aws":
-        return channel.spec.effective_region() or "us-east-1"
+    """A channel whose region is an AWS region (a trait) publishes there; other providers' regions
+    (cn-hangzhou, ap-guangzhou) are not AWS regions, so those use the AWS environment's region."""
+    if traits(channel.spec.provider).aws_region and (own := channel.spec.effective_region()):
+        return own
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise ConfigError(
@@ -208,56 +194,6 @@ def ssm_region(channel: Channel, environ: dict[str, str] | os._Environ[str] = os
             hint="set AWS_REGION (or AWS_DEFAULT_REGION) in the environment that runs export",
         )
     return region
-
-
-def publish_ssm(prefix: str, text: str, *, region: str, client: Any = None) -> tuple[str, bool]:
-    """Write ``<prefix>/config`` (String, Overwrite) unless it already holds ``text``. Credentials
-    come from the normal AWS chain (environment, profile, role), never from the channel's SOPS file."""
-    name = f"{prefix.rstrip('/')}/config"
-    compact = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    size = len(compact.encode())
-    if size > SSM_ADVANCED_LIMIT:
-        raise SmsopsError(
-            f"{name}: the channel's config is {size} bytes, more than SSM's {SSM_ADVANCED_LIMIT}-byte limit",
-            hint="publish this channel to a file instead (spec.publish.file)",
-        )
-    if client is None:
-        try:
-            import boto3
-        except ImportError:  # pragma: no cover - boto3 is a dependency
-            raise SmsopsError("publishing to SSM needs boto3", hint="pip install boto3") from None
-        client = boto3.client("ssm", region_name=region)
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        try:
-            current = client.get_parameter(Name=name)["Parameter"]["Value"]
-        except client.exceptions.ParameterNotFound:
-            current = None
-        if current == compact:
-            return f"ssm:{name} ({region})", False
-        tier = "Standard" if size <= SSM_STANDARD_LIMIT else "Advanced"
-        client.put_parameter(Name=name, Value=compact, Type="String", Overwrite=True, Tier=tier)
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ProviderError(
-            ProviderFailure(
-                provider="aws",
-                operation="ssm:PutParameter",
-                code=str(details.get("Code", "ClientError")),
-                message=redact(str(details.get("Message", error))),
-                retryable=False,
-            ),
-            hint="check the AWS credentials and that they may ssm:GetParameter and ssm:PutParameter on "
-            f"{name} in {region}",
-        ) from None
-    except BotoCoreError as error:
-        raise ProviderError(
-            ProviderFailure("aws", "ssm:PutParameter", type(error).__name__, redact(str(error)), retryable=True),
-            hint="AWS credentials come from the normal chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "AWS_PROFILE or an instance/role identity",
-        ) from None
-    return f"ssm:{name} ({region})", True
 
 
 def publish_channel(

@@ -1,52 +1,28 @@
 """From the loaded config to what each channel should have, in provider-native form.
 
-This is where logical templates meet a provider: content is translated (Alibaba ``${name}``,
-Tencent positional ``{1}``, AWS canonical text), fingerprinted and named ``<name>~<fingerprint>``.
+This is where logical templates meet a provider: content is translated into the provider's syntax
+(its traits: ``reconciler.providers.<name>.traits``), fingerprinted and named ``<name>~<fingerprint>``.
 """
 
 from __future__ import annotations
 
 from reconciler.config.load import LoadedConfig, Located
-from reconciler.config.models import Channel, Template, VariableType
+from reconciler.config.models import Channel, Template
 from reconciler.content.identity import fingerprint
-from reconciler.content.parse import ParsedContent, parse_content, render, to_tencent
-from reconciler.content.parse import native as native_content
+from reconciler.content.parse import parse_content, render
 from reconciler.content.segments import count_segments
+from reconciler.content.translate import native, native_parameters
 from reconciler.errors import ConfigError
-from reconciler.providers.base import ReviewStatus, TemplateRequest
+from reconciler.providers.base import TemplateRequest
+from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import DesiredChannel, DesiredTemplate
 
-# Review states in which each provider lets a template be rewritten in place (providers.md §1.4, §2.3).
-UPDATABLE: dict[str, tuple[ReviewStatus, ...]] = {
-    "alibaba": (ReviewStatus.REJECTED,),
-    "tencent": (ReviewStatus.REJECTED, ReviewStatus.PENDING),
-}
-
-# Our variable types -> Alibaba TemplateRule types (what its reviewers check values against).
-ALIBABA_VARIABLE_TYPES: dict[VariableType, str] = {
-    VariableType.CODE: "numberCaptcha",
-    VariableType.NUMBER: "other_number2",
-    VariableType.TEXT: "characterWithNumber2",
-    VariableType.NAME: "name",
-    VariableType.TIME: "time",
-    VariableType.MONEY: "money",
-    VariableType.PHONE: "phone_number2",
-    VariableType.LINK: "link",
-}
+__all__ = ["api_provider", "desired_channel", "desired_template", "example_values", "native_parameters"]
 
 
 def api_provider(channel: Channel) -> str:
-    """The API a channel speaks: the sandbox emulates Alibaba's."""
-    provider = channel.spec.provider.value
-    return "alibaba" if provider == "sandbox" else provider
-
-
-def native_parameters(parsed: ParsedContent, provider: str, values: dict[str, str]) -> dict[str, str]:
-    """Values keyed by the provider's variable names (Tencent: positions "1", "2", …)."""
-    if provider == "tencent":
-        _, positions = to_tencent(parsed)
-        return {str(positions[name]): values[name] for name in parsed.variables}
-    return {name: values[name] for name in parsed.variables}
+    """The API a channel speaks (an emulator speaks the API of the provider it emulates)."""
+    return traits(channel.spec.provider).api
 
 
 def example_values(template: Template) -> dict[str, str]:
@@ -54,7 +30,8 @@ def example_values(template: Template) -> dict[str, str]:
 
 
 def desired_template(template: Template, channel: Channel) -> DesiredTemplate:
-    provider = api_provider(channel)
+    own = traits(channel.spec.provider)
+    provider = own.api
     parsed = parse_content(template.spec.content)
     if not parsed.ok:
         problem = parsed.problems[0]
@@ -68,15 +45,14 @@ def desired_template(template: Template, channel: Channel) -> DesiredTemplate:
             f"template {template.name}: variable(s) {', '.join(undeclared)} used but not declared",
             hint="run `smsops validate` and fix what it reports",
         )
-    content = native_content(parsed, provider)
+    content = native(parsed, provider)
     kind = template.spec.type
     fp = fingerprint(content, kind.value, template.spec.international)
     logical_by_native = native_parameters(parsed, provider, {name: name for name in parsed.variables})
-    variable_types = {
-        native: ALIBABA_VARIABLE_TYPES[declared[logical].type] for native, logical in logical_by_native.items()
-    }
+    types = own.variable_types
+    variable_types = {key: types[declared[logical].type] for key, logical in logical_by_native.items() if types}
     rendered = render(parsed, example_values(template))
-    segments = count_segments(rendered, channel.spec.signature.name, provider=provider).segments
+    segments = count_segments(rendered, channel.spec.signature.name, bracketed=own.bracket_signature).segments
     adopt = next(
         (a.code for a in template.spec.adopt if a.channel in (None, channel.name)),
         "",
@@ -109,6 +85,7 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
 def _desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredChannel:
     channel = located.resource
     spec = channel.spec
+    own = traits(spec.provider)
     return DesiredChannel(
         name=channel.name,
         provider=spec.provider.value,
@@ -117,6 +94,6 @@ def _desired_channel(config: LoadedConfig, located: Located[Channel]) -> Desired
         templates=tuple(desired_template(t.resource, channel) for t in config.templates_for(channel.name)),
         prune=spec.rollout.prune,
         grace=spec.rollout.grace_period,
-        registers_templates=spec.provider.value != "aws",
-        updatable=UPDATABLE.get(api_provider(channel), ()),
+        registers_templates=own.registers_templates,
+        updatable=own.updatable,
     )

@@ -61,6 +61,7 @@ def open_session(
     config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
 ) -> Iterator[Session]:
     from reconciler.providers.registry import open_provider
+    from reconciler.providers.traits import traits
     from reconciler.secrets.sops import channel_secrets
 
     channels = select_channels(config, names)
@@ -70,7 +71,7 @@ def open_session(
         for located in channels:
             name = located.resource.name
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
-            if not isinstance(provider, Tagging) and located.resource.spec.provider.value != "aws":
+            if traits(located.resource.spec.provider).marks == "published":
                 session.marks[name] = mark_store(config, located)
         yield session
     finally:

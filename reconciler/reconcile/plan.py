@@ -18,6 +18,7 @@ from datetime import datetime
 
 from reconciler.content.identity import parse_provider_name
 from reconciler.providers.base import ObservedTemplate, ReviewStatus
+from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import (
     Action,
     Blocker,
@@ -77,22 +78,14 @@ def _mark_time(template: ObservedTemplate, key: str) -> datetime | None:
 
 def _signature_blockers(desired: DesiredChannel, observed: ChannelObservation) -> list[Blocker]:
     signature = observed.signature
-    if signature is None and desired.provider == "aws":
-        return [
-            Blocker(
-                channel=desired.name,
-                code="signature-missing",
-                message=f"sender ID '{desired.signature}' is not registered in this AWS account for the channel's country",  # noqa: E501
-                hint="request it (End User Messaging SMS RequestSenderId, or the console's Sender IDs), then plan again",  # noqa: E501
-            )
-        ]
     if signature is None:
+        message, hint = traits(desired.provider).missing_signature
         return [
             Blocker(
                 channel=desired.name,
                 code="signature-missing",
-                message=f"signature '{desired.signature}' does not exist at the provider",
-                hint="create and get the signature approved in the provider console, then plan again",
+                message=message.format(signature=desired.signature),
+                hint=hint,
             )
         ]
     if signature.status is not ReviewStatus.APPROVED:

@@ -31,6 +31,7 @@ import yaml
 from pydantic import SecretStr
 
 from reconciler.errors import SecretsError
+from reconciler.providers.traits import traits
 from reconciler.secrets.redact import redact, register_secret
 
 if TYPE_CHECKING:
@@ -143,14 +144,15 @@ def channel_secrets(located_channel: Located[Channel], *, environ: Mapping[str, 
     """The credentials and test recipients of a channel, from the SOPS files its spec points at
     (paths relative to the document's file, via ``located_channel.resolve``).
 
-    A sandbox channel may declare no ``credentials``: its keys are then empty and the sandbox
-    provider uses its own. Any other channel without them raises ``SecretsError``. Without
+    A channel whose provider needs no credentials (the sandbox, a trait) may declare none: its keys
+    are then empty and the provider uses its own. Any other channel without them raises
+    ``SecretsError``. Without
     ``testSend`` the recipients are empty."""
     channel = located_channel.resource
     spec = channel.spec
     name = channel.metadata.name
     creds = spec.credentials
-    if creds is None and spec.provider.value != "sandbox":
+    if creds is None and traits(spec.provider).needs_credentials:
         raise SecretsError(
             f"channel '{name}' declares no credentials",
             hint="add spec.credentials.sops pointing at an encrypted secrets file",

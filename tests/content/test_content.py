@@ -1,4 +1,5 @@
-"""Template content: parsing (exact problems and columns), translation, segment counting."""
+"""Template content: parsing (exact problems and columns), rendering, segment counting.
+Translation per provider is in test_translate.py."""
 
 from __future__ import annotations
 
@@ -6,17 +7,10 @@ import pytest
 
 from reconciler.content import parse as content
 from reconciler.content import segments
-from reconciler.content.parse import (
-    ContentProblem,
-    Var,
-    count_segments,
-    native,
-    parse_content,
-    render,
-    to_alibaba,
-    to_canonical,
-    to_tencent,
-)
+from reconciler.content.parse import ContentProblem, Var, parse_content, render
+from reconciler.content.segments import count_segments, message_text
+from reconciler.errors import ConfigError
+from reconciler.providers.traits import traits
 
 FILTER_HINT = "Providers substitute values verbatim: format the value in the application before sending."
 EXPR_HINT = "Providers substitute values verbatim: compute the value in the application and pass it as one variable."
@@ -218,17 +212,11 @@ def test_fast_path_agrees_with_jinja(text: str) -> None:
         assert not slow.ok
 
 
-# --- translation -----------------------------------------------------------------------------
+# --- rendering -------------------------------------------------------------------------------
 
 
-def test_translations() -> None:
+def test_render() -> None:
     parsed = parse_content("Hi {{ name }}, code {{code}}; again {{name}}.")
-    assert to_alibaba(parsed) == "Hi ${name}, code ${code}; again ${name}."
-    assert to_tencent(parsed) == ("Hi {1}, code {2}; again {1}.", {"name": 1, "code": 2})
-    assert to_canonical(parsed) == "Hi {{ name }}, code {{ code }}; again {{ name }}."
-    assert native(parsed, "alibaba") == native(parsed, "sandbox") == to_alibaba(parsed)
-    assert native(parsed, "tencent") == "Hi {1}, code {2}; again {1}."
-    assert native(parsed, "aws") == to_canonical(parsed)
     assert render(parsed, {"name": "Ann", "code": "1234"}) == "Hi Ann, code 1234; again Ann."
 
 
@@ -237,11 +225,9 @@ def test_render_missing_value() -> None:
         render(parse_content("{{ name }} {{ code }}"), {"name": "x"})
 
 
-def test_translation_refuses_content_with_problems() -> None:
+def test_render_refuses_content_with_problems() -> None:
     with pytest.raises(ValueError, match=r"cannot be translated: SMS102"):
-        to_alibaba(parse_content("{{ a|upper }}"))
-    with pytest.raises(ValueError, match="unknown provider 'smpp'"):
-        native(parse_content("x"), "smpp")
+        render(parse_content("{{ a|upper }}"), {"a": "x"})
 
 
 # --- segments --------------------------------------------------------------------------------
@@ -277,21 +263,26 @@ def test_gsm_alphabet_sizes() -> None:
     ],
 )
 def test_segment_boundaries(text: str, encoding: str, units: int, segments: int) -> None:
-    info = count_segments(text, provider="aws")
+    info = count_segments(text, bracketed=False)
     assert (info.encoding, info.units, info.segments) == (encoding, units, segments)
     assert info.characters == len(text)
 
 
+def bracketed(provider: str) -> bool:
+    return traits(provider).bracket_signature
+
+
 def test_signature_counted_where_provider_prepends_it() -> None:
     body = "a" * 60
-    ali = count_segments(body, "OnePro", provider="alibaba")
+    ali = count_segments(body, "OnePro", bracketed=bracketed("alibaba"))
     # 【OnePro】 is 8 characters and 【】 are not GSM-7: the whole message becomes UCS-2.
     assert (ali.encoding, ali.characters, ali.units, ali.segments) == ("UCS-2", 68, 68, 1)
-    assert count_segments("a" * 63, "OnePro", provider="tencent").segments == 2
-    assert count_segments("a" * 63, "OnePro", provider="sandbox").segments == 2
-    aws = count_segments("a" * 160, "OnePro", provider="aws")
+    assert count_segments("a" * 63, "OnePro", bracketed=bracketed("tencent")).segments == 2
+    assert count_segments("a" * 63, "OnePro", bracketed=bracketed("sandbox")).segments == 2
+    aws = count_segments("a" * 160, "OnePro", bracketed=bracketed("aws"))
     assert (aws.encoding, aws.characters, aws.segments) == ("GSM-7", 160, 1)
-    assert count_segments("a" * 160, None, provider="alibaba").segments == 1
-    assert content.message_text("x", "S", "tencent") == "【S】x"
-    with pytest.raises(ValueError, match="unknown provider 'x'"):
-        count_segments("a", provider="x")
+    assert count_segments("a" * 160, None, bracketed=bracketed("alibaba")).segments == 1
+    assert message_text("x", "S", bracketed=bracketed("tencent")) == "【S】x"
+    assert message_text("x", "S", bracketed=bracketed("aws")) == "x"
+    with pytest.raises(ConfigError, match="unknown provider 'x'"):
+        traits("x")
