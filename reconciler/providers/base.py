@@ -118,9 +118,9 @@ class DeliveryReport(_Frozen):
 
 @dataclass(frozen=True)
 class NumberLimit:
-    """A provider's per-number send limit: at most ``max`` messages to one number per ``window_s``,
-    counted within ``scope``: the signature (all its verification templates share the limit), the
-    template, or the number."""
+    """A per-number send limit: at most ``max`` messages to one number per ``window_s``, counted
+    within ``scope``: the signature (all its verification templates share the limit), the template,
+    or the number. Each provider states its own in its traits; the gate asks the opened adapter."""
 
     scope: Literal["sign", "template", "number"]
     window_s: float
@@ -136,10 +136,10 @@ class Provider(Protocol):
     after the adapter's own retries (the only ones); a request whose answer was lost raises
     ``ResponseLost`` so callers re-observe before trying again.
 
-    Facts the verify stage needs are stated by the adapter, so nothing above it names a provider:
-    ``dry_run_by_default`` (test sends validate without delivering where the provider can),
-    ``number_limits`` (its default per-number send limits) and ``send_parameters`` (a template's
-    values keyed as its send API wants them).
+    Facts the verify stage needs are stated by the adapter (from its provider's static traits), so
+    nothing above it names a provider: ``dry_run_by_default`` (test sends validate without delivering
+    where the provider can), ``number_limits`` (its default per-number send limits) and
+    ``send_parameters`` (a template's values keyed as its send API wants them).
     """
 
     name: str

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from reconciler.errors import ConfigError
+from reconciler.providers.base import NumberLimit as NumberLimit  # the adapter states these at run time
 
 if TYPE_CHECKING:
     from reconciler.config.lint.catalogue import Reporter
@@ -44,17 +45,6 @@ def _no_lint(*_: Any) -> None:
 
 def _names(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
     return ()
-
-
-@dataclass(frozen=True)
-class NumberLimit:
-    """At most ``max`` messages to one number per ``window_s``, counted within ``scope``: the
-    signature (all its verification templates share the limit), the template, or the number."""
-
-    scope: Literal["sign", "template", "number"]
-    window_s: float
-    max: int
-    label: str
 
 
 def _no_limits(kind: str) -> tuple[NumberLimit, ...]:

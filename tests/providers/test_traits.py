@@ -100,11 +100,17 @@ def test_number_limits_per_kind() -> None:
 
 
 def test_number_limits_are_the_ones_the_gate_paces_by() -> None:
+    """The gate asks the opened adapter (``Provider.number_limits``), which states its traits'."""
+    from reconciler.providers.alibaba.adapter import AlibabaProvider
+    from reconciler.providers.aws.adapter import AwsProvider
     from reconciler.providers.base import TemplateKind
-    from reconciler.verify import pacing
+    from reconciler.providers.sandbox.adapter import SandboxProvider
+    from reconciler.providers.tencent.adapter import TencentProvider
 
-    for name in PROVIDERS:
+    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": SandboxProvider}
+    for name, adapter in adapters.items():
         own = traits(name)
+        assert adapter.dry_run_by_default is own.test_send_dry_run, name
         for kind in TemplateKind:
-            paced = [dataclasses.astuple(limit) for limit in pacing.number_limits(own.api, kind)]
+            paced = [dataclasses.astuple(limit) for limit in adapter.number_limits(None, kind)]  # type: ignore[arg-type]
             assert paced == [dataclasses.astuple(limit) for limit in own.number_limits(kind.value)], (name, kind)

@@ -281,7 +281,8 @@ def test_a_failing_history_query_falls_back_to_this_runs_own_sends(env: Env) -> 
     send = login_send(env)
     env.gate([send])  # an earlier run, moments ago
     env.progress.clear()
-    env.account.configure(faults={"server_error": {"rate": 1, "operations": [env.history_op], "limit": 4}})
+    failures = FAST_RETRY.attempts  # every attempt of the one (adapter) layer fails
+    env.account.configure(faults={"server_error": {"rate": 1, "operations": [env.history_op], "limit": failures}})
     result = env.gate([send])
     (sent,) = result.results
     assert sent.outcome is Outcome.LIMITED

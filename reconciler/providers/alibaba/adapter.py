@@ -23,6 +23,7 @@ from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure
 from reconciler.providers.alibaba import codes
 from reconciler.providers.alibaba.observe import MARK_KEYS, PAGE_SIZE, PARALLEL_PAGES, AlibabaObserver
+from reconciler.providers.alibaba.traits import TRAITS
 from reconciler.providers.alibaba.transport import DEFAULT_ENDPOINT, DEFAULT_REGION, PROVIDER
 from reconciler.providers.base import (
     DeliveryReport,
@@ -48,14 +49,6 @@ if TYPE_CHECKING:
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGES = 10
 
-# The default per-number send limits (reference/providers.md §1.4): verification codes share them
-# across the signature; other templates count per template.
-_VERIFICATION_LIMITS = (
-    NumberLimit("sign", 60, 1, "verification codes: 1 per minute per number"),
-    NumberLimit("sign", 3600, 5, "verification codes: 5 per hour per number"),
-    NumberLimit("sign", 86400, 10, "verification codes: 10 per day per number"),
-)
-_OTHER_LIMITS = (NumberLimit("template", 86400, 50, "50 per day per number and template"),)
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -74,14 +67,15 @@ class AlibabaProvider(AlibabaObserver):
     ``open_channel`` from a Channel resource."""
 
     name = PROVIDER
-    dry_run_by_default = False  # Alibaba has no dry-run send
+    dry_run_by_default = TRAITS.test_send_dry_run
 
     def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
-        return _VERIFICATION_LIMITS if kind is TemplateKind.VERIFICATION else _OTHER_LIMITS
+        return TRAITS.number_limits(kind.value)
 
     def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
-        """``TemplateParam`` is keyed by the variable names, as in ``${name}``."""
-        return {name: values[name] for name in parsed.variables}
+        """``TemplateParam`` keyed as the traits spell the variables (``${name}``: by name)."""
+        keys = TRAITS.native_keys(parsed)
+        return {keys[name]: values[name] for name in parsed.variables}
 
     # -- change ----------------------------------------------------------------------------------
 

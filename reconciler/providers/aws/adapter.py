@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure, missing_sdk, required_setting, utcnow, was_not_sent
+from reconciler.providers.aws.traits import TRAITS
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
@@ -88,11 +89,11 @@ class AwsProvider:
 
     name = PROVIDER
     # DryRun validates content and sender without delivering (and without a per-number cost)
-    dry_run_by_default = True
+    dry_run_by_default = TRAITS.test_send_dry_run
 
     def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
-        """AWS publishes no per-number limits; its account-wide rate is the pacer's."""
-        return ()
+        """None published; the account-wide rate is the pacer's."""
+        return TRAITS.number_limits(kind.value)
 
     def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
         """None: AWS sends the rendered text (``SendRequest.body``)."""
@@ -128,7 +129,7 @@ class AwsProvider:
         config = Config(
             connect_timeout=connect_timeout_s,
             read_timeout=read_timeout_s,
-            retries={"total_max_attempts": 1, "mode": "standard"},  # retries are ours (pacing.retry)
+            retries={"total_max_attempts": 1, "mode": "standard"},  # retries are ours (providers.retry)
         )
         self._client = session.client(SERVICE, endpoint_url=endpoint, config=config)
         self.sender_id = sender_id

@@ -39,6 +39,7 @@ from reconciler.providers.base import (
 )
 from reconciler.providers.ratelimit import Pacer, Sleep
 from reconciler.providers.retry import RetryPolicy, call
+from reconciler.providers.tencent.traits import TRAITS
 from reconciler.secrets.redact import register_secret
 
 if TYPE_CHECKING:
@@ -56,11 +57,6 @@ DEFAULT_REGION = "ap-guangzhou"
 PAGE = 100
 HISTORY_MAX_PULLS = 5  # 100 reports each; the default daily limit is 10 per number
 UNSUBSCRIBE = "拒收请回复R"  # mainland marketing templates must end with this
-# The default per-number send limits (reference/providers.md §2.3), whatever the template's kind.
-NUMBER_LIMITS = (
-    NumberLimit("template", 30, 1, "same content: 1 per 30 s per number"),
-    NumberLimit("number", 86400, 10, "10 per day per number"),
-)
 
 _SMS_TYPE = {TemplateKind.MARKETING: 1, TemplateKind.NOTIFICATION: 2, TemplateKind.VERIFICATION: 3}
 _STATUS = {0: ReviewStatus.APPROVED, 1: ReviewStatus.PENDING, 2: ReviewStatus.PENDING, -1: ReviewStatus.REJECTED}
@@ -120,17 +116,15 @@ class TencentProvider:
     """One Tencent SMS application (SmsSdkAppId) and signature."""
 
     name = PROVIDER
-    dry_run_by_default = False  # Tencent has no dry-run send
+    dry_run_by_default = TRAITS.test_send_dry_run
 
     def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
-        return NUMBER_LIMITS
+        return TRAITS.number_limits(kind.value)
 
     def send_parameters(self, parsed: ParsedContent, values: Mapping[str, str]) -> dict[str, str]:
-        """``TemplateParamSet`` is positional: the values keyed "1", "2", … as the content numbers them."""
-        from reconciler.content.parse import to_tencent
-
-        _, positions = to_tencent(parsed)
-        return {str(positions[name]): values[name] for name in parsed.variables}
+        """``TemplateParamSet`` is positional: the values keyed "1", "2", … as the traits number them."""
+        keys = TRAITS.native_keys(parsed)
+        return {keys[name]: values[name] for name in parsed.variables}
 
     def __init__(
         self,
