@@ -109,7 +109,6 @@ def retrying(
     sleep: Sleep = time.sleep,
     rng: Random = random.random,
     retry_if: Callable[[BaseException], bool] = is_retryable,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
 ) -> Retrying:
     """A tenacity ``Retrying`` for ``policy`` (default: ``RetryPolicy.from_env()``). The last error
     is re-raised unchanged, so callers see the provider's code and message."""
@@ -119,18 +118,11 @@ def retrying(
         hint = retry_after_seconds(error)
         return retry_if(error) and (hint is None or hint <= policy.max_retry_after)
 
-    def before_sleep(state: RetryCallState) -> None:
-        if on_retry is not None and state.outcome is not None and state.next_action is not None:
-            error = state.outcome.exception()
-            assert error is not None
-            on_retry(state.attempt_number, error, state.next_action.sleep)
-
     return Retrying(
         stop=stop_after_attempt(max(1, policy.attempts)),
         wait=_Backoff(policy, rng),
         retry=retry_if_exception(wanted),
         sleep=sleep,
-        before_sleep=before_sleep,
         reraise=True,
     )
 
@@ -142,7 +134,6 @@ def call(
     sleep: Sleep = time.sleep,
     rng: Random = random.random,
     retry_if: Callable[[BaseException], bool] = is_retryable,
-    on_retry: Callable[[int, BaseException, float], None] | None = None,
 ) -> T:
     """Call ``fn`` until it succeeds, raises something ``retry_if`` refuses, or attempts run out."""
-    return retrying(policy, sleep=sleep, rng=rng, retry_if=retry_if, on_retry=on_retry)(fn)
+    return retrying(policy, sleep=sleep, rng=rng, retry_if=retry_if)(fn)
