@@ -63,14 +63,15 @@ def register_secret(value: str) -> None:
     value = value.strip()
     if len(value) < MIN_SECRET_LENGTH or value.lower() in _COMMON:
         return
-    shown = mask_phone(value) if _PHONE_SHAPE.match(value) else REDACTED
+    phone = _PHONE_SHAPE.match(value) is not None
     variants = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    # A number is shown masked in the encoding it was found in (%2B86%20138****0000 in a query).
+    shown = {v: _mask_phones(v) if phone else REDACTED for v in variants}
     global _compiled
     with _lock:
-        if all(_replacements.get(v) == shown for v in variants):
+        if all(_replacements.get(v) == shown[v] for v in variants):
             return
-        for variant in variants:
-            _replacements[variant] = shown
+        _replacements.update(shown)
         _compiled = _compile(_replacements), tuple(_replacements)
 
 
@@ -102,6 +103,10 @@ def redact(text: str) -> str:
     if compiled is not None and any(literal in text for literal in compiled[1]):
         replacements = _replacements
         text = compiled[0].sub(lambda m: replacements.get(m.group(0), REDACTED), text)
+    return _mask_phones(text)
+
+
+def _mask_phones(text: str) -> str:
     for phones in _PHONE_PASSES:
         text = phones.sub(_mask_match, text)
     return text
