@@ -75,6 +75,10 @@ def test_registry_opens_the_alibaba_adapter_on_a_running_emulator(tmp_path: Path
         assert signature is not None and (signature.name, signature.status) == ("DemoSign", ReviewStatus.APPROVED)
         code = provider.create_template(request())
         assert [t.code for t in provider.list_templates()] == [code]
+        # The emulator's refusals reach the user under the channel's provider, not as Alibaba's.
+        with pytest.raises(ProviderError) as caught:
+            provider.delete_template("SMS_404")
+        assert (caught.value.failure.provider, caught.value.code) == ("sandbox", "isv.SMS_TEMPLATE_ILLEGAL")
     finally:
         provider.close()
     assert (tmp_path / ".smsops" / "sandbox" / "demo.sqlite3").is_file()
