@@ -1,6 +1,6 @@
 """Alibaba Cloud SMS (dysmsapi 2017-05-25) through the official SDK.
 
-The numberings and codes it translates live in ``alibaba_codes``. Business errors come back as
+The numberings and codes it translates live in codes.py. Business errors come back as
 HTTP 200 with ``Code != "OK"``; gateway errors as 4xx/5xx exceptions, throttling with an
 ``x-acs-retry-after`` header (milliseconds), honoured by the retry.
 

@@ -32,9 +32,9 @@ class AlibabaObserver:
         return self._read(signature=True)
 
     def _read(self, *, signature: bool) -> tuple[ObservedSignature | None, list[ObservedTemplate]]:
-        # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing).
+        # One GetSmsTemplateList listing gives templates and their marks (see listing.py).
         # The first page is read alone (it gives the count, and a first request to an endpoint
-        # goes alone anyway, see alibaba_transport); then the signature, the mark probes and the
+        # goes alone anyway, see transport.py); then the signature, the mark probes and the
         # other pages are fetched concurrently (the pacer still holds each operation to its rate),
         # each page read here as it arrives; then one GetSmsTemplate per template the listing
         # cannot describe exactly (rejected, or not named by smsops).
