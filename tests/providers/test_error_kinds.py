@@ -12,7 +12,7 @@ from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, Respons
 from reconciler.providers._support import failure
 from reconciler.providers.alibaba import codes as alibaba
 from reconciler.providers.aws.adapter import error_kind as aws_kind
-from reconciler.providers.tencent.adapter import error_kind as tencent_kind
+from reconciler.providers.tencent.codes import error_kind as tencent_kind
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 # The provider error codes of /work/shared/tools/shape.py (CODES), as quoted string literals.

@@ -23,7 +23,8 @@ from reconciler.providers.base import (
 )
 from reconciler.providers.ratelimit import Pacer
 from reconciler.providers.retry import RetryPolicy
-from reconciler.providers.tencent.adapter import TencentProvider, infer_kind
+from reconciler.providers.tencent.adapter import TencentProvider
+from reconciler.providers.tencent.codes import infer_kind
 from reconciler.sandbox.testing import (
     TENCENT_TEST_APP_ID,
     TENCENT_TEST_SECRET_ID,

@@ -3,13 +3,11 @@
 Facts this module encodes (reference/providers.md §2, ``tencentcloud/sms/v20210111/models.py``):
 - Templates are listed per ``International`` (0 mainland, 1 international) with Limit ≤100/Offset;
   an item with ``International`` 3 is valid for both and appears in both lists.
-- The list reports no ``SmsType``. For templates smsops named (``name~fingerprint``) the kind is
-  recovered exactly: the fingerprint hashes the kind, so the one kind that reproduces it is the
-  kind. Other templates get a content-based guess and ``kind_inferred=True``.
+- The list reports no ``SmsType``: the kind is recovered from the name or guessed from the content
+  (``codes.infer_kind``, with ``kind_inferred=True`` for a guess).
 - Signatures cannot be fetched by name, only by SignId or by paging the list: the adapter pages
   ``DescribeSmsSignList`` (mainland first, then international) and matches ``SignName``.
-- Status codes: 0 approved, 1 reviewing, 2 approved but not yet effective (still unusable, so
-  pending here), -1 rejected. SmsType 1 marketing, 2 notification, 3 verification.
+- Status codes, SmsType numbers and error codes are translated in ``codes``.
 - Per-number send failures arrive in ``SendStatusSet`` (receipt ``accepted=False``), not as errors.
 """
 
@@ -21,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.content.identity import fingerprint, parse_provider_name
 from reconciler.errors import ErrorKind
 from reconciler.providers._support import failure, missing_sdk, required_setting, split_endpoint, utcnow, was_not_sent
 from reconciler.providers.base import (
@@ -39,6 +36,7 @@ from reconciler.providers.base import (
 )
 from reconciler.providers.ratelimit import Pacer, Sleep
 from reconciler.providers.retry import RetryPolicy, call
+from reconciler.providers.tencent.codes import SMS_TYPE, STATUS, error_kind, hint_for, infer_kind
 from reconciler.providers.tencent.traits import TRAITS
 from reconciler.secrets.redact import register_secret
 
@@ -56,60 +54,6 @@ DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
 PAGE = 100
 HISTORY_MAX_PULLS = 5  # 100 reports each; the default daily limit is 10 per number
-UNSUBSCRIBE = "拒收请回复R"  # mainland marketing templates must end with this
-
-_SMS_TYPE = {TemplateKind.MARKETING: 1, TemplateKind.NOTIFICATION: 2, TemplateKind.VERIFICATION: 3}
-_STATUS = {0: ReviewStatus.APPROVED, 1: ReviewStatus.PENDING, 2: ReviewStatus.PENDING, -1: ReviewStatus.REJECTED}
-_AUTH_PREFIXES = ("AuthFailure", "UnauthorizedOperation")
-_QUOTA_CODES = ("LimitExceeded.TemplateDailyLimit", "LimitExceeded.AppDailyLimit")
-
-
-def error_kind(code: str, operation: str) -> ErrorKind:
-    """What ``code`` means when ``operation`` answered it (a send's ``LimitExceeded.*`` is a
-    per-number limit, e.g. ``LimitExceeded.PhoneNumberThirtySecondLimit``)."""
-    if code.startswith("AuthFailure"):
-        return ErrorKind.AUTH_REFUSED
-    if code.startswith("UnauthorizedOperation"):
-        return ErrorKind.FORBIDDEN
-    if code.startswith("RequestLimitExceeded"):
-        return ErrorKind.THROTTLED
-    if code.startswith(("InternalError", "ServerNetworkError")):
-        return ErrorKind.UNAVAILABLE
-    if code.startswith("LimitExceeded."):
-        if operation == "SendSms":
-            return ErrorKind.LIMITED
-        if code in _QUOTA_CODES:
-            return ErrorKind.QUOTA_EXHAUSTED
-        if code == "LimitExceeded.TemplateFrequencyLimit":
-            return ErrorKind.SPACING
-    if code.startswith("ResourceNotFound") or code.endswith("NotExist"):
-        return ErrorKind.NOT_FOUND
-    return ErrorKind.OTHER
-
-
-def _hint(code: str) -> str:
-    if code.startswith(_AUTH_PREFIXES):
-        return "check the channel's SecretId/SecretKey in its SOPS file and signature.smsSdkAppId"
-    if code.startswith("RequestLimitExceeded"):
-        return "the provider is rate-limiting this account; try again in a minute"
-    if code.startswith("LimitExceeded.PhoneNumber"):
-        return "the per-number send limit was reached; wait or use another test number"
-    return ""
-
-
-def infer_kind(name: str, content: str, international: bool) -> tuple[TemplateKind, bool]:
-    """(kind, inferred). Exact for smsops-named templates; a content guess for the rest."""
-    identity = parse_provider_name(name)
-    if identity is not None:
-        for kind in TemplateKind:
-            if fingerprint(content, kind.value, international) == identity.fingerprint:
-                return kind, False
-    lowered = content.lower()
-    if content.rstrip().endswith(UNSUBSCRIBE) or "reply stop" in lowered:
-        return TemplateKind.MARKETING, True
-    if "验证码" in content or "code" in lowered:
-        return TemplateKind.VERIFICATION, True
-    return TemplateKind.NOTIFICATION, True
 
 
 class TencentProvider:
@@ -204,7 +148,7 @@ class TencentProvider:
         # A non-200 answer (ServerNetworkError) or an internal error after a write leaves it unknown.
         lost = write and kind is ErrorKind.UNAVAILABLE
         return failure(
-            PROVIDER, operation, code, message, kind=kind, request_id=request_id, hint=_hint(code), lost=lost
+            PROVIDER, operation, code, message, kind=kind, request_id=request_id, hint=hint_for(code), lost=lost
         )
 
     # -- observe ---------------------------------------------------------------------------------
@@ -236,7 +180,7 @@ class TencentProvider:
                     kind=kind,
                     kind_inferred=inferred,
                     international=is_international,
-                    status=_STATUS.get(int(item.StatusCode), ReviewStatus.PENDING),
+                    status=STATUS.get(int(item.StatusCode), ReviewStatus.PENDING),
                     reason=(item.ReviewReply or "") if int(item.StatusCode) == -1 else "",
                     created_at=datetime.fromtimestamp(item.CreateTime, UTC) if item.CreateTime else None,
                 )
@@ -246,7 +190,7 @@ class TencentProvider:
         for international in (0, 1):
             for item in self._pages("DescribeSmsSignList", international, "DescribeSignListStatusSet"):
                 if item.SignName == self.sign_name:
-                    status = _STATUS.get(int(item.StatusCode), ReviewStatus.PENDING)
+                    status = STATUS.get(int(item.StatusCode), ReviewStatus.PENDING)
                     reason = (item.ReviewReply or "") if status is ReviewStatus.REJECTED else ""
                     return ObservedSignature(name=item.SignName, status=status, reason=reason)
         return None
@@ -257,7 +201,7 @@ class TencentProvider:
         return {
             "TemplateName": request.name,
             "TemplateContent": request.content,
-            "SmsType": _SMS_TYPE[request.kind],
+            "SmsType": SMS_TYPE[request.kind],
             "International": 1 if request.international else 0,
             "Remark": request.remark,
         }
