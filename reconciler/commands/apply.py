@@ -16,8 +16,10 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 
 if TYPE_CHECKING:
     from reconciler.config.load import LoadedConfig
-    from reconciler.reconcile.apply import Gate
+    from reconciler.reconcile.apply import ChangeResult, Gate
+    from reconciler.reconcile.changes import Plan
     from reconciler.reconcile.observe import Session
+    from reconciler.reconcile.report import ApplyReport
     from reconciler.render.progress import ProgressBar
     from reconciler.verify.results import GateResult
 
@@ -52,71 +54,105 @@ def command(
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
     from reconciler.pipeline import compute_plan, load_valid_config
-    from reconciler.reconcile.apply import Outcome, apply_plan, create_spacing
-    from reconciler.reconcile.changes import Plan
-    from reconciler.reconcile.desired import desired_channel
+    from reconciler.reconcile.apply import Outcome
     from reconciler.reconcile.lock import channel_locks
     from reconciler.reconcile.observe import open_session, state_dir
-    from reconciler.reconcile.report import build_report, render_results, write_report
+    from reconciler.reconcile.report import build_report
     from reconciler.render.plan import render
-    from reconciler.render.progress import ProgressBar
 
     started = datetime.now(UTC)
     config = load_valid_config(config_dir)
-    saved: Plan | None = None
-    if plan_file is not None:
-        try:
-            saved = Plan.from_json(plan_file.read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise SmsopsError(
-                f"{plan_file} is not a plan this smsops can read ({type(error).__name__})",
-                hint="write plans with `smsops plan --out FILE` from the same smsops version",
-            ) from None
+    saved = _read_plan(plan_file) if plan_file is not None else None
+    if saved is not None:
         channels = channels or tuple(c.channel for c in saved.channels)
 
     def note(message: str) -> None:
         click.echo(message, err=True)
 
+    gates: list[GateResult] = []
+    results: list[ChangeResult] = []
     with open_session(config, channels) as session:
         selected = [c.resource.name for c in session.channels]
+        # One apply per channel at a time: the lock is held from planning to the last change.
         with channel_locks(state_dir(config) / "locks", selected, notify=note):
             plan = saved or compute_plan(session, config_dir=config_dir)
             if output == "text":
                 click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
-            gates: list[GateResult] = []
-            if not plan.has_changes:
-                results = []
-            else:
-                if not auto_approve:
-                    if not sys.stdin.isatty():
-                        raise SmsopsError(
-                            "apply needs confirmation and there is no terminal to ask on",
-                            hint="review the plan, then run again with --auto-approve",
-                        )
-                    if output != "text":  # the report format goes to stdout; the plan to review goes with the question
-                        click.echo(render(plan, "text", colour=sys.stderr.isatty()), nl=False, err=True)
-                    if not click.confirm("Apply these changes?", default=False, err=output != "text"):
-                        click.echo("Nothing applied.")
-                        return EXIT_OK
-                desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
-                bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
-                results = apply_plan(
-                    plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
-                    session.providers,
-                    lambda name: session.observe(desired[name]),
-                    marks=session.marks,
-                    check_digest=saved is not None,
-                    spacing={
-                        c.resource.name: create_spacing(
-                            session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
-                        )
-                        for c in session.channels
-                    },
-                    progress=bar,
-                    gate=_gate(session, config, bar, gates),
-                )
-                bar.close()
+            if plan.has_changes:
+                if not auto_approve and not _confirmed(plan, output):
+                    click.echo("Nothing applied.")
+                    return EXIT_OK
+                results = _apply(session, config, plan, check_digest=saved is not None, gates=gates)
     report = build_report(config_dir, results, started, gates=gates)
+    _write_files(report, gates, report_file=report_file, junit_file=junit_file)
+    _print(report, plan, results, gates, output)
+    # A blocked channel (not observable, signature missing) had nothing applied: not a success.
+    failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _read_plan(plan_file: Path) -> Plan:
+    """The saved plan, or a clear error when the file is not one this version wrote."""
+    from reconciler.reconcile.changes import Plan
+
+    try:
+        return Plan.from_json(plan_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise SmsopsError(
+            f"{plan_file} is not a plan this smsops can read ({type(error).__name__})",
+            hint="write plans with `smsops plan --out FILE` from the same smsops version",
+        ) from None
+
+
+def _confirmed(plan: Plan, output: str) -> bool:
+    """Ask on the terminal whether to apply; without a terminal there is nobody to ask: an error."""
+    from reconciler.render.plan import render
+
+    if not sys.stdin.isatty():
+        raise SmsopsError(
+            "apply needs confirmation and there is no terminal to ask on",
+            hint="review the plan, then run again with --auto-approve",
+        )
+    if output != "text":  # the report format goes to stdout; the plan to review goes with the question
+        click.echo(render(plan, "text", colour=sys.stderr.isatty()), nl=False, err=True)
+    return click.confirm("Apply these changes?", default=False, err=output != "text")
+
+
+def _apply(
+    session: Session, config: LoadedConfig, plan: Plan, *, check_digest: bool, gates: list[GateResult]
+) -> list[ChangeResult]:
+    """Apply ``plan`` to the session's channels, behind a progress bar; the gate's results go to ``gates``."""
+    from reconciler.reconcile.apply import apply_plan, create_spacing
+    from reconciler.reconcile.desired import desired_channel
+    from reconciler.render.progress import ProgressBar
+
+    desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
+    bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
+    results = apply_plan(
+        plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
+        session.providers,
+        lambda name: session.observe(desired[name]),
+        marks=session.marks,
+        check_digest=check_digest,
+        spacing={
+            c.resource.name: create_spacing(
+                session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
+            )
+            for c in session.channels
+        },
+        progress=bar,
+        gate=_gate(session, config, bar, gates),
+    )
+    bar.close()
+    return results
+
+
+def _write_files(
+    report: ApplyReport, gates: list[GateResult], *, report_file: Path | None, junit_file: Path | None
+) -> None:
+    """The JSON report and the gate's sends as JUnit XML, where asked for."""
+    from reconciler.reconcile.report import write_report
+
     if report_file is not None:
         write_report(report, report_file)
     if junit_file is not None:
@@ -124,20 +160,25 @@ def command(
 
         junit_file.parent.mkdir(parents=True, exist_ok=True)
         junit_file.write_text(junit_xml_suites(gates), encoding="utf-8")
+
+
+def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: list[GateResult], output: str) -> None:
+    """The outcome on stdout: the report itself as json, else the plan (text showed it before applying),
+    the gate's sends and the result of each change."""
+    from reconciler.reconcile.report import render_results
+    from reconciler.render.plan import render
+
     if output == "json":
         click.echo(report.model_dump_json(indent=2))
-    else:
-        if output in ("markdown", "github"):
-            click.echo(render(plan, output), nl=False)
-        if output in ("text", "markdown"):
-            from reconciler.render.gate import render as render_gate
+        return
+    if output in ("markdown", "github"):
+        click.echo(render(plan, output), nl=False)
+    if output in ("text", "markdown"):
+        from reconciler.render.gate import render as render_gate
 
-            for gate in gates:  # the test sends that decided promotions
-                click.echo(render_gate(gate, output), nl=False)
-        click.echo(render_results(results, output), nl=False)
-    # A blocked channel (not observable, signature missing) had nothing applied: not a success.
-    failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)
-    return EXIT_ERROR if failed else EXIT_OK
+        for gate in gates:  # the test sends that decided promotions
+            click.echo(render_gate(gate, output), nl=False)
+    click.echo(render_results(results, output), nl=False)
 
 
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
