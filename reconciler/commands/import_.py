@@ -14,12 +14,19 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from reconciler.adopt import Imported
+    from reconciler.config.models import Channel
+    from reconciler.providers.base import ObservedSignature
 
 
 @dataclass
@@ -109,21 +116,15 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     """
     from reconciler import adopt
     from reconciler.pipeline import load_valid_config
-    from reconciler.providers.traits import traits
     from reconciler.reconcile.desired import desired_channel
     from reconciler.reconcile.observe import open_session, select_channels
     from reconciler.secrets.redact import redact
 
     config = load_valid_config(config_dir)
     located = select_channels(config, [channel])[0]
-    own = traits(located.resource.spec.provider)
-    provider_api = own.api
-    if not own.registers_templates:
-        raise ConfigError(
-            f"channel {channel} uses provider {own.name}, which has no template registry: there is nothing to import",
-            hint=f"{own.display} messages are rendered by the application; write their Template documents by hand",
-        )
+    provider_api = _registry_api(located.resource)
     desired = desired_channel(config, located)
+    # The provider's side: its signature and every template it lists.
     with open_session(config, [channel]) as session:
         provider = session.provider(channel)
         signature = provider.get_signature()
@@ -139,20 +140,76 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     )
     out_dir = out if out is not None else Path(config_dir) / "templates" / "imported"
     schema = adopt.schema_reference(out_dir)
-    written: list[Written] = []
     skipped = [(s.code, s.provider_name, s.reason) for s in adoption.skipped]
-    by_path: dict[Path, adopt.Imported] = {}
-    for imported in adoption.imported:
-        path = out_dir / f"{imported.name}.yaml"
+    by_path = _write_documents(adoption.imported, out_dir, schema, channel, force=force, skipped=skipped)
+    # Lint what was written; a file lint rejects is kept, marked with its problems, and reported.
+    written = _mark_problems(config_dir, out_dir, by_path, schema, channel)
+
+    sign_name = located.resource.spec.signature.name
+    warning = adopt.signature_warning(signature, sign_name)
+    summary = _summary(written, len(skipped), len(adoption.in_git), channel)
+    if output == "json":
+        report = {
+            "channel": channel,
+            "provider": provider_api,
+            "signature": _signature_json(signature, sign_name, warning),
+            "written": [vars(w) for w in written],
+            "skipped": [{"code": c, "provider_name": n, "reason": r} for c, n, r in skipped],
+            "in_git": list(adoption.in_git),
+            "summary": summary,
+        }
+        click.echo(redact(json.dumps(report, indent=2, ensure_ascii=False)))
+    else:
+        click.echo(redact(_text(signature, warning, written, skipped, summary)))
+    return EXIT_OK
+
+
+def _registry_api(channel: Channel) -> str:
+    """The provider API whose templates to read; a provider without a template registry is refused."""
+    from reconciler.providers.traits import traits
+
+    own = traits(channel.spec.provider)
+    if not own.registers_templates:
+        raise ConfigError(
+            f"channel {channel.name} uses provider {own.name}, which has no template registry: "
+            "there is nothing to import",
+            hint=f"{own.display} messages are rendered by the application; write their Template documents by hand",
+        )
+    return own.api
+
+
+def _write_documents(
+    imported: Sequence[Imported],
+    out_dir: Path,
+    schema: str,
+    channel: str,
+    *,
+    force: bool,
+    skipped: list[tuple[str, str, str]],
+) -> dict[Path, Imported]:
+    """One YAML file per template; an existing file is kept (and the template ``skipped``) unless ``force``."""
+    from reconciler import adopt
+
+    by_path: dict[Path, Imported] = {}
+    for one in imported:
+        path = out_dir / f"{one.name}.yaml"
         if path.exists() and not force:
-            skipped.append((imported.code, imported.provider_name, f"{path} exists; pass --force to overwrite it"))
+            skipped.append((one.code, one.provider_name, f"{path} exists; pass --force to overwrite it"))
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(adopt.render_document(imported, schema=schema, channel=channel), encoding="utf-8")
-        by_path[path] = imported
+        path.write_text(adopt.render_document(one, schema=schema, channel=channel), encoding="utf-8")
+        by_path[path] = one
+    return by_path
 
-    # Lint what was written; a file lint rejects is kept, marked with its problems, and reported.
+
+def _mark_problems(
+    config_dir: str, out_dir: Path, by_path: dict[Path, Imported], schema: str, channel: str
+) -> list[Written]:
+    """What was written, with lint's findings; a file with errors is rewritten with them marked in it."""
+    from reconciler import adopt
+
     lint = _lint_written(config_dir, out_dir, list(by_path)) if by_path else {}
+    written: list[Written] = []
     for path, imported in by_path.items():
         errors = [d for d in lint[path] if d.severity is Severity.ERROR]
         shift = 0
@@ -162,39 +219,37 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
             text = adopt.render_document(imported, schema=schema, channel=channel, problems=problems)
             path.write_text(text, encoding="utf-8")
             shift = text.count("\n") - before.count("\n")  # the marks move everything below them down
-        spec = imported.document["spec"]
         written.append(
             Written(
                 file=str(path),
                 name=imported.name,
                 code=imported.code,
                 provider_name=imported.provider_name,
-                kind=spec["type"],
+                kind=imported.document["spec"]["type"],
                 exact=imported.exact,
                 notes=imported.notes,
                 problems=tuple(_line(d, shift) for d in errors),
                 warnings=tuple(_line(d, shift) for d in lint[path] if d.severity is Severity.WARNING),
             )
         )
+    return written
 
-    warning = adopt.signature_warning(signature, located.resource.spec.signature.name)
-    summary = _summary(written, len(skipped), len(adoption.in_git), channel)
-    if output == "json":
-        report: dict[str, Any] = {
-            "channel": channel,
-            "provider": provider_api,
-            "signature": {
-                "name": signature.name if signature else located.resource.spec.signature.name,
-                "status": signature.status.value if signature else "missing",
-                "warning": warning,
-            },
-            "written": [vars(w) for w in written],
-            "skipped": [{"code": c, "provider_name": n, "reason": r} for c, n, r in skipped],
-            "in_git": list(adoption.in_git),
-            "summary": summary,
-        }
-        click.echo(redact(json.dumps(report, indent=2, ensure_ascii=False)))
-        return EXIT_OK
+
+def _signature_json(signature: ObservedSignature | None, sign_name: str, warning: str) -> dict[str, str]:
+    return {
+        "name": signature.name if signature else sign_name,
+        "status": signature.status.value if signature else "missing",
+        "warning": warning,
+    }
+
+
+def _text(
+    signature: ObservedSignature | None,
+    warning: str,
+    written: list[Written],
+    skipped: list[tuple[str, str, str]],
+    summary: str,
+) -> str:
     lines = [f"warning: {warning}"] if warning else [f"signature '{signature.name}' is approved" if signature else ""]
     for w in written:
         lines.append(f"+ wrote {w.file}: {w.code} '{w.provider_name}' ({w.kind})")
@@ -203,5 +258,4 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
         lines.extend(f"    error: {problem} (written anyway, marked in the file)" for problem in w.problems)
     lines.extend(f"- skipped {code} '{name}': {reason}" for code, name, reason in skipped)
     lines.append(summary)
-    click.echo(redact("\n".join(line for line in lines if line)))
-    return EXIT_OK
+    return "\n".join(line for line in lines if line)
