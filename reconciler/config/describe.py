@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -117,83 +118,134 @@ def _prefixed(path: Path, text: str) -> str:
     return f"{shown}: {text}" if shown else text
 
 
-def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
+@dataclass(frozen=True)
+class _Error:
+    """One pydantic error in the terms of the YAML: the key path, and where the mark goes."""
+
+    kind: str
+    path: Path
+    anchor: Anchor
+    value: Any
+    ctx: dict[str, Any]
+    last: str  # the nearest YAML key at or above the error (list indexes skipped)
+    is_key: bool  # the error is about a mapping key (e.g. a variable name), not its value
+    msg: str
+
+    def problem(self, text: str, hint: str) -> Problem:
+        return Problem(self.path, self.anchor, _prefixed(self.path, text), hint)
+
+
+def _parse(error: ErrorDetails) -> _Error:
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
-    value = error.get("input")
     is_key = bool(error["loc"]) and error["loc"][-1] == "[key]"
     path: Path = tuple(part for part in error["loc"] if part != "[key]")
-    if kind == "smsops_field":
+    if kind == "smsops_field":  # our own validators name the offending field below the model's location
         path += tuple(int(p) if p.isdigit() else p for p in str(ctx["field"]).split("."))
     last = next((part for part in reversed(path) if isinstance(part, str)), "")
     anchor: Anchor = "key" if is_key else "value"
+    return _Error(kind, path, anchor, error.get("input"), ctx, last, is_key, error["msg"])
 
-    if kind == "missing":
-        parent, name = path[:-1], path[-1]
-        where = display_path(parent)
-        return Problem(
-            parent,
-            "key",
-            _prefixed(parent, f"missing required field '{name}'"),
-            f"add '{name}' under {where}" if where else f"add '{name}' at the top of the document",
-        )
-    if kind == "extra_forbidden":
-        allowed = fields_at(model, path[:-1])
-        hint = _closest(path[-1], allowed) + (f"allowed here: {', '.join(allowed)}" if allowed else "")
-        return Problem(path, "key", _prefixed(path, "unknown field"), hint)
-    if kind in ("enum", "literal_error"):
-        options = [option.strip("'") for option in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
-        text = f"{show(value)} is not one of {', '.join(options)}"
-        hint = _closest(value, options).replace("? ", "?") or "use one of the values listed"
-        return Problem(path, anchor, _prefixed(path, text), hint)
-    if kind == "string_pattern_mismatch":
-        phrase = _VARIABLE_NAME if is_key else _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
-        hint = "rename it, e.g. order_id" if is_key else _PATTERN_HINTS.get(last, "")
-        return Problem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), hint)
-    if kind == "string_too_short":
-        minimum = ctx.get("min_length", 1)
-        text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(value)}"
-        return Problem(path, anchor, _prefixed(path, text), f"give {last or 'it'} a value")
-    if kind == "string_too_long":
-        text = f"must be at most {ctx.get('max_length')} characters, got {len(str(value))}"
-        return Problem(path, anchor, _prefixed(path, text), "shorten it")
-    if kind == "string_type":
-        hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
-        if isinstance(value, bool):
-            hint = 'YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
-        return Problem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
-    if kind in ("bool_type", "bool_parsing"):
-        return Problem(
-            path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "write true or false"
-        )
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return Problem(
-            path, anchor, _prefixed(path, f"expected a whole number, got {show(value)}"), "write a number, e.g. 2"
-        )
-    if kind in ("greater_than_equal", "less_than_equal"):
-        bound = ctx.get("ge", ctx.get("le"))
-        word = "at least" if kind == "greater_than_equal" else "at most"
-        return Problem(
-            path, anchor, _prefixed(path, f"must be {word} {bound}, got {show(value)}"), f"use a value {word} {bound}"
-        )
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return Problem(
-            path,
-            anchor,
-            _prefixed(path, f"expected a mapping, got {show(value)}"),
-            "write it as key: value lines (or {key: value})",
-        )
-    if kind in ("tuple_type", "list_type"):
-        return Problem(
-            path,
-            anchor,
-            _prefixed(path, f"expected a list, got {show(value)}"),
-            "write it as [a, b] or as - item lines",
-        )
-    message = error["msg"].removeprefix("Value error, ")
+
+def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
+    found = _parse(error)
+    if found.kind == "extra_forbidden":
+        return _unknown_field(found, model)
+    if found.kind in _EXPECTED:
+        what, hint = _EXPECTED[found.kind]
+        return found.problem(f"expected {what}, got {show(found.value)}", hint)
+    return _DESCRIBERS.get(found.kind, _other)(found)
+
+
+def _missing(error: _Error) -> Problem:
+    parent, name = error.path[:-1], error.path[-1]
+    where = display_path(parent)
     return Problem(
-        path,
-        anchor,
-        _prefixed(path, message[:1].lower() + message[1:]),
-        "the field's description in schemas/*.json says what it takes",
+        parent,
+        "key",
+        _prefixed(parent, f"missing required field '{name}'"),
+        f"add '{name}' under {where}" if where else f"add '{name}' at the top of the document",
     )
+
+
+def _unknown_field(error: _Error, model: type[BaseModel]) -> Problem:
+    path = error.path
+    allowed = fields_at(model, path[:-1])
+    hint = _closest(path[-1], allowed) + (f"allowed here: {', '.join(allowed)}" if allowed else "")
+    return Problem(path, "key", _prefixed(path, "unknown field"), hint)
+
+
+def _not_one_of(error: _Error) -> Problem:
+    options = [option.strip("'") for option in str(error.ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
+    hint = _closest(error.value, options).replace("? ", "?") or "use one of the values listed"
+    return error.problem(f"{show(error.value)} is not one of {', '.join(options)}", hint)
+
+
+def _pattern(error: _Error) -> Problem:
+    if error.is_key:
+        return error.problem(f"{show(error.value)} {_VARIABLE_NAME}", "rename it, e.g. order_id")
+    phrase = _PATTERN_MESSAGES.get(error.last, f"does not match {error.ctx.get('pattern')}")
+    return error.problem(f"{show(error.value)} {phrase}", _PATTERN_HINTS.get(error.last, ""))
+
+
+def _too_short(error: _Error) -> Problem:
+    minimum = error.ctx.get("min_length", 1)
+    text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(error.value)}"
+    return error.problem(text, f"give {error.last or 'it'} a value")
+
+
+def _too_long(error: _Error) -> Problem:
+    return error.problem(
+        f"must be at most {error.ctx.get('max_length')} characters, got {len(str(error.value))}", "shorten it"
+    )
+
+
+def _not_a_string(error: _Error) -> Problem:
+    value = error.value
+    hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    if isinstance(value, bool):
+        hint = 'YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
+    return error.problem(f"expected a string, got {show(value)}", hint)
+
+
+def _out_of_bounds(error: _Error) -> Problem:
+    bound = error.ctx.get("ge", error.ctx.get("le"))
+    word = "at least" if error.kind == "greater_than_equal" else "at most"
+    return error.problem(f"must be {word} {bound}, got {show(error.value)}", f"use a value {word} {bound}")
+
+
+def _other(error: _Error) -> Problem:
+    message = error.msg.removeprefix("Value error, ")
+    return error.problem(
+        message[:1].lower() + message[1:], "the field's description in schemas/*.json says what it takes"
+    )
+
+
+_DESCRIBERS: dict[str, Callable[[_Error], Problem]] = {
+    "missing": _missing,
+    "enum": _not_one_of,
+    "literal_error": _not_one_of,
+    "string_pattern_mismatch": _pattern,
+    "string_too_short": _too_short,
+    "string_too_long": _too_long,
+    "string_type": _not_a_string,
+    "greater_than_equal": _out_of_bounds,
+    "less_than_equal": _out_of_bounds,
+}
+# Wrong-type errors: what the field expects ("expected <what>, got <value>") and how to write it.
+_BOOLEAN = ("true or false", "write true or false")
+_WHOLE_NUMBER = ("a whole number", "write a number, e.g. 2")
+_MAPPING = ("a mapping", "write it as key: value lines (or {key: value})")
+_LIST = ("a list", "write it as [a, b] or as - item lines")
+_EXPECTED = {
+    "bool_type": _BOOLEAN,
+    "bool_parsing": _BOOLEAN,
+    "int_type": _WHOLE_NUMBER,
+    "int_parsing": _WHOLE_NUMBER,
+    "int_from_float": _WHOLE_NUMBER,
+    "dict_type": _MAPPING,
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
+    "tuple_type": _LIST,
+    "list_type": _LIST,
+}
