@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.providers.base import TemplateKind
 from reconciler.sandbox.store.base import AccountBase
 from reconciler.sandbox.store.records import RuleViolation, SendRecord, Violation, send_from_row
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from reconciler.sandbox.store.behaviour import Behaviour
 
 
 def _digits(phone: str) -> str:
@@ -39,32 +44,8 @@ class SendStore(AccountBase):
         now = self.now()
         digits = _digits(phone)
         with self.transaction() as conn:
-            for limit in behaviour.number_limits.get(kind.value, ()):
-                used = conn.execute(
-                    "SELECT COUNT(*) FROM sends WHERE phone = ? AND limit_scope = ? AND sent_at > ?",
-                    (digits, limit_scope, now - limit.window_s),
-                ).fetchone()[0]
-                if used >= limit.max:
-                    raise RuleViolation(
-                        Violation.NUMBER_LIMIT,
-                        f"at most {limit.max} per {limit.window_s:g}s",
-                        limit=limit.max,
-                        window_s=limit.window_s,
-                    )
-            if behaviour.send_daily_quota is not None:
-                used = conn.execute("SELECT COUNT(*) FROM sends WHERE sent_at > ?", (now - 86400,)).fetchone()[0]
-                if used >= behaviour.send_daily_quota:
-                    raise RuleViolation(
-                        Violation.SEND_QUOTA,
-                        f"at most {behaviour.send_daily_quota} sends a day",
-                        limit=behaviour.send_daily_quota,
-                    )
-            if any(digits.endswith(s) for s in behaviour.fail_suffixes):
-                outcome = "failed"
-            elif any(digits.endswith(s) for s in behaviour.never_deliver_suffixes):
-                outcome = "never"
-            else:
-                outcome = "delivered"
+            _check_limits(conn, behaviour, digits=digits, kind=kind, limit_scope=limit_scope, now=now)
+            outcome = _outcome(behaviour, digits)
             message_id = message_id_factory(self.next_sequence(conn, "send"))
             conn.execute(
                 "INSERT INTO sends VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -109,3 +90,39 @@ class SendStore(AccountBase):
             ).fetchall()
         now = self.now()
         return [send_from_row(r, now) for r in rows]
+
+
+def _check_limits(
+    conn: sqlite3.Connection, behaviour: Behaviour, *, digits: str, kind: TemplateKind, limit_scope: str, now: float
+) -> None:
+    """Raise NUMBER_LIMIT when the number has had its sends in one of the kind's windows, SEND_QUOTA
+    when the account has had its sends of the day."""
+    for limit in behaviour.number_limits.get(kind.value, ()):
+        used = conn.execute(
+            "SELECT COUNT(*) FROM sends WHERE phone = ? AND limit_scope = ? AND sent_at > ?",
+            (digits, limit_scope, now - limit.window_s),
+        ).fetchone()[0]
+        if used >= limit.max:
+            raise RuleViolation(
+                Violation.NUMBER_LIMIT,
+                f"at most {limit.max} per {limit.window_s:g}s",
+                limit=limit.max,
+                window_s=limit.window_s,
+            )
+    if behaviour.send_daily_quota is not None:
+        used = conn.execute("SELECT COUNT(*) FROM sends WHERE sent_at > ?", (now - 86400,)).fetchone()[0]
+        if used >= behaviour.send_daily_quota:
+            raise RuleViolation(
+                Violation.SEND_QUOTA,
+                f"at most {behaviour.send_daily_quota} sends a day",
+                limit=behaviour.send_daily_quota,
+            )
+
+
+def _outcome(behaviour: Behaviour, digits: str) -> str:
+    """The delivery outcome, fixed at acceptance by the number's suffix."""
+    if any(digits.endswith(s) for s in behaviour.fail_suffixes):
+        return "failed"
+    if any(digits.endswith(s) for s in behaviour.never_deliver_suffixes):
+        return "never"
+    return "delivered"
