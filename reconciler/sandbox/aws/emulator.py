@@ -7,7 +7,7 @@ Wire format is awsJson1.0: ``POST /`` with ``X-Amz-Target: PinpointSMSVoiceV2.<O
 
 AWS offers no delivery query: sends are recorded in the sandbox store, so their delivery state can
 be read through the control API (``GET /_sandbox/accounts/A/sends``) the way an event destination
-would report it. The operations live in ``aws_ops``.
+would report it. The operations live in ``ops``, ``send`` and ``verify``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from reconciler.sandbox.aws import ops, sigv4, verify
+from reconciler.sandbox.aws import ops, send, sigv4, verify
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse, perform
 from reconciler.sandbox.store.account import DemoAccount, Sandbox, SandboxAccount
 
@@ -33,7 +33,7 @@ OPERATIONS: dict[str, Callable[[ops.Call, dict[str, Any]], dict[str, Any]]] = {
     "DescribeSenderIds": ops.describe_sender_ids,
     "CreateConfigurationSet": ops.create_configuration_set,
     "DescribeConfigurationSets": ops.describe_configuration_sets,
-    "SendTextMessage": ops.send_text_message,
+    "SendTextMessage": send.send_text_message,
     "CreateVerifiedDestinationNumber": verify.create_verified_destination_number,
     "SendDestinationNumberVerificationCode": verify.send_destination_number_verification_code,
     "VerifyDestinationNumber": verify.verify_destination_number,

@@ -16,9 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.providers.base import TemplateKind
 from reconciler.sandbox.store.account import SandboxAccount
-from reconciler.sandbox.store.records import RuleViolation, Violation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS aws_sender_ids (
@@ -168,12 +166,12 @@ def _sender_json(call: Call, row: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _sender_name(value: str) -> str:
+def sender_name(value: str) -> str:
     """A sender ID from itself or its ARN (``...:sender-id/<SenderId>/<IsoCountryCode>``)."""
     return value.split("sender-id/", 1)[1].split("/")[0] if value.startswith("arn:") else value
 
 
-def _sender_rows(call: Call) -> list[Any]:
+def sender_rows(call: Call) -> list[Any]:
     with call.account.read() as conn:
         return list(conn.execute("SELECT * FROM aws_sender_ids ORDER BY created_at, rowid"))
 
@@ -219,8 +217,8 @@ def request_sender_id(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_sender_ids(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    rows = _sender_rows(call)
-    wanted = [(_sender_name(i["SenderId"]), i["IsoCountryCode"]) for i in params.get("SenderIds") or []]
+    rows = sender_rows(call)
+    wanted = [(sender_name(i["SenderId"]), i["IsoCountryCode"]) for i in params.get("SenderIds") or []]
     if wanted:
         keys = {(r["sender_id"], r["iso"]) for r in rows}
         missing = [sender for sender, iso in wanted if (sender, iso) not in keys]
@@ -301,97 +299,3 @@ def describe_configuration_sets(call: Call, params: dict[str, Any]) -> dict[str,
         if not (name == "default-message-feedback-enabled" and "false" in {v.lower() for v in values}):
             items = []
     return page(params, items, "ConfigurationSets")
-
-
-# -- sending ------------------------------------------------------------------------------------------
-def _origination(call: Call, identity: str, iso: str) -> str:
-    """The sender ID to send from, checked against the destination country."""
-    if identity.startswith("+") or (identity.startswith("arn:") and ":phone-number/" in identity):
-        raise not_found("phone-number", identity)
-    sender = _sender_name(identity)
-    countries = {r["iso"]: r for r in _sender_rows(call) if r["sender_id"] == sender}
-    if not countries:
-        raise validation("SENDER_ID_NOT_REGISTERED", f"Sender ID {sender} is not registered.", "OriginationIdentity")
-    if iso not in countries:
-        raise validation(
-            "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY",
-            f"Sender ID {sender} cannot send to {iso}.",
-            "OriginationIdentity",
-        )
-    return str(sender)
-
-
-def send_text_message(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    phone = str(required(params, "DestinationPhoneNumber"))
-    if not PHONE.match(phone):
-        raise validation(
-            "INVALID_PARAMETER", "DestinationPhoneNumber must be in E.164 format.", "DestinationPhoneNumber"
-        )
-    body = str(required(params, "MessageBody"))
-    if len(body) > 1600:
-        raise validation("MAXIMUM_SIZE_EXCEEDED", "MessageBody is longer than 1600 characters.", "MessageBody")
-    iso = country_of(phone)
-    if iso is None:
-        raise validation(
-            "DESTINATION_COUNTRY_BLOCKED", "The destination country is not supported.", "DestinationPhoneNumber"
-        )
-    if params.get("ConfigurationSetName"):
-        describe_configuration_sets(call, {"ConfigurationSetNames": [params["ConfigurationSetName"]]})
-    message_type = params.get("MessageType") or "TRANSACTIONAL"
-    sender = ""
-    if params.get("OriginationIdentity"):
-        sender = _origination(call, str(params["OriginationIdentity"]), iso)
-        types = next(
-            json.loads(r["message_types"]) for r in _sender_rows(call) if (r["sender_id"], r["iso"]) == (sender, iso)
-        )
-        if message_type not in types:
-            raise conflict(
-                "MESSAGE_TYPE_MISMATCH",
-                f"Sender ID {sender} does not send {message_type} messages.",
-                "sender-id",
-                sender,
-            )
-    elif iso in SENDER_ID_UNSUPPORTED:
-        raise conflict(
-            "NO_ORIGINATION_IDENTITIES_FOUND", f"No origination identity can send to {iso}.", "phone-number", phone
-        )
-    if params.get("MaxPrice") and float(params["MaxPrice"]) < PRICE_PER_PART:
-        raise validation("PRICE_OVER_THRESHOLD", "The message costs more than MaxPrice.", "MaxPrice")
-    if account_tier(call.account) == "SANDBOX":
-        with call.account.read() as conn:
-            verified = conn.execute(
-                "SELECT 1 FROM aws_destinations WHERE phone = ? AND status = 'VERIFIED'", (phone,)
-            ).fetchone()
-        if verified is None:
-            raise conflict(
-                "DESTINATION_PHONE_NUMBER_NOT_VERIFIED",
-                "In the sandbox tier only verified destination numbers can receive messages.",
-                "verified-destination-number",
-                phone,
-            )
-    if params.get("DryRun"):
-        return {"MessageId": str(uuid.uuid4())}  # validated, nothing sent or recorded
-    kind = TemplateKind.MARKETING if message_type == "PROMOTIONAL" else TemplateKind.NOTIFICATION
-    try:
-        record = call.account.record_send(
-            phone=phone,
-            template_code="",
-            sign_name=sender,
-            content=body,
-            kind=kind,
-            limit_scope=f"aws:{sender}",
-            message_id_factory=lambda _n: str(uuid.uuid4()),
-            extra={
-                "message_type": message_type,
-                "configuration_set": params.get("ConfigurationSetName") or "",
-                "context": params.get("Context") or {},
-                "iso": iso,
-            },
-        )
-    except RuleViolation as error:
-        if error.kind is Violation.SEND_QUOTA:
-            raise AwsError(
-                "ServiceQuotaExceededException", error.message, Reason="MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"
-            ) from None
-        raise AwsError("ThrottlingException", f"Rate exceeded for this destination: {error.message}") from None
-    return {"MessageId": record.message_id}
