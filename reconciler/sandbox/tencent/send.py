@@ -119,17 +119,7 @@ def _fee(text: str) -> int:
 
 
 def send_sms(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
-    app_id: str = field(params, "SmsSdkAppId", str)
-    if app_id != meta(account, APP_ID_META):
-        raise TencentError(
-            "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
-            "SmsSdkAppId does not belong to the account of this SecretId.",
-        )
-    numbers = str_list(params, "PhoneNumberSet")
-    if not numbers:
-        raise TencentError("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
-    if len(numbers) > 200:
-        raise TencentError("LimitExceeded.PhoneNumberCountLimit", "At most 200 phone numbers per request.")
+    app_id, numbers = _app_and_numbers(account, params)
     template_id: str = field(params, "TemplateId", str)
     values = str_list(params, "TemplateParamSet")
     session: str = params.get("SessionContext") or ""
@@ -152,15 +142,7 @@ def send_sms(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
             "SessionContext": session,
             "IsoCode": phone.iso if phone else "DEF",
         }
-        error = (
-            ("InvalidParameterValue.IncorrectPhoneNumber", "incorrect phone number") if phone is None else shared_error
-        )
-        if error is None and template is not None and phone is not None and template.international == phone.mainland:
-            error = (
-                ("UnsupportedOperation.GlobalTemplateToChineseMainlandPhone", "global template to mainland phone")
-                if phone.mainland
-                else ("UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone", "mainland template to global phone")
-            )
+        error = _number_error(phone, template, shared_error)
         if error is None and template is not None and phone is not None:
             text = _render(template, values, sign_name)
             try:
@@ -181,6 +163,36 @@ def send_sms(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
         code, message = error if error else ("Ok", "send success")
         results.append({**status, "Code": code, "Message": message})
     return {"SendStatusSet": results}
+
+
+def _app_and_numbers(account: SandboxAccount, params: dict[str, Any]) -> tuple[str, list[str]]:
+    """The request's SmsSdkAppId and numbers, or the request-level refusal (wrong app, no or too many numbers)."""
+    app_id: str = field(params, "SmsSdkAppId", str)
+    if app_id != meta(account, APP_ID_META):
+        raise TencentError(
+            "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
+            "SmsSdkAppId does not belong to the account of this SecretId.",
+        )
+    numbers = str_list(params, "PhoneNumberSet")
+    if not numbers:
+        raise TencentError("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
+    if len(numbers) > 200:
+        raise TencentError("LimitExceeded.PhoneNumberCountLimit", "At most 200 phone numbers per request.")
+    return app_id, numbers
+
+
+def _number_error(
+    phone: Phone | None, template: TemplateRecord | None, shared_error: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """(code, message) of why this number gets no message: its format, an error every number shares,
+    or a template for the other region (mainland vs international); None when it may be sent."""
+    if phone is None:
+        return ("InvalidParameterValue.IncorrectPhoneNumber", "incorrect phone number")
+    if shared_error is None and template is not None and template.international == phone.mainland:
+        if phone.mainland:
+            return ("UnsupportedOperation.GlobalTemplateToChineseMainlandPhone", "global template to mainland phone")
+        return ("UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone", "mainland template to global phone")
+    return shared_error
 
 
 def _serial_factory(account: SandboxAccount) -> Callable[[int], str]:
