@@ -69,9 +69,6 @@ class RetryPolicy:
         return capped * (1.0 - self.jitter) + capped * self.jitter * rng()
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 def retry_after_seconds(error: BaseException) -> float | None:
     """The provider's own wait hint, carried in ``failure.extra['retry_after_s']``."""
     if not isinstance(error, ProviderError):
