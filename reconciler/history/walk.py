@@ -23,27 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import SmsopsError
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
+from reconciler.models import Frozen
 
 FORMAT_VERSION = 1
 Action = Literal["created", "changed", "renamed", "deleted"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ResourceRef(_Frozen):
+class ResourceRef(Frozen):
     kind: Literal["Channel", "Template"]
     name: str
 
 
-class Event(_Frozen):
+class Event(Frozen):
     """One resource changed by one commit. ``file`` is repo-relative (where the document is after
     the commit; before it, for a deletion). Created and deleted events list every field set."""
 
@@ -60,7 +55,7 @@ class Event(_Frozen):
     changes: tuple[FieldChange, ...]
 
 
-class History(_Frozen):
+class History(Frozen):
     config_dir: str
     channel: str | None = None
     template: str | None = None

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
 from reconciler.errors import ConfigError, SmsopsError
+from reconciler.models import Frozen
 from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
@@ -37,17 +36,13 @@ from reconciler.secrets.redact import redact
 FORMAT_VERSION: Literal[1] = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ExportedVariable(_Frozen):
+class ExportedVariable(Frozen):
     # null for an older Tencent version whose position names git no longer describes
     name: str | None
     position: int | None = None  # Tencent only: the parameter's 1-based position
 
 
-class ExportedTemplate(_Frozen):
+class ExportedTemplate(Frozen):
     live: bool
     code: str | None = None
     content: str | None = None
@@ -56,13 +51,13 @@ class ExportedTemplate(_Frozen):
     variables: tuple[ExportedVariable, ...] = ()
 
 
-class ExportedSignature(_Frozen):
+class ExportedSignature(Frozen):
     name: str
     sms_sdk_app_id: str | None = None
     country: str | None = None
 
 
-class ExportedChannel(_Frozen):
+class ExportedChannel(Frozen):
     name: str
     provider: str
     endpoint: str | None

@@ -21,9 +21,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.models import Frozen
 from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
@@ -46,9 +45,7 @@ class _NotCreated(Exception):
         self.error = error
 
 
-class ChangeResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ChangeResult(Frozen):
     channel: str
     action: Action
     address: str

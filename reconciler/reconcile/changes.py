@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from reconciler.models import Frozen
 from reconciler.providers.base import (
     ObservedSignature,
     ObservedTemplate,
@@ -42,11 +41,7 @@ class Action(StrEnum):
     NOOP = "noop"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DesiredTemplate(_Frozen):
+class DesiredTemplate(Frozen):
     """One template as one channel should have it, already in provider-native form."""
 
     name: str
@@ -56,7 +51,7 @@ class DesiredTemplate(_Frozen):
     adopt_code: str = ""
 
 
-class DesiredChannel(_Frozen):
+class DesiredChannel(Frozen):
     name: str
     provider: str
     enabled: bool = True
@@ -70,7 +65,7 @@ class DesiredChannel(_Frozen):
     updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
 
 
-class ChannelObservation(_Frozen):
+class ChannelObservation(Frozen):
     """What the provider has, read-only. ``error`` is set when the channel could not be observed."""
 
     channel: str
@@ -86,7 +81,7 @@ class ChannelObservation(_Frozen):
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class TemplateVersion(_Frozen):
+class TemplateVersion(Frozen):
     code: str = ""
     provider_name: str
     content: str
@@ -119,7 +114,7 @@ class TemplateVersion(_Frozen):
         )
 
 
-class Change(_Frozen):
+class Change(Frozen):
     action: Action
     channel: str
     template: str
@@ -139,14 +134,14 @@ class Change(_Frozen):
         )
 
 
-class Blocker(_Frozen):
+class Blocker(Frozen):
     channel: str
     code: str
     message: str
     hint: str = ""
 
 
-class ChannelPlan(_Frozen):
+class ChannelPlan(Frozen):
     channel: str
     provider: str
     enabled: bool = True
@@ -157,7 +152,7 @@ class ChannelPlan(_Frozen):
     observed_digest: str
 
 
-class Plan(_Frozen):
+class Plan(Frozen):
     format_version: Literal[1] = FORMAT_VERSION
     created_at: datetime
     config_dir: str

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from reconciler.models import Frozen
 from reconciler.reconcile.apply import ChangeResult, Outcome, summarize
 
 
-class ApplyReport(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ApplyReport(Frozen):
     format_version: int = 1
     commit: str
     actor: str

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import EXIT_GATE_FAILED, EXIT_OK
+from reconciler.models import Frozen
 from reconciler.providers.base import TemplateKind
 
 
@@ -52,9 +51,7 @@ class GateSend:
     kind: TemplateKind = TemplateKind.NOTIFICATION
 
 
-class SendResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SendResult(Frozen):
     template: str
     code: str
     recipient: str  # masked with mask_phone, never the number
@@ -69,10 +66,8 @@ class SendResult(BaseModel):
         return self.outcome in PASSING
 
 
-class GateResult(BaseModel):
+class GateResult(Frozen):
     """The gate's verdict for one channel. ``message`` explains a verdict reached without sends."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     channel: str
     provider: str
