@@ -52,7 +52,7 @@ def command(
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
     from reconciler.pipeline import compute_plan, load_valid_config
-    from reconciler.reconcile.apply import Outcome, apply_plan, create_spacing
+    from reconciler.reconcile.apply import ChangeOutcome, apply_plan, create_spacing
     from reconciler.reconcile.changes import Plan
     from reconciler.reconcile.desired import desired_channel
     from reconciler.reconcile.lock import channel_locks
@@ -136,7 +136,7 @@ def command(
                 click.echo(render_gate(gate, output), nl=False)
         click.echo(render_results(results, output), nl=False)
     # A blocked channel (not observable, signature missing) had nothing applied: not a success.
-    failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)
+    failed = plan.blockers or any(r.outcome is ChangeOutcome.FAILED for r in results)
     return EXIT_ERROR if failed else EXIT_OK
 
 

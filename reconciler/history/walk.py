@@ -30,7 +30,7 @@ from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, p
 from reconciler.models import Frozen
 
 FORMAT_VERSION = 1
-Action = Literal["created", "changed", "renamed", "deleted"]
+EventAction = Literal["created", "changed", "renamed", "deleted"]
 
 
 class ResourceRef(Frozen):
@@ -50,7 +50,7 @@ class Event(Frozen):
     subject: str
     pr: int | None
     resource: ResourceRef
-    action: Action
+    action: EventAction
     file: str
     changes: tuple[FieldChange, ...]
 
@@ -63,7 +63,7 @@ class History(Frozen):
     warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(Action)}
+        counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(EventAction)}
         commits = len({event.commit for event in self.events})
         done = ", ".join(f"{count} {action}" for action, count in counts.items())
         events = "event" if len(self.events) == 1 else "events"
@@ -153,7 +153,7 @@ class _Walk:
                 self.parent[self.group(matches[0].key)] = self.group(doc.key)
 
         # 4. One event per resource that changed in substance.
-        events: dict[Key, tuple[Action, Doc, Doc | None, list[FieldChange]]] = {}
+        events: dict[Key, tuple[EventAction, Doc, Doc | None, list[FieldChange]]] = {}
         paired = {doc.key for doc in renamed_from.values()}
         for key in sorted(keys):
             old_doc, new_doc = before[key], after[key]
@@ -165,7 +165,7 @@ class _Walk:
             if old_doc is None and new_doc is None:
                 continue
             changes = diff_resources(old_doc.data if old_doc else None, new_doc.data if new_doc else None)
-            action: Action = (
+            action: EventAction = (
                 "created" if old_doc is None else "deleted" if new_doc is None
                 else "renamed" if key in renamed_from else "changed"
             )  # fmt: skip

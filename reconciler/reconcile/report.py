@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.models import Frozen
-from reconciler.reconcile.apply import ChangeResult, Outcome, summarize
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 
 
 class ApplyReport(Frozen):
@@ -29,7 +29,7 @@ class ApplyReport(Frozen):
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome is not Outcome.FAILED for r in self.results)
+        return all(r.outcome is not ChangeOutcome.FAILED for r in self.results)
 
 
 def current_commit(path: str, environ: Mapping[str, str]) -> str:
@@ -94,9 +94,9 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
     if output == "github":
         lines = []
         for r in results:
-            if r.outcome is Outcome.FAILED:
+            if r.outcome is ChangeOutcome.FAILED:
                 lines.append(f"::error title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}")
-            elif r.outcome is Outcome.DEFERRED:
+            elif r.outcome is ChangeOutcome.DEFERRED:
                 lines.append(
                     f"::warning title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}"
                 )

@@ -47,8 +47,8 @@ from reconciler.verify.results import (
     GateProgress,
     GateResult,
     GateSend,
-    Outcome,
     Proof,
+    SendOutcome,
     SendResult,
     _colon,
     _quiet,
@@ -149,7 +149,7 @@ def run_gate(
         kinds={**(template_kinds or {}), **{send.code: send.kind for send in sends}},
     )
     results = [*extra_results, *runner.run(sends)]
-    sent = [r for r in results if r.outcome is not Outcome.SKIPPED]
+    sent = [r for r in results if r.outcome is not SendOutcome.SKIPPED]
     status: Literal["passed", "failed", "skipped"] = (
         "failed" if any(not r.passed for r in results) else "passed" if sent else "skipped"
     )
@@ -226,7 +226,9 @@ class _Runner:
             for index, send in pending:
                 recipient, at, why = self._slot(send, now)
                 if at - now > self.max_wait:
-                    self._finish(index, send, self.numbers[recipient], Outcome.LIMITED, detail=_too_long(why, at - now))
+                    self._finish(
+                        index, send, self.numbers[recipient], SendOutcome.LIMITED, detail=_too_long(why, at - now)
+                    )
                 elif at <= now:
                     if self._send(index, send, recipient):
                         still.append((index, send))  # that number was at its limit: try another one
@@ -256,7 +258,7 @@ class _Runner:
         index: int,
         send: GateSend,
         number: str,
-        outcome: Outcome,
+        outcome: SendOutcome,
         *,
         message_id: str = "",
         code: str = "",
@@ -281,7 +283,7 @@ class _Runner:
         hits = self.limit_hits.get(index, 0) + 1
         self.limit_hits[index] = hits
         if hits >= len(self.numbers):
-            self._finish(index, send, number, Outcome.LIMITED, code=code, detail=detail)
+            self._finish(index, send, number, SendOutcome.LIMITED, code=code, detail=detail)
             return False
         now = self.clock()
         for limit in self.provider.number_limits(send.kind):
@@ -303,12 +305,12 @@ class _Runner:
                 return self._limit_hit(index, send, number, error.code, error.failure.message)
             if error.retryable or isinstance(error, ResponseLost) or error.kind in _CALL_FAILURES:
                 raise
-            self._finish(index, send, number, Outcome.REJECTED, code=error.code, detail=error.failure.message)
+            self._finish(index, send, number, SendOutcome.REJECTED, code=error.code, detail=error.failure.message)
             return False
         if not receipt.accepted:
             if receipt.limited:
                 return self._limit_hit(index, send, number, receipt.code, receipt.message)
-            self._finish(index, send, number, Outcome.REJECTED, code=receipt.code, detail=receipt.message)
+            self._finish(index, send, number, SendOutcome.REJECTED, code=receipt.code, detail=receipt.message)
             return False
         sent_at = self.clock()
         for limit in self.provider.number_limits(send.kind):
@@ -326,7 +328,7 @@ class _Runner:
         except ProviderError as error:
             if not error.retryable:
                 self._finish(
-                    tracked.index, send, tracked.recipient, Outcome.FAILED, message_id=receipt.message_id,
+                    tracked.index, send, tracked.recipient, SendOutcome.FAILED, message_id=receipt.message_id,
                     code=error.code, detail=f"delivery query failed: {error.failure.message}",
                 )  # fmt: skip
                 return
@@ -334,7 +336,7 @@ class _Runner:
             report = None
         outcome = None if report is None else _STATE_OUTCOME.get(report.state)
         if outcome is not None and report is not None:
-            detail = report.description if outcome is not Outcome.DELIVERED else ""
+            detail = report.description if outcome is not SendOutcome.DELIVERED else ""
             self._finish(
                 tracked.index, send, tracked.recipient, outcome, message_id=receipt.message_id,
                 code=report.code, detail=detail,
@@ -344,7 +346,7 @@ class _Runner:
         if now >= tracked.deadline:
             last = f"; last query error {tracked.last_error}" if tracked.last_error else ""
             self._finish(
-                tracked.index, send, tracked.recipient, Outcome.TIMEOUT, message_id=receipt.message_id,
+                tracked.index, send, tracked.recipient, SendOutcome.TIMEOUT, message_id=receipt.message_id,
                 detail=f"no delivery report within {self.timeout_s:g}s{last}",
             )  # fmt: skip
             return
@@ -352,10 +354,10 @@ class _Runner:
 
 
 _STATE_OUTCOME = {
-    DeliveryState.DELIVERED: Outcome.DELIVERED,
-    DeliveryState.FAILED: Outcome.FAILED,
-    DeliveryState.ACCEPTED: Outcome.ACCEPTED,
-    DeliveryState.VALIDATED: Outcome.VALIDATED,
+    DeliveryState.DELIVERED: SendOutcome.DELIVERED,
+    DeliveryState.FAILED: SendOutcome.FAILED,
+    DeliveryState.ACCEPTED: SendOutcome.ACCEPTED,
+    DeliveryState.VALIDATED: SendOutcome.VALIDATED,
 }
 
 

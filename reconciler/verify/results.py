@@ -14,7 +14,9 @@ from reconciler.models import Frozen
 from reconciler.providers.base import TemplateKind
 
 
-class Outcome(StrEnum):
+class SendOutcome(StrEnum):
+    """What became of one test send (a planned change's outcome is ``reconcile.apply.ChangeOutcome``)."""
+
     DELIVERED = "delivered"
     FAILED = "failed"
     TIMEOUT = "timeout"
@@ -25,6 +27,9 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
+Outcome = SendOutcome  # old name, until render/gate.py and render/junit.py use SendOutcome; then delete
+
+
 class Proof(StrEnum):
     DELIVERED = "delivered"
     ACCEPTED = "accepted"
@@ -32,8 +37,12 @@ class Proof(StrEnum):
     NONE = "none"
 
 
-PASSING = frozenset({Outcome.DELIVERED, Outcome.ACCEPTED, Outcome.VALIDATED, Outcome.SKIPPED})
-_PROOF_OF = {Outcome.DELIVERED: Proof.DELIVERED, Outcome.ACCEPTED: Proof.ACCEPTED, Outcome.VALIDATED: Proof.VALIDATED}
+PASSING = frozenset({SendOutcome.DELIVERED, SendOutcome.ACCEPTED, SendOutcome.VALIDATED, SendOutcome.SKIPPED})
+_PROOF_OF = {
+    SendOutcome.DELIVERED: Proof.DELIVERED,
+    SendOutcome.ACCEPTED: Proof.ACCEPTED,
+    SendOutcome.VALIDATED: Proof.VALIDATED,
+}
 _PROOF_RANK = [Proof.NONE, Proof.VALIDATED, Proof.ACCEPTED, Proof.DELIVERED]
 
 
@@ -56,7 +65,7 @@ class SendResult(Frozen):
     code: str
     recipient: str  # masked with mask_phone, never the number
     message_id: str = ""
-    outcome: Outcome
+    outcome: SendOutcome
     proof: Proof = Proof.NONE
     provider_code: str = ""
     detail: str = ""
@@ -95,7 +104,7 @@ class GateResult(Frozen):
         return "; ".join(f"{r.template} to {r.recipient}: {r.outcome.value}{_colon(r.detail)}" for r in failing)
 
     def summary(self) -> str:
-        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in Outcome}
+        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in SendOutcome}
         shown = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n) or "nothing sent"
         return f"Gate {self.status} on {self.channel}: {shown}; proof: {self.proof.value}."
 
