@@ -1,6 +1,6 @@
 """Publish: the runtime config the application reads, per channel, and where it is written.
 
-Invariants of the exported document (the application's contract, ``format_version`` 1):
+Invariants of the exported document (the application's contract, ``formats.EXPORT_FORMAT_VERSION``):
 - a template's ``code`` is the LIVE (promoted) version's code, or null while no version is live:
   the application must not send a template that is not live. Codes change only at promotion;
 - ``content`` and ``variables`` are the live version's, as the provider has it registered
@@ -20,11 +20,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
 from reconciler.errors import ConfigError, SmsopsError
+from reconciler.formats import EXPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
 from reconciler.providers.traits import traits
@@ -32,8 +33,6 @@ from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.plan import live_version
 from reconciler.reconcile.status import group_versions
 from reconciler.secrets.redact import redact
-
-FORMAT_VERSION: Literal[1] = 1
 
 
 class ExportedVariable(Frozen):
@@ -73,13 +72,13 @@ def dumps(data: Any) -> str:
 
 def channel_document(channel: ExportedChannel) -> str:
     """What one channel's publish target holds."""
-    return dumps({"format_version": FORMAT_VERSION, "channel": channel.model_dump(mode="json")})
+    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channel": channel.model_dump(mode="json")})
 
 
 def combined_document(channels: list[ExportedChannel]) -> str:
     """What ``export`` prints or writes with ``--out``: every selected channel, keyed by name."""
     data = {c.name: c.model_dump(mode="json") for c in channels}
-    return dumps({"format_version": FORMAT_VERSION, "channels": data})
+    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channels": data})
 
 
 def _variables(provider: str, content: str, template: Template, matches_git: bool) -> tuple[ExportedVariable, ...]:

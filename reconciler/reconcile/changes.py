@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from reconciler.formats import PLAN_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.providers.base import (
     ObservedSignature,
@@ -27,8 +28,6 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-
-FORMAT_VERSION: Literal[1] = 1
 
 
 class Action(StrEnum):
@@ -153,7 +152,7 @@ class ChannelPlan(Frozen):
 
 
 class Plan(Frozen):
-    format_version: Literal[1] = FORMAT_VERSION
+    format_version: Literal[1] = PLAN_FORMAT_VERSION
     created_at: datetime
     config_dir: str
     channels: tuple[ChannelPlan, ...]

@@ -11,12 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 
 
 class ApplyReport(Frozen):
-    format_version: int = 1
+    format_version: int = APPLY_REPORT_FORMAT_VERSION
     commit: str
     actor: str
     started_at: datetime
