@@ -66,7 +66,7 @@ def command(
     saved: Plan | None = None
     if plan_file is not None:
         try:
-            saved = Plan.from_json(plan_file.read_text(encoding="utf-8"))
+            saved = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
         except ValueError as error:
             raise SmsopsError(
                 f"{plan_file} is not a plan this smsops can read ({type(error).__name__})",

@@ -187,7 +187,3 @@ class Plan(Frozen):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Plan:
-        return cls.model_validate_json(text)
