@@ -100,30 +100,6 @@ class _Backoff(wait_base):
         return wait if hint is None else max(wait, hint)
 
 
-def retrying(
-    policy: RetryPolicy | None = None,
-    *,
-    sleep: Sleep = time.sleep,
-    rng: Random = random.random,
-    retry_if: Callable[[BaseException], bool] = is_retryable,
-) -> Retrying:
-    """A tenacity ``Retrying`` for ``policy`` (default: ``RetryPolicy.from_env()``). The last error
-    is re-raised unchanged, so callers see the provider's code and message."""
-    policy = policy or RetryPolicy.from_env()
-
-    def wanted(error: BaseException) -> bool:
-        hint = retry_after_seconds(error)
-        return retry_if(error) and (hint is None or hint <= policy.max_retry_after)
-
-    return Retrying(
-        stop=stop_after_attempt(max(1, policy.attempts)),
-        wait=_Backoff(policy, rng),
-        retry=retry_if_exception(wanted),
-        sleep=sleep,
-        reraise=True,
-    )
-
-
 def call(
     fn: Callable[[], T],
     policy: RetryPolicy | None = None,
@@ -132,5 +108,20 @@ def call(
     rng: Random = random.random,
     retry_if: Callable[[BaseException], bool] = is_retryable,
 ) -> T:
-    """Call ``fn`` until it succeeds, raises something ``retry_if`` refuses, or attempts run out."""
-    return retrying(policy, sleep=sleep, rng=rng, retry_if=retry_if)(fn)
+    """Call ``fn`` until it succeeds, raises something ``retry_if`` refuses, or attempts run out
+    (``policy`` defaults to ``RetryPolicy.from_env()``). The last error is re-raised unchanged, so
+    callers see the provider's code and message."""
+    policy = policy or RetryPolicy.from_env()
+
+    def wanted(error: BaseException) -> bool:
+        hint = retry_after_seconds(error)
+        return retry_if(error) and (hint is None or hint <= policy.max_retry_after)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, policy.attempts)),
+        wait=_Backoff(policy, rng),
+        retry=retry_if_exception(wanted),
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(fn)
