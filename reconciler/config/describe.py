@@ -1,6 +1,6 @@
 """Pydantic validation errors rewritten for people who edit YAML.
 
-``describe(error, model)`` turns one ``ErrorDetails`` into a ``Problem``: the field path (YAML key
+``describe(error, model)`` turns one ``ErrorDetails`` into a ``FieldProblem``: the field path (YAML key
 names, the path the loader looks positions up by), which mark to point at, the message and a hint.
 Messages start with the dotted field path, e.g.
 ``spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox``.
@@ -46,7 +46,7 @@ _VARIABLE_NAME = "is not a valid variable name (a letter, then letters, digits o
 
 
 @dataclass(frozen=True)
-class Problem:
+class FieldProblem:
     path: Path
     anchor: Anchor
     message: str
@@ -117,7 +117,7 @@ def _prefixed(path: Path, text: str) -> str:
     return f"{shown}: {text}" if shown else text
 
 
-def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
+def describe(error: ErrorDetails, model: type[BaseModel]) -> FieldProblem:
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     value = error.get("input")
@@ -131,7 +131,7 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
     if kind == "missing":
         parent, name = path[:-1], path[-1]
         where = display_path(parent)
-        return Problem(
+        return FieldProblem(
             parent,
             "key",
             _prefixed(parent, f"missing required field '{name}'"),
@@ -140,58 +140,58 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
     if kind == "extra_forbidden":
         allowed = fields_at(model, path[:-1])
         hint = _closest(path[-1], allowed) + (f"allowed here: {', '.join(allowed)}" if allowed else "")
-        return Problem(path, "key", _prefixed(path, "unknown field"), hint)
+        return FieldProblem(path, "key", _prefixed(path, "unknown field"), hint)
     if kind in ("enum", "literal_error"):
         options = [option.strip("'") for option in str(ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
         text = f"{show(value)} is not one of {', '.join(options)}"
         hint = _closest(value, options).replace("? ", "?") or "use one of the values listed"
-        return Problem(path, anchor, _prefixed(path, text), hint)
+        return FieldProblem(path, anchor, _prefixed(path, text), hint)
     if kind == "string_pattern_mismatch":
         phrase = _VARIABLE_NAME if is_key else _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
         hint = "rename it, e.g. order_id" if is_key else _PATTERN_HINTS.get(last, "")
-        return Problem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), hint)
+        return FieldProblem(path, anchor, _prefixed(path, f"{show(value)} {phrase}"), hint)
     if kind == "string_too_short":
         minimum = ctx.get("min_length", 1)
         text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(value)}"
-        return Problem(path, anchor, _prefixed(path, text), f"give {last or 'it'} a value")
+        return FieldProblem(path, anchor, _prefixed(path, text), f"give {last or 'it'} a value")
     if kind == "string_too_long":
         text = f"must be at most {ctx.get('max_length')} characters, got {len(str(value))}"
-        return Problem(path, anchor, _prefixed(path, text), "shorten it")
+        return FieldProblem(path, anchor, _prefixed(path, text), "shorten it")
     if kind == "string_type":
         hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
         if isinstance(value, bool):
             hint = 'YAML reads yes/no/on/off/true/false as booleans; quote the value, e.g. "NO"'
-        return Problem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
+        return FieldProblem(path, anchor, _prefixed(path, f"expected a string, got {show(value)}"), hint)
     if kind in ("bool_type", "bool_parsing"):
-        return Problem(
+        return FieldProblem(
             path, anchor, _prefixed(path, f"expected true or false, got {show(value)}"), "write true or false"
         )
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return Problem(
+        return FieldProblem(
             path, anchor, _prefixed(path, f"expected a whole number, got {show(value)}"), "write a number, e.g. 2"
         )
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = ctx.get("ge", ctx.get("le"))
         word = "at least" if kind == "greater_than_equal" else "at most"
-        return Problem(
+        return FieldProblem(
             path, anchor, _prefixed(path, f"must be {word} {bound}, got {show(value)}"), f"use a value {word} {bound}"
         )
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return Problem(
+        return FieldProblem(
             path,
             anchor,
             _prefixed(path, f"expected a mapping, got {show(value)}"),
             "write it as key: value lines (or {key: value})",
         )
     if kind in ("tuple_type", "list_type"):
-        return Problem(
+        return FieldProblem(
             path,
             anchor,
             _prefixed(path, f"expected a list, got {show(value)}"),
             "write it as [a, b] or as - item lines",
         )
     message = error["msg"].removeprefix("Value error, ")
-    return Problem(
+    return FieldProblem(
         path,
         anchor,
         _prefixed(path, message[:1].lower() + message[1:]),

@@ -30,10 +30,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_base
 
 from reconciler.errors import ConfigError, ProviderError, ResponseLost
+from reconciler.providers.ratelimit import Sleep
 
 T = TypeVar("T")
 
-Sleep = Callable[[float], None]
 Random = Callable[[], float]
 
 RETRY_BASE_ENV = "SMSOPS_RETRY_BASE_DELAY"
