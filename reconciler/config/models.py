@@ -241,11 +241,6 @@ class Channel(_Model):
     def name(self) -> str:
         return self.metadata.name
 
-    def effective_publish(self) -> PublishTarget:
-        """The publish target, defaulting to ``.smsops/published/<channel>.json`` (relative to the
-        working directory, unlike a configured ``file``, which is relative to its YAML file)."""
-        return self.spec.publish or PublishTarget(file=f".smsops/published/{self.name}.json")
-
 
 class VariableSpec(_Model):
     type: VariableType = Field(description="code, number, text, name, time, money, phone or link.")
