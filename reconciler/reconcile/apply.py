@@ -25,6 +25,7 @@ from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, Respons
 from reconciler.models import Frozen
 from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
+from reconciler.providers.ratelimit import quota
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.reconcile.rollout import GATE, LIVE, REMOVED, MarkStore, bound
 from reconciler.secrets.redact import redact
@@ -261,8 +262,6 @@ class ChannelApplier:
 
 def create_spacing(provider: str, configured: timedelta | None = None) -> float:
     """Seconds between template creations: the channel's setting, else the provider's rule."""
-    from reconciler.providers.ratelimit import quota
-
     if configured is not None:
         return configured.total_seconds()
     return quota(provider, "CreateSmsTemplate").min_spacing_s

@@ -40,7 +40,7 @@ def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> Obs
     if tags_supported:
         tagged = [v for v in approved if v.tags.get(LIVE)]
         return max(tagged, key=lambda v: v.tags[LIVE], default=None)
-    return max(approved, key=_created, default=None)
+    return max(approved, key=created_order, default=None)
 
 
 def live_version(
@@ -60,7 +60,8 @@ def promoted_at(template: ObservedTemplate) -> datetime | None:
     return _mark_time(template, LIVE)
 
 
-def _created(template: ObservedTemplate) -> tuple[str, str]:
+def created_order(template: ObservedTemplate) -> tuple[str, str]:
+    """Sort key: creation time, then code (a provider without creation times still orders)."""
     return (template.created_at.isoformat() if template.created_at else "", template.code)
 
 
@@ -112,7 +113,7 @@ def _plan_template(
     if live is None and adopted is not None and adopted.status is ReviewStatus.APPROVED:
         live = adopted  # an adopted template is already in use: it is live until a new version is promoted
     current = min(
-        (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=_created, default=None
+        (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=created_order, default=None
     )
     if current is None and adopted is not None and (adopted.content, adopted.kind) == (request.content, request.kind):
         current = adopted
@@ -122,7 +123,7 @@ def _plan_template(
             v for v in versions if parse_provider_name(v.name) and v.status in desired.updatable and v != live
         ]
         if rewritable:
-            old = max(rewritable, key=_created)
+            old = max(rewritable, key=created_order)
             changes.append(
                 Change(
                     action=Action.UPDATE,
