@@ -86,6 +86,17 @@ def test_is_a_provider_with_tags(provider: AlibabaProvider) -> None:
     assert isinstance(provider, Provider) and isinstance(provider, Tagging)
 
 
+def test_reads_and_writes_share_one_transport(provider: AlibabaProvider, sms_sandbox: SandboxHandle) -> None:
+    """The observer is given the provider's transport (one client, one pacer), and needs nothing else."""
+    from reconciler.providers.alibaba.observe import AlibabaObserver
+
+    assert provider.observer.transport is provider.transport
+    code = provider.create_template(verification())
+    observer = AlibabaObserver(provider.transport)
+    assert [t.code for t in observer.list_templates()] == [code] == [t.code for t in provider.list_templates()]
+    assert observer.get_signature() == provider.get_signature()
+
+
 def test_list_pages_through_more_than_fifty_templates(provider: AlibabaProvider, sms_sandbox: SandboxHandle) -> None:
     codes = {provider.create_template(verification(f"t{i}~{i:07x}", f"Code {i}: ${{code}}")) for i in range(53)}
     listed = provider.list_templates()

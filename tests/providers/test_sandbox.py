@@ -16,7 +16,8 @@ from reconciler.errors import ConfigError, ProviderError
 from reconciler.providers import registry
 from reconciler.providers.alibaba.adapter import AlibabaProvider
 from reconciler.providers.base import Provider, ReviewStatus, SendRequest, TemplateKind, TemplateRequest
-from reconciler.providers.sandbox.adapter import SandboxProvider
+from reconciler.providers.sandbox.adapter import Emulator
+from reconciler.providers.traits import traits
 from reconciler.secrets.sops import ChannelSecrets
 
 CHANNEL = """\
@@ -44,6 +45,12 @@ def secrets(secret: str = SECRET) -> ChannelSecrets:
     return ChannelSecrets(access_key_id=SecretStr(KEY_ID), access_key_secret=SecretStr(secret), test_recipients=())
 
 
+def emulator_of(provider: Provider) -> Emulator:
+    """The emulator a sandbox channel's adapter holds: the Alibaba adapter's lifecycle."""
+    assert isinstance(provider, AlibabaProvider) and isinstance(provider.lifecycle, Emulator)
+    return provider.lifecycle
+
+
 def request() -> TemplateRequest:
     return TemplateRequest(
         name="login~1234567",
@@ -57,13 +64,21 @@ def request() -> TemplateRequest:
 def test_registry_opens_the_alibaba_adapter_on_a_running_emulator(tmp_path: Path) -> None:
     provider = registry.open_provider(channel(tmp_path), secrets(), state_dir=tmp_path / ".smsops")
     try:
-        assert isinstance(provider, SandboxProvider) and isinstance(provider, AlibabaProvider)
+        assert type(provider) is AlibabaProvider and emulator_of(provider).state_dir == tmp_path / ".smsops" / "sandbox"
         assert isinstance(provider, Provider) and provider.name == "sandbox"
+        own = traits("sandbox")
+        assert provider.dry_run_by_default is own.test_send_dry_run
+        for kind in TemplateKind:
+            assert provider.number_limits(kind) == own.number_limits(kind.value)
         assert provider.endpoint.startswith("http://127.0.0.1:")
         signature = provider.get_signature()
         assert signature is not None and (signature.name, signature.status) == ("DemoSign", ReviewStatus.APPROVED)
         code = provider.create_template(request())
         assert [t.code for t in provider.list_templates()] == [code]
+        # The emulator's refusals reach the user under the channel's provider, not as Alibaba's.
+        with pytest.raises(ProviderError) as caught:
+            provider.delete_template("SMS_404")
+        assert (caught.value.failure.provider, caught.value.code) == ("sandbox", "isv.SMS_TEMPLATE_ILLEGAL")
     finally:
         provider.close()
     assert (tmp_path / ".smsops" / "sandbox" / "demo.sqlite3").is_file()
@@ -78,8 +93,7 @@ def test_state_persists_across_runs_and_review_progresses(tmp_path: Path) -> Non
 
     second = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
     try:
-        assert isinstance(second, SandboxProvider)
-        second.account.approve(code)  # what `smsops sandbox approve` does between runs
+        emulator_of(second).account.approve(code)  # what `smsops sandbox approve` does between runs
         [template] = second.list_templates()
         assert (template.code, template.status) == (code, ReviewStatus.APPROVED)
         receipt = second.send(SendRequest(template_code=code, phone_number="+8613812345678", params={"code": "1234"}))
@@ -99,13 +113,13 @@ def test_channels_sharing_a_state_dir_share_one_server(tmp_path: Path) -> None:
     located = channel(tmp_path)
     one = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
     two = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
-    assert isinstance(one, SandboxProvider) and isinstance(two, SandboxProvider)
-    assert one.running is two.running
+    running = emulator_of(one).running
+    assert running is emulator_of(two).running
     one.close()
     one.close()  # closing twice must not stop the server under the other user
     assert two.get_signature() is not None
     two.close()
-    assert one.running.servers == {}
+    assert running.servers == {}
 
 
 def test_a_rotated_secret_replaces_the_old_one(tmp_path: Path) -> None:
@@ -121,7 +135,7 @@ def test_a_rotated_secret_replaces_the_old_one(tmp_path: Path) -> None:
 def test_a_wrong_secret_is_refused_by_the_emulator(tmp_path: Path) -> None:
     located = channel(tmp_path)
     provider = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
-    assert isinstance(provider, SandboxProvider)
+    assert isinstance(provider, AlibabaProvider)
     try:
         impostor = AlibabaProvider(
             access_key_id=KEY_ID,

@@ -78,10 +78,10 @@ def test_marks_trait_matches_what_each_adapter_can_do() -> None:
     """Marks in tags exactly where the adapter can tag templates (``Tagging.set_tags``)."""
     from reconciler.providers.alibaba.adapter import AlibabaProvider
     from reconciler.providers.aws.adapter import AwsProvider
-    from reconciler.providers.sandbox.adapter import SandboxProvider
     from reconciler.providers.tencent.adapter import TencentProvider
 
-    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": SandboxProvider}
+    # A sandbox channel opens the Alibaba adapter itself (reconciler.providers.sandbox.adapter).
+    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": AlibabaProvider}
     assert set(adapters) == set(PROVIDERS)
     for name, adapter in adapters.items():
         own = traits(name)
@@ -104,10 +104,10 @@ def test_number_limits_are_the_ones_the_gate_paces_by() -> None:
     from reconciler.providers.alibaba.adapter import AlibabaProvider
     from reconciler.providers.aws.adapter import AwsProvider
     from reconciler.providers.base import TemplateKind
-    from reconciler.providers.sandbox.adapter import SandboxProvider
     from reconciler.providers.tencent.adapter import TencentProvider
 
-    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": SandboxProvider}
+    # A sandbox channel opens the Alibaba adapter itself (reconciler.providers.sandbox.adapter).
+    adapters = {"alibaba": AlibabaProvider, "tencent": TencentProvider, "aws": AwsProvider, "sandbox": AlibabaProvider}
     for name, adapter in adapters.items():
         own = traits(name)
         assert adapter.dry_run_by_default is own.test_send_dry_run, name

@@ -1,6 +1,6 @@
 """Alibaba Cloud SMS (dysmsapi 2017-05-25) through the official SDK.
 
-The numberings and codes it translates live in ``alibaba_codes``. Business errors come back as
+The numberings and codes it translates live in codes.py. Business errors come back as
 HTTP 200 with ``Code != "OK"``; gateway errors as 4xx/5xx exceptions, throttling with an
 ``x-acs-retry-after`` header (milliseconds), honoured by the retry.
 
@@ -8,27 +8,33 @@ Reads are retried with backoff; writes are retried only when the failure proves 
 not processed (throttled, connection refused). A write whose answer was lost (timeout, reset, 5xx)
 raises ``ResponseLost``: the caller re-observes instead of creating a duplicate.
 
-The connection, its retries and error mapping live in ``alibaba_transport``; listing and observing
-in ``alibaba_observe``; this module adds the writes and sends and stays the public import path.
+Three parts, composed rather than inherited: an ``AlibabaTransport`` (transport.py: the SDK client,
+paced and retried calls, SDK failures mapped to ``ProviderError``), an ``AlibabaObserver``
+(observe.py: listing, marks, the signature) given that transport, and ``AlibabaProvider`` here,
+which holds both, implements the ``Provider`` protocol by delegating the reads, and does the
+writes, sends and delivery queries itself. This module stays the public import path.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.errors import ErrorKind, ProviderError
-from reconciler.providers._support import failure
+from reconciler.providers._support import failure, utcnow
 from reconciler.providers.alibaba import codes
 from reconciler.providers.alibaba.observe import MARK_KEYS, PAGE_SIZE, PARALLEL_PAGES, AlibabaObserver
 from reconciler.providers.alibaba.traits import TRAITS
-from reconciler.providers.alibaba.transport import DEFAULT_ENDPOINT, DEFAULT_REGION, PROVIDER
+from reconciler.providers.alibaba.transport import DEFAULT_ENDPOINT, DEFAULT_REGION, PROVIDER, AlibabaTransport
 from reconciler.providers.base import (
     DeliveryReport,
     DeliveryState,
     NumberLimit,
+    ObservedSignature,
+    ObservedTemplate,
     PastSend,
     SendReceipt,
     SendRequest,
@@ -37,11 +43,13 @@ from reconciler.providers.base import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from reconciler.config.load import Located
     from reconciler.config.models import Channel
     from reconciler.content.parse import ParsedContent
+    from reconciler.providers.ratelimit import Pacer, Sleep
+    from reconciler.providers.retry import RetryPolicy
     from reconciler.secrets.sops import ChannelSecrets
 
 # QuerySendDetails pages hold at most 50. A number with more than 500 sends in one day is far past
@@ -58,16 +66,70 @@ __all__ = [
     "PARALLEL_PAGES",
     "PROVIDER",
     "AlibabaProvider",
+    "Lifecycle",
     "open_channel",
 ]
 
 
-class AlibabaProvider(AlibabaObserver):
+class Lifecycle(Protocol):
+    """Something a provider keeps going for as long as it is open and closes with it (the
+    sandbox's emulator)."""
+
+    def close(self) -> None: ...
+
+
+class AlibabaProvider:
     """One Alibaba SMS account and signature. Construct with plain values (tests, sandbox) or via
-    ``open_channel`` from a Channel resource."""
+    ``open_channel`` from a Channel resource.
+
+    ``name`` is the provider name its errors carry (the sandbox's channels say ``sandbox``);
+    ``lifecycle`` is closed with the provider."""
 
     name = PROVIDER
     dry_run_by_default = TRAITS.test_send_dry_run
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        region: str = DEFAULT_REGION,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 15.0,
+        pacer: Pacer | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = utcnow,
+        name: str = PROVIDER,
+        lifecycle: Lifecycle | None = None,
+    ) -> None:
+        self.transport = AlibabaTransport(
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            sign_name=sign_name,
+            endpoint=endpoint,
+            region=region,
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            pacer=pacer,
+            retry_policy=retry_policy,
+            sleep=sleep,
+            name=name,
+        )
+        self.observer = AlibabaObserver(self.transport)
+        self.name = name
+        self.lifecycle = lifecycle
+        self._now = now
+
+    @property
+    def endpoint(self) -> str:
+        return self.transport.endpoint
+
+    @property
+    def sign_name(self) -> str:
+        return self.transport.sign_name
 
     def number_limits(self, kind: TemplateKind) -> tuple[NumberLimit, ...]:
         return TRAITS.number_limits(kind.value)
@@ -76,6 +138,17 @@ class AlibabaProvider(AlibabaObserver):
         """``TemplateParam`` keyed as the traits spell the variables (``${name}``: by name)."""
         keys = TRAITS.native_keys(parsed)
         return {keys[name]: values[name] for name in parsed.variables}
+
+    # -- observe (the observer's) ---------------------------------------------------------------
+
+    def list_templates(self) -> list[ObservedTemplate]:
+        return self.observer.list_templates()
+
+    def read_whole(self) -> tuple[ObservedSignature | None, list[ObservedTemplate]]:
+        return self.observer.read_whole()
+
+    def get_signature(self) -> ObservedSignature | None:
+        return self.observer.get_signature()
 
     # -- change ----------------------------------------------------------------------------------
 
@@ -94,39 +167,38 @@ class AlibabaProvider(AlibabaObserver):
         return fields
 
     def create_template(self, request: TemplateRequest) -> str:
-        body = self._call(
+        body = self.transport.call(
             "CreateSmsTemplate",
             "create_sms_template",
-            self._m.CreateSmsTemplateRequest(**self._template_fields(request)),
+            self.transport.models.CreateSmsTemplateRequest(**self._template_fields(request)),
             write=True,
         )
         return str(body.template_code)
 
     def update_template(self, code: str, request: TemplateRequest) -> None:
-        self._call(
+        self.transport.call(
             "UpdateSmsTemplate",
             "update_sms_template",
-            self._m.UpdateSmsTemplateRequest(template_code=code, **self._template_fields(request)),
+            self.transport.models.UpdateSmsTemplateRequest(template_code=code, **self._template_fields(request)),
             write=True,
         )
 
     def delete_template(self, code: str) -> None:
-        self._call(
-            "DeleteSmsTemplate", "delete_sms_template", self._m.DeleteSmsTemplateRequest(template_code=code), write=True
-        )
+        request = self.transport.models.DeleteSmsTemplateRequest(template_code=code)
+        self.transport.call("DeleteSmsTemplate", "delete_sms_template", request, write=True)
 
     def set_tags(self, code: str, tags: dict[str, str]) -> None:
         """Add or overwrite these tag keys on a template; other keys are left as they are."""
         if not tags:
             return
-        request = self._m.TagResourcesRequest(
-            region_id=self.region,
+        request = self.transport.models.TagResourcesRequest(
+            region_id=self.transport.region,
             resource_type="TEMPLATE",
             prod_code="dysms",
             resource_id=[code],
-            tag=[self._m.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())],
+            tag=[self.transport.models.TagResourcesRequestTag(key=k, value=v) for k, v in sorted(tags.items())],
         )
-        self._call("TagResources", "tag_resources", request, write=True)
+        self.transport.call("TagResources", "tag_resources", request, write=True)
 
     # -- send ------------------------------------------------------------------------------------
 
@@ -136,7 +208,7 @@ class AlibabaProvider(AlibabaObserver):
         failures of the call itself (auth, throttling, transport) raise."""
         if request.dry_run:
             raise failure(self.name, "SendSms", "DryRunUnsupported", "Alibaba SMS has no dry-run send", retryable=False)
-        sms = self._m.SendSmsRequest(
+        sms = self.transport.models.SendSmsRequest(
             phone_numbers=request.phone_number.lstrip("+"),
             sign_name=self.sign_name,
             template_code=request.template_code,
@@ -144,7 +216,7 @@ class AlibabaProvider(AlibabaObserver):
         )
         sent_at = self._now()
         try:
-            body = self._call("SendSms", "send_sms", sms, write=True)
+            body = self.transport.call("SendSms", "send_sms", sms, write=True)
         except ProviderError as error:
             if error.code.startswith("isv."):
                 return SendReceipt(
@@ -174,14 +246,14 @@ class AlibabaProvider(AlibabaObserver):
                 code=receipt.code,
                 description=receipt.message,
             )
-        request = self._m.QuerySendDetailsRequest(
+        request = self.transport.models.QuerySendDetailsRequest(
             phone_number=receipt.phone_number.lstrip("+"),
             send_date=receipt.sent_at.astimezone(codes.BEIJING).strftime("%Y%m%d"),
             biz_id=receipt.message_id,
             page_size=10,
             current_page=1,
         )
-        body = self._call("QuerySendDetails", "query_send_details", request, write=False)
+        body = self.transport.call("QuerySendDetails", "query_send_details", request, write=False)
         details = (body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else None) or []
         if not details:  # the record appears only once the carrier pipeline has it
             return DeliveryReport(
@@ -205,13 +277,13 @@ class AlibabaProvider(AlibabaObserver):
         past: list[PastSend] = []
         while day <= last:
             for page in range(1, HISTORY_MAX_PAGES + 1):
-                request = self._m.QuerySendDetailsRequest(
+                request = self.transport.models.QuerySendDetailsRequest(
                     phone_number=phone_number.lstrip("+"),
                     send_date=day.strftime("%Y%m%d"),
                     page_size=HISTORY_PAGE_SIZE,
                     current_page=page,
                 )
-                body = self._call("QuerySendDetails", "query_send_details", request, write=False)
+                body = self.transport.call("QuerySendDetails", "query_send_details", request, write=False)
                 details = (body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else None) or []
                 for detail in details:
                     sent_at = codes.beijing_time(detail.send_date)
@@ -225,7 +297,9 @@ class AlibabaProvider(AlibabaObserver):
         return past
 
     def close(self) -> None:
-        """Nothing to release: the SDK keeps a process-wide connection pool."""
+        """Closes the lifecycle, if any; the SDK's connection pool is process-wide, nothing else to release."""
+        if self.lifecycle is not None:
+            self.lifecycle.close()
 
 
 def open_channel(

@@ -19,8 +19,11 @@ PARALLEL_PAGES = 8  # list requests in flight at once (the pacer still caps the 
 MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 
 
-class AlibabaObserver(AlibabaTransport):
-    """The read side of ``AlibabaProvider``."""
+class AlibabaObserver:
+    """The read side of ``AlibabaProvider``: every request goes through the transport it is given."""
+
+    def __init__(self, transport: AlibabaTransport) -> None:
+        self.transport = transport
 
     def list_templates(self) -> list[ObservedTemplate]:
         return self._read(signature=False)[1]
@@ -29,9 +32,9 @@ class AlibabaObserver(AlibabaTransport):
         return self._read(signature=True)
 
     def _read(self, *, signature: bool) -> tuple[ObservedSignature | None, list[ObservedTemplate]]:
-        # One GetSmsTemplateList listing gives templates and their marks (see alibaba_listing).
+        # One GetSmsTemplateList listing gives templates and their marks (see listing.py).
         # The first page is read alone (it gives the count, and a first request to an endpoint
-        # goes alone anyway, see alibaba_transport); then the signature, the mark probes and the
+        # goes alone anyway, see transport.py); then the signature, the mark probes and the
         # other pages are fetched concurrently (the pacer still holds each operation to its rate),
         # each page read here as it arrives; then one GetSmsTemplate per template the listing
         # cannot describe exactly (rejected, or not named by smsops).
@@ -66,12 +69,12 @@ class AlibabaObserver(AlibabaTransport):
         ]
 
     def _list_page(self, page: int) -> Any:
-        request = self._m.GetSmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
-        return self._call("GetSmsTemplateList", "get_sms_template_list", request, write=False).data
+        request = self.transport.models.GetSmsTemplateListRequest(page_index=page, page_size=PAGE_SIZE)
+        return self.transport.call("GetSmsTemplateList", "get_sms_template_list", request, write=False).data
 
     def _detail(self, code: str) -> listing.Detail:
-        request = self._m.GetSmsTemplateRequest(template_code=code)
-        return listing.detail(self._call("GetSmsTemplate", "get_sms_template", request, write=False))
+        request = self.transport.models.GetSmsTemplateRequest(template_code=code)
+        return listing.detail(self.transport.call("GetSmsTemplate", "get_sms_template", request, write=False))
 
     def _observed(
         self,
@@ -88,7 +91,7 @@ class AlibabaObserver(AlibabaTransport):
             kind, international = None, False
         if kind is None:
             raise failure(
-                self.name,
+                self.transport.name,
                 "GetSmsTemplate",
                 "UnknownTemplateType",
                 f"template {item.template_code} has a template type smsops does not know",
@@ -122,30 +125,30 @@ class AlibabaObserver(AlibabaTransport):
 
     def _tag_page(self, key: str, token: str | None) -> tuple[list[tuple[str, str]], str | None]:
         """One page of the templates tagged ``key``: (code, value) pairs and the next token."""
-        request = self._m.ListTagResourcesRequest(
-            region_id=self.region,
+        request = self.transport.models.ListTagResourcesRequest(
+            region_id=self.transport.region,
             resource_type="TEMPLATE",
             prod_code="dysms",
-            tag=[self._m.ListTagResourcesRequestTag(key=key)],
+            tag=[self.transport.models.ListTagResourcesRequestTag(key=key)],
             page_size=50,
             next_token=token,
         )
-        body = self._call("ListTagResources", "list_tag_resources", request, write=False)
+        body = self.transport.call("ListTagResources", "list_tag_resources", request, write=False)
         found = (body.tag_resources.tag_resource if body.tag_resources else None) or []
         entries = [(e.resource_id, e.tag_value or "") for e in found if e.tag_key == key]
         return entries, body.next_token or None
 
     def get_signature(self) -> ObservedSignature | None:
-        request = self._m.GetSmsSignRequest(sign_name=self.sign_name)
+        request = self.transport.models.GetSmsSignRequest(sign_name=self.transport.sign_name)
         try:
-            body = self._call("GetSmsSign", "get_sms_sign", request, write=False)
+            body = self.transport.call("GetSmsSign", "get_sms_sign", request, write=False)
         except ProviderError as error:
             if error.code in codes.SIGN_MISSING or error.code.endswith(("NOT_EXIST", "NotFound", "NOT_FOUND")):
                 return None
             raise
         reason = body.audit_info.reject_info if body.audit_info is not None else ""
         return ObservedSignature(
-            name=body.sign_name or self.sign_name,
+            name=body.sign_name or self.transport.sign_name,
             status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
             reason=reason or "",
         )

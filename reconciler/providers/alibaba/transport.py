@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.errors import ErrorKind, ProviderError
-from reconciler.providers._support import failure, missing_sdk, split_endpoint, utcnow, was_not_sent
+from reconciler.providers._support import failure, missing_sdk, split_endpoint, was_not_sent
 from reconciler.providers.alibaba import codes
 from reconciler.providers.ratelimit import Pacer, Sleep
-from reconciler.providers.retry import RetryPolicy, call
+from reconciler.providers.retry import RetryPolicy
+from reconciler.providers.retry import call as retried
 from reconciler.secrets.redact import register_secret
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com"
@@ -35,9 +32,10 @@ _opened: set[str] = set()
 
 
 class AlibabaTransport:
-    """The SDK client of one account and signature; ``AlibabaProvider`` adds the operations."""
-
-    name = PROVIDER
+    """The SDK client of one account and signature, shared by the observer (reads) and the
+    provider (writes, sends). ``call`` is the one way a request goes out: paced, retried, and every
+    failure mapped to a ``ProviderError`` naming ``name`` (``sandbox`` for the sandbox's channels).
+    ``models`` is the SDK's request-model module, to build the requests ``call`` takes."""
 
     def __init__(
         self,
@@ -52,7 +50,7 @@ class AlibabaTransport:
         pacer: Pacer | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
-        now: Callable[[], datetime] = utcnow,
+        name: str = PROVIDER,
     ) -> None:
         try:
             from alibabacloud_dysmsapi20170525 import models
@@ -75,7 +73,8 @@ class AlibabaTransport:
             **timeouts,
         )
         self._client = Client(config)
-        self._m = models
+        self.models = models
+        self.name = name
         self._runtime = RuntimeOptions(autoretry=False, **timeouts)
         self.sign_name = sign_name
         self.region = region
@@ -83,9 +82,10 @@ class AlibabaTransport:
         self._pacer = pacer or Pacer(PROVIDER, sleep=sleep)
         self._retry = retry_policy or RetryPolicy.from_env()
         self._sleep = sleep
-        self._now = now
 
-    def _call(self, operation: str, method: str, request: Any, *, write: bool) -> Any:
+    def call(self, operation: str, method: str, request: Any, *, write: bool) -> Any:
+        """The body of ``<method>_with_options(request)``. ``write`` says whether a lost answer may
+        mean a change was made (then ``ResponseLost``, never retried)."""
         if self.endpoint not in _opened:
             with _opening:
                 if self.endpoint not in _opened:
@@ -109,7 +109,7 @@ class AlibabaTransport:
                 raise self._business_error(operation, body.code, body.message, body.request_id, write=write)
             return body
 
-        return call(once, self._retry, sleep=self._sleep)
+        return retried(once, self._retry, sleep=self._sleep)
 
     def _business_error(
         self, operation: str, code: str | None, message: str | None, request_id: str | None, *, write: bool

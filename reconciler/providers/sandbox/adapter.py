@@ -1,9 +1,11 @@
 """``provider: sandbox``: the real Alibaba adapter and SDK against the in-process Alibaba emulator.
 
 Nothing is faked on our side of the wire: the emulator serves the dysmsapi HTTP API on loopback
-(signature checks, review, quotas, delivery), and this module only starts it and makes sure the
-channel's account exists. State lives in ``<state_dir>/sandbox`` (``<config root>/.smsops/sandbox``),
-so templates created in one run are there, and further along in review, in the next.
+(signature checks, review, quotas, delivery), and this module only starts it, makes sure the
+channel's account exists, and hands an ``AlibabaProvider`` its address and the emulator to close
+with it (no subclass: the adapter is Alibaba's, unchanged). State lives in ``<state_dir>/sandbox``
+(``<config root>/.smsops/sandbox``), so templates created in one run are there, and further along
+in review, in the next.
 
 One emulator server per state directory is shared by all sandbox channels of a process and stopped
 when the last of them is closed.
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reconciler.providers.alibaba.adapter import DEFAULT_REGION, AlibabaProvider
+from reconciler.providers.sandbox.traits import TRAITS
 
 if TYPE_CHECKING:
     from reconciler.config.load import Located
@@ -73,38 +76,24 @@ def ensure_account(
         sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED)
 
 
-class SandboxProvider(AlibabaProvider):
-    """An ``AlibabaProvider`` whose endpoint is an emulator this object keeps running."""
-
-    name = "sandbox"
+class Emulator:
+    """The emulator one sandbox channel holds, with the channel's account on it: acquired on
+    construction, released by ``close`` (once; later calls do nothing). It is the ``lifecycle`` of
+    the channel's ``AlibabaProvider``, so closing the provider releases it."""
 
     def __init__(
-        self,
-        *,
-        state_dir: Path,
-        account: str,
-        access_key_id: str,
-        access_key_secret: str,
-        sign_name: str,
-        **options: Any,
+        self, *, state_dir: Path, account: str, access_key_id: str, access_key_secret: str, sign_name: str
     ) -> None:
         self.state_dir = state_dir
         self.running = _acquire(state_dir)
         self._closed = False
         try:
             ensure_account(self.running, account, access_key_id, access_key_secret, sign_name)
-            super().__init__(
-                access_key_id=access_key_id,
-                access_key_secret=access_key_secret,
-                sign_name=sign_name,
-                endpoint=self.running.url(EMULATOR),
-                region=DEFAULT_REGION,
-                **options,
-            )
         except BaseException:
             self.close()
             raise
         self.account = self.running.sandbox.account(account)
+        self.url = self.running.url(EMULATOR)
 
     def close(self) -> None:
         if not self._closed:
@@ -112,12 +101,38 @@ class SandboxProvider(AlibabaProvider):
             _release(self.state_dir)
 
 
+def open_sandbox(
+    *, state_dir: Path, account: str, access_key_id: str, access_key_secret: str, sign_name: str
+) -> AlibabaProvider:
+    """The real Alibaba adapter, named ``sandbox``, on an emulator it keeps running until closed."""
+    emulator = Emulator(
+        state_dir=state_dir,
+        account=account,
+        access_key_id=access_key_id,
+        access_key_secret=access_key_secret,
+        sign_name=sign_name,
+    )
+    try:
+        return AlibabaProvider(
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+            sign_name=sign_name,
+            endpoint=emulator.url,
+            region=DEFAULT_REGION,
+            name=TRAITS.name,
+            lifecycle=emulator,
+        )
+    except BaseException:
+        emulator.close()
+        raise
+
+
 def open_channel(
     channel: Located[Channel], secrets: ChannelSecrets, *, state_dir: Path | None = None
-) -> SandboxProvider:
+) -> AlibabaProvider:
     resource = channel.resource
     base = state_dir if state_dir is not None else Path(channel.file).resolve().parent / ".smsops"
-    return SandboxProvider(
+    return open_sandbox(
         state_dir=base / "sandbox",
         account=resource.metadata.name,
         access_key_id=secrets.access_key_id.get_secret_value() or DEFAULT_ACCESS_KEY_ID,
