@@ -17,9 +17,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "reconciler"
 
-# Module-level names that still mean two things: providers/traits.ExportedVariable (a (name,
-# position) pair, imported by the alibaba and tencent adapters) vs publish/export.ExportedVariable.
-PENDING_NAMES: frozenset[str] = frozenset({"ExportedVariable"})
+# Module-level type names that still mean two things (none now).
+PENDING_NAMES: frozenset[str] = frozenset()
 # Modules that still declare their own frozen pydantic base.
 PENDING_FROZEN: frozenset[str] = frozenset({"reconcile/status.py"})
 # Modules that still spell their document's version as a literal.
