@@ -43,13 +43,13 @@ from reconciler.content.identity import SUFFIX_LENGTH, parse_provider_name
 from reconciler.content.parse import parse_content
 from reconciler.content.translate import from_native, native
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind
+from reconciler.reconcile.rollout import LIVE
 
 # Alibaba's TemplateName limit (30) minus the "~fingerprint" suffix smsops adds to new versions.
 NAME_BUDGET = 30 - SUFFIX_LENGTH
 CODE_EXAMPLE = "123456"
 TEXT_EXAMPLE = "example"
 SCHEMA_URL = "https://smsops.dev/schemas/template.schema.json"
-LIVE_TAG = "smsops-live"  # reconciler.reconcile.plan.LIVE_TAG; not imported: plan pulls in the plan models
 
 
 @dataclass(frozen=True)
@@ -122,11 +122,6 @@ def logical_name(provider_name: str, code: str, taken: Collection[str]) -> str:
     return name
 
 
-def to_canonical(content: str, provider: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """Native content -> (``{{ name }}`` content, variable names in order of first use, notes)."""
-    return from_native(content, provider)
-
-
 def _variables(names: tuple[str, ...], kind: TemplateKind) -> dict[str, dict[str, str]]:
     codes = [name for name in names if "code" in name.lower()]
     if kind is TemplateKind.VERIFICATION and not codes and names:
@@ -143,7 +138,7 @@ def placeholder_remark(code: str) -> str:
 
 def adopt_one(observed: ObservedTemplate, *, name: str, channel: str, provider: str) -> Imported | Skipped:
     """The Template document adopting ``observed`` under ``name``, or why it cannot be written."""
-    canonical, names, notes = to_canonical(observed.content, provider)
+    canonical, names, notes = from_native(observed.content, provider)
     parsed = parse_content(canonical)
     if not parsed.ok:
         problem = parsed.problems[0]
@@ -181,9 +176,9 @@ def adopt_one(observed: ObservedTemplate, *, name: str, channel: str, provider: 
 def _newest_first(template: ObservedTemplate) -> tuple[bool, bool, str, str]:
     created = template.created_at.isoformat() if template.created_at else ""
     return (
-        bool(template.tags.get(LIVE_TAG)),
+        bool(template.tags.get(LIVE)),
         template.status is ReviewStatus.APPROVED,
-        template.tags.get(LIVE_TAG, "") or created,
+        template.tags.get(LIVE, "") or created,
         template.code,
     )
 

@@ -5,7 +5,6 @@
 - ProviderError: the provider refused or failed. ``kind`` says what kind of failure it was (each
   adapter classifies its provider's codes; core code switches on the kind, never on a code), and
   ``retryable`` whether trying again can help.
-- GateFailed: a test send was not delivered (exit 3).
 
 Messages are built from structured fields and never contain secret values or phone numbers:
 callers pass already-redacted text (see ``reconciler.secrets.redact``).
@@ -149,7 +148,3 @@ class ResponseLost(ProviderError):
 
 class StalePlan(SmsopsError):
     """A saved plan was computed from a provider state that has changed since."""
-
-
-class GateFailed(SmsopsError):
-    exit_code = EXIT_GATE_FAILED

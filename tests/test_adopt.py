@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.adopt import logical_name, schema_reference, slugify, to_canonical
+from reconciler.adopt import logical_name, schema_reference, slugify
 from reconciler.content.identity import fingerprint
+from reconciler.content.translate import from_native
 from reconciler.providers.base import TemplateKind
 from reconciler.sandbox.testing import (
     TENCENT_TEST_APP_ID,
@@ -346,7 +347,7 @@ def test_tencent_positions_out_of_order_cannot_round_trip() -> None:
     from reconciler.adopt import adopt_one
     from reconciler.providers.base import ObservedTemplate, ReviewStatus
 
-    canonical, names, _ = to_canonical("From {2} to {1}", "tencent")
+    canonical, names, _ = from_native("From {2} to {1}", "tencent")
     assert (canonical, names) == ("From {{ var2 }} to {{ var1 }}", ("var2", "var1"))
     seen = ObservedTemplate(
         code="7", name="x", content="From {2} to {1}", kind=TemplateKind.NOTIFICATION, status=ReviewStatus.APPROVED
@@ -357,7 +358,7 @@ def test_tencent_positions_out_of_order_cannot_round_trip() -> None:
 
 
 def test_alibaba_names_smsops_cannot_use_are_renamed() -> None:
-    canonical, names, notes = to_canonical("Hi ${user-name}, ${true} and ${x}", "alibaba")
+    canonical, names, notes = from_native("Hi ${user-name}, ${true} and ${x}", "alibaba")
     assert canonical == "Hi {{ var1 }}, {{ var2 }} and {{ x }}"
     assert names == ("var1", "var2", "x")
     assert notes[0] == "variable ${user-name} is not a usable name here; renamed {{ var1 }}"

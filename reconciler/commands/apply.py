@@ -54,7 +54,7 @@ def command(
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
     from reconciler.pipeline import compute_plan, load_valid_config
-    from reconciler.reconcile.apply import Outcome
+    from reconciler.reconcile.apply import ChangeOutcome
     from reconciler.reconcile.lock import channel_locks
     from reconciler.reconcile.observe import open_session, state_dir
     from reconciler.reconcile.report import build_report
@@ -87,7 +87,7 @@ def command(
     _write_files(report, gates, report_file=report_file, junit_file=junit_file)
     _print(report, plan, results, gates, output)
     # A blocked channel (not observable, signature missing) had nothing applied: not a success.
-    failed = plan.blockers or any(r.outcome is Outcome.FAILED for r in results)
+    failed = plan.blockers or any(r.outcome is ChangeOutcome.FAILED for r in results)
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -96,7 +96,7 @@ def _read_plan(plan_file: Path) -> Plan:
     from reconciler.reconcile.changes import Plan
 
     try:
-        return Plan.from_json(plan_file.read_text(encoding="utf-8"))
+        return Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
     except ValueError as error:
         raise SmsopsError(
             f"{plan_file} is not a plan this smsops can read ({type(error).__name__})",

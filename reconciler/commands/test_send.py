@@ -164,7 +164,7 @@ def _select(
     from reconciler.reconcile.desired import desired_channel
     from reconciler.reconcile.plan import plan_channel
     from reconciler.verify.gate import gate_send
-    from reconciler.verify.results import Outcome, SendResult
+    from reconciler.verify.results import SendOutcome, SendResult
 
     channel = located.resource
     desired = desired_channel(config, located)
@@ -185,7 +185,7 @@ def _select(
             {k: v for k, v in overrides.items() if k in _vars(by_name[name])},
         )
 
-    def unsent(name: str, outcome: Outcome, detail: str) -> SendResult:
+    def unsent(name: str, outcome: SendOutcome, detail: str) -> SendResult:
         return SendResult(template=name, code="", recipient="-", outcome=outcome, detail=detail)
 
     if names:
@@ -193,14 +193,16 @@ def _select(
         for name in dict.fromkeys(names):
             code = pending.get(name) or live.get(name)
             if code is None:
-                early.append(unsent(name, Outcome.FAILED, "not sent: no approved version (awaiting provider review?)"))
+                early.append(
+                    unsent(name, SendOutcome.FAILED, "not sent: no approved version (awaiting provider review?)")
+                )
             else:
                 sends.append(send(name, code))
         return sends, early, "templates"
     if pending:
         listed = channel.spec.test_send.templates if channel.spec.test_send else None
         chosen = [n for n in pending if listed is None or n in listed]
-        early = [unsent(n, Outcome.SKIPPED, "not in spec.testSend.templates") for n in pending if n not in chosen]
+        early = [unsent(n, SendOutcome.SKIPPED, "not in spec.testSend.templates") for n in pending if n not in chosen]
         return [send(n, pending[n]) for n in chosen], early, "templates"
     pick = _channel_test_template(channel, list(by_name.values()), live)
     return ([send(pick.name, live[pick.name])] if pick else []), [], "channel"

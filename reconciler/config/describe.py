@@ -1,6 +1,6 @@
 """Pydantic validation errors rewritten for people who edit YAML.
 
-``describe(error, model)`` turns one ``ErrorDetails`` into a ``Problem``: the field path (YAML key
+``describe(error, model)`` turns one ``ErrorDetails`` into a ``FieldProblem``: the field path (YAML key
 names, the path the loader looks positions up by), which mark to point at, the message and a hint.
 Messages start with the dotted field path, e.g.
 ``spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox``.
@@ -47,7 +47,7 @@ _VARIABLE_NAME = "is not a valid variable name (a letter, then letters, digits o
 
 
 @dataclass(frozen=True)
-class Problem:
+class FieldProblem:
     path: Path
     anchor: Anchor
     message: str
@@ -131,8 +131,8 @@ class _Error:
     is_key: bool  # the error is about a mapping key (e.g. a variable name), not its value
     msg: str
 
-    def problem(self, text: str, hint: str) -> Problem:
-        return Problem(self.path, self.anchor, _prefixed(self.path, text), hint)
+    def problem(self, text: str, hint: str) -> FieldProblem:
+        return FieldProblem(self.path, self.anchor, _prefixed(self.path, text), hint)
 
 
 def _parse(error: ErrorDetails) -> _Error:
@@ -147,7 +147,7 @@ def _parse(error: ErrorDetails) -> _Error:
     return _Error(kind, path, anchor, error.get("input"), ctx, last, is_key, error["msg"])
 
 
-def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
+def describe(error: ErrorDetails, model: type[BaseModel]) -> FieldProblem:
     found = _parse(error)
     if found.kind == "extra_forbidden":
         return _unknown_field(found, model)
@@ -157,10 +157,10 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> Problem:
     return _DESCRIBERS.get(found.kind, _other)(found)
 
 
-def _missing(error: _Error) -> Problem:
+def _missing(error: _Error) -> FieldProblem:
     parent, name = error.path[:-1], error.path[-1]
     where = display_path(parent)
-    return Problem(
+    return FieldProblem(
         parent,
         "key",
         _prefixed(parent, f"missing required field '{name}'"),
@@ -168,39 +168,39 @@ def _missing(error: _Error) -> Problem:
     )
 
 
-def _unknown_field(error: _Error, model: type[BaseModel]) -> Problem:
+def _unknown_field(error: _Error, model: type[BaseModel]) -> FieldProblem:
     path = error.path
     allowed = fields_at(model, path[:-1])
     hint = _closest(path[-1], allowed) + (f"allowed here: {', '.join(allowed)}" if allowed else "")
-    return Problem(path, "key", _prefixed(path, "unknown field"), hint)
+    return FieldProblem(path, "key", _prefixed(path, "unknown field"), hint)
 
 
-def _not_one_of(error: _Error) -> Problem:
+def _not_one_of(error: _Error) -> FieldProblem:
     options = [option.strip("'") for option in str(error.ctx.get("expected", "")).replace(" or ", ", ").split(", ")]
     hint = _closest(error.value, options).replace("? ", "?") or "use one of the values listed"
     return error.problem(f"{show(error.value)} is not one of {', '.join(options)}", hint)
 
 
-def _pattern(error: _Error) -> Problem:
+def _pattern(error: _Error) -> FieldProblem:
     if error.is_key:
         return error.problem(f"{show(error.value)} {_VARIABLE_NAME}", "rename it, e.g. order_id")
     phrase = _PATTERN_MESSAGES.get(error.last, f"does not match {error.ctx.get('pattern')}")
     return error.problem(f"{show(error.value)} {phrase}", _PATTERN_HINTS.get(error.last, ""))
 
 
-def _too_short(error: _Error) -> Problem:
+def _too_short(error: _Error) -> FieldProblem:
     minimum = error.ctx.get("min_length", 1)
     text = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters, got {show(error.value)}"
     return error.problem(text, f"give {error.last or 'it'} a value")
 
 
-def _too_long(error: _Error) -> Problem:
+def _too_long(error: _Error) -> FieldProblem:
     return error.problem(
         f"must be at most {error.ctx.get('max_length')} characters, got {len(str(error.value))}", "shorten it"
     )
 
 
-def _not_a_string(error: _Error) -> Problem:
+def _not_a_string(error: _Error) -> FieldProblem:
     value = error.value
     hint = f'quote it: "{value}"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
     if isinstance(value, bool):
@@ -208,20 +208,20 @@ def _not_a_string(error: _Error) -> Problem:
     return error.problem(f"expected a string, got {show(value)}", hint)
 
 
-def _out_of_bounds(error: _Error) -> Problem:
+def _out_of_bounds(error: _Error) -> FieldProblem:
     bound = error.ctx.get("ge", error.ctx.get("le"))
     word = "at least" if error.kind == "greater_than_equal" else "at most"
     return error.problem(f"must be {word} {bound}, got {show(error.value)}", f"use a value {word} {bound}")
 
 
-def _other(error: _Error) -> Problem:
+def _other(error: _Error) -> FieldProblem:
     message = error.msg.removeprefix("Value error, ")
     return error.problem(
         message[:1].lower() + message[1:], "the field's description in schemas/*.json says what it takes"
     )
 
 
-_DESCRIBERS: dict[str, Callable[[_Error], Problem]] = {
+_DESCRIBERS: dict[str, Callable[[_Error], FieldProblem]] = {
     "missing": _missing,
     "enum": _not_one_of,
     "literal_error": _not_one_of,

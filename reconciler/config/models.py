@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -28,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from reconciler.models import Frozen
 from reconciler.providers import traits as provider_traits
 from reconciler.providers.base import TemplateKind
 
@@ -98,14 +98,9 @@ def _field_error(field: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("smsops_field", message, {"field": field})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        populate_by_name=True,
-        alias_generator=to_camel,
-        defer_build=True,
-    )
+class _Model(Frozen):
+    # YAML spells fields in camelCase (Kubernetes style); Python reads them in snake_case.
+    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
 
 
 class Metadata(_Model):
@@ -245,11 +240,6 @@ class Channel(_Model):
     @property
     def name(self) -> str:
         return self.metadata.name
-
-    def effective_publish(self) -> PublishTarget:
-        """The publish target, defaulting to ``.smsops/published/<channel>.json`` (relative to the
-        working directory, unlike a configured ``file``, which is relative to its YAML file)."""
-        return self.spec.publish or PublishTarget(file=f".smsops/published/{self.name}.json")
 
 
 class VariableSpec(_Model):

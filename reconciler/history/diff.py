@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+
+from reconciler.models import Frozen
 
 ENCRYPTED_CHANGED = "(encrypted value changed)"
 
 
-class FieldChange(BaseModel):
+class FieldChange(Frozen):
     """``field`` is the YAML path below ``spec`` (camelCase, dotted; ``metadata.name`` and
     ``metadata.labels`` for metadata). ``before`` is None when the field was added, ``after`` when
     it was removed. ``summary`` is for display only."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     field: str
     before: Any = None

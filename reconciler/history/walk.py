@@ -23,27 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import SmsopsError
+from reconciler.formats import HISTORY_FORMAT_VERSION
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
+from reconciler.models import Frozen
 
-FORMAT_VERSION = 1
-Action = Literal["created", "changed", "renamed", "deleted"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+FORMAT_VERSION = HISTORY_FORMAT_VERSION  # until render/history imports reconciler.formats; then delete
+EventAction = Literal["created", "changed", "renamed", "deleted"]
 
 
-class ResourceRef(_Frozen):
+class ResourceRef(Frozen):
     kind: Literal["Channel", "Template"]
     name: str
 
 
-class Event(_Frozen):
+class Event(Frozen):
     """One resource changed by one commit. ``file`` is repo-relative (where the document is after
     the commit; before it, for a deletion). Created and deleted events list every field set."""
 
@@ -55,12 +51,12 @@ class Event(_Frozen):
     subject: str
     pr: int | None
     resource: ResourceRef
-    action: Action
+    action: EventAction
     file: str
     changes: tuple[FieldChange, ...]
 
 
-class History(_Frozen):
+class History(Frozen):
     config_dir: str
     channel: str | None = None
     template: str | None = None
@@ -68,7 +64,7 @@ class History(_Frozen):
     warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(Action)}
+        counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(EventAction)}
         commits = len({event.commit for event in self.events})
         done = ", ".join(f"{count} {action}" for action, count in counts.items())
         events = "event" if len(self.events) == 1 else "events"
@@ -158,7 +154,7 @@ class _Walk:
                 self.parent[self.group(matches[0].key)] = self.group(doc.key)
 
         # 4. One event per resource that changed in substance.
-        events: dict[Key, tuple[Action, Doc, Doc | None, list[FieldChange]]] = {}
+        events: dict[Key, tuple[EventAction, Doc, Doc | None, list[FieldChange]]] = {}
         paired = {doc.key for doc in renamed_from.values()}
         for key in sorted(keys):
             old_doc, new_doc = before[key], after[key]
@@ -170,7 +166,7 @@ class _Walk:
             if old_doc is None and new_doc is None:
                 continue
             changes = diff_resources(old_doc.data if old_doc else None, new_doc.data if new_doc else None)
-            action: Action = (
+            action: EventAction = (
                 "created" if old_doc is None else "deleted" if new_doc is None
                 else "renamed" if key in renamed_from else "changed"
             )  # fmt: skip

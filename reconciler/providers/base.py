@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
+
+from reconciler.models import Frozen
 
 if TYPE_CHECKING:
     from reconciler.content.parse import ParsedContent
@@ -39,12 +41,7 @@ class DeliveryState(StrEnum):
     VALIDATED = "validated"  # dry run only: content and identity validated, nothing sent
 
 
-class _Frozen(BaseModel):
-    # defer_build: `smsops validate` imports this module (TemplateKind) but never uses these models
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class ObservedTemplate(_Frozen):
+class ObservedTemplate(Frozen):
     """A template as the provider has it registered."""
 
     code: str
@@ -57,13 +54,13 @@ class ObservedTemplate(_Frozen):
     created_at: datetime | None = None
     remark: str = ""
     # rollout marks kept at the provider (Alibaba template tags); empty where the provider has none
-    tags: dict[str, str] = {}
+    tags: dict[str, str] = Field(default_factory=dict)
     # True when the provider does not report the type and ``kind`` was inferred (Tencent's list API
     # has no SmsType: smsops-named templates are matched exactly by fingerprint, others by content)
     kind_inferred: bool = False
 
 
-class ObservedSignature(_Frozen):
+class ObservedSignature(Frozen):
     """The channel's signature (Alibaba SignName, Tencent SignName, AWS sender ID)."""
 
     name: str
@@ -71,7 +68,7 @@ class ObservedSignature(_Frozen):
     reason: str = ""
 
 
-class TemplateRequest(_Frozen):
+class TemplateRequest(Frozen):
     """What to register: provider-native content plus the fields the provider reviews."""
 
     name: str
@@ -80,21 +77,21 @@ class TemplateRequest(_Frozen):
     international: bool = False
     remark: str = ""
     # native variable name -> provider variable type (Alibaba TemplateRule), e.g. {"code": "numberCaptcha"}
-    variable_types: dict[str, str] = {}
+    variable_types: dict[str, str] = Field(default_factory=dict)
 
 
-class SendRequest(_Frozen):
+class SendRequest(Frozen):
     template_code: str
     phone_number: str
     # native variable name -> value; Tencent names are positions "1", "2", ...
-    params: dict[str, str] = {}
+    params: dict[str, str] = Field(default_factory=dict)
     # the rendered message, for providers without a template registry (AWS renders client-side)
     body: str | None = None
     # validate content and sender without delivering (AWS DryRun); providers without one refuse it
     dry_run: bool = False
 
 
-class SendReceipt(_Frozen):
+class SendReceipt(Frozen):
     """The provider's answer to one send. ``message_id`` is BizId / SerialNo / MessageId."""
 
     phone_number: str
@@ -108,7 +105,7 @@ class SendReceipt(_Frozen):
     dry_run: bool = False
 
 
-class DeliveryReport(_Frozen):
+class DeliveryReport(Frozen):
     phone_number: str
     message_id: str
     state: DeliveryState
@@ -184,7 +181,7 @@ class ReadsWhole(Protocol):
     def read_whole(self) -> tuple[ObservedSignature | None, list[ObservedTemplate]]: ...
 
 
-class PastSend(_Frozen):
+class PastSend(Frozen):
     """One message the provider's own record shows to a number. ``template_code`` is "" where the
     provider does not say (Tencent's status pull). ``age_s`` is how long before the query it was
     sent, by the adapter's clock: callers on another clock (the gate's monotonic one) place it

@@ -30,10 +30,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_base
 
 from reconciler.errors import ConfigError, ProviderError, ResponseLost
+from reconciler.providers.ratelimit import Sleep
 
 T = TypeVar("T")
 
-Sleep = Callable[[float], None]
 Random = Callable[[], float]
 
 RETRY_BASE_ENV = "SMSOPS_RETRY_BASE_DELAY"
@@ -69,9 +69,6 @@ class RetryPolicy:
         return capped * (1.0 - self.jitter) + capped * self.jitter * rng()
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 def retry_after_seconds(error: BaseException) -> float | None:
     """The provider's own wait hint, carried in ``failure.extra['retry_after_s']``."""
     if not isinstance(error, ProviderError):
@@ -103,30 +100,6 @@ class _Backoff(wait_base):
         return wait if hint is None else max(wait, hint)
 
 
-def retrying(
-    policy: RetryPolicy | None = None,
-    *,
-    sleep: Sleep = time.sleep,
-    rng: Random = random.random,
-    retry_if: Callable[[BaseException], bool] = is_retryable,
-) -> Retrying:
-    """A tenacity ``Retrying`` for ``policy`` (default: ``RetryPolicy.from_env()``). The last error
-    is re-raised unchanged, so callers see the provider's code and message."""
-    policy = policy or RetryPolicy.from_env()
-
-    def wanted(error: BaseException) -> bool:
-        hint = retry_after_seconds(error)
-        return retry_if(error) and (hint is None or hint <= policy.max_retry_after)
-
-    return Retrying(
-        stop=stop_after_attempt(max(1, policy.attempts)),
-        wait=_Backoff(policy, rng),
-        retry=retry_if_exception(wanted),
-        sleep=sleep,
-        reraise=True,
-    )
-
-
 def call(
     fn: Callable[[], T],
     policy: RetryPolicy | None = None,
@@ -135,5 +108,20 @@ def call(
     rng: Random = random.random,
     retry_if: Callable[[BaseException], bool] = is_retryable,
 ) -> T:
-    """Call ``fn`` until it succeeds, raises something ``retry_if`` refuses, or attempts run out."""
-    return retrying(policy, sleep=sleep, rng=rng, retry_if=retry_if)(fn)
+    """Call ``fn`` until it succeeds, raises something ``retry_if`` refuses, or attempts run out
+    (``policy`` defaults to ``RetryPolicy.from_env()``). The last error is re-raised unchanged, so
+    callers see the provider's code and message."""
+    policy = policy or RetryPolicy.from_env()
+
+    def wanted(error: BaseException) -> bool:
+        hint = retry_after_seconds(error)
+        return retry_if(error) and (hint is None or hint <= policy.max_retry_after)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, policy.attempts)),
+        wait=_Backoff(policy, rng),
+        retry=retry_if_exception(wanted),
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(fn)

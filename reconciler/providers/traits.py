@@ -36,14 +36,14 @@ ChannelLint = Callable[[Any, "Reporter"], None]
 # its longest value, located channel, reporter).
 MessageLint = Callable[[Any, str, Any, "Reporter"], None]
 # A native variable of exported content: (logical name or None when unknown, 1-based position or None).
-ExportedVariable = tuple[str | None, int | None]
+NativeVariable = tuple[str | None, int | None]
 
 
 def _no_lint(*_: Any) -> None:
     return None
 
 
-def _names(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
+def _names(content: str, canonical: str | None) -> tuple[NativeVariable, ...]:
     return ()
 
 
@@ -76,7 +76,7 @@ class ProviderTraits:
     from_native: Callable[[str], tuple[str, tuple[str, ...], tuple[str, ...]]]
     # The variables of stored content for the published document; ``canonical`` is the git content
     # when it is the version stored (names the provider does not keep are known only then).
-    exported_variables: Callable[[str, str | None], tuple[ExportedVariable, ...]] = _names
+    exported_variables: Callable[[str, str | None], tuple[NativeVariable, ...]] = _names
     # Review statuses in which a template may be rewritten in place.
     updatable: tuple[ReviewStatus, ...] = ()
     # Our variable type -> the provider's variable type sent with a template; empty: none sent.

@@ -1,6 +1,6 @@
 """Publish: the runtime config the application reads, per channel, and where it is written.
 
-Invariants of the exported document (the application's contract, ``format_version`` 1):
+Invariants of the exported document (the application's contract, ``formats.EXPORT_FORMAT_VERSION``):
 - a template's ``code`` is the LIVE (promoted) version's code, or null while no version is live:
   the application must not send a template that is not live. Codes change only at promotion;
 - ``content`` and ``variables`` are the live version's, as the provider has it registered
@@ -20,13 +20,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
 from reconciler.errors import ConfigError, SmsopsError
+from reconciler.formats import EXPORT_FORMAT_VERSION
+from reconciler.models import Frozen
 from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
@@ -34,20 +34,14 @@ from reconciler.reconcile.plan import live_version
 from reconciler.reconcile.status import group_versions
 from reconciler.secrets.redact import redact
 
-FORMAT_VERSION: Literal[1] = 1
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ExportedVariable(_Frozen):
+class ExportedVariable(Frozen):
     # null for an older Tencent version whose position names git no longer describes
     name: str | None
     position: int | None = None  # Tencent only: the parameter's 1-based position
 
 
-class ExportedTemplate(_Frozen):
+class ExportedTemplate(Frozen):
     live: bool
     code: str | None = None
     content: str | None = None
@@ -56,13 +50,13 @@ class ExportedTemplate(_Frozen):
     variables: tuple[ExportedVariable, ...] = ()
 
 
-class ExportedSignature(_Frozen):
+class ExportedSignature(Frozen):
     name: str
     sms_sdk_app_id: str | None = None
     country: str | None = None
 
 
-class ExportedChannel(_Frozen):
+class ExportedChannel(Frozen):
     name: str
     provider: str
     endpoint: str | None
@@ -78,13 +72,13 @@ def dumps(data: Any) -> str:
 
 def channel_document(channel: ExportedChannel) -> str:
     """What one channel's publish target holds."""
-    return dumps({"format_version": FORMAT_VERSION, "channel": channel.model_dump(mode="json")})
+    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channel": channel.model_dump(mode="json")})
 
 
 def combined_document(channels: list[ExportedChannel]) -> str:
     """What ``export`` prints or writes with ``--out``: every selected channel, keyed by name."""
     data = {c.name: c.model_dump(mode="json") for c in channels}
-    return dumps({"format_version": FORMAT_VERSION, "channels": data})
+    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channels": data})
 
 
 def _variables(provider: str, content: str, template: Template, matches_git: bool) -> tuple[ExportedVariable, ...]:

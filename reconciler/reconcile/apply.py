@@ -21,17 +21,19 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.models import Frozen
 from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider, Tagging
+from reconciler.providers.ratelimit import quota
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.reconcile.rollout import GATE, LIVE, REMOVED, MarkStore, bound
 from reconciler.secrets.redact import redact
 
 
-class Outcome(StrEnum):
+class ChangeOutcome(StrEnum):
+    """What became of one planned change (a gate send's outcome is ``verify.results.SendOutcome``)."""
+
     DONE = "done"
     FAILED = "failed"
     DEFERRED = "deferred"
@@ -46,13 +48,11 @@ class _NotCreated(Exception):
         self.error = error
 
 
-class ChangeResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ChangeResult(Frozen):
     channel: str
     action: Action
     address: str
-    outcome: Outcome
+    outcome: ChangeOutcome
     code: str = ""
     error: str = ""
     attempts: int = 0
@@ -131,7 +131,7 @@ class ChannelApplier:
         return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
 
     def _result(
-        self, change: Change, outcome: Outcome, code: str = "", error: str = "", attempts: int = 0
+        self, change: Change, outcome: ChangeOutcome, code: str = "", error: str = "", attempts: int = 0
     ) -> ChangeResult:
         return ChangeResult(
             channel=change.channel,
@@ -158,14 +158,14 @@ class ChannelApplier:
                 return self._once(change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")}))
             return self._once(change, lambda: self._delete(change))
         except ProviderError as error:
-            return self._result(change, Outcome.FAILED, error=error.message)
+            return self._result(change, ChangeOutcome.FAILED, error=error.message)
 
     def _once(self, change: Change, operation: Callable[[], str]) -> ChangeResult:
         """One call; the adapter has retried whatever could be retried."""
         try:
-            return self._result(change, Outcome.DONE, code=operation(), attempts=1)
+            return self._result(change, ChangeOutcome.DONE, code=operation(), attempts=1)
         except ProviderError as error:
-            return self._result(change, Outcome.FAILED, error=error.message, attempts=1)
+            return self._result(change, ChangeOutcome.FAILED, error=error.message, attempts=1)
 
     def _find_by_name(self, name: str) -> str:
         for template in self.provider.list_templates():
@@ -177,7 +177,7 @@ class ChannelApplier:
         request = change.request
         assert request is not None, "a create change always carries its request"
         if self.quota_reached:
-            return self._result(change, Outcome.DEFERRED, error=self.quota_reached)
+            return self._result(change, ChangeOutcome.DEFERRED, error=self.quota_reached)
         attempts = 0
 
         def attempt() -> str:
@@ -205,13 +205,13 @@ class ChannelApplier:
                 attempt, self.retry_policy, sleep=self.sleep, retry_if=lambda error: isinstance(error, _NotCreated)
             )
         except _NotCreated as gone:
-            return self._result(change, Outcome.FAILED, error=gone.error.message, attempts=attempts)
+            return self._result(change, ChangeOutcome.FAILED, error=gone.error.message, attempts=attempts)
         except ProviderError as error:
             if error.kind is ErrorKind.QUOTA_EXHAUSTED:
                 self.quota_reached = f"provider quota reached ({error.code}); continues on the next run"
-                return self._result(change, Outcome.DEFERRED, error=self.quota_reached, attempts=attempts)
-            return self._result(change, Outcome.FAILED, error=error.message, attempts=attempts)
-        return self._result(change, Outcome.DONE, code=code, attempts=attempts)
+                return self._result(change, ChangeOutcome.DEFERRED, error=self.quota_reached, attempts=attempts)
+            return self._result(change, ChangeOutcome.FAILED, error=error.message, attempts=attempts)
+        return self._result(change, ChangeOutcome.DONE, code=code, attempts=attempts)
 
     def _space_creates(self) -> None:
         if not self.create_spacing or self.last_created is None:
@@ -253,14 +253,12 @@ class ChannelApplier:
                 stamp = self.now().isoformat(timespec="seconds")
                 with contextlib.suppress(ProviderError):
                     self._mark(code, {GATE: f"failed {stamp}: {why}"})
-                return self._result(change, Outcome.FAILED, code=code, error=f"gate failed: {why}")
+                return self._result(change, ChangeOutcome.FAILED, code=code, error=f"gate failed: {why}")
         return self._once(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
 
 
 def create_spacing(provider: str, configured: timedelta | None = None) -> float:
     """Seconds between template creations: the channel's setting, else the provider's rule."""
-    from reconciler.providers.ratelimit import quota
-
     if configured is not None:
         return configured.total_seconds()
     return quota(provider, "CreateSmsTemplate").min_spacing_s
@@ -272,10 +270,10 @@ def _observed(observe: Callable[[str], ChannelObservation], channel: str) -> tup
 
 
 def summarize(results: Sequence[ChangeResult]) -> str:
-    counts = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in Outcome}
+    counts = {outcome: sum(1 for r in results if r.outcome is outcome) for outcome in ChangeOutcome}
     return (
-        f"Apply: {counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
-        f"{counts[Outcome.DEFERRED]} deferred, {counts[Outcome.SKIPPED]} skipped."
+        f"Apply: {counts[ChangeOutcome.DONE]} done, {counts[ChangeOutcome.FAILED]} failed, "
+        f"{counts[ChangeOutcome.DEFERRED]} deferred, {counts[ChangeOutcome.SKIPPED]} skipped."
     )
 
 
@@ -301,7 +299,7 @@ def apply_plan(
                     channel=c.channel,
                     action=c.action,
                     address=c.address,
-                    outcome=Outcome.SKIPPED,
+                    outcome=ChangeOutcome.SKIPPED,
                     error=f"channel blocked: {channel.blockers[0].message}",
                 )
                 for c in channel.changes

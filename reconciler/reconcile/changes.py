@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from reconciler.formats import PLAN_FORMAT_VERSION
+from reconciler.models import Frozen
 from reconciler.providers.base import (
     ObservedSignature,
     ObservedTemplate,
@@ -28,8 +28,6 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
-
-FORMAT_VERSION: Literal[1] = 1
 
 
 class Action(StrEnum):
@@ -42,11 +40,7 @@ class Action(StrEnum):
     NOOP = "noop"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class DesiredTemplate(_Frozen):
+class DesiredTemplate(Frozen):
     """One template as one channel should have it, already in provider-native form."""
 
     name: str
@@ -56,7 +50,7 @@ class DesiredTemplate(_Frozen):
     adopt_code: str = ""
 
 
-class DesiredChannel(_Frozen):
+class DesiredChannel(Frozen):
     name: str
     provider: str
     enabled: bool = True
@@ -70,7 +64,7 @@ class DesiredChannel(_Frozen):
     updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
 
 
-class ChannelObservation(_Frozen):
+class ChannelObservation(Frozen):
     """What the provider has, read-only. ``error`` is set when the channel could not be observed."""
 
     channel: str
@@ -86,7 +80,7 @@ class ChannelObservation(_Frozen):
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class TemplateVersion(_Frozen):
+class TemplateVersion(Frozen):
     code: str = ""
     provider_name: str
     content: str
@@ -119,7 +113,7 @@ class TemplateVersion(_Frozen):
         )
 
 
-class Change(_Frozen):
+class Change(Frozen):
     action: Action
     channel: str
     template: str
@@ -139,14 +133,14 @@ class Change(_Frozen):
         )
 
 
-class Blocker(_Frozen):
+class Blocker(Frozen):
     channel: str
     code: str
     message: str
     hint: str = ""
 
 
-class ChannelPlan(_Frozen):
+class ChannelPlan(Frozen):
     channel: str
     provider: str
     enabled: bool = True
@@ -157,8 +151,8 @@ class ChannelPlan(_Frozen):
     observed_digest: str
 
 
-class Plan(_Frozen):
-    format_version: Literal[1] = FORMAT_VERSION
+class Plan(Frozen):
+    format_version: Literal[1] = PLAN_FORMAT_VERSION
     created_at: datetime
     config_dir: str
     channels: tuple[ChannelPlan, ...]
@@ -193,7 +187,3 @@ class Plan(_Frozen):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Plan:
-        return cls.model_validate_json(text)

@@ -32,15 +32,15 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.rollout import LIVE, REMOVED
 
-LIVE_TAG = LIVE  # the promotion mark (reconciler.reconcile.rollout)
+LIVE_TAG = LIVE  # old name, until benchmarks/bench_plan.py imports rollout.LIVE; then delete
 
 
 def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> ObservedTemplate | None:
     approved = [v for v in versions if v.status is ReviewStatus.APPROVED]
     if tags_supported:
-        tagged = [v for v in approved if v.tags.get(LIVE_TAG)]
-        return max(tagged, key=lambda v: v.tags[LIVE_TAG], default=None)
-    return max(approved, key=_created, default=None)
+        tagged = [v for v in approved if v.tags.get(LIVE)]
+        return max(tagged, key=lambda v: v.tags[LIVE], default=None)
+    return max(approved, key=created_order, default=None)
 
 
 def live_version(
@@ -56,16 +56,13 @@ def live_version(
 
 
 def promoted_at(template: ObservedTemplate) -> datetime | None:
-    """When ``template`` was promoted (its ``smsops-live`` tag), None without a readable tag."""
-    return _promoted_at(template)
+    """When ``template`` was promoted (its ``smsops-live`` mark), None without a readable mark."""
+    return _mark_time(template, LIVE)
 
 
-def _created(template: ObservedTemplate) -> tuple[str, str]:
+def created_order(template: ObservedTemplate) -> tuple[str, str]:
+    """Sort key: creation time, then code (a provider without creation times still orders)."""
     return (template.created_at.isoformat() if template.created_at else "", template.code)
-
-
-def _promoted_at(template: ObservedTemplate) -> datetime | None:
-    return _mark_time(template, LIVE_TAG)
 
 
 def _mark_time(template: ObservedTemplate, key: str) -> datetime | None:
@@ -116,7 +113,7 @@ def _plan_template(
     if live is None and adopted is not None and adopted.status is ReviewStatus.APPROVED:
         live = adopted  # an adopted template is already in use: it is live until a new version is promoted
     current = min(
-        (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=_created, default=None
+        (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=created_order, default=None
     )
     if current is None and adopted is not None and (adopted.content, adopted.kind) == (request.content, request.kind):
         current = adopted
@@ -126,7 +123,7 @@ def _plan_template(
             v for v in versions if parse_provider_name(v.name) and v.status in desired.updatable and v != live
         ]
         if rewritable:
-            old = max(rewritable, key=_created)
+            old = max(rewritable, key=created_order)
             changes.append(
                 Change(
                     action=Action.UPDATE,
@@ -195,13 +192,13 @@ def _plan_template(
     if is_live:
         # Where the provider keeps no marks (Tencent), the live version's creation stands in for
         # its promotion: the grace period still runs before the old version goes.
-        promoted_at = _promoted_at(current) or current.created_at
+        since = promoted_at(current) or current.created_at
         for old in versions:
             if old.code == current.code or not parse_provider_name(old.name):
                 continue
             if old.status is ReviewStatus.PENDING:
                 continue  # cannot be deleted while under review
-            due = promoted_at + desired.grace if promoted_at else now
+            due = since + desired.grace if since else now
             if old.status is not ReviewStatus.APPROVED or now >= due:
                 changes.append(
                     Change(
@@ -233,7 +230,7 @@ def _removed(old: ObservedTemplate, name: str, desired: DesiredChannel, now: dat
     first unpublished - marked, and left out of the next export - and deleted after the grace period."""
     base = {"channel": desired.name, "template": name, "address": f"{desired.name}/{old.name}"}
     version = TemplateVersion.observed(old)
-    if not old.tags.get(LIVE_TAG):
+    if not old.tags.get(LIVE):
         return Change(action=Action.DELETE, before=version, reason="removed from git (prune enabled)", **base)
     removed = _mark_time(old, REMOVED)
     if removed is None:

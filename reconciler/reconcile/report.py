@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from reconciler.reconcile.apply import ChangeResult, Outcome, summarize
+from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
+from reconciler.models import Frozen
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 
 
-class ApplyReport(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    format_version: int = 1
+class ApplyReport(Frozen):
+    format_version: int = APPLY_REPORT_FORMAT_VERSION
     commit: str
     actor: str
     started_at: datetime
@@ -30,7 +30,7 @@ class ApplyReport(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome is not Outcome.FAILED for r in self.results)
+        return all(r.outcome is not ChangeOutcome.FAILED for r in self.results)
 
 
 def current_commit(path: str, environ: Mapping[str, str]) -> str:
@@ -95,9 +95,9 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
     if output == "github":
         lines = []
         for r in results:
-            if r.outcome is Outcome.FAILED:
+            if r.outcome is ChangeOutcome.FAILED:
                 lines.append(f"::error title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}")
-            elif r.outcome is Outcome.DEFERRED:
+            elif r.outcome is ChangeOutcome.DEFERRED:
                 lines.append(
                     f"::warning title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}"
                 )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 
 from reconciler.secrets.redact import redact
-from reconciler.verify.results import GateResult, Outcome, SendResult
+from reconciler.verify.results import GateResult, SendOutcome, SendResult
 
 FORMATS = ("text", "json", "markdown")
 _MARKS = {
-    Outcome.DELIVERED: "ok",
-    Outcome.ACCEPTED: "ok",
-    Outcome.VALIDATED: "ok",
-    Outcome.SKIPPED: "--",
+    SendOutcome.DELIVERED: "ok",
+    SendOutcome.ACCEPTED: "ok",
+    SendOutcome.VALIDATED: "ok",
+    SendOutcome.SKIPPED: "--",
 }
 
 

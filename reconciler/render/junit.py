@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from reconciler.secrets.redact import redact
-from reconciler.verify.results import GateResult, Outcome
+from reconciler.verify.results import GateResult, SendOutcome
 
 
 def junit_xml(result: GateResult) -> str:
@@ -53,7 +53,7 @@ def _suite(result: GateResult) -> ET.Element:
             ("message_id", sent.message_id),
         ):
             ET.SubElement(properties, "property", name=key, value=value)
-        if sent.outcome is Outcome.SKIPPED:
+        if sent.outcome is SendOutcome.SKIPPED:
             skipped += 1
             ET.SubElement(case, "skipped", message=detail or "skipped")
         elif not sent.passed:

@@ -11,7 +11,7 @@ State — ``reconciler.sandbox.store.account``
       ``.accounts()``, ``.find_access_key(key_id, provider) -> (account, secret) | None``,
       ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql)``.
     ``SandboxAccount``: ``.behaviour`` / ``.configure(**changes)`` / ``.set_behaviour(b)``;
-      ``.add_access_key(id, secret)``, ``.access_keys()``;
+      ``.access_keys()``;
       ``.put_signature(name, status=APPROVED, *, reason="", scene="general"|"verification")``,
       ``.signature(name)``, ``.signatures()``;
       ``.create_template(*, name, content, kind, code_factory=lambda n: ..., international=False,

@@ -45,8 +45,8 @@ from reconciler.verify.results import (
     GateProgress,
     GateResult,
     GateSend,
-    Outcome,
     Proof,
+    SendOutcome,
     SendResult,
     _colon,
     _quiet,
@@ -140,7 +140,7 @@ def run_gate(
 def _summary(channel: Channel, mode: Literal["templates", "channel"], results: list[SendResult]) -> GateResult:
     """The run's verdict: failed when any send failed, else passed when anything was sent; its proof
     is the weakest of the sends'."""
-    sent = [r for r in results if r.outcome is not Outcome.SKIPPED]
+    sent = [r for r in results if r.outcome is not SendOutcome.SKIPPED]
     status: Literal["passed", "failed", "skipped"] = (
         "failed" if any(not r.passed for r in results) else "passed" if sent else "skipped"
     )

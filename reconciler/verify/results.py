@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.errors import EXIT_GATE_FAILED, EXIT_OK
+from reconciler.models import Frozen
 from reconciler.providers.base import TemplateKind
 
 
-class Outcome(StrEnum):
+class SendOutcome(StrEnum):
+    """What became of one test send (a planned change's outcome is ``reconcile.apply.ChangeOutcome``)."""
+
     DELIVERED = "delivered"
     FAILED = "failed"
     TIMEOUT = "timeout"
@@ -33,8 +34,12 @@ class Proof(StrEnum):
     NONE = "none"
 
 
-PASSING = frozenset({Outcome.DELIVERED, Outcome.ACCEPTED, Outcome.VALIDATED, Outcome.SKIPPED})
-_PROOF_OF = {Outcome.DELIVERED: Proof.DELIVERED, Outcome.ACCEPTED: Proof.ACCEPTED, Outcome.VALIDATED: Proof.VALIDATED}
+PASSING = frozenset({SendOutcome.DELIVERED, SendOutcome.ACCEPTED, SendOutcome.VALIDATED, SendOutcome.SKIPPED})
+_PROOF_OF = {
+    SendOutcome.DELIVERED: Proof.DELIVERED,
+    SendOutcome.ACCEPTED: Proof.ACCEPTED,
+    SendOutcome.VALIDATED: Proof.VALIDATED,
+}
 _PROOF_RANK = [Proof.NONE, Proof.VALIDATED, Proof.ACCEPTED, Proof.DELIVERED]
 
 
@@ -52,14 +57,12 @@ class GateSend:
     kind: TemplateKind = TemplateKind.NOTIFICATION
 
 
-class SendResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SendResult(Frozen):
     template: str
     code: str
     recipient: str  # masked with mask_phone, never the number
     message_id: str = ""
-    outcome: Outcome
+    outcome: SendOutcome
     proof: Proof = Proof.NONE
     provider_code: str = ""
     detail: str = ""
@@ -69,10 +72,8 @@ class SendResult(BaseModel):
         return self.outcome in PASSING
 
 
-class GateResult(BaseModel):
+class GateResult(Frozen):
     """The gate's verdict for one channel. ``message`` explains a verdict reached without sends."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     channel: str
     provider: str
@@ -100,7 +101,7 @@ class GateResult(BaseModel):
         return "; ".join(f"{r.template} to {r.recipient}: {r.outcome.value}{_colon(r.detail)}" for r in failing)
 
     def summary(self) -> str:
-        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in Outcome}
+        counts = {o: sum(1 for r in self.results if r.outcome is o) for o in SendOutcome}
         shown = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n) or "nothing sent"
         return f"Gate {self.status} on {self.channel}: {shown}; proof: {self.proof.value}."
 

@@ -14,7 +14,7 @@ from reconciler.errors import ErrorKind, ProviderError, ResponseLost
 from reconciler.providers.base import DeliveryState, Provider, SendReceipt, SendRequest, TemplateKind
 from reconciler.secrets.redact import mask_phone, redact
 from reconciler.verify.pacing import ANY_TEMPLATE, PACING_MARGIN_S, NumberLimit, Pacing, seed_history
-from reconciler.verify.results import _PROOF_OF, GateProgress, GateSend, Outcome, Proof, SendResult
+from reconciler.verify.results import _PROOF_OF, GateProgress, GateSend, Proof, SendOutcome, SendResult
 
 # Failures of the call itself (credentials, permissions): every other send would fail the same way.
 _CALL_FAILURES = frozenset({ErrorKind.AUTH_REFUSED, ErrorKind.FORBIDDEN})
@@ -92,7 +92,9 @@ class GateRunner:
             for index, send in pending:
                 recipient, at, why = self._slot(send, now)
                 if at - now > self.max_wait:
-                    self._finish(index, send, self.numbers[recipient], Outcome.LIMITED, detail=_too_long(why, at - now))
+                    self._finish(
+                        index, send, self.numbers[recipient], SendOutcome.LIMITED, detail=_too_long(why, at - now)
+                    )
                 elif at <= now:
                     if self._send(index, send, recipient):
                         still.append((index, send))  # that number was at its limit: try another one
@@ -122,7 +124,7 @@ class GateRunner:
         index: int,
         send: GateSend,
         number: str,
-        outcome: Outcome,
+        outcome: SendOutcome,
         *,
         message_id: str = "",
         code: str = "",
@@ -147,7 +149,7 @@ class GateRunner:
         hits = self.limit_hits.get(index, 0) + 1
         self.limit_hits[index] = hits
         if hits >= len(self.numbers):
-            self._finish(index, send, number, Outcome.LIMITED, code=code, detail=detail)
+            self._finish(index, send, number, SendOutcome.LIMITED, code=code, detail=detail)
             return False
         now = self.clock()
         for limit in self.provider.number_limits(send.kind):
@@ -169,12 +171,12 @@ class GateRunner:
                 return self._limit_hit(index, send, number, error.code, error.failure.message)
             if error.retryable or isinstance(error, ResponseLost) or error.kind in _CALL_FAILURES:
                 raise
-            self._finish(index, send, number, Outcome.REJECTED, code=error.code, detail=error.failure.message)
+            self._finish(index, send, number, SendOutcome.REJECTED, code=error.code, detail=error.failure.message)
             return False
         if not receipt.accepted:
             if receipt.limited:
                 return self._limit_hit(index, send, number, receipt.code, receipt.message)
-            self._finish(index, send, number, Outcome.REJECTED, code=receipt.code, detail=receipt.message)
+            self._finish(index, send, number, SendOutcome.REJECTED, code=receipt.code, detail=receipt.message)
             return False
         sent_at = self.clock()
         for limit in self.provider.number_limits(send.kind):
@@ -192,7 +194,7 @@ class GateRunner:
         except ProviderError as error:
             if not error.retryable:
                 self._finish(
-                    tracked.index, send, tracked.recipient, Outcome.FAILED, message_id=receipt.message_id,
+                    tracked.index, send, tracked.recipient, SendOutcome.FAILED, message_id=receipt.message_id,
                     code=error.code, detail=f"delivery query failed: {error.failure.message}",
                 )  # fmt: skip
                 return
@@ -200,7 +202,7 @@ class GateRunner:
             report = None
         outcome = None if report is None else _STATE_OUTCOME.get(report.state)
         if outcome is not None and report is not None:
-            detail = report.description if outcome is not Outcome.DELIVERED else ""
+            detail = report.description if outcome is not SendOutcome.DELIVERED else ""
             self._finish(
                 tracked.index, send, tracked.recipient, outcome, message_id=receipt.message_id,
                 code=report.code, detail=detail,
@@ -210,7 +212,7 @@ class GateRunner:
         if now >= tracked.deadline:
             last = f"; last query error {tracked.last_error}" if tracked.last_error else ""
             self._finish(
-                tracked.index, send, tracked.recipient, Outcome.TIMEOUT, message_id=receipt.message_id,
+                tracked.index, send, tracked.recipient, SendOutcome.TIMEOUT, message_id=receipt.message_id,
                 detail=f"no delivery report within {self.timeout_s:g}s{last}",
             )  # fmt: skip
             return
@@ -218,10 +220,10 @@ class GateRunner:
 
 
 _STATE_OUTCOME = {
-    DeliveryState.DELIVERED: Outcome.DELIVERED,
-    DeliveryState.FAILED: Outcome.FAILED,
-    DeliveryState.ACCEPTED: Outcome.ACCEPTED,
-    DeliveryState.VALIDATED: Outcome.VALIDATED,
+    DeliveryState.DELIVERED: SendOutcome.DELIVERED,
+    DeliveryState.FAILED: SendOutcome.FAILED,
+    DeliveryState.ACCEPTED: SendOutcome.ACCEPTED,
+    DeliveryState.VALIDATED: SendOutcome.VALIDATED,
 }
 
 

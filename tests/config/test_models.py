@@ -80,7 +80,7 @@ def test_contract_example_parses_with_camel_case_keys_and_defaults() -> None:
     assert spec.rollout.prune is False and spec.rollout.grace_period == timedelta(hours=24)
     assert spec.effective_endpoint() == "https://dysmsapi.aliyuncs.com"
     assert spec.effective_region() == "cn-hangzhou"
-    assert channel.effective_publish() == PublishTarget(ssm_prefix="/smsops/production")
+    assert channel.spec.publish == PublishTarget(ssm_prefix="/smsops/production")
     assert channel.model_dump(mode="json", by_alias=True)["spec"]["rollout"]["gracePeriod"] == "1d"
 
 

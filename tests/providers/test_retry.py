@@ -14,7 +14,7 @@ from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, Respons
 from reconciler.providers.base import TemplateKind, TemplateRequest
 from reconciler.providers.ratelimit import Pacer
 from reconciler.providers.retry import RETRY_BASE_ENV, RetryPolicy, call
-from reconciler.reconcile.apply import ChannelApplier, Outcome
+from reconciler.reconcile.apply import ChangeOutcome, ChannelApplier
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, TemplateVersion
 from reconciler.sandbox.store.account import SandboxAccount
 from reconciler.sandbox.testing import (
@@ -309,7 +309,7 @@ def test_apply_does_not_retry_on_top_of_the_adapter(
         opened.adapter, create_plan("login"), observe=lambda: ChannelObservation(channel="prod"), sleep=t.sleep
     )
     (result,) = applier.run(check_digest=False)
-    assert result.outcome is Outcome.FAILED and result.attempts == 1
+    assert result.outcome is ChangeOutcome.FAILED and result.attempts == 1
     # N attempts in all (the adapter's), not N x M (the adapter's inside apply's).
     assert requests(opened.account, operation) == ATTEMPTS
 
@@ -325,7 +325,7 @@ def test_apply_resends_a_create_only_after_looking_and_each_resend_is_one_reques
         opened.adapter, create_plan("login"), observe=lambda: ChannelObservation(channel="prod"), sleep=t.sleep
     )
     (result,) = applier.run(check_digest=False)
-    assert result.outcome is Outcome.FAILED and result.attempts == ATTEMPTS
+    assert result.outcome is ChangeOutcome.FAILED and result.attempts == ATTEMPTS
     assert requests(opened.account, "CreateSmsTemplate") == ATTEMPTS
     assert requests(opened.account, "GetSmsTemplateList") >= ATTEMPTS  # a look before every resend
     assert opened.account.templates() == []

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost
 from reconciler.providers.base import ObservedTemplate, ReviewStatus, TemplateKind, TemplateRequest
-from reconciler.reconcile.apply import ChannelApplier, Outcome
+from reconciler.reconcile.apply import ChangeOutcome, ChannelApplier
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, TemplateVersion
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -86,7 +86,7 @@ def test_creations_keep_the_providers_spacing_counting_an_earlier_runs_creation(
     results = applier(provider, creates("a", "b", "c"), clock, create_spacing=30.0, last_created=earlier).run(
         check_digest=False
     )
-    assert [r.outcome for r in results] == [Outcome.DONE] * 3
+    assert [r.outcome for r in results] == [ChangeOutcome.DONE] * 3
     assert clock.slept == [20.0, 30.0, 30.0]
     gaps = [(b - a).total_seconds() for a, b in zip(provider.created_at, provider.created_at[1:], strict=False)]
     assert gaps == [30.0, 30.0]
@@ -96,7 +96,7 @@ def test_a_lost_answer_is_resolved_by_looking_before_retrying() -> None:
     clock = Clock()
     provider = MemoryProvider(clock, lose={"b~1234567"})
     results = applier(provider, creates("a", "b"), clock).run(check_digest=False)
-    assert [(r.outcome, r.code) for r in results] == [(Outcome.DONE, "SMS_1"), (Outcome.DONE, "SMS_2")]
+    assert [(r.outcome, r.code) for r in results] == [(ChangeOutcome.DONE, "SMS_1"), (ChangeOutcome.DONE, "SMS_2")]
     assert len(provider.templates) == 2  # no duplicate of b
 
 
@@ -104,5 +104,5 @@ def test_the_daily_quota_defers_the_rest_instead_of_failing_it() -> None:
     clock = Clock()
     provider = MemoryProvider(clock, quota=1)
     results = applier(provider, creates("a", "b", "c"), clock).run(check_digest=False)
-    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DEFERRED, Outcome.DEFERRED]
+    assert [r.outcome for r in results] == [ChangeOutcome.DONE, ChangeOutcome.DEFERRED, ChangeOutcome.DEFERRED]
     assert results[1].error == "provider quota reached (isv.DAY_LIMIT_CONTROL); continues on the next run"

@@ -13,7 +13,8 @@ from reconciler.providers.base import (
     TemplateRequest,
 )
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate, Plan
-from reconciler.reconcile.plan import LIVE_TAG, make_plan, plan_channel
+from reconciler.reconcile.plan import make_plan, plan_channel
+from reconciler.reconcile.rollout import LIVE
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SIGNATURE = ObservedSignature(name="OnePro", status=ReviewStatus.APPROVED)
@@ -48,7 +49,7 @@ def seen(
         status=status,
         reason=reason,
         created_at=created,
-        tags={LIVE_TAG: live_since.isoformat()} if live_since else {},
+        tags={LIVE: live_since.isoformat()} if live_since else {},
     )
 
 
@@ -178,7 +179,7 @@ def test_digest_moves_with_the_observed_state_and_plan_round_trips() -> None:
     assert a.digest() != b.digest()
     assert a.digest() == observe(seen(V1, "SMS_1", status=ReviewStatus.PENDING)).digest()
     plan = make_plan([(channel(V2), b)], config_dir="sms-config", now=NOW)
-    again = Plan.from_json(plan.to_json())
+    again = Plan.model_validate_json(plan.to_json())
     assert again == plan and again.format_version == 1
     assert again.channels[0].observed_digest == b.digest()
 

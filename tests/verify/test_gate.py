@@ -30,7 +30,7 @@ from reconciler.sandbox.store.account import ManualClock, Sandbox, SandboxAccoun
 from reconciler.sandbox.testing import AWS_TEST_VERIFIED, SandboxHandle
 from reconciler.verify.gate import gate_send, run_gate
 from reconciler.verify.pacing import PACING_MARGIN_S, Pacing
-from reconciler.verify.results import GateProgress, GateResult, GateSend, Outcome, Proof
+from reconciler.verify.results import GateProgress, GateResult, GateSend, Proof, SendOutcome
 
 SECRET_ID = "AKIDgateTencent0000000000000000000000"
 SECRET_KEY = "gate-tencent-secret-key-0001"
@@ -199,7 +199,7 @@ def test_delivered_through_the_providers_own_delivery_query(env: Env) -> None:
     assert result.status == "passed" and result.exit_code == 0
     assert result.proof is Proof.DELIVERED
     (sent,) = result.results
-    assert (sent.outcome, sent.proof, sent.recipient) == (Outcome.DELIVERED, Proof.DELIVERED, "+86 138****5678")
+    assert (sent.outcome, sent.proof, sent.recipient) == (SendOutcome.DELIVERED, Proof.DELIVERED, "+86 138****5678")
     assert sent.message_id and sent.provider_code == {"alibaba": "DELIVERED", "tencent": "SUCCESS"}[env.api]
     # Native parameters (Alibaba names, Tencent positions), rendered by the provider with the examples.
     (record,) = env.account.sends()
@@ -211,7 +211,7 @@ def test_recipient_whose_delivery_fails(env: Env) -> None:
     result = env.gate([login_send(env)], numbers=(FAILS,))
     assert result.status == "failed" and result.exit_code == 3
     (sent,) = result.results
-    assert sent.outcome is Outcome.FAILED and sent.proof is Proof.NONE
+    assert sent.outcome is SendOutcome.FAILED and sent.proof is Proof.NONE
     assert sent.provider_code == {"alibaba": "MN:0001", "tencent": "FAIL"}[env.api]
     assert "to +86 138****0000: failed" in result.reason()
 
@@ -219,7 +219,7 @@ def test_recipient_whose_delivery_fails(env: Env) -> None:
 def test_timeout_waiting_for_a_receipt(env: Env) -> None:
     result = env.gate([login_send(env)], numbers=(NEVER,), timeout=20, poll_interval=5)
     (sent,) = result.results
-    assert sent.outcome is Outcome.TIMEOUT and sent.message_id
+    assert sent.outcome is SendOutcome.TIMEOUT and sent.message_id
     assert sent.detail == "no delivery report within 20s"
     assert sum(env.sleeps) == pytest.approx(20)
     assert result.exit_code == 3
@@ -228,7 +228,7 @@ def test_timeout_waiting_for_a_receipt(env: Env) -> None:
 def test_sends_to_one_number_are_paced_and_never_limited(env: Env) -> None:
     send = login_send(env)
     result = env.gate([send, send, send], poll_interval=5)
-    assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 3
+    assert [r.outcome for r in result.results] == [SendOutcome.DELIVERED] * 3
     sent_at = [r.sent_at for r in env.account.sends()]
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     gap, why = env.pacing
@@ -241,7 +241,7 @@ def test_sends_are_spread_round_robin_over_recipients(env: Env) -> None:
     send = login_send(env)
     result = env.gate([send] * 4, numbers=(GOOD, OTHER))
     assert [r.recipient for r in result.results] == ["+86 138****5678", "+86 139****5671"] * 2
-    assert all(r.outcome is Outcome.DELIVERED for r in result.results)
+    assert all(r.outcome is SendOutcome.DELIVERED for r in result.results)
     first, second, third, _ = env.account.sends()
     assert first.sent_at == second.sent_at  # two numbers: no wait
     assert third.sent_at - first.sent_at == pytest.approx(env.pacing[0])
@@ -250,7 +250,7 @@ def test_sends_are_spread_round_robin_over_recipients(env: Env) -> None:
 def test_a_wait_beyond_max_wait_is_reported_as_limited_without_sending(env: Env) -> None:
     send = login_send(env)
     result = env.gate([send, send], max_wait=10)
-    assert [r.outcome for r in result.results] == [Outcome.DELIVERED, Outcome.LIMITED]
+    assert [r.outcome for r in result.results] == [SendOutcome.DELIVERED, SendOutcome.LIMITED]
     assert env.pacing[1] in result.results[1].detail and result.results[1].detail.startswith("not sent")
     assert len(env.account.sends()) == 1
 
@@ -264,7 +264,7 @@ def test_a_later_process_waits_for_the_sends_of_an_earlier_one(env: Env) -> None
     env.sleeps.clear()
     second = env.gate([send], pacing=Pacing())
     assert (first.status, second.status) == ("passed", "passed")
-    assert second.results[0].outcome is Outcome.DELIVERED
+    assert second.results[0].outcome is SendOutcome.DELIVERED
     earlier, later = env.account.sends()
     # Alibaba records the send time (to the second); Tencent's pull gives the receive time only.
     anchor = earlier.sent_at if env.api == "alibaba" else earlier.reported_at
@@ -285,7 +285,7 @@ def test_a_failing_history_query_falls_back_to_this_runs_own_sends(env: Env) -> 
     env.account.configure(faults={"server_error": {"rate": 1, "operations": [env.history_op], "limit": failures}})
     result = env.gate([send])
     (sent,) = result.results
-    assert sent.outcome is Outcome.LIMITED
+    assert sent.outcome is SendOutcome.LIMITED
     assert sent.provider_code == env.limit_code
     assert result.status == "failed"
     (note,) = [p.message for p in env.progress if "send history" in p.message]
@@ -298,7 +298,7 @@ def test_wrong_template_parameters_are_rejected_by_the_provider(env: Env) -> Non
     params = {"alibaba": {"code": "482913"}, "tencent": {"1": "482913"}}[env.api]
     wrong = GateSend(template="login", code=code, params=params, kind=TemplateKind.VERIFICATION)
     (sent,) = env.gate([wrong]).results
-    assert sent.outcome is Outcome.REJECTED
+    assert sent.outcome is SendOutcome.REJECTED
     assert sent.provider_code == env.reject_code
     assert not env.account.sends()
 
@@ -323,7 +323,7 @@ def test_alibaba_verification_codes_share_the_signature_limit(request: pytest.Fi
     reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     sends = [login_send(env), gate_send(reset, env.provider, env.register(reset))]
     result = env.gate(sends)
-    assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 2
+    assert [r.outcome for r in result.results] == [SendOutcome.DELIVERED] * 2
     first, second = env.account.sends()
     assert second.sent_at - first.sent_at == pytest.approx(60 + PACING_MARGIN_S)
 
@@ -348,7 +348,7 @@ def test_alibaba_another_verification_template_sent_by_an_earlier_process_shares
     reset = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     env.gate([login_send(env)], pacing=Pacing())
     second = env.gate([gate_send(reset, env.provider, env.register(reset))], pacing=Pacing())
-    assert second.results[0].outcome is Outcome.DELIVERED
+    assert second.results[0].outcome is SendOutcome.DELIVERED
     earlier, later = env.account.sends()
     assert later.sent_at - earlier.sent_at == pytest.approx(60 + PACING_MARGIN_S, abs=1)
 
@@ -361,7 +361,7 @@ def test_alibaba_history_reaches_back_over_beijing_midnight(request: pytest.Fixt
     env.gate([send], pacing=Pacing())
     assert env.clock.now() > 1_767_225_600 + 16 * 3600  # the second run starts on the next Beijing day
     second = env.gate([send], pacing=Pacing())
-    assert second.results[0].outcome is Outcome.DELIVERED
+    assert second.results[0].outcome is SendOutcome.DELIVERED
     earlier, later = env.account.sends()
     assert later.sent_at - earlier.sent_at == pytest.approx(60 + PACING_MARGIN_S, abs=1)
 
@@ -373,7 +373,7 @@ def test_tencent_past_sends_without_a_template_id_count_for_every_template(tence
     other = template_doc("reset", "Your reset code is {{ code }} ({{ minutes }} min).")
     env.gate([login_send(env)], pacing=Pacing())
     second = env.gate([gate_send(other, env.provider, env.register(other))], pacing=Pacing())
-    assert second.results[0].outcome is Outcome.DELIVERED
+    assert second.results[0].outcome is SendOutcome.DELIVERED
     earlier, later = env.account.sends()
     assert earlier.reported_at is not None
     assert later.sent_at - earlier.reported_at == pytest.approx(30 + PACING_MARGIN_S, abs=1)
@@ -383,7 +383,7 @@ def test_alibaba_hourly_limit_is_not_waited_for_but_reported(request: pytest.Fix
     env = alibaba_env(request)
     send = login_send(env)
     result = env.gate([send] * 6)
-    assert [r.outcome for r in result.results] == [Outcome.DELIVERED] * 5 + [Outcome.LIMITED]
+    assert [r.outcome for r in result.results] == [SendOutcome.DELIVERED] * 5 + [SendOutcome.LIMITED]
     assert "verification codes: 5 per hour per number" in result.results[5].detail
     assert len(env.account.sends()) == 5  # the sixth was never sent, so never tripped the provider
     assert result.status == "failed"
@@ -404,7 +404,7 @@ def test_aws_dry_run_is_validated_only(aws_sandbox: SandboxHandle) -> None:
         sleep=aws_sandbox.clock.advance,
     )
     (sent,) = result.results
-    assert (sent.outcome, sent.proof, result.proof) == (Outcome.VALIDATED, Proof.VALIDATED, Proof.VALIDATED)
+    assert (sent.outcome, sent.proof, result.proof) == (SendOutcome.VALIDATED, Proof.VALIDATED, Proof.VALIDATED)
     assert result.status == "passed" and result.summary().endswith("proof: validated only.")
     assert sent.recipient == "+44 77****0123"
 

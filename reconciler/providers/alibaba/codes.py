@@ -21,17 +21,7 @@ CREATE_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, Templ
 INTERNATIONAL_TYPE = 3
 INTL_TYPE = {TemplateKind.NOTIFICATION: 0, TemplateKind.MARKETING: 1, TemplateKind.VERIFICATION: 2}
 FROM_INTL_TYPE = {v: k for k, v in INTL_TYPE.items()}
-# QuerySmsTemplateList numbering (6 = international: the kind needs GetSmsTemplate's IntlType).
-LIST_TYPE = {0: TemplateKind.NOTIFICATION, 1: TemplateKind.MARKETING, 2: TemplateKind.VERIFICATION}
-LIST_INTERNATIONAL = 6
 OUTER_TYPE = {v: k for k, v in CREATE_TYPE.items()}
-AUDIT_STATUS = {
-    "AUDIT_STATE_INIT": ReviewStatus.PENDING,
-    "AUDIT_STATE_PASS": ReviewStatus.APPROVED,
-    "AUDIT_STATE_NOT_PASS": ReviewStatus.REJECTED,
-    "AUDIT_SATE_CANCEL": ReviewStatus.CANCELLED,  # sic: the template list API spells it so
-    "AUDIT_STATE_CANCEL": ReviewStatus.CANCELLED,
-}
 # TemplateStatus / SignStatus integers.
 STATUS = {0: ReviewStatus.PENDING, 1: ReviewStatus.APPROVED, 2: ReviewStatus.REJECTED, 10: ReviewStatus.CANCELLED}
 SEND_STATUS = {1: DeliveryState.WAITING, 2: DeliveryState.FAILED, 3: DeliveryState.DELIVERED}

@@ -6,7 +6,7 @@ import re
 
 from reconciler.content.parse import NOT_NAMES, VARIABLE_NAME_RE, ParsedContent
 from reconciler.content.translate import read_native, spell
-from reconciler.providers.traits import ExportedVariable
+from reconciler.providers.traits import NativeVariable
 
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
 _NAMED = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -35,5 +35,5 @@ def from_native(content: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return canonical, names, tuple(notes)
 
 
-def exported_variables(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
+def exported_variables(content: str, canonical: str | None) -> tuple[NativeVariable, ...]:
     return tuple((name, None) for name in dict.fromkeys(_NAMED.findall(content)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from reconciler.content.parse import parse_content
 from reconciler.content.translate import by_name, to_canonical
 from reconciler.providers.aws import lint
-from reconciler.providers.traits import ExportedVariable, ProviderTraits, SignatureField
+from reconciler.providers.traits import NativeVariable, ProviderTraits, SignatureField
 
 
 def from_native(content: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
@@ -15,7 +15,7 @@ def from_native(content: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return content, parsed.variables, ()
 
 
-def exported_variables(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
+def exported_variables(content: str, canonical: str | None) -> tuple[NativeVariable, ...]:
     return tuple((name, None) for name in parse_content(content).variables)
 
 

@@ -9,7 +9,7 @@ from reconciler.content.parse import ParsedContent, parse_content
 from reconciler.content.translate import by_position, positions, read_native, spell
 from reconciler.providers.base import ReviewStatus
 from reconciler.providers.tencent import lint
-from reconciler.providers.traits import ExportedVariable, NumberLimit, ProviderTraits, SignatureField
+from reconciler.providers.traits import NativeVariable, NumberLimit, ProviderTraits, SignatureField
 
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
 _POSITION = re.compile(r"\{([1-9][0-9]*)\}")
@@ -27,7 +27,7 @@ def from_native(content: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return canonical, names, ()
 
 
-def exported_variables(content: str, canonical: str | None) -> tuple[ExportedVariable, ...]:
+def exported_variables(content: str, canonical: str | None) -> tuple[NativeVariable, ...]:
     """Each position used, with its name when ``canonical`` (git's content) is the version stored:
     Tencent does not keep names."""
     names: dict[int, str] = {}

@@ -163,10 +163,6 @@ class AccountBase:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('behaviour', ?)", (updated.model_dump_json(),))
         return updated
 
-    def add_access_key(self, key_id: str, secret: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO access_keys VALUES (?, ?)", (key_id, secret))
-
     def access_keys(self) -> dict[str, str]:
         with self.read() as conn:
             return {r["key_id"]: r["secret"] for r in conn.execute("SELECT * FROM access_keys")}
