@@ -25,6 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.store.behaviour import Behaviour
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
@@ -362,6 +365,11 @@ def assert_calls_match(script: str, run: StepRun) -> None:
 def gitops_loop(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     """The whole loop, once: PR -> merge (apply) -> scheduled reconcile."""
     pipeline = Pipeline(tmp_path_factory.mktemp("pipeline"))
+    # The embedded sandbox's account, made ahead with no review delay (it would be 2 s): `smsops wait`,
+    # which checks every 10 s, then finds the versions approved on its first check instead of sleeping
+    # 10 s. Waiting through a review is tested on a manual clock in tests/reconcile/test_status.py.
+    state = pipeline.work / "sms-config/.smsops/sandbox"
+    Sandbox(state).create_account("sandbox", provider="alibaba", behaviour=Behaviour(review_delay_s=0))
     for name in ("sms-config-pr.yml", "sms-config-apply.yml", "sms-config-reconcile.yml"):
         pipeline.run_workflow(WORKFLOW_DIR / name)
     return pipeline
@@ -371,6 +379,7 @@ def find(pipeline: Pipeline, job: str, name: str) -> list[StepRun]:
     return [run for run in pipeline.runs if run.job == job and run.name == name]
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
     ran = [" ".join(argv[:1]) for run in gitops_loop.runs for _, argv in run.calls]
     expected = [
@@ -387,6 +396,7 @@ def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
     ]
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_channel_lists_come_from_the_channel_documents(gitops_loop: Pipeline) -> None:
     listings = [run for run in gitops_loop.runs if run.name == "List channels"]
     assert len(listings) == 3
@@ -394,6 +404,7 @@ def test_channel_lists_come_from_the_channel_documents(gitops_loop: Pipeline) ->
         assert run.outputs == f"channels={json.dumps(EXPECTED_CHANNELS)}\n"
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipeline) -> None:
     (combine,) = find(gitops_loop, "plan", "Combine the per-channel plans")
     assert combine.calls == []
@@ -411,6 +422,7 @@ def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipel
     assert "updateComment" in github_script and "createComment" in github_script
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None:
     out = gitops_loop.work / "smsops-out"
     created = json.loads((out / "apply-report.json").read_text())
@@ -422,16 +434,20 @@ def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None
     runtime = json.loads((out / "runtime.json").read_text())
     templates = runtime["channels"]["sandbox"]["templates"]
     assert len(templates) == 4 and all(t["live"] for t in templates.values())
+    (wait,) = find(gitops_loop, "apply", "Wait for the provider's review")
+    assert "all 4 template(s) approved" in wait.output and "waiting for review" not in wait.output
     summary = gitops_loop.summary.read_text()
     assert "### Apply" in summary and "### Promote" in summary and "Gate passed on sandbox" in summary
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_reconcile_finds_nothing_left_after_the_loop(gitops_loop: Pipeline) -> None:
     (drift,) = find(gitops_loop, "reconcile", "Detect drift")
     assert drift.calls[0][0] == 0
     assert "No drift: `sandbox` matches main." in gitops_loop.summary.read_text()
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_the_key_is_never_printed(gitops_loop: Pipeline) -> None:
     secret = AGE_KEY.removeprefix("AGE-SECRET-KEY-")
     assert secret not in gitops_loop.summary.read_text()
@@ -439,6 +455,7 @@ def test_the_key_is_never_printed(gitops_loop: Pipeline) -> None:
         assert secret not in run.output and secret not in run.outputs
 
 
+@pytest.mark.xdist_group("gitops_loop")
 def test_drift_fails_the_reconcile_step_with_a_summary(gitops_loop: Pipeline) -> None:
     """A change in git that the provider does not have yet: the drift step exits 2 and shows it."""
     template = gitops_loop.work / "sms-config/templates/task-status.yaml"
