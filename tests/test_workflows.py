@@ -379,7 +379,6 @@ def find(pipeline: Pipeline, job: str, name: str) -> list[StepRun]:
     return [run for run in pipeline.runs if run.job == job and run.name == name]
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
     ran = [" ".join(argv[:1]) for run in gitops_loop.runs for _, argv in run.calls]
     expected = [
@@ -396,7 +395,6 @@ def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
     ]
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_channel_lists_come_from_the_channel_documents(gitops_loop: Pipeline) -> None:
     listings = [run for run in gitops_loop.runs if run.name == "List channels"]
     assert len(listings) == 3
@@ -404,7 +402,6 @@ def test_channel_lists_come_from_the_channel_documents(gitops_loop: Pipeline) ->
         assert run.outputs == f"channels={json.dumps(EXPECTED_CHANNELS)}\n"
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipeline) -> None:
     (combine,) = find(gitops_loop, "plan", "Combine the per-channel plans")
     assert combine.calls == []
@@ -422,7 +419,6 @@ def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipel
     assert "updateComment" in github_script and "createComment" in github_script
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None:
     out = gitops_loop.work / "smsops-out"
     created = json.loads((out / "apply-report.json").read_text())
@@ -440,14 +436,12 @@ def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None
     assert "### Apply" in summary and "### Promote" in summary and "Gate passed on sandbox" in summary
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_reconcile_finds_nothing_left_after_the_loop(gitops_loop: Pipeline) -> None:
     (drift,) = find(gitops_loop, "reconcile", "Detect drift")
     assert drift.calls[0][0] == 0
     assert "No drift: `sandbox` matches main." in gitops_loop.summary.read_text()
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_the_key_is_never_printed(gitops_loop: Pipeline) -> None:
     secret = AGE_KEY.removeprefix("AGE-SECRET-KEY-")
     assert secret not in gitops_loop.summary.read_text()
@@ -455,7 +449,6 @@ def test_the_key_is_never_printed(gitops_loop: Pipeline) -> None:
         assert secret not in run.output and secret not in run.outputs
 
 
-@pytest.mark.xdist_group("gitops_loop")
 def test_drift_fails_the_reconcile_step_with_a_summary(gitops_loop: Pipeline) -> None:
     """A change in git that the provider does not have yet: the drift step exits 2 and shows it."""
     template = gitops_loop.work / "sms-config/templates/task-status.yaml"
