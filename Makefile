@@ -17,13 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/smsops demo sms-config
 
-# One pytest worker per core (pytest-xdist), a test file per worker at a time: module-scoped
-# fixtures (the workflow run, the history repository) are then built once. (--dist loadgroup would
-# split finer, but its xdist_group marks have no effect with pytest 9.2 and xdist 3.8.)
+# pytest-xdist, a test file per worker at a time: module-scoped fixtures (the workflow run, the
+# history repository) are then built once. (--dist loadgroup would split finer, but its xdist_group
+# marks have no effect with pytest 9.2 and xdist 3.8.) Files go out in collection order, which
+# tests/conftest.py starts with the longest files, rather than most tests first.
 # Two workers per core: many tests wait on subprocesses (sops, git, smsops itself) and loopback I/O.
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 test: $(STAMP)
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks
