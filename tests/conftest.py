@@ -41,10 +41,10 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # first: with `--dist loadfile --no-loadscope-reorder` (make test) each worker starts on one of them,
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
 LONGEST_FIRST = (
-    "reconcile/test_reliability.py",
     "test_workflows.py",
-    "publish/test_export.py",
     "commands/test_demo.py",
+    "reconcile/test_reliability.py",
+    "publish/test_export.py",
 )
 
 
