@@ -35,3 +35,23 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return code, out, err
 
     return run
+
+
+# The files whose tests take longest (real waits, whole pipelines in subprocesses) are collected
+# first: with `--dist loadfile --no-loadscope-reorder` (make test) each worker starts on one of them,
+# instead of one starting last and running alone at the end. A file's items stay together, in order.
+LONGEST_FIRST = (
+    "test_workflows.py",
+    "commands/test_demo.py",
+    "reconcile/test_reliability.py",
+    "publish/test_export.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        tests = ROOT / "tests"
+        path = item.path.relative_to(tests).as_posix() if item.path.is_relative_to(tests) else ""
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)

@@ -25,6 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.store.behaviour import Behaviour
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
@@ -362,6 +365,11 @@ def assert_calls_match(script: str, run: StepRun) -> None:
 def gitops_loop(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     """The whole loop, once: PR -> merge (apply) -> scheduled reconcile."""
     pipeline = Pipeline(tmp_path_factory.mktemp("pipeline"))
+    # The embedded sandbox's account, made ahead with no review delay (it would be 2 s): `smsops wait`,
+    # which checks every 10 s, then finds the versions approved on its first check instead of sleeping
+    # 10 s. Waiting through a review is tested on a manual clock in tests/reconcile/test_status.py.
+    state = pipeline.work / "sms-config/.smsops/sandbox"
+    Sandbox(state).create_account("sandbox", provider="alibaba", behaviour=Behaviour(review_delay_s=0))
     for name in ("sms-config-pr.yml", "sms-config-apply.yml", "sms-config-reconcile.yml"):
         pipeline.run_workflow(WORKFLOW_DIR / name)
     return pipeline
@@ -422,6 +430,8 @@ def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None
     runtime = json.loads((out / "runtime.json").read_text())
     templates = runtime["channels"]["sandbox"]["templates"]
     assert len(templates) == 4 and all(t["live"] for t in templates.values())
+    (wait,) = find(gitops_loop, "apply", "Wait for the provider's review")
+    assert "all 4 template(s) approved" in wait.output and "waiting for review" not in wait.output
     summary = gitops_loop.summary.read_text()
     assert "### Apply" in summary and "### Promote" in summary and "Gate passed on sandbox" in summary
 
