@@ -105,124 +105,174 @@ def _plan_template(
     tags_supported: bool,
     now: datetime,
 ) -> list[Change]:
-    channel = desired.name
-    request = template.request
-    address = f"{channel}/{request.name}"
-    live = _live_version(versions, tags_supported)
+    """The changes for one template in git, given every version of it the provider holds."""
     adopted = next((v for v in versions if template.adopt_code and v.code == template.adopt_code), None)
-    if live is None and adopted is not None and adopted.status is ReviewStatus.APPROVED:
-        live = adopted  # an adopted template is already in use: it is live until a new version is promoted
+    live = live_version(versions, tags_supported, template.adopt_code)
+    current = _current_version(template, versions, adopted)
+    if current is None:
+        old = _rewritable(versions, live, desired)
+        if old is not None:
+            return [_rewrite_in_place(template, old, desired)]
+        return [_create(template, versions, live, desired)]
+    is_live = live is not None and live.code == current.code
+    if current.status is ReviewStatus.APPROVED and not is_live and tags_supported:
+        changes = [_promote(template, current, live, desired)]
+    else:
+        changes = [_unchanged(template, current, desired)]
+    if is_live:
+        changes.extend(_retire_superseded(template, current, versions, desired, now))
+    return changes
+
+
+def _current_version(
+    template: DesiredTemplate, versions: list[ObservedTemplate], adopted: ObservedTemplate | None
+) -> ObservedTemplate | None:
+    """The version registered for the content in git (its provider-side name, the oldest if
+    several), else the adopted template when it says the same; None: this content is not there."""
+    request = template.request
     current = min(
         (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=created_order, default=None
     )
     if current is None and adopted is not None and (adopted.content, adopted.kind) == (request.content, request.kind):
-        current = adopted
-    changes: list[Change] = []
-    if current is None:
-        rewritable = [
-            v for v in versions if parse_provider_name(v.name) and v.status in desired.updatable and v != live
-        ]
-        if rewritable:
-            old = max(rewritable, key=created_order)
-            changes.append(
-                Change(
-                    action=Action.UPDATE,
-                    channel=channel,
-                    template=template.name,
-                    address=f"{channel}/{old.name}",
-                    before=TemplateVersion.observed(old),
-                    after=TemplateVersion.desired(template, old.code),
-                    reason=f"changed while version {old.code} was {old.status.value}; rewritten in place",
-                    segments=template.segments,
-                    request=request,
-                )
-            )
-        else:
-            reason = "new template" if not versions else "content changed: new version; the live one stays"
-            changes.append(
-                Change(
-                    action=Action.CREATE,
-                    channel=channel,
-                    template=template.name,
-                    address=address,
-                    after=TemplateVersion.desired(template),
-                    before=TemplateVersion.observed(live) if live else None,
-                    reason=reason,
-                    segments=template.segments,
-                    request=request,
-                )
-            )
-        return changes
+        return adopted
+    return current
+
+
+def _rewritable(
+    versions: list[ObservedTemplate], live: ObservedTemplate | None, desired: DesiredChannel
+) -> ObservedTemplate | None:
+    """The newest managed version that is not live and whose review state the provider lets us
+    rewrite (rejected, or pending where allowed); None: the change needs a new version."""
+    candidates = [v for v in versions if parse_provider_name(v.name) and v.status in desired.updatable and v != live]
+    return max(candidates, key=created_order, default=None)
+
+
+def _rewrite_in_place(template: DesiredTemplate, old: ObservedTemplate, desired: DesiredChannel) -> Change:
+    """Changed while a version that is not live was rejected or pending: ``update`` that version."""
+    return Change(
+        action=Action.UPDATE,
+        channel=desired.name,
+        template=template.name,
+        address=f"{desired.name}/{old.name}",
+        before=TemplateVersion.observed(old),
+        after=TemplateVersion.desired(template, old.code),
+        reason=f"changed while version {old.code} was {old.status.value}; rewritten in place",
+        segments=template.segments,
+        request=template.request,
+    )
+
+
+def _create(
+    template: DesiredTemplate, versions: list[ObservedTemplate], live: ObservedTemplate | None, desired: DesiredChannel
+) -> Change:
+    """Nothing registered, or changed content with nothing to rewrite: ``create`` a new version;
+    the live one (if any) stays until the new one is promoted."""
+    reason = "new template" if not versions else "content changed: new version; the live one stays"
+    return Change(
+        action=Action.CREATE,
+        channel=desired.name,
+        template=template.name,
+        address=f"{desired.name}/{template.request.name}",
+        after=TemplateVersion.desired(template),
+        before=TemplateVersion.observed(live) if live else None,
+        reason=reason,
+        segments=template.segments,
+        request=template.request,
+    )
+
+
+def _promote(
+    template: DesiredTemplate, current: ObservedTemplate, live: ObservedTemplate | None, desired: DesiredChannel
+) -> Change:
+    """The current version is approved and not yet live: ``promote`` it, after its gate at apply."""
+    return Change(
+        action=Action.PROMOTE,
+        channel=desired.name,
+        template=template.name,
+        address=f"{desired.name}/{template.request.name}",
+        before=TemplateVersion.observed(live) if live else None,
+        after=TemplateVersion.observed(current),
+        reason="approved: becomes the published version",
+        segments=template.segments,
+        gated=True,
+    )
+
+
+def _unchanged(template: DesiredTemplate, current: ObservedTemplate, desired: DesiredChannel) -> Change:
+    """The current version is live, in review, rejected or cancelled: nothing to do but say which."""
+    reason = {
+        ReviewStatus.APPROVED: "live",
+        ReviewStatus.PENDING: "awaiting provider review",
+        ReviewStatus.REJECTED: f"rejected by the provider: {current.reason or 'no reason given'}",
+        ReviewStatus.CANCELLED: "review cancelled",
+    }[current.status]
     version = TemplateVersion.observed(current)
-    is_live = live is not None and live.code == current.code
-    if current.status is ReviewStatus.APPROVED and not is_live and tags_supported:
-        changes.append(
-            Change(
-                action=Action.PROMOTE,
-                channel=channel,
-                template=template.name,
-                address=address,
-                before=TemplateVersion.observed(live) if live else None,
-                after=version,
-                reason="approved: becomes the published version",
-                segments=template.segments,
-                gated=True,
-            )
-        )
-    else:
-        reason = {
-            ReviewStatus.APPROVED: "live",
-            ReviewStatus.PENDING: "awaiting provider review",
-            ReviewStatus.REJECTED: f"rejected by the provider: {current.reason or 'no reason given'}",
-            ReviewStatus.CANCELLED: "review cancelled",
-        }[current.status]
-        changes.append(
-            Change(
-                action=Action.NOOP,
-                channel=channel,
-                template=template.name,
-                address=address,
-                before=version,
-                after=version,
-                reason=reason,
-                segments=template.segments,
-            )
-        )
-    # Superseded managed versions go once the live version has been live for the grace period.
-    if is_live:
-        # Where the provider keeps no marks (Tencent), the live version's creation stands in for
-        # its promotion: the grace period still runs before the old version goes.
-        since = promoted_at(current) or current.created_at
-        for old in versions:
-            if old.code == current.code or not parse_provider_name(old.name):
-                continue
-            if old.status is ReviewStatus.PENDING:
-                continue  # cannot be deleted while under review
-            due = since + desired.grace if since else now
-            if old.status is not ReviewStatus.APPROVED or now >= due:
-                changes.append(
-                    Change(
-                        action=Action.RETIRE,
-                        channel=channel,
-                        template=template.name,
-                        address=f"{channel}/{old.name}",
-                        before=TemplateVersion.observed(old),
-                        reason=f"superseded by {current.code}",
-                    )
-                )
-            else:
-                changes.append(
-                    Change(
-                        action=Action.NOOP,
-                        channel=channel,
-                        template=template.name,
-                        address=f"{channel}/{old.name}",
-                        before=TemplateVersion.observed(old),
-                        after=TemplateVersion.observed(old),
-                        reason=f"superseded; retired after the grace period, at {due.isoformat(timespec='minutes')}",
-                    )
-                )
+    return Change(
+        action=Action.NOOP,
+        channel=desired.name,
+        template=template.name,
+        address=f"{desired.name}/{template.request.name}",
+        before=version,
+        after=version,
+        reason=reason,
+        segments=template.segments,
+    )
+
+
+def _retire_superseded(
+    template: DesiredTemplate,
+    current: ObservedTemplate,
+    versions: list[ObservedTemplate],
+    desired: DesiredChannel,
+    now: datetime,
+) -> list[Change]:
+    """The other managed versions of a live template, each retired or kept (see ``_superseded``)."""
+    # Where the provider keeps no marks (Tencent), the live version's creation stands in for
+    # its promotion: the grace period still runs before the old version goes.
+    since = promoted_at(current) or current.created_at
+    changes: list[Change] = []
+    for old in versions:
+        if old.code == current.code or not parse_provider_name(old.name):
+            continue
+        change = _superseded(template, old, current, since, desired, now)
+        if change is not None:
+            changes.append(change)
     return changes
+
+
+def _superseded(
+    template: DesiredTemplate,
+    old: ObservedTemplate,
+    current: ObservedTemplate,
+    since: datetime | None,
+    desired: DesiredChannel,
+    now: datetime,
+) -> Change | None:
+    """A version superseded by the live one: ``retire`` it if it was never approved or the grace
+    period since promotion has passed; else keep it until then. None while it is under review."""
+    if old.status is ReviewStatus.PENDING:
+        return None  # cannot be deleted while under review
+    address = f"{desired.name}/{old.name}"
+    version = TemplateVersion.observed(old)
+    due = since + desired.grace if since else now
+    if old.status is not ReviewStatus.APPROVED or now >= due:
+        return Change(
+            action=Action.RETIRE,
+            channel=desired.name,
+            template=template.name,
+            address=address,
+            before=version,
+            reason=f"superseded by {current.code}",
+        )
+    return Change(
+        action=Action.NOOP,
+        channel=desired.name,
+        template=template.name,
+        address=address,
+        before=version,
+        after=version,
+        reason=f"superseded; retired after the grace period, at {due.isoformat(timespec='minutes')}",
+    )
 
 
 def _removed(old: ObservedTemplate, name: str, desired: DesiredChannel, now: datetime) -> Change:
@@ -253,48 +303,15 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
     digest = observed.digest()
     base = {"channel": desired.name, "provider": desired.provider, "enabled": desired.enabled}
     if observed.error:
-        refused = observed.error.startswith("credentials refused")
-        hint = (
-            "check the access key in the channel's SOPS file (sops edit FILE) and that it may use the SMS API"
-            if refused
-            else "check spec.endpoint and that the provider can be reached from here; retryable errors were retried"
-        )
-        blocker = Blocker(channel=desired.name, code="observe-failed", message=observed.error, hint=hint)
-        return ChannelPlan(**base, blockers=(blocker,), observed_digest=digest)
+        return ChannelPlan(**base, blockers=(_observe_failed(desired, observed.error),), observed_digest=digest)
     blockers = _signature_blockers(desired, observed)
     if blockers or not desired.registers_templates:
-        published = (
-            ()
-            if blockers
-            else tuple(
-                Change(
-                    action=Action.NOOP,
-                    channel=desired.name,
-                    template=t.name,
-                    address=f"{desired.name}/{t.name}",
-                    after=TemplateVersion.desired(t),
-                    reason="rendered by the application; published by export",
-                    segments=t.segments,
-                )
-                for t in desired.templates
-            )
-        )
+        published = () if blockers else _rendered_by_application(desired)
         return ChannelPlan(
             **base, signature=observed.signature, changes=published, blockers=tuple(blockers), observed_digest=digest
         )
 
-    by_name: dict[str, list[ObservedTemplate]] = {}
-    unmanaged: list[ObservedTemplate] = []
-    adopted_codes = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
-    for seen in observed.templates:
-        identity = parse_provider_name(seen.name)
-        if seen.code in adopted_codes:
-            by_name.setdefault(adopted_codes[seen.code], []).append(seen)
-        elif identity is None:
-            unmanaged.append(seen)
-        else:
-            by_name.setdefault(identity.name, []).append(seen)
-
+    by_name, unmanaged = _by_template(desired, observed.templates)
     changes: list[Change] = []
     wanted = {t.name for t in desired.templates}
     for template in desired.templates:
@@ -311,6 +328,52 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
         unmanaged=tuple(unmanaged) + orphans,
         observed_digest=digest,
     )
+
+
+def _observe_failed(desired: DesiredChannel, error: str) -> Blocker:
+    """The channel could not be observed: nothing can be planned; the hint says what to check."""
+    refused = error.startswith("credentials refused")
+    hint = (
+        "check the access key in the channel's SOPS file (sops edit FILE) and that it may use the SMS API"
+        if refused
+        else "check spec.endpoint and that the provider can be reached from here; retryable errors were retried"
+    )
+    return Blocker(channel=desired.name, code="observe-failed", message=error, hint=hint)
+
+
+def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
+    """A channel whose provider registers no templates: each template is only published by export."""
+    return tuple(
+        Change(
+            action=Action.NOOP,
+            channel=desired.name,
+            template=t.name,
+            address=f"{desired.name}/{t.name}",
+            after=TemplateVersion.desired(t),
+            reason="rendered by the application; published by export",
+            segments=t.segments,
+        )
+        for t in desired.templates
+    )
+
+
+def _by_template(
+    desired: DesiredChannel, seen: Iterable[ObservedTemplate]
+) -> tuple[dict[str, list[ObservedTemplate]], list[ObservedTemplate]]:
+    """The provider's templates grouped by the git template they are versions of (managed names,
+    and adopted codes), and those that are neither (unmanaged)."""
+    by_name: dict[str, list[ObservedTemplate]] = {}
+    unmanaged: list[ObservedTemplate] = []
+    adopted_codes = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
+    for template in seen:
+        identity = parse_provider_name(template.name)
+        if template.code in adopted_codes:
+            by_name.setdefault(adopted_codes[template.code], []).append(template)
+        elif identity is None:
+            unmanaged.append(template)
+        else:
+            by_name.setdefault(identity.name, []).append(template)
+    return by_name, unmanaged
 
 
 def make_plan(pairs: Iterable[tuple[DesiredChannel, ChannelObservation]], *, config_dir: str, now: datetime) -> Plan:
