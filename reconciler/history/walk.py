@@ -71,6 +71,10 @@ class History(Frozen):
         return f"{len(self.events)} {events} in {commits} commit{'' if commits == 1 else 's'}: {done}"
 
 
+# An event not yet tied to its commit: action, the document shown, the one before, field changes.
+_Pending = tuple[EventAction, Doc, Doc | None, list[FieldChange]]
+
+
 @dataclass(frozen=True)
 class _Record:
     """An event and the channels its template targeted before or after (None: every channel)."""
@@ -94,8 +98,44 @@ class _Walk:
         return key
 
     def step(self, commit: CommitInfo) -> None:
+        """Replay one commit on the tree and record an event per resource it changed in substance."""
         tree = self.tree
-        # 1. Read what the commit changed; a file that is not valid here keeps its earlier state.
+        removed, written = self._read(commit)
+        touched = removed | set(written)
+        keys = {doc.key for path in touched for doc in tree.files.get(path, ())}
+        keys |= {doc.key for entry in written.values() if isinstance(entry, tuple) for doc in entry}
+        sops_touched = any(path in tree.sops or isinstance(written.get(path), SopsMeta) for path in touched)
+
+        # Apply, remembering the state of everything the commit may have changed.
+        before = {key: tree.resolve(key) for key in keys}
+        channels_before = tree.channels() if sops_touched else {}
+        sops_before = dict(tree.sops)
+        for path in removed - set(written):
+            tree.remove(path)
+        for path, entry in written.items():
+            tree.put(path, entry)
+        after = {key: tree.resolve(key) for key in keys}
+
+        renamed_from = self._pair_renames(commit, keys, before, after)
+        events = self._resource_events(keys, before, after, renamed_from)
+        if sops_touched:
+            self._secret_events(events, channels_before, sops_before, touched)
+        for key in sorted(events):
+            action, shown, old_doc, changes = events[key]
+            event = Event(
+                commit=commit.sha, short=commit.short, author=commit.author, email=commit.email,
+                date=commit.date, subject=commit.subject, pr=commit.pr,
+                resource=ResourceRef(kind=shown.resource.kind, name=shown.resource.name),
+                action=action, file=shown.file, changes=tuple(changes),
+            )  # fmt: skip
+            targets_before, targets_after = channel_targets(old_doc), channel_targets(after.get(key))
+            targets = None if targets_before is None or targets_after is None else targets_before | targets_after
+            self.records.append(_Record(event, targets))
+
+    def _read(self, commit: CommitInfo) -> tuple[set[str], dict[str, tuple[Doc, ...] | SopsMeta]]:
+        """The paths the commit removed, and the parsed content of those it wrote; a file that is
+        not valid at this commit keeps its earlier state (with a warning)."""
+        tree = self.tree
         removed: set[str] = set()
         written: dict[str, tuple[Doc, ...] | SopsMeta] = {}
         for change in commit.changes:
@@ -116,22 +156,13 @@ class _Walk:
                 written[change.path] = parsed
             elif tree.files.get(change.path) or change.path in tree.sops:
                 removed.add(change.path)  # no longer a config file (e.g. now plain text)
-        touched = removed | set(written)
-        keys = {doc.key for path in touched for doc in tree.files.get(path, ())}
-        keys |= {doc.key for entry in written.values() if isinstance(entry, tuple) for doc in entry}
-        sops_touched = any(path in tree.sops or isinstance(written.get(path), SopsMeta) for path in touched)
+        return removed, written
 
-        # 2. Apply, remembering the state of everything the commit may have changed.
-        before = {key: tree.resolve(key) for key in keys}
-        channels_before = tree.channels() if sops_touched else {}
-        sops_before = dict(tree.sops)
-        for path in removed - set(written):
-            tree.remove(path)
-        for path, entry in written.items():
-            tree.put(path, entry)
-        after = {key: tree.resolve(key) for key in keys}
-
-        # 3. Pair disappearances with appearances of the same kind: metadata.name renames.
+    def _pair_renames(
+        self, commit: CommitInfo, keys: set[Key], before: dict[Key, Doc | None], after: dict[Key, Doc | None]
+    ) -> dict[Key, Doc]:
+        """Which disappearance each appearance of the same kind renames (same file and position,
+        or the same spec), as new key -> old document; the two names join one resource."""
         renames = {c.path: c.old_path for c in commit.changes if c.status == "R" and c.old_path}
         gone = [before[key] for key in sorted(keys) if before[key] is not None and after[key] is None]
         new = [after[key] for key in sorted(keys) if after[key] is not None and before[key] is None]
@@ -152,9 +183,17 @@ class _Walk:
             if matches:
                 renamed_from[doc.key] = matches[0]
                 self.parent[self.group(matches[0].key)] = self.group(doc.key)
+        return renamed_from
 
-        # 4. One event per resource that changed in substance.
-        events: dict[Key, tuple[EventAction, Doc, Doc | None, list[FieldChange]]] = {}
+    def _resource_events(
+        self,
+        keys: set[Key],
+        before: dict[Key, Doc | None],
+        after: dict[Key, Doc | None],
+        renamed_from: dict[Key, Doc],
+    ) -> dict[Key, _Pending]:
+        """One event per resource that changed in substance (a rename is one event, on the new name)."""
+        events: dict[Key, _Pending] = {}
         paired = {doc.key for doc in renamed_from.values()}
         for key in sorted(keys):
             old_doc, new_doc = before[key], after[key]
@@ -174,36 +213,33 @@ class _Walk:
                 shown = new_doc or old_doc
                 assert shown is not None
                 events[key] = (action, shown, old_doc, changes)
+        return events
 
-        # 5. Secret files of channels that exist on both sides, seen through their metadata.
-        if sops_touched:
-            for key, now in tree.channels().items():
-                earlier_channel = channels_before.get(key)
-                if earlier_channel is None:
+    def _secret_events(
+        self,
+        events: dict[Key, _Pending],
+        channels_before: Mapping[Key, Doc],
+        sops_before: Mapping[str, SopsMeta],
+        touched: set[str],
+    ) -> None:
+        """Add to ``events`` the secret file changes of channels that exist on both sides, seen
+        through their SOPS metadata only."""
+        tree = self.tree
+        for key, now in tree.channels().items():
+            earlier_channel = channels_before.get(key)
+            if earlier_channel is None:
+                continue
+            old_refs = {field: (path, keys_) for field, path, keys_ in secret_refs(earlier_channel)}
+            for field, path, secret_keys in secret_refs(now):
+                if field not in old_refs or not ({path, old_refs[field][0]} & touched):
                     continue
-                old_refs = {field: (path, keys_) for field, path, keys_ in secret_refs(earlier_channel)}
-                for field, path, secret_keys in secret_refs(now):
-                    if field not in old_refs or not ({path, old_refs[field][0]} & touched):
-                        continue
-                    secret_changes = diff_credentials(
-                        sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys, field=field
-                    )
-                    if not secret_changes:
-                        continue
-                    action, shown, prior, changes = events.get(key, ("changed", now, earlier_channel, []))
-                    events[key] = (action, shown, prior, [*changes, *secret_changes])
-
-        for key in sorted(events):
-            action, shown, old_doc, changes = events[key]
-            event = Event(
-                commit=commit.sha, short=commit.short, author=commit.author, email=commit.email,
-                date=commit.date, subject=commit.subject, pr=commit.pr,
-                resource=ResourceRef(kind=shown.resource.kind, name=shown.resource.name),
-                action=action, file=shown.file, changes=tuple(changes),
-            )  # fmt: skip
-            targets_before, targets_after = channel_targets(old_doc), channel_targets(after.get(key))
-            targets = None if targets_before is None or targets_after is None else targets_before | targets_after
-            self.records.append(_Record(event, targets))
+                secret_changes = diff_credentials(
+                    sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys, field=field
+                )
+                if not secret_changes:
+                    continue
+                action, shown, prior, changes = events.get(key, ("changed", now, earlier_channel, []))
+                events[key] = (action, shown, prior, [*changes, *secret_changes])
 
     def names(self, kind: str, name: str) -> set[str]:
         """Every name the resource called ``name`` has had (empty if it never existed)."""
