@@ -30,7 +30,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, nodes
 
 __all__ = [
     "ContentProblem",
@@ -172,10 +172,28 @@ def _environment() -> Environment:
 
 
 def _parse_with_jinja(text: str) -> ParsedContent:
-    from jinja2 import TemplateSyntaxError, nodes
+    """The content as Jinja parses it, with a problem for every construct other than ``{{ name }}``."""
+    from jinja2 import TemplateSyntaxError
 
     lines = _LineIndex(text)
     tags = list(_scan_tags(text))
+    problems = _tag_problems(text, tags, lines)
+    try:
+        tree = _environment().parse(text)
+    except TemplateSyntaxError as error:
+        line = error.lineno or 1
+        # An unknown or unclosed {% tag %} is already reported as a tag; do not report it twice.
+        if not any(p.rule == TAG and p.line == line for p in problems):
+            problems.append(_syntax_problem(error.message, line, tags, lines))
+        problems.sort(key=lambda p: (p.line, p.column))
+        return ParsedContent(text, (), (), tuple(problems))
+    parts, names = _output_parts(text, tree, [tag for tag in tags if tag.kind == "var"], lines, problems)
+    problems.sort(key=lambda p: (p.line, p.column))
+    return ParsedContent(text, tuple(parts), tuple(names), tuple(problems))
+
+
+def _tag_problems(text: str, tags: list[_Tag], lines: _LineIndex) -> list[ContentProblem]:
+    """A problem for each comment and each opening block tag (closing ones belong to their opener)."""
     problems: list[ContentProblem] = []
     for tag in tags:
         line, column = lines.position(tag.start)
@@ -183,26 +201,28 @@ def _parse_with_jinja(text: str) -> ParsedContent:
             problems.append(_comment_problem(line, column))
         elif tag.kind == "block" and not _closes_block(tag.text(text)):
             problems.append(_tag_problem(tag.text(text), line, column))
-    try:
-        tree = _environment().parse(text)
-    except TemplateSyntaxError as error:
-        line = error.lineno or 1
-        # An unknown or unclosed {% tag %} is already reported as a tag; do not report it twice.
-        if not any(p.rule == TAG and p.line == line for p in problems):
-            column = next((lines.position(t.start)[1] for t in tags if lines.position(t.start)[0] == line), 1)
-            problems.append(
-                ContentProblem(
-                    line,
-                    column,
-                    SYNTAX,
-                    f"content is not valid template syntax: {error.message}",
-                    "Write variables as {{ name }}; a literal '{{' cannot appear in content.",
-                )
-            )
-        problems.sort(key=lambda p: (p.line, p.column))
-        return ParsedContent(text, (), (), tuple(problems))
+    return problems
 
-    var_tags = [tag for tag in tags if tag.kind == "var"]
+
+def _syntax_problem(message: str | None, line: int, tags: list[_Tag], lines: _LineIndex) -> ContentProblem:
+    """Jinja refused the content: report it at the first tag on the line Jinja names."""
+    column = next((lines.position(t.start)[1] for t in tags if lines.position(t.start)[0] == line), 1)
+    return ContentProblem(
+        line,
+        column,
+        SYNTAX,
+        f"content is not valid template syntax: {message}",
+        "Write variables as {{ name }}; a literal '{{' cannot appear in content.",
+    )
+
+
+def _output_parts(
+    text: str, tree: nodes.Template, var_tags: list[_Tag], lines: _LineIndex, problems: list[ContentProblem]
+) -> tuple[list[Part], dict[str, None]]:
+    """Literal text and variables from Jinja's output nodes, matched to our ``{{`` tags for their
+    positions, and the names in order of first appearance; other expressions go to ``problems``."""
+    from jinja2 import nodes
+
     expressions = [expr for output in tree.find_all(nodes.Output) for expr in output.nodes]
     expressions = [expr for expr in expressions if not isinstance(expr, nodes.TemplateData)]
     # Our scan and Jinja's lexer agree for everything Jinja accepts; if they ever do not, fall back
@@ -232,8 +252,7 @@ def _parse_with_jinja(text: str) -> ParsedContent:
             names.setdefault(expr.name)
     if pos < len(text):
         parts.append(text[pos:])
-    problems.sort(key=lambda p: (p.line, p.column))
-    return ParsedContent(text, tuple(parts), tuple(names), tuple(problems))
+    return parts, names
 
 
 def _expression_problem(expr: Any, source: str, line: int, column: int) -> ContentProblem | None:
