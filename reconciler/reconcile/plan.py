@@ -6,6 +6,9 @@ Rollout rules (approved templates are immutable at Alibaba and Tencent):
 - the newest approved version becomes the published one: ``promote`` (after its gate, at apply);
 - a superseded version is deleted once the channel's grace period has passed: ``retire``;
 - managed templates no longer in git are deleted only with prune: ``delete``.
+Each rule is one function below, in this order (``_create``, ``_rewrite_in_place``, ``_promote``,
+``_superseded``, ``_removed``): ``_plan_template`` picks among the first four for a template in git,
+``plan_channel`` applies the last to managed templates no longer in git.
 
 Which version is live is kept at the provider, as the ``smsops-live`` tag (promotion time), where the
 provider has tags; elsewhere (Tencent) the newest approved version is live.
