@@ -1,9 +1,11 @@
 """Click wiring only. Commands live in ``reconciler.commands.<name>`` and are imported on use,
-so ``smsops --help`` and ``smsops validate`` never pay for provider SDKs (nor ``--help`` for the
-config models: 40 ms against 300).
+so ``smsops --help`` and ``smsops validate`` never pay for provider SDKs, nor ``--help`` for the
+config models and every command (importing this module takes 0.03 s, all the commands 0.17 s more).
 
 ``main`` is the one place that maps exceptions to exit codes, and the process entry point
-(``smsops``, ``python -m reconciler``) through ``sys.exit``.
+(``smsops``, ``python -m reconciler``) through ``sys.exit``. An exception that is not one of ours
+(``SmsopsError``) is a bug: one redacted line names the stage it left (``errors.stage``), and
+``--debug`` / ``SMSOPS_DEBUG=1`` adds the traceback, redacted too.
 """
 
 from __future__ import annotations
