@@ -1,3 +1,5 @@
-from reconciler.cli import run
+import sys
 
-run()
+from reconciler.cli import main
+
+sys.exit(main())

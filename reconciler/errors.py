@@ -12,7 +12,8 @@ callers pass already-redacted text (see ``reconciler.secrets.redact``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -148,3 +149,32 @@ class ResponseLost(ProviderError):
 
 class StalePlan(SmsopsError):
     """A saved plan was computed from a provider state that has changed since."""
+
+
+# -- which stage failed ------------------------------------------------------------------------------
+
+_STAGE = "smsops_stage"
+
+
+def mark_stage(error: BaseException, name: str) -> None:
+    """Record that ``error`` left stage ``name``, unless an inner stage already did."""
+    if not hasattr(error, _STAGE):
+        with contextlib.suppress(AttributeError, TypeError):  # an exception type without a __dict__
+            setattr(error, _STAGE, name)
+
+
+def stage_of(error: BaseException) -> str | None:
+    """The innermost stage ``error`` left, if any (the CLI names it in 'internal error in <stage>')."""
+    found = getattr(error, _STAGE, None)
+    return found if isinstance(found, str) else None
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Run a pipeline stage (load, validate, observe, plan, apply, ...): an exception leaving it is
+    marked with its name. The mark travels on the exception, so it costs nothing until one escapes."""
+    try:
+        yield
+    except BaseException as error:
+        mark_stage(error, name)
+        raise

@@ -1,30 +1,26 @@
-"""Stage wiring shared by commands: load+validate, then desired state and observation per channel."""
+"""Stage wiring shared by commands: load+validate, then desired state and observation per channel.
+
+Each stage runs inside ``stage(name)``: an unexpected exception leaving it is reported by the CLI as
+"internal error in <name>" (see ``reconciler.cli``).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING
 
-from reconciler.errors import ConfigError, Diagnostic, Severity
-
-if TYPE_CHECKING:  # imported where used: the config worker is forked before they are (see load_valid_config)
-    from reconciler.config.load import LoadedConfig
-    from reconciler.reconcile.changes import Plan
-    from reconciler.reconcile.observe import Session
+from reconciler.config.heap import gc_paused
+from reconciler.config.lint.run import check
+from reconciler.config.load import LoadedConfig, load_config
+from reconciler.errors import ConfigError, Diagnostic, Severity, stage
+from reconciler.reconcile.changes import Plan
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import Session, observe_all
+from reconciler.reconcile.plan import make_plan
 
 
 def load_valid_config(config_dir: str) -> LoadedConfig:
-    """Load and lint; any error stops here with every diagnostic (nothing is contacted).
-
-    Every caller goes on to open provider channels, so the config is checked in a forked worker
-    while this process imports what observing takes: the SDKs of the providers the channel files
-    name, and the plan modules (``reconciler.overlap``; measured on ``benchmarks/bench_plan.py``)."""
-    from reconciler.config.heap import gc_paused
-    from reconciler.overlap import in_worker
-
-    with gc_paused():  # modules and the config: objects that live as long as the process (see gc_paused)
-        config, diagnostics = in_worker(partial(_checked_ahead, config_dir), partial(_prefetch, config_dir))
+    """Load and lint; any error stops here with every diagnostic (nothing is contacted)."""
+    config, diagnostics = checked_config(config_dir)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise ConfigError(
@@ -37,43 +33,17 @@ def load_valid_config(config_dir: str) -> LoadedConfig:
 
 def checked_config(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
     """The loaded config and every diagnostic of loading and linting it."""
-    from reconciler.config.lint.run import check
-    from reconciler.config.load import load_config
-
-    config, diagnostics = load_config(config_dir)
-    return config, [*diagnostics, *check(config)]
-
-
-def _checked_ahead(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
-    """``checked_config`` and, when it has no errors, each channel's desired state, kept on the config
-    (the worker has time to spare while this process imports SDKs, and every caller needs them). One
-    that cannot be computed is left for the caller to compute, and report, as it would anyway."""
-    config, diagnostics = checked_config(config_dir)
-    if not any(d.severity is Severity.ERROR for d in diagnostics):
-        from reconciler.reconcile.desired import desired_channel
-
-        try:
-            for located in config.channels:
-                desired_channel(config, located)
-        except ConfigError:
-            pass
-    return config, diagnostics
-
-
-def _prefetch(config_dir: str) -> None:
-    # imported now, used by every caller next
-    from reconciler.providers.registry import prefetch
-    from reconciler.reconcile import desired, observe, plan  # noqa: F401
-    from reconciler.render import plan as render_plan  # noqa: F401
-
-    prefetch(config_dir)
+    with gc_paused():  # the config and what lint builds live as long as the command (see gc_paused)
+        with stage("load"):
+            config, diagnostics = load_config(config_dir)
+        with stage("validate"):
+            return config, [*diagnostics, *check(config)]
 
 
 def compute_plan(session: Session, *, config_dir: str, now: datetime | None = None) -> Plan:
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.reconcile.observe import observe_all
-    from reconciler.reconcile.plan import make_plan
-
-    desired = [desired_channel(session.config, located) for located in session.channels]
-    observed = observe_all(session, desired)
-    return make_plan(zip(desired, observed, strict=True), config_dir=config_dir, now=now or datetime.now(UTC))
+    with stage("plan"):
+        desired = [desired_channel(session.config, located) for located in session.channels]
+    with stage("observe"):
+        observed = observe_all(session, desired)
+    with stage("plan"):
+        return make_plan(zip(desired, observed, strict=True), config_dir=config_dir, now=now or datetime.now(UTC))

@@ -58,7 +58,8 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publish: bool, output: str) -> int:
     """Export live template codes, signature and enabled flags per channel, and publish them."""
     from reconciler.pipeline import load_valid_config
-    from reconciler.publish.export import combined_document, export_channel, publish_channel, write_file
+    from reconciler.publish.export import combined_document, export_channel, publish_channel
+    from reconciler.publish.targets import write_file
     from reconciler.reconcile.desired import desired_channel
     from reconciler.reconcile.observe import observe_all, open_session
 

@@ -9,6 +9,10 @@ import click
 
 from reconciler.commands.options import config_dir_argument, output_option
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
+from reconciler.pipeline import compute_plan, load_valid_config
+from reconciler.reconcile.observe import open_session
+from reconciler.render.plan import render
+from reconciler.secrets.redact import redact
 
 
 @click.command(name="plan")
@@ -19,18 +23,10 @@ from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detailed_exitcode: bool, output: str) -> int:
     """Show what apply would change at each channel's provider."""
-    from reconciler.pipeline import load_valid_config
-
-    config = load_valid_config(config_dir)  # first: the modules below are imported while it runs
-    from reconciler.pipeline import compute_plan
-    from reconciler.reconcile.observe import open_session
-    from reconciler.render.plan import render
-
+    config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
         plan = compute_plan(session, config_dir=config_dir)
     if out is not None:
-        from reconciler.secrets.redact import redact
-
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(redact(plan.to_json()), encoding="utf-8")
     colour = output == "text" and sys.stdout.isatty()

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """For a burst of allocations that live on (a loaded config, imported modules): each burst
-    triggers collections that rescan the whole growing heap and cost more than the work itself
-    (loading 5,000 templates: 4.5 s -> 2.0 s of CPU; a plan's imports and received config: 80 ms
-    of collections -> 20). Pausing frees nothing late: such objects are not garbage.
+    """For a burst of allocations that live on (a loaded and linted config): each burst triggers
+    collections that rescan the whole growing heap and cost more than the work itself (validating
+    5,000 templates: 3.6 s -> 1.25 s, ``benchmarks/bench_validate.py``). Pausing frees nothing late:
+    such objects are not garbage.
 
     On the way out everything allocated meanwhile (still in the youngest generation) is moved to
     the oldest one: otherwise the first collection after ``gc.enable`` scans it all at once (and

@@ -14,21 +14,19 @@ kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ 
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
+from reconciler.config.describe import describe
 from reconciler.config.heap import gc_paused
 from reconciler.config.models import API_VERSION, KINDS, Channel, Template
-from reconciler.config.positions import FieldPath, Mark, Positions, Recomposed
+from reconciler.config.positions import FieldPath, Mark, Positions
+from reconciler.config.source import Problem, decode, parse_text
 from reconciler.errors import Diagnostic, Severity
-
-if TYPE_CHECKING:
-    from reconciler.config.source import Problem
 
 T = TypeVar("T")
 
@@ -75,9 +73,6 @@ class LoadedConfig:
     templates: tuple[Located[Template], ...]
     documents: tuple[RawDocument, ...]
     files: tuple[str, ...]
-    # Values computed from this config (it is frozen), by key: each computed once, or ahead of time in
-    # the config worker (``reconciler.pipeline``). Not part of its value; a ``replace``d config starts empty.
-    derived: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)
@@ -126,8 +121,6 @@ def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagn
     try:
         return model.model_validate(document.data), []
     except ValidationError as error:
-        from reconciler.config.describe import describe  # only a broken document pays for difflib
-
         diagnostics = []
         for detail in error.errors(include_url=False):
             problem = describe(detail, model)
@@ -165,37 +158,28 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
             Diagnostic(shown_root, 0, 0, "SMS001", f"config directory {why}", hint)
         ]
 
-    # The parser is imported here: a process that only receives a loaded config needs no YAML.
-    from reconciler.config.parse_pool import parse_texts
-    from reconciler.config.source import decode
-
     diagnostics: list[Diagnostic] = []
     channels: list[Located[Channel]] = []
     templates: list[Located[Template]] = []
     documents: list[RawDocument] = []
     files: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
-    read: list[tuple[str, str | None, Diagnostic | None]] = []
     for relative in config_files(root_path):
         file = os.path.normpath(os.path.join(shown_root, relative))
         raw, unreadable = _read(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)
-        read.append((file, text, unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)))
-    parsed_texts = iter(parse_texts([text for _, text, _ in read if text is not None]))
-    for file, text, unusable in read:
         if text is None:
             files.append(file)
+            unusable = unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)
             diagnostics.extend([unusable] if unusable else [])
             continue
-        parsed = next(parsed_texts)
+        parsed = parse_text(text)
         if parsed.sops:
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
-        recomposed = Recomposed(text)  # used only where the nodes were parsed in another process
         for index, (line, column), data in parsed.documents:
-            node, again = parsed.nodes.get(index), partial(recomposed.node, index)
-            positions = Positions(node if node is not None else again, again)
+            positions = Positions(parsed.nodes[index])
             document = RawDocument(file, index, data, positions)
             documents.append(document)
             resource, problems = _check(document, positions)

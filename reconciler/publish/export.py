@@ -16,19 +16,16 @@ Invariants of the exported document (the application's contract, ``formats.EXPOR
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
-from reconciler.errors import ConfigError, SmsopsError
+from reconciler.errors import SmsopsError
 from reconciler.formats import EXPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
 from reconciler.providers.traits import traits
+from reconciler.publish.targets import Published, file_target, ssm_region, write_file
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.plan import live_version
 from reconciler.reconcile.status import group_versions
@@ -133,61 +130,6 @@ def export_channel(
         ),
         templates=templates,
     )
-
-
-# -- targets ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Published:
-    """Where one channel's document went. ``changed`` is False when the target already held it."""
-
-    channel: str
-    target: str
-    changed: bool
-
-
-def file_target(config: LoadedConfig, located: Located[Channel]) -> Path:
-    """The configured ``publish.file`` (relative to the channel's YAML file), else
-    ``<config dir>/.smsops/published/<channel>.json``."""
-    publish = located.resource.spec.publish
-    if publish is not None and publish.file is not None:
-        return located.resolve(publish.file)
-    return Path(config.root) / ".smsops" / "published" / f"{located.resource.name}.json"
-
-
-def write_file(path: Path, text: str) -> bool:
-    """Atomic replace (a reader never sees half a file); False when the file already holds ``text``."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return True
-
-
-def ssm_region(channel: Channel, environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    """A channel whose region is an AWS region (a trait) publishes there; other providers' regions
-    (cn-hangzhou, ap-guangzhou) are not AWS regions, so those use the AWS environment's region."""
-    if traits(channel.spec.provider).aws_region and (own := channel.spec.effective_region()):
-        return own
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise ConfigError(
-            f"channel {channel.name}: publish.ssmPrefix is set but no AWS region is known for a "
-            f"{channel.spec.provider.value} channel",
-            hint="set AWS_REGION (or AWS_DEFAULT_REGION) in the environment that runs export",
-        )
-    return region
 
 
 def publish_channel(

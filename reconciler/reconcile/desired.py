@@ -74,15 +74,7 @@ def desired_template(template: Template, channel: Channel) -> DesiredTemplate:
 
 
 def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredChannel:
-    """What ``located`` (one of ``config.channels``) should have; computed once per config."""
-    key = ("desired", located.resource.name)
-    found = config.derived.get(key)
-    if not isinstance(found, DesiredChannel):
-        found = config.derived[key] = _desired_channel(config, located)
-    return found
-
-
-def _desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredChannel:
+    """What ``located`` (one of ``config.channels``) should have."""
     channel = located.resource
     spec = channel.spec
     own = traits(spec.provider)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from reconciler.config.load import LoadedConfig, Located
+from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
+from reconciler.publish.targets import file_target, ssm_region, write_file
 from reconciler.secrets.redact import redact
-
-if TYPE_CHECKING:
-    from reconciler.config.load import LoadedConfig, Located
-    from reconciler.config.models import Channel
 
 LIVE = "smsops-live"
 GATE = "smsops-gate"
@@ -64,8 +63,6 @@ class FileMarks:
             return {}
 
     def write(self, code: str, marks: dict[str, str]) -> None:
-        from reconciler.publish.export import write_file
-
         current = self.read()
         current.setdefault(code, {}).update({k: bound(v) for k, v in marks.items()})
         write_file(self.path, _document(current))
@@ -105,8 +102,6 @@ def bound(value: str) -> str:
 
 def mark_store(config: LoadedConfig, located: Located[Channel], environ: Any = os.environ) -> MarkStore:
     """Where a channel whose provider has no tags keeps its marks: beside its published config."""
-    from reconciler.publish.export import file_target, ssm_region
-
     publish = located.resource.spec.publish
     if publish is not None and publish.ssm_prefix:
         return SsmMarks(f"{publish.ssm_prefix.rstrip('/')}/marks", ssm_region(located.resource, environ))

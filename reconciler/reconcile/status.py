@@ -16,18 +16,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from reconciler.content.identity import parse_provider_name
+from reconciler.errors import stage
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import Session, observe_all
 from reconciler.reconcile.plan import live_version, promoted_at
 from reconciler.reconcile.rollout import GATE
-
-if TYPE_CHECKING:
-    from reconciler.reconcile.observe import Session
 
 
 class _Frozen(BaseModel):
@@ -347,9 +346,7 @@ def wait_for_review(
 
 def observe_statuses(session: Session) -> list[ChannelStatus]:
     """Observe every channel of an open session (concurrently) and compute its status."""
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.reconcile.observe import observe_all
-
     desired = [desired_channel(session.config, located) for located in session.channels]
-    observed = observe_all(session, desired)
+    with stage("observe"):
+        observed = observe_all(session, desired)
     return [channel_status(d, o) for d, o in zip(desired, observed, strict=True)]

@@ -6,6 +6,8 @@ passed through ``redact``. Every format ends with the plan's one summary line.
 
 from __future__ import annotations
 
+import click
+
 from reconciler.reconcile.changes import Action, Change, ChannelPlan, Plan
 from reconciler.secrets.redact import redact
 
@@ -47,8 +49,6 @@ def _code(change: Change) -> str:
 
 
 def render_text(plan: Plan, *, colour: bool = False, verbose: bool = False) -> str:
-    import click
-
     def style(text: str, fg: str) -> str:
         return click.style(text, fg=fg) if colour else text
 

@@ -23,17 +23,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse
+from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.store.records import RuleViolation
-
-if TYPE_CHECKING:
-    from reconciler.sandbox.server import RunningSandbox
 
 
 def _error(status: int, message: str) -> SandboxResponse:
@@ -44,14 +43,14 @@ def _ok(data: Any) -> SandboxResponse:
     return SandboxResponse.json(data, content_type="application/json")
 
 
-def handle_control(running: RunningSandbox, request: SandboxRequest) -> SandboxResponse:
-    sandbox = running.sandbox
+def handle_control(sandbox: Sandbox, endpoints: Mapping[str, str], request: SandboxRequest) -> SandboxResponse:
+    """One control request against ``sandbox``, served with ``endpoints`` (emulator -> host:port)."""
     parts = [p for p in request.path.split("/") if p][1:]  # drop "_sandbox"
     method = request.method
     try:
         body: Any = request.json() if request.body else {}
         if parts == ["health"]:
-            return _ok({"ok": True, "emulators": running.endpoints()})
+            return _ok({"ok": True, "emulators": dict(endpoints)})
         if parts == ["accounts"] and method == "GET":
             return _ok([{"name": a.name, "provider": a.provider} for a in sandbox.accounts()])
         if parts == ["accounts"] and method == "POST":

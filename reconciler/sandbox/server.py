@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from reconciler.sandbox.control import handle_control
 from reconciler.sandbox.core import Emulator, SandboxRequest, SandboxResponse, load_emulator
 from reconciler.sandbox.store.account import Sandbox
 
@@ -55,9 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = SandboxRequest.build(self.command, self.path, dict(self.headers.items()), body)
         try:
             if request.path.startswith("/_sandbox/") or request.path == "/_sandbox":
-                from reconciler.sandbox.control import handle_control
-
-                response = handle_control(self.server.running, request)
+                running = self.server.running
+                response = handle_control(running.sandbox, running.endpoints(), request)
             else:
                 response = self.server.emulator.handle(request)
         except Exception as error:  # a bug in an emulator must not kill the server thread silently

@@ -2,6 +2,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import pipeline
+from reconciler.sandbox.testing import SandboxHandle
+from tests.configrepo import SANDBOX_KEY, ConfigRepo
 
 
 def test_help_lists_commands(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -40,3 +49,102 @@ def test_help_imports_no_provider_sdk_and_no_stage_module() -> None:
         "reconciler.config.load",
     )
     assert sorted(name for name in imported if name.startswith(heavy)) == []
+
+
+# -- the catch-all: an unexpected exception is one redacted line, exit 1 -------------------------------
+
+PHONE = "+8613812345678"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> ConfigRepo:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
+    monkeypatch.delenv("SMSOPS_DEBUG", raising=False)
+    config = ConfigRepo(tmp_path / "cfg")
+    config.secrets(*sms_sandbox.credentials)
+    config.channel("prod", "alibaba", sms_sandbox.url())
+    config.template("alert", "Service {{ service }} is down", service="db")
+    return config
+
+
+def _leaky(secret: str) -> Callable[..., Any]:
+    """A stage that fails the way a bug does, its message holding what must never be shown."""
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"bad row for {PHONE} with key {secret}\nsecond line")
+
+    return fail
+
+
+def test_an_unexpected_error_in_a_stage_is_one_masked_line_naming_the_stage(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = sms_sandbox.credentials[1]  # registered for redaction when plan decrypts it
+    monkeypatch.setattr(pipeline, "make_plan", _leaky(secret))
+    code, out, err = run_cli("plan", str(repo.root))
+    assert code == 1
+    assert err.splitlines() == [
+        "smsops: internal error in plan: ValueError: bad row for +86 138****5678 with key [REDACTED] second line",
+        "smsops: run again with --debug (or SMSOPS_DEBUG=1) to print the traceback",
+    ]
+    assert "Traceback" not in out + err and secret not in out + err
+
+
+def test_the_stage_is_the_innermost_one_running(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "observe_all", _leaky(sms_sandbox.credentials[1]))
+    code, _, err = run_cli("plan", str(repo.root))
+    assert code == 1 and err.startswith("smsops: internal error in observe: ValueError: bad row for +86 138****5678")
+    monkeypatch.setattr(pipeline, "check", _leaky("no-secret-here"))
+    code, _, err = run_cli("plan", str(repo.root))  # plan's validate stage, before anything is decrypted
+    assert code == 1 and err.startswith("smsops: internal error in validate: ValueError:")
+
+
+def test_outside_any_stage_the_command_is_named(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.commands import validate
+
+    monkeypatch.delenv("SMSOPS_DEBUG", raising=False)
+    monkeypatch.setattr(validate, "validate", _leaky("x"))
+    code, _, err = run_cli("validate", str(tmp_path))
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "smsops: internal error in validate: ValueError: bad row for +86 138****5678 with key x second line"
+    )
+
+
+@pytest.mark.parametrize("how", ["--debug", "SMSOPS_DEBUG=1"])
+def test_debug_prints_the_traceback_still_masked(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    secret = sms_sandbox.credentials[1]
+    monkeypatch.setattr(pipeline, "make_plan", _leaky(secret))
+    if how == "--debug":
+        code, out, err = run_cli("--debug", "plan", str(repo.root))
+    else:
+        monkeypatch.setenv("SMSOPS_DEBUG", "1")
+        code, out, err = run_cli("plan", str(repo.root))
+    assert code == 1
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in fail\n" in err and "ValueError: bad row for +86 138****5678 with key [REDACTED]" in err
+    assert secret not in out + err and PHONE not in out + err
+    assert err.splitlines()[-1].startswith("smsops: internal error in plan: ValueError:")
+
+
+def test_known_errors_keep_their_message_and_code(run_cli: Any, tmp_path: Path) -> None:
+    code, _, err = run_cli("plan", str(tmp_path / "missing"))
+    assert code == 1
+    assert "internal error" not in err and err.startswith(f"{tmp_path / 'missing'}:")
+
+
+def test_ctrl_c_still_exits_130(run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from reconciler.commands import validate
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate, "validate", interrupted)
+    code, _, err = run_cli("validate", str(tmp_path))
+    assert code == 130  # click reports Ctrl-C as "Aborted."
+    assert "Aborted." in err and "internal error" not in err

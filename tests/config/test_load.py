@@ -301,3 +301,31 @@ def test_equal_keys_spelled_differently_are_duplicates(cfg: Path) -> None:
         "cfg/x.yaml:3:3: error SMS003: duplicate key 'True': already set at line 2, line 3 sets it again"
         in (diagnostics[-1])
     )
+
+
+MANY_TEMPLATE = """\
+apiVersion: smsops/v1
+kind: Template
+metadata:
+  name: notice-{index:03d}
+spec:
+  type: notification
+  content: "Order {{{{ order }}}} moved to stage {index}."
+  variables:
+    order: {{type: text, example: "A-1001", maxLength: 10}}
+  remark: Order progress notice {index}.
+"""
+
+
+def test_positions_in_the_second_document_of_the_last_of_many_files(tmp_path: Path) -> None:
+    for index in range(30):
+        (tmp_path / f"t{index:02d}.yaml").write_text(MANY_TEMPLATE.format(index=index), encoding="utf-8")
+    # an unknown field in the second document of the last file, at line 21
+    last = MANY_TEMPLATE.format(index=98) + "---\n" + MANY_TEMPLATE.format(index=99).replace("  remark:", "  remarks:")
+    (tmp_path / "t99.yaml").write_text(last, encoding="utf-8")
+    config, diagnostics = load_config(tmp_path)
+    assert len(config.templates) == 31
+    assert [(d.file, d.line, d.rule) for d in diagnostics] == [(str(tmp_path / "t99.yaml"), 21, "SMS020")]
+    located = config.templates[-1]
+    assert located.resource.name == "notice-098"
+    assert located.at("spec", "variables", "order") == (str(tmp_path / "t99.yaml"), 9, 12)

@@ -160,18 +160,6 @@ def test_changed_file_is_decrypted_again(workdir: Path) -> None:
     assert "secrets/sandbox.enc.yaml: cannot decrypt: no key available" in error_of(copy, env(workdir))
 
 
-def test_sopsy_leaves_a_temp_file_so_we_run_sops_ourselves(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tripwire for the reason ``reconciler.secrets.sops`` does not call ``sopsy.Sops``: if a sopsy upgrade
-    stops leaking its ``--config`` temp file, this fails and the choice can be revisited."""
-    from sopsy import Sops
-
-    temp = workdir / "tmp-sopsy"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    Sops(SANDBOX_SECRETS, binary_path=SOPS, config=os.devnull)
-    assert len(list(temp.iterdir())) == 1
-
-
 def test_no_temp_file_left_behind(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     temp = workdir / "tmp"
     temp.mkdir()
