@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from reconciler.config.load import load_config  # noqa: E402
 from reconciler.providers.base import ReviewStatus  # noqa: E402
 from reconciler.reconcile.desired import desired_template  # noqa: E402
-from reconciler.reconcile.plan import LIVE_TAG  # noqa: E402
+from reconciler.reconcile.rollout import LIVE  # noqa: E402
 from reconciler.sandbox.server import start  # noqa: E402
 from reconciler.sandbox.store.account import Sandbox  # noqa: E402
 from tests.configrepo import SANDBOX_KEY, ConfigRepo  # noqa: E402
@@ -132,7 +132,7 @@ def _mark_live(url: str, codes: list[str]) -> int:
     try:
         when = datetime.now(UTC).isoformat(timespec="seconds")
         for code in codes:
-            provider.set_tags(code, {LIVE_TAG: when})
+            provider.set_tags(code, {LIVE: when})
     finally:
         provider.close()
     return len(codes)

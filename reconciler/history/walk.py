@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from reconciler.errors import SmsopsError
-from reconciler.formats import HISTORY_FORMAT_VERSION
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
 from reconciler.models import Frozen
 
-FORMAT_VERSION = HISTORY_FORMAT_VERSION  # until render/history imports reconciler.formats; then delete
 EventAction = Literal["created", "changed", "renamed", "deleted"]
 
 

@@ -35,8 +35,6 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.rollout import LIVE, REMOVED
 
-LIVE_TAG = LIVE  # old name, until benchmarks/bench_plan.py imports rollout.LIVE; then delete
-
 
 def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> ObservedTemplate | None:
     approved = [v for v in versions if v.status is ReviewStatus.APPROVED]

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
+from reconciler.render.escape import markdown_cell, workflow_data
 
 
 class ApplyReport(Frozen):
@@ -86,7 +87,7 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         if results:
             lines += ["| outcome | action | template | code | detail |", "|---|---|---|---|---|"]
             lines += [
-                f"| {r.outcome.value} | {r.action.value} | `{r.address}` | {r.code or ''} | {_cell(r.error)} |"
+                f"| {r.outcome.value} | {r.action.value} | `{r.address}` | {r.code or ''} | {markdown_cell(r.error)} |"
                 for r in results
             ]
             lines.append("")
@@ -96,10 +97,12 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         lines = []
         for r in results:
             if r.outcome is ChangeOutcome.FAILED:
-                lines.append(f"::error title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}")
+                lines.append(
+                    f"::error title=smsops {r.channel}::{workflow_data(f'{r.action.value} {r.address}: {r.error}')}"
+                )
             elif r.outcome is ChangeOutcome.DEFERRED:
                 lines.append(
-                    f"::warning title=smsops {r.channel}::{_escape(f'{r.action.value} {r.address}: {r.error}')}"
+                    f"::warning title=smsops {r.channel}::{workflow_data(f'{r.action.value} {r.address}: {r.error}')}"
                 )
         lines.append(summarize(results))
         return redact("\n".join(lines)) + "\n"
@@ -110,14 +113,6 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         lines.append(f"  {r.outcome.value:<8} {r.action.value:<7} {r.address}{code}{error}")
     lines.append(summarize(results))
     return redact("\n".join(lines)) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def write_report(report: ApplyReport, path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
+from reconciler.formats import MARKS_FORMAT_VERSION
 from reconciler.publish.targets import file_target, ssm_region, write_file
 from reconciler.secrets.redact import redact
 
@@ -37,7 +38,12 @@ class MarkStore(Protocol):
 
 
 def _document(marks: dict[str, dict[str, str]]) -> str:
-    return json.dumps({"format_version": 1, "marks": marks}, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    return (
+        json.dumps(
+            {"format_version": MARKS_FORMAT_VERSION, "marks": marks}, sort_keys=True, ensure_ascii=False, indent=2
+        )
+        + "\n"
+    )
 
 
 def _parse(text: str, where: str) -> dict[str, dict[str, str]]:

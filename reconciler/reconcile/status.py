@@ -17,20 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import stage
+from reconciler.models import Frozen
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
-from reconciler.reconcile.plan import live_version, promoted_at
+from reconciler.reconcile.plan import created_order, live_version, promoted_at
 from reconciler.reconcile.rollout import GATE
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class TemplateState(StrEnum):
@@ -55,7 +50,7 @@ class SignatureState(StrEnum):
     UNKNOWN = "unknown"
 
 
-class VersionStatus(_Frozen):
+class VersionStatus(Frozen):
     """One registered version. ``since`` is when it was submitted (the provider's create time)."""
 
     code: str
@@ -68,7 +63,7 @@ class VersionStatus(_Frozen):
     gate: str = ""  # the last refused test-send gate ("failed <time>: <why>"), kept as a rollout mark
 
 
-class LiveVersion(_Frozen):
+class LiveVersion(Frozen):
     """The version the application uses. ``since`` is its promotion time (None where the provider
     keeps no tags, or for an adopted template never promoted)."""
 
@@ -79,7 +74,7 @@ class LiveVersion(_Frozen):
     adopted: bool = False
 
 
-class TemplateStatus(_Frozen):
+class TemplateStatus(Frozen):
     name: str
     fingerprint: str  # of the desired version
     state: TemplateState
@@ -97,7 +92,7 @@ class TemplateStatus(_Frozen):
         return version.reason if version else ""
 
 
-class ChannelStatus(_Frozen):
+class ChannelStatus(Frozen):
     channel: str
     provider: str
     enabled: bool
@@ -126,17 +121,13 @@ def group_versions(desired: DesiredChannel, templates: Iterable[ObservedTemplate
     return groups
 
 
-def _created_key(template: ObservedTemplate) -> tuple[str, str]:
-    return (template.created_at.isoformat() if template.created_at else "", template.code)
-
-
 def desired_version(template: DesiredTemplate, versions: list[ObservedTemplate]) -> ObservedTemplate | None:
     """The registered version git asks for (the planner's rule: oldest with the desired name, else an
     adopted template with the same content and kind)."""
     request = template.request
     named = [v for v in versions if v.name == request.name]
     if named:
-        return min(named, key=_created_key)
+        return min(named, key=created_order)
     return next(
         (
             v
@@ -175,7 +166,7 @@ def template_status(
         v
         for v in versions
         if live is None
-        or (v.code != live.code and (_created_key(v) > _created_key(live) or (wanted is not None and v == wanted)))
+        or (v.code != live.code and (created_order(v) > created_order(live) or (wanted is not None and v == wanted)))
     ]
     shown = tuple(
         VersionStatus(
@@ -188,7 +179,7 @@ def template_status(
             desired=wanted is not None and v.code == wanted.code,
             gate=v.tags.get(GATE, ""),
         )
-        for v in sorted(newer, key=_created_key)
+        for v in sorted(newer, key=created_order)
     )
     if wanted is None:
         state = TemplateState.NOT_REGISTERED

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.errors import Diagnostic, Severity
-
-JSON_FORMAT_VERSION = 1
+from reconciler.formats import DIAGNOSTICS_FORMAT_VERSION
+from reconciler.render.escape import markdown_cell as _cell
+from reconciler.render.escape import workflow_data, workflow_property
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def render_text(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
 
 def render_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
     document = {
-        "format_version": JSON_FORMAT_VERSION,
+        "format_version": DIAGNOSTICS_FORMAT_VERSION,
         "ok": summary.ok,
         "diagnostics": [
             {
@@ -87,32 +88,18 @@ def render_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def escape_data(text: str) -> str:
-    """Workflow-command message escaping (GitHub Actions toolkit ``escapeData``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Workflow-command property escaping (``escapeProperty``): also ``:`` and ``,``."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
     lines = []
     for diagnostic in diagnostics:
         command = "error" if diagnostic.severity is Severity.ERROR else "warning"
-        properties = [f"file={escape_property(diagnostic.file)}"]
+        properties = [f"file={workflow_property(diagnostic.file)}"]
         if diagnostic.line:
             properties += [f"line={diagnostic.line}", f"col={diagnostic.column}"]
-        properties.append(f"title={escape_property(diagnostic.rule)}")
+        properties.append(f"title={workflow_property(diagnostic.rule)}")
         message = diagnostic.message + (f"\nhint: {diagnostic.hint}" if diagnostic.hint else "")
-        lines.append(f"::{command} {','.join(properties)}::{escape_data(message)}")
+        lines.append(f"::{command} {','.join(properties)}::{workflow_data(message)}")
     lines.append(summary.line())
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:

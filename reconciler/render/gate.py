@@ -12,7 +12,6 @@ import json
 from reconciler.secrets.redact import redact
 from reconciler.verify.results import GateResult, SendOutcome, SendResult
 
-FORMATS = ("text", "json", "markdown")
 _MARKS = {
     SendOutcome.DELIVERED: "ok",
     SendOutcome.ACCEPTED: "ok",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.history.walk import FORMAT_VERSION, Event, History
+from reconciler.formats import HISTORY_FORMAT_VERSION
+from reconciler.history.walk import Event, History
 from reconciler.secrets.redact import redact
 
 
@@ -52,7 +53,7 @@ def render_text(history: History) -> str:
 
 def render_json(history: History) -> str:
     data = {
-        "format_version": FORMAT_VERSION,
+        "format_version": HISTORY_FORMAT_VERSION,
         "config_dir": history.config_dir,
         "filter": {"channel": history.channel, "template": history.template},
         "events": [

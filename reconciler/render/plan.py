@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from reconciler.reconcile.changes import Action, Change, ChannelPlan, Plan
+from reconciler.render.escape import markdown_cell, workflow_data
 from reconciler.secrets.redact import redact
 
 MARKDOWN_LIMIT = 65_000
@@ -88,17 +89,13 @@ def render_json(plan: Plan) -> str:
     return redact(plan.to_json())
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str]:
     """One channel's section; with ``rows``, only the first ``rows`` changes (the rest counted)."""
     state = "" if channel.enabled else " — disabled"
     lines = [f"### Channel `{channel.channel}` ({channel.provider}){state}", ""]
     for blocker in channel.blockers:
         hint = f" — {blocker.hint}" if blocker.hint else ""
-        lines.append(f"> :no_entry: **Blocked:** {_md_escape(blocker.message)}{hint}")
+        lines.append(f"> :no_entry: **Blocked:** {markdown_cell(blocker.message)}{hint}")
         lines.append("")
     shown = channel.changes if rows is None else channel.changes[:rows]
     if shown:
@@ -106,7 +103,7 @@ def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str
         for change in shown:
             lines.append(
                 f"| {_SYMBOLS[change.action].strip() or '·'} | {change.action.value} | `{change.address}` | "
-                f"{_code(change)} | {_status(change)} | {change.segments or ''} | {_md_escape(change.reason)} |"
+                f"{_code(change)} | {_status(change)} | {change.segments or ''} | {markdown_cell(change.reason)} |"
             )
         lines.append("")
         if len(shown) < len(channel.changes):
@@ -127,7 +124,7 @@ def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str
                     "",
                 ]
     if channel.unmanaged:
-        names = ", ".join(f"`{t.code}` {_md_escape(t.name)}" for t in channel.unmanaged)
+        names = ", ".join(f"`{t.code}` {markdown_cell(t.name)}" for t in channel.unmanaged)
         lines += [f"Unmanaged at the provider (left alone): {names}", ""]
     return lines
 
@@ -162,19 +159,15 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     return redact("\n".join(head + body + tail))
 
 
-def _gh_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def render_github(plan: Plan) -> str:
     """Workflow commands: an error per blocker, a notice per change, then the summary."""
     lines = []
     for blocker in plan.blockers:
-        lines.append(f"::error title=smsops {blocker.channel}::{_gh_escape(redact(blocker.message))}")
+        lines.append(f"::error title=smsops {blocker.channel}::{workflow_data(redact(blocker.message))}")
     for change in plan.changes:
         if change.action is not Action.NOOP:
             text = f"{change.action.value} {change.address}: {change.reason}"
-            lines.append(f"::notice title=smsops {change.channel}::{_gh_escape(redact(text))}")
+            lines.append(f"::notice title=smsops {change.channel}::{workflow_data(redact(text))}")
     lines.append(plan.summary())
     return "\n".join(lines) + "\n"
 

@@ -10,10 +10,11 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from reconciler.formats import STATUS_FORMAT_VERSION
 from reconciler.reconcile.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
+from reconciler.render.escape import markdown_cell as _md
+from reconciler.render.escape import workflow_data
 from reconciler.secrets.redact import redact
-
-FORMAT_VERSION = 1
 
 
 def _when(moment: datetime | None) -> str:
@@ -79,15 +80,11 @@ def render_text(statuses: Sequence[ChannelStatus]) -> str:
 
 def render_json(statuses: Sequence[ChannelStatus]) -> str:
     data = {
-        "format_version": FORMAT_VERSION,
+        "format_version": STATUS_FORMAT_VERSION,
         "channels": [c.model_dump(mode="json") for c in statuses],
         "summary": summary(statuses),
     }
     return redact(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(statuses: Sequence[ChannelStatus]) -> str:
@@ -108,26 +105,22 @@ def render_markdown(statuses: Sequence[ChannelStatus]) -> str:
     return redact("\n".join(lines))
 
 
-def _gh(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def render_github(statuses: Sequence[ChannelStatus]) -> str:
     """An error per rejection or unusable signature, a notice per version still in review."""
     lines: list[str] = []
     for channel in statuses:
         title = f"title=smsops {channel.channel}"
         if channel.error:
-            lines.append(f"::error {title}::{_gh(redact('could not be observed: ' + channel.error))}")
+            lines.append(f"::error {title}::{workflow_data(redact('could not be observed: ' + channel.error))}")
             continue
         if channel.signature not in (SignatureState.APPROVED,):
-            lines.append(f"::error {title}::{_gh(redact(_signature(channel)))}")
+            lines.append(f"::error {title}::{workflow_data(redact(_signature(channel)))}")
         for template in channel.templates:
             text = f"{channel.channel}/{template.name}: {_state(template)}"
             if template.state in (TemplateState.REJECTED, TemplateState.CANCELLED):
-                lines.append(f"::error {title}::{_gh(redact(text))}")
+                lines.append(f"::error {title}::{workflow_data(redact(text))}")
             elif template.state in (TemplateState.PENDING, TemplateState.APPROVED, TemplateState.NOT_REGISTERED):
-                lines.append(f"::notice {title}::{_gh(redact(text))}")
+                lines.append(f"::notice {title}::{workflow_data(redact(text))}")
     lines.append(summary(statuses))
     return "\n".join(lines) + "\n"
 

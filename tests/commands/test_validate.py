@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import Diagnostic, Severity
-from reconciler.render.diagnostics import escape_data, escape_property, render_github, summarize
+from reconciler.render.diagnostics import render_github, summarize
+from reconciler.render.escape import workflow_data as escape_data
+from reconciler.render.escape import workflow_property as escape_property
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_PREFIXES = ("alibabacloud", "tencentcloud", "boto3", "botocore", "Tea")
