@@ -20,6 +20,8 @@ def channel_locks(
     timeout: float = 600.0,
     notify: Callable[[str], None] = lambda _: None,
     poll: float = 0.2,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
     """Hold an exclusive lock per channel, taken in sorted order so two applies cannot deadlock."""
     lock_dir.mkdir(parents=True, exist_ok=True)
@@ -28,7 +30,7 @@ def channel_locks(
         for name in sorted(set(channels)):
             fd = os.open(lock_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
             handles.append(fd)
-            deadline = time.monotonic() + timeout
+            deadline = clock() + timeout
             announced = False
             while True:
                 try:
@@ -38,12 +40,12 @@ def channel_locks(
                     if not announced:
                         notify(f"waiting for another apply on channel {name} to finish (lock {lock_dir / name}.lock)")
                         announced = True
-                    if time.monotonic() > deadline:
+                    if clock() > deadline:
                         raise SmsopsError(
                             f"channel {name} is locked by another apply for over {timeout:.0f}s",
                             hint="wait for the other apply to finish, or check for a stuck smsops process",
                         ) from None
-                    time.sleep(poll)
+                    sleep(poll)
         yield
     finally:
         for fd in handles:

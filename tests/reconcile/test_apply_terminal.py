@@ -110,3 +110,19 @@ def test_lock_wait_has_a_limit_with_a_clear_message(tmp_path: Path) -> None:
         "channel prod is locked by another apply for over 0s\n"
         "  hint: wait for the other apply to finish, or check for a stuck smsops process"
     )
+
+
+def test_lock_wait_runs_on_the_injected_clock(tmp_path: Path) -> None:
+    """Ten minutes of waiting for a held lock, in no time: the clock and sleep are parameters."""
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with channel_locks(tmp_path, ["prod"]), pytest.raises(SmsopsError) as raised:  # noqa: SIM117
+        with channel_locks(tmp_path, ["prod"], timeout=600, poll=30, clock=lambda: now[0], sleep=sleep):
+            pass
+    assert "locked by another apply for over 600s" in str(raised.value)
+    assert slept == [30] * 21 and now[0] == 630  # it gives up once the deadline has passed
