@@ -13,15 +13,22 @@ import click
 
 from reconciler.commands.options import config_dir_argument, output_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
+from reconciler.pipeline import compute_plan, load_valid_config
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
+from reconciler.reconcile.changes import Plan
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.lock import channel_locks
+from reconciler.reconcile.observe import Session, open_session, state_dir
+from reconciler.reconcile.report import ApplyReport, build_report, render_results, write_report
+from reconciler.render.gate import render as render_gate
+from reconciler.render.junit import junit_xml_suites
+from reconciler.render.plan import render
+from reconciler.render.progress import ProgressBar
+from reconciler.verify.gate import make_gate
+from reconciler.verify.results import GateProgress, GateResult
 
 if TYPE_CHECKING:
     from reconciler.config.load import LoadedConfig
-    from reconciler.reconcile.apply import ChangeResult, Gate
-    from reconciler.reconcile.changes import Plan
-    from reconciler.reconcile.observe import Session
-    from reconciler.reconcile.report import ApplyReport
-    from reconciler.render.progress import ProgressBar
-    from reconciler.verify.results import GateResult
 
 # The test-send gate's time: the real thing, which tests (and the demo, whose sandbox delivers in a
 # second) replace, as in commands/wait.py. A None poll interval is the gate's default.
@@ -53,13 +60,6 @@ def command(
     output: str,
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
-    from reconciler.pipeline import compute_plan, load_valid_config
-    from reconciler.reconcile.apply import ChangeOutcome
-    from reconciler.reconcile.lock import channel_locks
-    from reconciler.reconcile.observe import open_session, state_dir
-    from reconciler.reconcile.report import build_report
-    from reconciler.render.plan import render
-
     started = datetime.now(UTC)
     config = load_valid_config(config_dir)
     saved = _read_plan(plan_file) if plan_file is not None else None
@@ -93,8 +93,6 @@ def command(
 
 def _read_plan(plan_file: Path) -> Plan:
     """The saved plan, or a clear error when the file is not one this version wrote."""
-    from reconciler.reconcile.changes import Plan
-
     try:
         return Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
     except ValueError as error:
@@ -106,8 +104,6 @@ def _read_plan(plan_file: Path) -> Plan:
 
 def _confirmed(plan: Plan, output: str) -> bool:
     """Ask on the terminal whether to apply; without a terminal there is nobody to ask: an error."""
-    from reconciler.render.plan import render
-
     if not sys.stdin.isatty():
         raise SmsopsError(
             "apply needs confirmation and there is no terminal to ask on",
@@ -122,10 +118,6 @@ def _apply(
     session: Session, config: LoadedConfig, plan: Plan, *, check_digest: bool, gates: list[GateResult]
 ) -> list[ChangeResult]:
     """Apply ``plan`` to the session's channels, behind a progress bar; the gate's results go to ``gates``."""
-    from reconciler.reconcile.apply import apply_plan, create_spacing
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.render.progress import ProgressBar
-
     desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
     bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
     results = apply_plan(
@@ -151,13 +143,9 @@ def _write_files(
     report: ApplyReport, gates: list[GateResult], *, report_file: Path | None, junit_file: Path | None
 ) -> None:
     """The JSON report and the gate's sends as JUnit XML, where asked for."""
-    from reconciler.reconcile.report import write_report
-
     if report_file is not None:
         write_report(report, report_file)
     if junit_file is not None:
-        from reconciler.render.junit import junit_xml_suites
-
         junit_file.parent.mkdir(parents=True, exist_ok=True)
         junit_file.write_text(junit_xml_suites(gates), encoding="utf-8")
 
@@ -165,17 +153,12 @@ def _write_files(
 def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: list[GateResult], output: str) -> None:
     """The outcome on stdout: the report itself as json, else the plan (text showed it before applying),
     the gate's sends and the result of each change."""
-    from reconciler.reconcile.report import render_results
-    from reconciler.render.plan import render
-
     if output == "json":
         click.echo(report.model_dump_json(indent=2))
         return
     if output in ("markdown", "github"):
         click.echo(render(plan, output), nl=False)
     if output in ("text", "markdown"):
-        from reconciler.render.gate import render as render_gate
-
         for gate in gates:  # the test sends that decided promotions
             click.echo(render_gate(gate, output), nl=False)
     click.echo(render_results(results, output), nl=False)
@@ -184,9 +167,6 @@ def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: 
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
     """The test-send gate (``reconciler.verify.gate``) when any selected channel declares testSend; its
     waits go to the progress bar and its results into the apply report."""
-    from reconciler.verify.gate import make_gate
-    from reconciler.verify.results import GateProgress
-
     if not any(c.resource.spec.test_send for c in session.channels):
         return None
 

@@ -13,14 +13,13 @@ from pathlib import Path
 import click
 
 from reconciler.errors import EXIT_ERROR, EXIT_OK
+from reconciler.secrets.sops import is_sops_encrypted
 
 
 @click.command(name="check-encrypted")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def command(files: tuple[Path, ...]) -> int:
     """Check that every FILE is SOPS-encrypted; exit 1 listing the ones that are not."""
-    from reconciler.secrets.sops import is_sops_encrypted
-
     # Only names are printed, never content: a plaintext secret file must not reach the log.
     plaintext = [path for path in files if not is_sops_encrypted(path)]
     for path in plaintext:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli import COMMANDS, main
+from reconciler.commands import apply as apply_command
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
 
@@ -21,8 +23,6 @@ SANDBOX_POLL_INTERVAL_S = 0.5
 
 
 def _step(title: str, args: list[str]) -> int:
-    from reconciler.cli import COMMANDS, main
-
     if args[0] not in COMMANDS:
         click.secho(f"\n== smsops {' '.join(args)}  (not available in this build; skipped)", fg="yellow")
         return EXIT_OK
@@ -58,8 +58,6 @@ def command(config_dir: str, channel: str, reset: bool) -> int:
     ]
     # The sandbox delivers a test message a second after it is sent: the gate need not wait the 5 s
     # between delivery queries a real provider is given.
-    from reconciler.commands import apply as apply_command
-
     default, apply_command.GATE_POLL_INTERVAL_S = apply_command.GATE_POLL_INTERVAL_S, SANDBOX_POLL_INTERVAL_S
     try:
         for title, args, ok in steps:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
-
-if TYPE_CHECKING:
-    from reconciler.publish.export import ExportedChannel
+from reconciler.pipeline import load_valid_config
+from reconciler.providers.traits import traits
+from reconciler.publish.export import ExportedChannel, combined_document, export_channel, publish_channel
+from reconciler.publish.targets import write_file
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import observe_all, open_session
 
 
 def _text(channels: Sequence[ExportedChannel]) -> str:
-    from reconciler.providers.traits import traits
-
     lines: list[str] = []
     for channel in channels:
         state = "enabled" if channel.enabled else "disabled"
@@ -57,12 +57,6 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
 )
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publish: bool, output: str) -> int:
     """Export live template codes, signature and enabled flags per channel, and publish them."""
-    from reconciler.pipeline import load_valid_config
-    from reconciler.publish.export import combined_document, export_channel, publish_channel
-    from reconciler.publish.targets import write_file
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.reconcile.observe import observe_all, open_session
-
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
         desired = [desired_channel(config, located) for located in session.channels]

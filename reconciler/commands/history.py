@@ -6,6 +6,8 @@ import click
 
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
+from reconciler.history.walk import collect_history
+from reconciler.render.history import render
 
 
 @click.command(name="history")
@@ -27,9 +29,6 @@ def command(config_dir: str, channel: str | None, template: str | None, reverse:
 
     Secret files are followed through their SOPS metadata only: a rotation shows, its value never does.
     """
-    from reconciler.history.walk import collect_history
-    from reconciler.render.history import render
-
     history = collect_history(config_dir, channel=channel, template=template, newest_first=not reverse)
     click.echo(render(history, output), nl=False)
     return EXIT_OK

@@ -18,8 +18,16 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler import adopt
 from reconciler.commands.options import config_dir_argument
+from reconciler.config.lint.run import check
+from reconciler.config.load import load_config
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+from reconciler.pipeline import load_valid_config
+from reconciler.providers.traits import traits
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import open_session, select_channels
+from reconciler.secrets.redact import redact
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,9 +56,6 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 def _lint_written(config_dir: str, out_dir: Path, files: list[Path]) -> dict[Path, list[Diagnostic]]:
     """Diagnostics of the written files, linted together with the config (rules span documents)."""
-    from reconciler.config.lint.run import check
-    from reconciler.config.load import load_config
-
     config, diagnostics = load_config(config_dir)
     root = os.path.realpath(config_dir)
     if os.path.commonpath([root, os.path.realpath(out_dir)]) != root:
@@ -114,12 +119,6 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     types are guessed (a name containing "code" is a code) and examples are placeholders: review them.
     A missing or unapproved signature is reported as a warning; the templates are written anyway.
     """
-    from reconciler import adopt
-    from reconciler.pipeline import load_valid_config
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.reconcile.observe import open_session, select_channels
-    from reconciler.secrets.redact import redact
-
     config = load_valid_config(config_dir)
     located = select_channels(config, [channel])[0]
     provider_api = _registry_api(located.resource)
@@ -166,8 +165,6 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
 
 def _registry_api(channel: Channel) -> str:
     """The provider API whose templates to read; a provider without a template registry is refused."""
-    from reconciler.providers.traits import traits
-
     own = traits(channel.spec.provider)
     if not own.registers_templates:
         raise ConfigError(
@@ -188,8 +185,6 @@ def _write_documents(
     skipped: list[tuple[str, str, str]],
 ) -> dict[Path, Imported]:
     """One YAML file per template; an existing file is kept (and the template ``skipped``) unless ``force``."""
-    from reconciler import adopt
-
     by_path: dict[Path, Imported] = {}
     for one in imported:
         path = out_dir / f"{one.name}.yaml"
@@ -206,8 +201,6 @@ def _mark_problems(
     config_dir: str, out_dir: Path, by_path: dict[Path, Imported], schema: str, channel: str
 ) -> list[Written]:
     """What was written, with lint's findings; a file with errors is rewritten with them marked in it."""
-    from reconciler import adopt
-
     lint = _lint_written(config_dir, out_dir, list(by_path)) if by_path else {}
     written: list[Written] = []
     for path, imported in by_path.items():

@@ -16,7 +16,12 @@ from typing import Any
 
 import click
 
-from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, SmsopsError
+from reconciler.sandbox.control import ControlClient, ControlError
+from reconciler.sandbox.server import describe, start
+from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.store.behaviour import Behaviour
+from reconciler.sandbox.store.records import RuleViolation
 from reconciler.secrets.redact import redact
 
 DEFAULT_STATE_DIR = ".smsops/sandbox"
@@ -59,10 +64,6 @@ def serve(
     """Serve the emulators on 127.0.0.1 until interrupted; print endpoints and demo credentials.
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
-    from reconciler.sandbox.server import describe, start
-    from reconciler.sandbox.store.account import Sandbox
-    from reconciler.sandbox.store.behaviour import Behaviour
-
     ports = {"alibaba": alibaba_port or 0}
     ports.update({name: port for name, port in (("tencent", tencent_port), ("aws", aws_port)) if port is not None})
     sandbox = Sandbox(state_dir)
@@ -78,8 +79,6 @@ def serve(
         try:
             running = start(sandbox, ports, seed_demo=True, verbose=verbose)
         except OSError as error:
-            from reconciler.errors import SmsopsError
-
             taken = ", ".join(f"{name} {port}" for name, port in ports.items() if port)
             raise SmsopsError(
                 f"cannot listen on 127.0.0.1 ({taken or 'a free port'}): {error.strerror or error}",
@@ -106,9 +105,6 @@ def serve(
 
 
 def _account(state_dir: str, name: str) -> Any:
-    from reconciler.errors import SmsopsError
-    from reconciler.sandbox.store.account import Sandbox
-
     try:
         return Sandbox(state_dir).account(name)
     except KeyError:
@@ -119,9 +115,6 @@ def _account(state_dir: str, name: str) -> Any:
 
 
 def _control(url: str, method: str, path: str, body: Any = None) -> Any:
-    from reconciler.errors import SmsopsError
-    from reconciler.sandbox.control import ControlClient, ControlError
-
     try:
         return ControlClient(url).call(method, path, body)
     except ControlError as error:
@@ -160,9 +153,6 @@ def reject(code: str, reason: str, state_dir: str, account: str, url: str | None
 
 
 def _decide(state_dir: str, account: str, code: str, reason: str | None) -> dict[str, Any]:
-    from reconciler.errors import SmsopsError
-    from reconciler.sandbox.store.records import RuleViolation
-
     target = _account(state_dir, account)
     try:
         record = target.approve(code) if reason is None else target.reject(code, reason)

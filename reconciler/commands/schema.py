@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from reconciler.config.models import Channel, Template
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 
 # A URN, not a URL: the schemas are files in this repository, served from no web address.
@@ -41,8 +42,6 @@ def schema_for(model: type[BaseModel], filename: str, title: str) -> dict[str, A
 
 def render_schemas() -> dict[str, str]:
     """File name -> exact file content."""
-    from reconciler.config.models import Channel, Template
-
     schemas = {
         "channel.schema.json": schema_for(Channel, "channel.schema.json", "smsops Channel"),
         "template.schema.json": schema_for(Template, "template.schema.json", "smsops Template"),

@@ -6,6 +6,10 @@ import click
 
 from reconciler.commands.options import config_dir_argument, output_option
 from reconciler.errors import EXIT_OK
+from reconciler.pipeline import load_valid_config
+from reconciler.reconcile.observe import open_session
+from reconciler.reconcile.status import observe_statuses
+from reconciler.render.status import render
 
 
 @click.command(name="status")
@@ -14,11 +18,6 @@ from reconciler.errors import EXIT_OK
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], output: str) -> int:
     """Show which version of each template is live, in review or rejected, and the signature status."""
-    from reconciler.pipeline import load_valid_config
-    from reconciler.reconcile.observe import open_session
-    from reconciler.reconcile.status import observe_statuses
-    from reconciler.render.status import render
-
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
         statuses = observe_statuses(session)

@@ -20,17 +20,30 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
+from pydantic_core import PydanticCustomError
+
+from reconciler.config.models import Channel, Template, parse_duration
+from reconciler.content.identity import parse_provider_name
+from reconciler.errors import ConfigError, SmsopsError
+from reconciler.pipeline import load_valid_config
+from reconciler.providers.base import TemplateKind
+from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import Session, open_session, select_channels
+from reconciler.reconcile.plan import live_version, plan_channel
+from reconciler.render.gate import render
+from reconciler.render.junit import junit_xml
+from reconciler.secrets.sops import channel_secrets
+from reconciler.verify.gate import gate_disabled, gate_send, gate_without_recipients, run_gate
+from reconciler.verify.results import GateProgress, GateResult, GateSend, SendOutcome, SendResult
 
 if TYPE_CHECKING:
     from reconciler.config.load import LoadedConfig, Located
-    from reconciler.config.models import Channel, Template
-    from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
-    from reconciler.reconcile.observe import Session
-    from reconciler.verify.results import GateProgress, GateResult, GateSend, SendResult
 
 
 # The gate's time: the real thing, which tests replace (as in commands/wait.py). None: the gate's default.
@@ -52,10 +65,6 @@ def _parse_vars(values: Sequence[str]) -> dict[str, str]:
 def _parse_timeout(value: str | None) -> float | None:
     if value is None:
         return None
-    from pydantic_core import PydanticCustomError
-
-    from reconciler.config.models import parse_duration
-
     try:
         return parse_duration(value).total_seconds()
     except PydanticCustomError:
@@ -86,10 +95,6 @@ def command(
     output: str,
 ) -> int:
     """Send test messages with example values to the channel's test numbers and confirm delivery."""
-    from reconciler.pipeline import load_valid_config
-    from reconciler.reconcile.observe import open_session, select_channels
-    from reconciler.verify.gate import gate_disabled, gate_without_recipients, run_gate
-
     overrides = _parse_vars(variables)
     timeout_s = _parse_timeout(timeout)
     config = load_valid_config(config_dir)
@@ -101,8 +106,6 @@ def command(
     elif channel.spec.test_send is None:
         result = gate_without_recipients(channel)
     else:
-        from reconciler.secrets.sops import channel_secrets
-
         with open_session(config, [channel_name]) as session:
             sends, early, mode = _select(config, located, session, templates, overrides)
             with _progress_display() as progress:
@@ -123,11 +126,7 @@ def command(
 
 
 def _report(result: GateResult, output: str, junit_file: Path | None) -> int:
-    from reconciler.render.gate import render
-
     if junit_file is not None:
-        from reconciler.render.junit import junit_xml
-
         junit_file.parent.mkdir(parents=True, exist_ok=True)
         junit_file.write_text(junit_xml(result), encoding="utf-8")
     click.echo(render(result, output), nl=False)
@@ -135,8 +134,6 @@ def _report(result: GateResult, output: str, junit_file: Path | None) -> int:
 
 
 def _check_names(config: LoadedConfig, channel: Channel, names: Sequence[str], overrides: dict[str, str]) -> None:
-    from reconciler.errors import ConfigError
-
     known = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -157,15 +154,6 @@ def _select(
     config: LoadedConfig, located: Located[Channel], session: Session, names: Sequence[str], overrides: dict[str, str]
 ) -> tuple[list[GateSend], list[SendResult], Literal["templates", "channel"]]:
     """The versions to send (see the module docstring), plus verdicts reached without sending."""
-    from datetime import UTC, datetime
-
-    from reconciler.errors import SmsopsError
-    from reconciler.reconcile.changes import Action
-    from reconciler.reconcile.desired import desired_channel
-    from reconciler.reconcile.plan import plan_channel
-    from reconciler.verify.gate import gate_send
-    from reconciler.verify.results import SendOutcome, SendResult
-
     channel = located.resource
     desired = desired_channel(config, located)
     observed = session.observe(desired)
@@ -214,9 +202,6 @@ def _vars(template: Template) -> set[str]:
 
 def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[str, str]:
     """Logical name -> the code of its live version (AWS: every template, no code)."""
-    from reconciler.content.identity import parse_provider_name
-    from reconciler.reconcile.plan import live_version
-
     if not desired.registers_templates:
         return {t.name: "" for t in desired.templates}
     adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
@@ -235,8 +220,6 @@ def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[s
 
 
 def _channel_test_template(channel: Channel, templates: list[Template], live: dict[str, str]) -> Template | None:
-    from reconciler.providers.base import TemplateKind
-
     listed = channel.spec.test_send.templates if channel.spec.test_send else None
     if listed:
         templates = sorted(

@@ -11,15 +11,16 @@ from collections.abc import Mapping
 import click
 
 from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.config.heap import gc_paused
+from reconciler.config.lint.run import check
+from reconciler.config.load import load_config
 from reconciler.errors import EXIT_ERROR, EXIT_OK, Diagnostic, Severity
+from reconciler.render.diagnostics import RENDERERS, render_markdown, summarize
+from reconciler.secrets.redact import redact
 
 
 def validate(config_dir: str, *, strict: bool = False) -> tuple[list[Diagnostic], dict[str, int]]:
     """Every diagnostic for ``config_dir`` (sorted; warnings escalated when ``strict``) and counts."""
-    from reconciler.config.heap import gc_paused
-    from reconciler.config.lint.run import check
-    from reconciler.config.load import load_config
-
     with gc_paused():  # lint walks every document too; see gc_paused
         config, diagnostics = load_config(config_dir)
         diagnostics = diagnostics + list(check(config))
@@ -35,9 +36,6 @@ def validate(config_dir: str, *, strict: bool = False) -> tuple[list[Diagnostic]
 @output_option
 def command(config_dir: str, strict: bool, output: str, environ: Mapping[str, str] = os.environ) -> int:
     """Check the config offline: schema and lint rules, no secrets needed."""
-    from reconciler.render.diagnostics import RENDERERS, render_markdown, summarize
-    from reconciler.secrets.redact import redact
-
     diagnostics, counts = validate(config_dir, strict=strict)
     summary = summarize(diagnostics, **counts)
     click.echo(redact(RENDERERS[output](diagnostics, summary)), nl=False)

@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.config.models import DURATION_PATTERN, format_duration, parse_duration
 from reconciler.errors import EXIT_ERROR, EXIT_OK
+from reconciler.pipeline import load_valid_config
+from reconciler.reconcile.observe import open_session
+from reconciler.reconcile.status import observe_statuses, wait_for_review
+from reconciler.render.status import render
+from reconciler.secrets.redact import redact
 
 
 class DurationType(click.ParamType[timedelta, Any]):
@@ -22,8 +28,6 @@ class DurationType(click.ParamType[timedelta, Any]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
         if isinstance(value, timedelta):
             return value
-        from reconciler.config.models import DURATION_PATTERN, parse_duration
-
         if not isinstance(value, str) or not re.match(DURATION_PATTERN, value):
             self.fail(f"{value!r} is not a duration such as 90s, 10m, 2h or 1d", param, ctx)
         return parse_duration(value)
@@ -42,15 +46,8 @@ SLEEP: Callable[[float], None] = time.sleep
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], timeout: timedelta, interval: timedelta, output: str) -> int:
     """Wait until every desired template version is approved (0); a rejection or the timeout fails (1)."""
-    from reconciler.config.models import format_duration
-    from reconciler.pipeline import load_valid_config
-    from reconciler.reconcile.observe import open_session
-    from reconciler.reconcile.status import observe_statuses, wait_for_review
-    from reconciler.render.status import render
 
     def note(message: str) -> None:
-        from reconciler.secrets.redact import redact
-
         click.echo(redact(message), err=True)
 
     config = load_valid_config(config_dir)

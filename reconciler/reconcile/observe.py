@@ -16,9 +16,12 @@ from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import ConfigError, ErrorKind, ProviderError
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
+from reconciler.providers.registry import open_provider
+from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
 from reconciler.secrets.redact import redact
+from reconciler.secrets.sops import channel_secrets
 
 
 @dataclass
@@ -60,10 +63,6 @@ def state_dir(config: LoadedConfig) -> Path:
 def open_session(
     config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
 ) -> Iterator[Session]:
-    from reconciler.providers.registry import open_provider
-    from reconciler.providers.traits import traits
-    from reconciler.secrets.sops import channel_secrets
-
     channels = select_channels(config, names)
     secrets = {c.resource.name: channel_secrets(c, environ=environ) for c in channels}
     session = Session(config=config, channels=channels)

