@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import compute_plan, load_valid_config
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
@@ -61,6 +61,7 @@ def command(
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates."""
     started = datetime.now(UTC)
+    check_output_paths(report=report_file, junit=junit_file)
     config = load_valid_config(config_dir)
     saved = _read_plan(plan_file) if plan_file is not None else None
     if saved is not None:

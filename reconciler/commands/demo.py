@@ -17,7 +17,9 @@ import click
 from reconciler.cli import COMMANDS, main
 from reconciler.commands import apply as apply_command
 from reconciler.commands.options import config_dir_argument
-from reconciler.errors import EXIT_OK
+from reconciler.config.load import load_config
+from reconciler.errors import EXIT_OK, SmsopsError
+from reconciler.providers.traits import traits
 
 SANDBOX_POLL_INTERVAL_S = 0.5
 
@@ -36,6 +38,7 @@ def _step(title: str, args: list[str]) -> int:
 @click.option("--reset", is_flag=True, help="Start from an empty sandbox account.")
 def command(config_dir: str, channel: str, reset: bool) -> int:
     """Run the whole loop on the embedded sandbox: no account, no network."""
+    _refuse_a_real_provider(config_dir, channel)
     key = Path(config_dir) / "keys" / "sandbox.agekey"
     if not os.environ.get("SOPS_AGE_KEY_FILE") and not os.environ.get("SOPS_AGE_KEY") and key.exists():
         # The demo key is committed and test-only; real channels need their own key.
@@ -69,3 +72,17 @@ def command(config_dir: str, channel: str, reset: bool) -> int:
         apply_command.GATE_POLL_INTERVAL_S = default
     click.secho(f"\nDemo complete. Sandbox state is kept in {state}; `smsops demo --reset` starts over.", fg="green")
     return EXIT_OK
+
+
+def _refuse_a_real_provider(config_dir: str, channel: str) -> None:
+    """The demo applies with --auto-approve and sends test messages: never against a real account.
+    (A config that does not load is left to the validate step, which says what is wrong.)"""
+    config, _ = load_config(config_dir)
+    for located in config.channels:
+        spec = located.resource.spec
+        if located.resource.name == channel and not traits(spec.provider).embedded:
+            raise SmsopsError(
+                f"channel {channel} uses the {traits(spec.provider).display} provider: "
+                "the demo runs only on the embedded sandbox (it applies and sends without asking)",
+                hint="pick a channel with `provider: sandbox`, or run plan/apply yourself for a real one",
+            )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import config_dir_argument
+from reconciler.commands.options import check_output_paths, config_dir_argument
 from reconciler.errors import EXIT_OK
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.traits import traits
@@ -57,6 +57,7 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
 )
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publish: bool, output: str) -> int:
     """Export live template codes, signature and enabled flags per channel, and publish them."""
+    check_output_paths(out=out)
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
         desired = [desired_channel(config, located) for located in session.channels]

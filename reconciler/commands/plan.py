@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_option
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.pipeline import compute_plan, load_valid_config
 from reconciler.reconcile.observe import open_session
@@ -23,6 +23,7 @@ from reconciler.secrets.redact import redact
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detailed_exitcode: bool, output: str) -> int:
     """Show what apply would change at each channel's provider."""
+    check_output_paths(out=out)
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
         plan = compute_plan(session, config_dir=config_dir)

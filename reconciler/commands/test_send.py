@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
+from reconciler.commands.options import check_output_paths
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -97,6 +98,7 @@ def command(
     """Send test messages with example values to the channel's test numbers and confirm delivery."""
     overrides = _parse_vars(variables)
     timeout_s = _parse_timeout(timeout)
+    check_output_paths(junit=junit_file)
     config = load_valid_config(config_dir)
     (located,) = select_channels(config, [channel_name])
     channel = located.resource

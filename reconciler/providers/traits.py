@@ -95,6 +95,8 @@ class ProviderTraits:
     test_send_dry_run: bool = False
     # False: the channel may omit spec.credentials (the provider supplies its own).
     needs_credentials: bool = True
+    # Runs against the emulator embedded in smsops: no account, no network (what `smsops demo` may use).
+    embedded: bool = False
     # True: the channel's region is an AWS region (publishing to SSM may use it).
     aws_region: bool = False
     default_region: str | None = None

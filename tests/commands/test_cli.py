@@ -148,3 +148,36 @@ def test_ctrl_c_still_exits_130(run_cli: Any, monkeypatch: pytest.MonkeyPatch, t
     code, _, err = run_cli("validate", str(tmp_path))
     assert code == 130  # click reports Ctrl-C as "Aborted."
     assert "Aborted." in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["apply", "--channel", "sandbox", "--auto-approve", "--report", "afile/r.json"], "--report"),
+        (["apply", "--channel", "sandbox", "--auto-approve", "--junit", "afile/j.xml"], "--junit"),
+        (["plan", "--channel", "sandbox", "--out", "afile/x.json"], "--out"),
+        (["test-send", "--channel", "sandbox", "--junit", "afile/j.xml"], "--junit"),
+        (["export", "--channel", "sandbox", "--out", "afile/e.json"], "--out"),
+    ],
+)
+def test_an_unwritable_output_path_is_refused_before_the_provider_is_contacted(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli,
+    args: list[str],
+    option: str,  # type: ignore[no-untyped-def]
+) -> None:
+    import shutil
+
+    from tests.configrepo import ROOT, SANDBOX_KEY
+
+    config = tmp_path / "c"
+    shutil.copytree(ROOT / "sms-config", config, ignore=shutil.ignore_patterns(".smsops"))
+    (tmp_path / "afile").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    code, _, err = run_cli(args[0], "c", *args[1:])
+    assert code == 1
+    assert f"error: {option} {args[-1]}: afile is a file, not a directory" in err
+    assert "internal error" not in err
+    assert not (config / ".smsops").exists()  # no sandbox account was opened: nothing created or sent

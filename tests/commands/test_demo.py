@@ -42,3 +42,14 @@ def test_demo_runs_the_whole_loop_then_finds_nothing_left_to_do(tmp_path: Path) 
     again = demo(config)  # the sandbox account persists: a second run has nothing to do
     assert again.returncode == 0
     assert "Plan: 0 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 0 awaiting review." in again.stdout
+
+
+def test_demo_refuses_a_channel_of_a_real_provider(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """The demo applies with --auto-approve and sends: on a real account it must not start at all."""
+    config = tmp_path / "sms-config"
+    shutil.copytree(ROOT / "sms-config", config, ignore=shutil.ignore_patterns(".smsops"))
+    code, out, err = run_cli("demo", str(config), "--channel", "production")
+    assert code == 1
+    assert "channel production uses the Alibaba provider: the demo runs only on the embedded sandbox" in err
+    assert "==" not in out  # no step ran
+    assert not (config / ".smsops").exists()

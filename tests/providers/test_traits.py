@@ -28,11 +28,12 @@ def test_the_sandbox_is_alibaba_under_another_name() -> None:
     sandbox, alibaba = traits("sandbox"), traits("alibaba")
     assert sandbox.api == "alibaba" and sandbox.display == "Alibaba"
     assert not sandbox.needs_credentials and alibaba.needs_credentials
+    assert sandbox.embedded and not alibaba.embedded  # only the sandbox may run the demo
     assert (sandbox.default_endpoint, sandbox.default_region) == (None, None)
     differing = {
         f.name for f in dataclasses.fields(ProviderTraits) if getattr(sandbox, f.name) != getattr(alibaba, f.name)
     }
-    assert differing == {"name", "needs_credentials", "default_endpoint", "default_region"}
+    assert differing == {"name", "needs_credentials", "embedded", "default_endpoint", "default_region"}
 
 
 def test_what_core_modules_ask() -> None:

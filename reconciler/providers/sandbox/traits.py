@@ -7,4 +7,6 @@ from dataclasses import replace
 
 from reconciler.providers.alibaba.traits import TRAITS as ALIBABA
 
-TRAITS = replace(ALIBABA, name="sandbox", needs_credentials=False, default_region=None, default_endpoint=None)
+TRAITS = replace(
+    ALIBABA, name="sandbox", needs_credentials=False, embedded=True, default_region=None, default_endpoint=None
+)
