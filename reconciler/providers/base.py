@@ -112,6 +112,17 @@ class DeliveryReport(Frozen):
     code: str = ""
     description: str = ""
 
+    @classmethod
+    def never_sent(cls, receipt: SendReceipt) -> DeliveryReport:
+        """A send the provider refused (or never identified) cannot be delivered: no query to make."""
+        return cls(
+            phone_number=receipt.phone_number,
+            message_id=receipt.message_id,
+            state=DeliveryState.FAILED,
+            code=receipt.code,
+            description=receipt.message,
+        )
+
 
 @dataclass(frozen=True)
 class NumberLimit:

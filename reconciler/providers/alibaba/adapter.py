@@ -239,13 +239,7 @@ class AlibabaProvider:
 
     def query_delivery(self, receipt: SendReceipt) -> DeliveryReport:
         if not receipt.accepted or not receipt.message_id:
-            return DeliveryReport(
-                phone_number=receipt.phone_number,
-                message_id=receipt.message_id,
-                state=DeliveryState.FAILED,
-                code=receipt.code,
-                description=receipt.message,
-            )
+            return DeliveryReport.never_sent(receipt)
         request = self.transport.models.QuerySendDetailsRequest(
             phone_number=receipt.phone_number.lstrip("+"),
             send_date=receipt.sent_at.astimezone(codes.BEIJING).strftime("%Y%m%d"),

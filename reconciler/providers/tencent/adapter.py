@@ -257,13 +257,7 @@ class TencentProvider:
 
     def query_delivery(self, receipt: SendReceipt) -> DeliveryReport:
         if not receipt.accepted or not receipt.message_id:
-            return DeliveryReport(
-                phone_number=receipt.phone_number,
-                message_id=receipt.message_id,
-                state=DeliveryState.FAILED,
-                code=receipt.code,
-                description=receipt.message,
-            )
+            return DeliveryReport.never_sent(receipt)
         # Offset must be 0 for this API, so there is no paging: a window starting just before the
         # send keeps the answer (≤100 reports of this number) to this message's neighbourhood.
         begin = int((receipt.sent_at - timedelta(minutes=1)).timestamp())
