@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,51 @@ os.environ.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server (SSM, S3, ...) on loopback for the whole session; ``moto`` resets its state
+    before each test that uses it."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # the system picks a port
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh moto server state, and an AWS environment that reaches it for SSM and S3 only: fake
+    credentials from the normal chain (what boto3 reads), region eu-west-1, no profile."""
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL_SSM": moto_endpoint,
+        "AWS_ENDPOINT_URL_S3": moto_endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SMSOPS_RETRY_BASE_DELAY": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return moto_endpoint
+
+
+@pytest.fixture
+def closed_endpoint() -> str:
+    """An http address on loopback that nothing listens on (a port bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 @pytest.fixture

@@ -171,18 +171,53 @@ class RolloutPolicy(_Model):
     )
 
 
+class S3Target(_Model):
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$",
+        description="Bucket name (3-63 lowercase letters, digits, dots and hyphens).",
+    )
+    prefix: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?$",
+        description="Folder of the objects in the bucket, e.g. smsops/prod: <prefix>/<channel>.json, "
+        "<prefix>/<channel>.marks.json and <prefix>/<channel>.lock.",
+    )
+    endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="S3 API address of another S3-compatible store (Alibaba OSS, Tencent COS, MinIO); default AWS S3.",
+    )
+    region: str | None = Field(
+        None,
+        min_length=1,
+        description="Region of the bucket; default the channel's region for aws channels, else AWS_REGION.",
+    )
+    addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto",
+        description="How the bucket is named in requests: auto (path style with an endpoint, virtual-hosted "
+        "on AWS), path (MinIO by host name), virtual (Alibaba OSS, Tencent COS).",
+    )
+
+
 class PublishTarget(_Model):
     file: str | None = Field(
-        None, min_length=1, description="JSON file to write, relative to the file that declares it."
+        None,
+        min_length=1,
+        description="JSON file to write, relative to the file that declares it. Durable only if the "
+        "pipeline keeps it between runs.",
     )
     ssm_prefix: str | None = Field(
         None, pattern=r"^/[A-Za-z0-9_.\-/]+$", description="AWS SSM Parameter Store prefix, e.g. /smsops/prod."
     )
+    s3: S3Target | None = Field(None, description="An S3-compatible bucket (AWS S3, Alibaba OSS, Tencent COS, MinIO).")
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["file"]}, {"required": ["ssmPrefix"]}, {"required": ["s3"]}]}
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PublishTarget:
-        if (self.file is None) == (self.ssm_prefix is None):
-            raise PydanticCustomError("smsops_one_of", "set exactly one of file or ssmPrefix")
+        if sum(target is not None for target in (self.file, self.ssm_prefix, self.s3)) != 1:
+            raise PydanticCustomError("smsops_one_of", "set exactly one of file, ssmPrefix or s3")
         return self
 
 

@@ -23,9 +23,9 @@ from reconciler.config.models import Channel, Template
 from reconciler.errors import SmsopsError
 from reconciler.formats import EXPORT_FORMAT_VERSION
 from reconciler.models import Frozen
-from reconciler.providers.aws.ssm import publish_ssm as publish_ssm  # a publish target of every channel
 from reconciler.providers.traits import traits
-from reconciler.publish.targets import Published, file_target, ssm_region, write_file
+from reconciler.publish.store import CONFIG, channel_store, local_copy
+from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.plan import live_version
 from reconciler.reconcile.status import group_versions
@@ -133,15 +133,13 @@ def export_channel(
 
 
 def publish_channel(
-    config: LoadedConfig, located: Located[Channel], exported: ExportedChannel, *, ssm_client: Any = None
+    config: LoadedConfig, located: Located[Channel], exported: ExportedChannel, *, clients: dict[str, Any] | None = None
 ) -> list[Published]:
-    """Write one channel's document to its file and, with ``publish.ssmPrefix``, to SSM."""
+    """Write one channel's document to its durable target (``reconciler.publish.store``) and, for an
+    SSM or S3 channel, a runner-local copy at the default file path."""
     text = channel_document(exported)
-    path = file_target(config, located)
-    done = [Published(exported.name, str(path), write_file(path, text))]
-    publish = located.resource.spec.publish
-    if publish is not None and publish.ssm_prefix:
-        region = ssm_region(located.resource)
-        target, changed = publish_ssm(publish.ssm_prefix, text, region=region, client=ssm_client)
-        done.append(Published(exported.name, target, changed))
+    done: list[Published] = []
+    for store in (channel_store(config, located, clients=clients), local_copy(config, located)):
+        if store is not None:
+            done.append(Published(exported.name, store.location(CONFIG), store.write(CONFIG, text)))
     return done

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
 from reconciler.formats import MARKS_FORMAT_VERSION
-from reconciler.publish.targets import file_target, ssm_region, write_file
+from reconciler.providers.retry import RetryPolicy, call
+from reconciler.publish.store import MARKS, Store, channel_store
 from reconciler.secrets.redact import redact
 
 LIVE = "smsops-live"
@@ -58,47 +58,38 @@ def _parse(text: str, where: str) -> dict[str, dict[str, str]]:
         ) from None
 
 
-class FileMarks:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+MERGE_POLICY = RetryPolicy(attempts=5, base_delay=0.05, max_delay=1.0)  # another writer of the marks
+
+
+class StoredMarks:
+    """The marks document in the channel's durable target (``reconciler.publish.store``). A write
+    reads, merges and replaces only if nobody wrote in between, else merges again: two applies
+    marking different codes both keep their marks."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def read(self) -> dict[str, dict[str, str]]:
-        try:
-            return _parse(self.path.read_text(encoding="utf-8"), str(self.path))
-        except FileNotFoundError:
-            return {}
+        found = self.store.read(MARKS)
+        return {} if found is None else _parse(found.text, self.store.location(MARKS))
 
     def write(self, code: str, marks: dict[str, str]) -> None:
-        current = self.read()
-        current.setdefault(code, {}).update({k: bound(v) for k, v in marks.items()})
-        write_file(self.path, _document(current))
+        call(lambda: self._merge(code, marks), MERGE_POLICY, retry_if=lambda e: isinstance(e, _Raced))
+
+    def _merge(self, code: str, marks: dict[str, str]) -> None:
+        found = self.store.read(MARKS)
+        current = {} if found is None else _parse(found.text, self.store.location(MARKS))
+        wanted = {**current.get(code, {}), **{k: bound(v) for k, v in marks.items()}}
+        if found is not None and current.get(code) == wanted:
+            return  # already marked: no new version of the document
+        text = _document({**current, code: wanted})
+        done = self.store.create(MARKS, text) if found is None else self.store.replace(MARKS, text, found.token)
+        if not done:
+            raise _Raced(f"{self.store.location(MARKS)} changed while smsops was writing it", hint="run apply again")
 
 
-class SsmMarks:
-    def __init__(self, name: str, region: str, client: Any = None) -> None:
-        self.name = name
-        self.region = region
-        self._client = client
-
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("ssm", region_name=self.region)
-        return self._client
-
-    def read(self) -> dict[str, dict[str, str]]:
-        client = self.client()
-        try:
-            value = client.get_parameter(Name=self.name)["Parameter"]["Value"]
-        except client.exceptions.ParameterNotFound:
-            return {}
-        return _parse(value, f"SSM parameter {self.name}")
-
-    def write(self, code: str, marks: dict[str, str]) -> None:
-        current = self.read()
-        current.setdefault(code, {}).update({k: bound(v) for k, v in marks.items()})
-        self.client().put_parameter(Name=self.name, Value=_document(current), Type="String", Overwrite=True)
+class _Raced(SmsopsError):
+    """The marks document changed between our read and our write."""
 
 
 def bound(value: str) -> str:
@@ -108,8 +99,4 @@ def bound(value: str) -> str:
 
 def mark_store(config: LoadedConfig, located: Located[Channel], environ: Any = os.environ) -> MarkStore:
     """Where a channel whose provider has no tags keeps its marks: beside its published config."""
-    publish = located.resource.spec.publish
-    if publish is not None and publish.ssm_prefix:
-        return SsmMarks(f"{publish.ssm_prefix.rstrip('/')}/marks", ssm_region(located.resource, environ))
-    target = file_target(config, located)
-    return FileMarks(target.with_name(f"{target.stem}.marks.json"))
+    return StoredMarks(channel_store(config, located, environ))

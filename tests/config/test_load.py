@@ -263,7 +263,8 @@ def test_model_validator_errors_point_at_the_field(cfg: Path) -> None:
     assert diagnostics == [
         "cfg/c.yaml:10:5: error SMS020: spec.signature: provider tencent requires signature.smsSdkAppId\n"
         f"  hint: {SCHEMA_HINT}",
-        f"cfg/d.yaml:11:12: error SMS020: spec.publish: set exactly one of file or ssmPrefix\n  hint: {SCHEMA_HINT}",
+        "cfg/d.yaml:11:12: error SMS020: spec.publish: set exactly one of file, ssmPrefix or s3\n"
+        f"  hint: {SCHEMA_HINT}",
         "cfg/e.yaml:1:1: error SMS020: missing required field 'metadata'\n"
         "  hint: add 'metadata' at the top of the document",
         "cfg/e.yaml:3:1: error SMS020: spec: missing required field 'content'\n  hint: add 'content' under spec",

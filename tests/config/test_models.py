@@ -194,10 +194,16 @@ def test_models_are_frozen() -> None:
 
 
 def test_publish_needs_exactly_one_target() -> None:
-    for value in ({}, {"file": "a.json", "ssmPrefix": "/a"}):
+    s3 = {"bucket": "my-bucket", "prefix": "smsops"}
+    for value in (
+        {},
+        {"file": "a.json", "ssmPrefix": "/a"},
+        {"ssmPrefix": "/a", "s3": s3},
+        {"file": "a.json", "s3": s3},
+    ):
         with pytest.raises(ValidationError) as caught:
             PublishTarget.model_validate(value)
-        assert errors(caught) == [((), "smsops_one_of", "set exactly one of file or ssmPrefix")]
+        assert errors(caught) == [((), "smsops_one_of", "set exactly one of file, ssmPrefix or s3")]
 
 
 def template_spec(**overrides: Any) -> dict[str, Any]:

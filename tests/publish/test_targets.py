@@ -1,41 +1,37 @@
-"""Publishing to AWS SSM Parameter Store, with moto serving the SSM API in-process."""
+"""Publishing to AWS SSM Parameter Store, with moto's server (``moto`` fixture) serving the SSM API
+on loopback."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from reconciler.config.load import load_config
 from reconciler.errors import ConfigError, SmsopsError
+from reconciler.providers.aws.ssm import SsmStore
 from reconciler.publish.export import (
     ExportedChannel,
     ExportedSignature,
     ExportedTemplate,
     channel_document,
     publish_channel,
-    publish_ssm,
 )
+from reconciler.publish.targets import Published, file_target, ssm_region, write_file
 from tests.reconcile.test_status import SANDBOX_KEY, Config, Run, apply, no_idle_waits
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Fake credentials for moto; the real chain (env, profile, role) is what boto3 reads.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
+def aws(moto: str) -> str:
+    return moto
+
+
+def publish_ssm(prefix: str, text: str, *, region: str) -> tuple[str, bool]:
+    """The config document of a channel published under ``prefix``: where, and whether it changed."""
+    store = SsmStore(prefix, region=region)
+    return store.location("config"), store.write("config", text)
 
 
 def _channel(code: str | None = "SMS_1") -> ExportedChannel:
@@ -50,7 +46,7 @@ def _channel(code: str | None = "SMS_1") -> ExportedChannel:
     )
 
 
-def test_publish_ssm_writes_a_string_parameter_once(aws: None) -> None:
+def test_publish_ssm_writes_a_string_parameter_once(aws: str) -> None:
     text = channel_document(_channel())
     target, changed = publish_ssm("/smsops/prod", text, region="us-west-2")
     assert (target, changed) == ("ssm:/smsops/prod/config (us-west-2)", True)
@@ -68,7 +64,7 @@ def test_publish_ssm_writes_a_string_parameter_once(aws: None) -> None:
     assert json.loads(parameter["Value"])["channel"]["templates"]["login"]["code"] == "SMS_2"
 
 
-def test_publish_ssm_refuses_a_document_over_the_ssm_limit(aws: None) -> None:
+def test_publish_ssm_refuses_a_document_over_the_ssm_limit(aws: str) -> None:
     big = _channel().model_copy(
         update={
             "templates": {f"t{i}": ExportedTemplate(live=True, code="x" * 100, kind="notification") for i in range(80)}
@@ -91,21 +87,22 @@ spec:
 """
 
 
-def test_publish_channel_aws_uses_the_channel_region_and_writes_the_local_file(aws: None, tmp_path: Path) -> None:
+def test_publish_channel_aws_uses_the_channel_region_and_writes_the_local_file(aws: str, tmp_path: Path) -> None:
     (tmp_path / "prod.yaml").write_text(AWS_CHANNEL)
     config, diagnostics = load_config(str(tmp_path))
     assert not diagnostics
     done = publish_channel(config, config.channels[0], _channel())
+    # The durable target first (the source of truth), then the runner-local copy.
     assert [(d.target, d.changed) for d in done] == [
-        (str(tmp_path / ".smsops" / "published" / "prod.json"), True),
         ("ssm:/smsops/prod/config (us-west-2)", True),
+        (str(tmp_path / ".smsops" / "published" / "prod.json"), True),
     ]
     value = boto3.client("ssm", region_name="us-west-2").get_parameter(Name="/smsops/prod/config")
     assert json.loads(value["Parameter"]["Value"]) == json.loads((tmp_path / ".smsops/published/prod.json").read_text())
 
 
 def test_non_aws_channel_needs_an_aws_region_from_the_environment(
-    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     (tmp_path / "c.yaml").write_text(
@@ -120,7 +117,7 @@ def test_non_aws_channel_needs_an_aws_region_from_the_environment(
 
 
 def test_export_publishes_a_sandbox_channel_to_ssm(
-    aws: None, run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    aws: str, run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole command: sandbox provider over loopback, SSM through moto, secrets never in SSM."""
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
@@ -141,3 +138,16 @@ def test_export_publishes_a_sandbox_channel_to_ssm(
         assert secret not in value
     code, _, err = run_cli("export", str(config.root))
     assert "demo: unchanged ssm:/smsops/demo/config (eu-west-1)" in err
+
+
+def test_the_package_keeps_its_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``reconciler.publish.targets`` became a package; what it exported still works the same."""
+    (tmp_path / "prod.yaml").write_text(AWS_CHANNEL.replace("{ssmPrefix: /smsops/prod}", "{file: out/prod.json}"))
+    config, diagnostics = load_config(str(tmp_path))
+    assert not diagnostics
+    path = file_target(config, config.channels[0])
+    assert path == tmp_path / "out" / "prod.json"
+    assert (write_file(path, "x"), write_file(path, "x"), path.read_text()) == (True, False, "x")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert ssm_region(config.channels[0].resource, {}) == "us-west-2"  # an aws channel's own region
+    assert Published("prod", str(path), True).changed is True

@@ -1,63 +1,124 @@
-"""Publishing to AWS SSM Parameter Store, a publish target (``spec.publish.ssmPrefix``) of any
-channel: an AWS service, so its client and its errors live with the AWS provider."""
+"""An SSM Parameter Store publish target (``spec.publish.ssmPrefix``) of any channel: an AWS
+service, so its client and its errors live with the AWS provider.
+
+Parameters ``<prefix>/config`` (the runtime config the application reads), ``<prefix>/marks`` and
+``<prefix>/lock``, each a ``String``. JSON is stored compact (sorted keys, no spaces) so more fits:
+the Standard tier up to 4 KB, the Advanced tier up to 8 KB, and a clear error beyond.
+
+SSM has no conditional write but "create only if absent" (``PutParameter`` without
+``Overwrite``). So ``replace`` and a ``delete`` with a token read the version, compare, then
+write: another writer acting in the few milliseconds between the two calls is not detected.
+The lease only replaces its own unexpired lock, so that window matters only to a holder whose
+lease expired while it was renewing. A token is the parameter's version and a digest of its
+value, since versions start again at 1 after a delete.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from reconciler.errors import ProviderError, ProviderFailure, SmsopsError
-from reconciler.secrets.redact import redact
+from reconciler.errors import SmsopsError
+from reconciler.providers.aws.storage import Client, attempt, error_code
+from reconciler.publish.targets.base import CONFIG, KEYS, Stored, StoreKey, digest
 
 SSM_STANDARD_LIMIT = 4096  # bytes; the Advanced tier takes up to 8 KB
 SSM_ADVANCED_LIMIT = 8192
+_PERMISSIONS = "ssm:GetParameter, ssm:PutParameter and ssm:DeleteParameter"
 
 
-def publish_ssm(prefix: str, text: str, *, region: str, client: Any = None) -> tuple[str, bool]:
-    """Write ``<prefix>/config`` (String, Overwrite) unless it already holds ``text``. Credentials
-    come from the normal AWS chain (environment, profile, role), never from the channel's SOPS file."""
-    name = f"{prefix.rstrip('/')}/config"
-    compact = json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    size = len(compact.encode())
-    if size > SSM_ADVANCED_LIMIT:
-        raise SmsopsError(
-            f"{name}: the channel's config is {size} bytes, more than SSM's {SSM_ADVANCED_LIMIT}-byte limit",
-            hint="publish this channel to a file instead (spec.publish.file)",
-        )
-    if client is None:
-        try:
-            import boto3
-        except ImportError:  # pragma: no cover - boto3 is a dependency
-            raise SmsopsError("publishing to SSM needs boto3", hint="pip install boto3") from None
-        client = boto3.client("ssm", region_name=region)
-    from botocore.exceptions import BotoCoreError, ClientError
-
+def compact(text: str) -> str:
+    """JSON without spaces and with sorted keys; any other text unchanged."""
     try:
-        try:
-            current = client.get_parameter(Name=name)["Parameter"]["Value"]
-        except client.exceptions.ParameterNotFound:
-            current = None
-        if current == compact:
-            return f"ssm:{name} ({region})", False
+        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+class SsmStore:
+    """One channel's documents under an SSM prefix (see the module docstring)."""
+
+    def __init__(self, prefix: str, *, region: str, client: Any = None) -> None:
+        self.prefix = prefix.rstrip("/")
+        self.region = region
+        self.where = f"ssm:{self.prefix} ({region})"
+        self._client = Client("ssm", region=region, client=client)
+
+    def name(self, key: StoreKey) -> str:
+        if key not in KEYS:
+            raise ValueError(f"unknown key {key!r}")
+        return f"{self.prefix}/{key}"
+
+    def location(self, key: StoreKey) -> str:
+        return f"ssm:{self.name(key)} ({self.region})"
+
+    def _call(self, key: StoreKey, operation: str, fn: Any, *, repeatable: bool, missing: Any = None) -> Any:
+        """``fn(client, name)``; a missing parameter or an existing one (for a create) gives ``missing``."""
+        name = self.name(key)
+        return attempt(
+            lambda: fn(self._client.get(), name),
+            where=self.location(key),
+            operation=operation,
+            permissions=f"{_PERMISSIONS} on {self.prefix}/*",
+            repeatable=repeatable,
+            answer=lambda error: error_code(error) in ("ParameterNotFound", "ParameterAlreadyExists"),
+            then=missing,
+        )
+
+    def read(self, key: StoreKey) -> Stored | None:
+        def get(client: Any, name: str) -> Stored:
+            parameter = client.get_parameter(Name=name)["Parameter"]
+            value = str(parameter["Value"])
+            return Stored(value, f"{parameter['Version']}/{digest(value)}")
+
+        found: Stored | None = self._call(key, "ssm:GetParameter", get, repeatable=True)
+        return found
+
+    def _put(self, key: StoreKey, text: str, *, overwrite: bool) -> bool:
+        value = compact(text)
+        size = len(value.encode())
+        if size > SSM_ADVANCED_LIMIT:
+            what = "the channel's config" if key == CONFIG else f"the {key} document"
+            raise SmsopsError(
+                f"{self.name(key)}: {what} is {size} bytes, more than SSM's {SSM_ADVANCED_LIMIT}-byte limit",
+                hint="publish this channel to S3 or a file instead (spec.publish.s3 or spec.publish.file)",
+            )
         tier = "Standard" if size <= SSM_STANDARD_LIMIT else "Advanced"
-        client.put_parameter(Name=name, Value=compact, Type="String", Overwrite=True, Tier=tier)
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise ProviderError(
-            ProviderFailure(
-                provider="aws",
-                operation="ssm:PutParameter",
-                code=str(details.get("Code", "ClientError")),
-                message=redact(str(details.get("Message", error))),
-                retryable=False,
-            ),
-            hint="check the AWS credentials and that they may ssm:GetParameter and ssm:PutParameter on "
-            f"{name} in {region}",
-        ) from None
-    except BotoCoreError as error:
-        raise ProviderError(
-            ProviderFailure("aws", "ssm:PutParameter", type(error).__name__, redact(str(error)), retryable=True),
-            hint="AWS credentials come from the normal chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "AWS_PROFILE or an instance/role identity",
-        ) from None
-    return f"ssm:{name} ({region})", True
+
+        def put(client: Any, name: str) -> bool:
+            client.put_parameter(Name=name, Value=value, Type="String", Overwrite=overwrite, Tier=tier)
+            return True
+
+        return bool(self._call(key, "ssm:PutParameter", put, repeatable=overwrite, missing=False))
+
+    def write(self, key: StoreKey, text: str) -> bool:
+        current = self.read(key)
+        if current is not None and current.text == compact(text):
+            return False
+        return self._put(key, text, overwrite=True)
+
+    def create(self, key: StoreKey, text: str) -> bool:
+        return self._put(key, text, overwrite=False)
+
+    def replace(self, key: StoreKey, text: str, token: str) -> bool:
+        current = self.read(key)
+        if current is None or current.token != token:
+            return False
+        return self._put(key, text, overwrite=True)
+
+    def delete(self, key: StoreKey, token: str | None = None) -> bool:
+        if token is not None:
+            current = self.read(key)
+            if current is None or current.token != token:
+                return False
+
+        def remove(client: Any, name: str) -> bool:
+            client.delete_parameter(Name=name)
+            return True
+
+        return bool(self._call(key, "ssm:DeleteParameter", remove, repeatable=token is None, missing=False))
+
+    def check(self) -> None:
+        """Reach SSM with the credentials and read the config (absent is fine). SSM cannot test a
+        write without making one: the lease, taken before any change, is the first write."""
+        self.read(CONFIG)
