@@ -424,7 +424,10 @@ def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None
     created = json.loads((out / "apply-report.json").read_text())
     assert [(r["action"], r["outcome"]) for r in created["results"]] == [("create", "done")] * 4
     promoted = json.loads((out / "promote-report.json").read_text())
-    assert [(r["action"], r["outcome"]) for r in promoted["results"]] == [("promote", "done")] * 4
+    # the four promotions, then the published config written in the same apply
+    assert [(r["action"], r["outcome"]) for r in promoted["results"]] == [("promote", "done")] * 4 + [
+        ("publish", "done")
+    ]
     junit = (out / "junit.xml").read_text()
     assert 'failures="0" errors="0"' in junit and "<testcase " in junit
     runtime = json.loads((out / "runtime.json").read_text())

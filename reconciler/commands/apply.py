@@ -14,6 +14,7 @@ import click
 from reconciler.commands.options import check_output_paths, config_dir_argument, output_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import compute_plan, load_valid_config
+from reconciler.publish.export import publish_live
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
 from reconciler.reconcile.changes import Plan
 from reconciler.reconcile.desired import desired_channel
@@ -120,12 +121,14 @@ def _apply(
 ) -> list[ChangeResult]:
     """Apply ``plan`` to the session's channels, behind a progress bar; the gate's results go to ``gates``."""
     desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
+    located = {c.resource.name: c for c in session.channels}
     bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
     results = apply_plan(
         plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
         session.providers,
         lambda name: session.observe(desired[name]),
         marks=session.marks,
+        publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
         check_digest=check_digest,
         spacing={
             c.resource.name: create_spacing(

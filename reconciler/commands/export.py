@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -11,7 +12,14 @@ from reconciler.commands.options import check_output_paths, config_dir_argument
 from reconciler.errors import EXIT_OK
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.traits import traits
-from reconciler.publish.export import ExportedChannel, combined_document, export_channel, publish_channel
+from reconciler.publish.export import (
+    ExportedChannel,
+    combined_document,
+    export_channel,
+    marker,
+    publish_channel,
+    record_unpublished,
+)
 from reconciler.publish.targets import write_file
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import observe_all, open_session
@@ -63,13 +71,15 @@ def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publis
         desired = [desired_channel(config, located) for located in session.channels]
         observed = observe_all(session, desired)
         selected = session.channels
-    # Every channel is exported before anything is published: a failure publishes nothing.
-    exported = [export_channel(config, *args) for args in zip(selected, desired, observed, strict=True)]
-    if publish:
-        for located, channel in zip(selected, exported, strict=True):
-            for done in publish_channel(config, located, channel):
-                state = "published" if done.changed else "unchanged"
-                click.echo(f"{channel.name}: {state} {done.target}", err=True)
+        # Every channel is exported before anything is published: a failure publishes nothing.
+        exported = [export_channel(config, *args) for args in zip(selected, desired, observed, strict=True)]
+        if publish:
+            now = datetime.now(UTC)
+            for located, seen, channel in zip(selected, observed, exported, strict=True):
+                for done in publish_channel(config, located, channel):
+                    state = "published" if done.changed else "unchanged"
+                    click.echo(f"{channel.name}: {state} {done.target}", err=True)
+                record_unpublished(seen, channel, marker(session, channel.name), now)
     document = combined_document(exported)
     if out is not None:
         write_file(out, document)

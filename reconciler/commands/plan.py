@@ -34,6 +34,6 @@ def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detail
     click.echo(render(plan, output, colour=colour), nl=False)
     if plan.blockers:
         return EXIT_ERROR
-    if detailed_exitcode and plan.has_changes:
+    if detailed_exitcode and plan.drift:
         return EXIT_CHANGES
     return EXIT_OK

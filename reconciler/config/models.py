@@ -108,6 +108,11 @@ class Metadata(_Model):
         description="Unique name within its kind: a DNS label ([a-z0-9-], at most 63, starts with a letter)."
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels, e.g. env: prod.")
+    renamed_from: ResourceName | None = Field(
+        None,
+        description="Templates: the name this template had before. Its live code is published under the new "
+        "name at once (no new review, no gate); the old name stays published as an alias for the grace period.",
+    )
 
 
 class SecretRef(_Model):

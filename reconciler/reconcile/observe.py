@@ -14,10 +14,11 @@ from pathlib import Path
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
-from reconciler.errors import ConfigError, ErrorKind, ProviderError
+from reconciler.errors import ConfigError, ErrorKind, ProviderError, SmsopsError
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
+from reconciler.publish.document import ReadDocument, document_reader, published_map
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
 from reconciler.secrets.redact import redact
@@ -33,12 +34,15 @@ class Session:
     providers: dict[str, Provider] = field(default_factory=dict)
     # rollout marks of channels whose provider has no template tags (see reconciler.reconcile.rollout)
     marks: dict[str, MarkStore] = field(default_factory=dict)
+    # each channel's published runtime config, read back from its target
+    documents: dict[str, ReadDocument] = field(default_factory=dict)
 
     def provider(self, channel: str) -> Provider:
         return self.providers[channel]
 
     def observe(self, desired: DesiredChannel) -> ChannelObservation:
-        return observe_channel(self.provider(desired.name), desired, self.marks.get(desired.name))
+        name = desired.name
+        return observe_channel(self.provider(name), desired, self.marks.get(name), self.documents.get(name))
 
 
 def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
@@ -72,6 +76,7 @@ def open_session(
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
             if traits(located.resource.spec.provider).marks == "published":
                 session.marks[name] = mark_store(config, located)
+            session.documents[name] = document_reader(config, located)
         yield session
     finally:
         for provider in session.providers.values():
@@ -79,18 +84,28 @@ def open_session(
                 provider.close()
 
 
-def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStore | None = None) -> ChannelObservation:
-    """What the provider has, with smsops' rollout marks on each template: the provider's own tags,
-    or for a provider without tags the marks kept beside the published config."""
+def observe_channel(
+    provider: Provider,
+    desired: DesiredChannel,
+    marks: MarkStore | None = None,
+    document: ReadDocument | None = None,
+) -> ChannelObservation:
+    """What the provider has, with smsops' rollout marks on each template (the provider's own tags,
+    or for a provider without tags the marks kept beside the published config), and what the
+    published config names. A target that cannot be read is an observation error: nothing is
+    planned on a guess of what the application reads."""
     try:
         signature, templates = _read(provider, desired.registers_templates)
+        published = _published(document)
+        kept = marks.read() if marks is not None else None
     except ProviderError as error:
         message = redact(error.message)
         if error.kind is ErrorKind.AUTH_REFUSED:
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
-    if marks is not None:
-        kept = marks.read()
+    except SmsopsError as error:
+        return ChannelObservation(channel=desired.name, error=redact(error.message))
+    if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
         )
@@ -99,7 +114,15 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
         signature=signature,
         templates=templates,
         tags_supported=isinstance(provider, Tagging) or marks is not None,
+        published=published,
     )
+
+
+def _published(document: ReadDocument | None) -> dict[str, str] | None:
+    if document is None:
+        return None
+    text = document()
+    return None if text is None else published_map(text, "the channel's published config")
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:

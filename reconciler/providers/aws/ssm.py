@@ -61,3 +61,23 @@ def publish_ssm(prefix: str, text: str, *, region: str, client: Any = None) -> t
             "AWS_PROFILE or an instance/role identity",
         ) from None
     return f"ssm:{name} ({region})", True
+
+
+def read_ssm(prefix: str, *, region: str, client: Any = None) -> str | None:
+    """The document ``publish_ssm`` wrote under ``prefix``, None when there is none."""
+    name = f"{prefix.rstrip('/')}/config"
+    if client is None:
+        import boto3
+
+        client = boto3.client("ssm", region_name=region)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return str(client.get_parameter(Name=name)["Parameter"]["Value"])
+    except client.exceptions.ParameterNotFound:
+        return None
+    except (ClientError, BotoCoreError) as error:
+        raise SmsopsError(
+            f"cannot read the published config ssm:{name} ({region}): {type(error).__name__}",
+            hint=f"check the AWS credentials and that they may ssm:GetParameter on {name} in {region}",
+        ) from None
