@@ -145,7 +145,7 @@ class _Walk:
                 removed.add(old or change.path)
             if change.status == "D" or not tree.wanted(change.path):
                 continue
-            raw = self.blobs.read(commit.sha, change.path)
+            raw = self.blobs.read(commit.sha, change.stored)
             parsed = parse_file(change.path, raw) if raw is not None else None
             if isinstance(parsed, Invalid):
                 self.warnings.append(
