@@ -292,9 +292,10 @@ class TemplateSpec(_Model):
         json_schema_extra={"additionalProperties": False},
     )
     remark: str = Field("", description="Explanation for the provider's reviewers: where and why it is sent.")
-    channels: Annotated[tuple[ResourceName, ...], AfterValidator(_some_channels)] | None = Field(
-        None, description="Channels this template goes to; default: every channel."
-    )
+    channels: (
+        Annotated[tuple[ResourceName, ...], AfterValidator(_some_channels), Field(json_schema_extra={"minItems": 1})]
+        | None
+    ) = Field(None, description="Channels this template goes to; default: every channel.")
     adopt: Annotated[tuple[AdoptSpec, ...], BeforeValidator(_one_or_many)] = Field(
         (),
         description="Existing provider templates to take over instead of creating new ones.",
