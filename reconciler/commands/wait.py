@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from reconciler.commands.options import config_dir_argument, output_option
+from reconciler.commands.options import config_dir_argument, note_unopened, output_option
 from reconciler.config.models import DURATION_PATTERN, format_duration, parse_duration
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 from reconciler.pipeline import load_valid_config
@@ -52,21 +52,27 @@ def command(config_dir: str, channels: tuple[str, ...], timeout: timedelta, inte
 
     config = load_valid_config(config_dir)
     with open_session(config, channels) as session:
+        # A channel that could not be opened is reported at the end; the others are waited for.
+        opened = session.opened()
         result = wait_for_review(
-            lambda: observe_statuses(session),
+            lambda: observe_statuses(opened),
             timeout=timeout,
             interval=interval,
             progress=note,
             clock=CLOCK,
             sleep=SLEEP,
         )
-    click.echo(render(result.statuses, output), nl=False)
+        blocked = observe_statuses(session.only(session.unopened))
+    order = [c.resource.name for c in session.channels]
+    statuses = sorted([*result.statuses, *blocked], key=lambda status: order.index(status.channel))
+    click.echo(render(statuses, output), nl=False)
     outcome = result.outcome
     for failure in outcome.failed:
         note(f"failed: {failure}")
+    note_unopened(session.unopened)  # with what to do about it
     if result.timed_out:
         note(f"timed out after {format_duration(timeout)}: still pending: {', '.join(outcome.pending)}")
-    if result.ok:
+    if result.ok and not blocked:
         note(f"all {len(outcome.ready)} template(s) approved")
         return EXIT_OK
     return EXIT_ERROR

@@ -96,7 +96,9 @@ class ChannelApplier:
         last_created: datetime | None = None,
         marks: MarkStore | None = None,
         retry_policy: retry.RetryPolicy | None = None,
+        on_result: Callable[[ChangeResult], None] = lambda result: None,
     ) -> None:
+        self.on_result = on_result  # each result as soon as it is known (an interrupted apply reports them)
         self.provider = provider
         self.plan = plan
         self.observe = observe
@@ -128,7 +130,11 @@ class ChannelApplier:
         # Step 3: test every version about to be promoted in one gate run, then each change in plan order.
         gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
         self.verdicts = self.gate(gated) if self.gate is not None and gated else {}
-        return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
+        results: list[ChangeResult] = []
+        for change in (c for c in self.plan.changes if c.action is not Action.NOOP):
+            results.append(self._one(change))
+            self.on_result(results[-1])
+        return results
 
     def _result(
         self, change: Change, outcome: ChangeOutcome, code: str = "", error: str = "", attempts: int = 0
@@ -288,23 +294,26 @@ def apply_plan(
     sleep: Callable[[float], None] = time.sleep,
     spacing: Mapping[str, float] | None = None,
     marks: Mapping[str, MarkStore] | None = None,
+    on_result: Callable[[ChangeResult], None] = lambda result: None,
 ) -> list[ChangeResult]:
-    """Apply each channel's changes. ``spacing``: seconds between creations per channel."""
+    """Apply each channel's changes. ``spacing``: seconds between creations per channel; ``on_result``
+    hears of each result as soon as it is known."""
     spacing = spacing or {}
     results: list[ChangeResult] = []
     for channel in plan.channels:
         if channel.blockers:
-            results.extend(
-                ChangeResult(
-                    channel=c.channel,
-                    action=c.action,
-                    address=c.address,
-                    outcome=ChangeOutcome.SKIPPED,
-                    error=f"channel blocked: {channel.blockers[0].message}",
-                )
-                for c in channel.changes
-                if c.action is not Action.NOOP
-            )
+            for c in channel.changes:
+                if c.action is not Action.NOOP:
+                    results.append(
+                        ChangeResult(
+                            channel=c.channel,
+                            action=c.action,
+                            address=c.address,
+                            outcome=ChangeOutcome.SKIPPED,
+                            error=f"channel blocked: {channel.blockers[0].message}",
+                        )
+                    )
+                    on_result(results[-1])
             continue
         provider = providers[channel.channel]
         newest = None
@@ -321,6 +330,7 @@ def apply_plan(
             gate=gate,
             progress=progress,
             sleep=sleep,
+            on_result=on_result,
         )
         results.extend(applier.run(check_digest=check_digest))
     return results
