@@ -258,7 +258,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
                 )
                 for c in session.opened().channels
             },
-            progress=_Tracked(bar, done),
+            progress=_StepRecorder(bar, done),
             gate=_gate(session, config, bar, done),
             on_result=done.result,
         )
@@ -266,7 +266,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
         bar.close()  # before anything else is printed, however apply ended
 
 
-class _Tracked:
+class _StepRecorder:
     """The progress bar, telling ``done`` which change is under way."""
 
     def __init__(self, bar: ProgressBar, done: _Done) -> None:
