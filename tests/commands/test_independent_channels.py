@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+import reconciler.commands.wait as wait_command
 from reconciler.sandbox.testing import SandboxHandle
 from tests.configrepo import ROOT, SANDBOX_KEY, ConfigRepo, channel_doc, write_doc, write_sops
+from tests.reconcile.test_status import FakeTime
 
 # Encrypted to a recipient whose key is committed nowhere: the sandbox key cannot open it.
 LOCKED_SECRETS = ROOT / "sms-config" / "secrets" / "production.enc.yaml"
@@ -145,3 +147,24 @@ def test_export_publishes_the_other_channel_and_withholds_the_combined_document(
     assert not combined.exists()
     code, out, _ = run_cli("export", str(repo.root), "--channel", "good", "--out", str(combined))
     assert code == 0 and json.loads(combined.read_text())["channels"].keys() == {"good"}
+
+
+def test_wait_keeps_waiting_for_the_other_channel_when_one_is_refused(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_sops(repo.root / "secrets" / "wrong.enc.yaml", {"access_key_id": "nobody", "access_key_secret": "wrong"})
+    refused = channel_doc("locked", "alibaba", sms_sandbox.url(), credentials={"sops": "../secrets/wrong.enc.yaml"})
+    write_doc(repo.root / "channels" / "locked.yaml", refused)
+    run_cli("apply", str(repo.root), "--auto-approve")
+    [pending] = sms_sandbox.account.templates()
+    time = FakeTime(on_sleep=lambda n: sms_sandbox.account.approve(pending.code) if n == 2 else None)
+    monkeypatch.setattr(wait_command, "CLOCK", time.clock)
+    monkeypatch.setattr(wait_command, "SLEEP", time.sleep)
+
+    code, out, err = run_cli("wait", str(repo.root), "--interval", "15s")
+    assert code == 1, err
+    assert time.sleeps == [15, 15]  # the refused channel did not end the wait for the other
+    assert "  alert  approved, awaiting promotion; none live" in out
+    assert "  ! could not be observed: credentials refused by the provider" in out
+    assert "failed: locked: could not be observed: credentials refused by the provider" in err
+    assert "Traceback" not in err
