@@ -22,7 +22,7 @@ from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.lock import channel_locks
 from reconciler.reconcile.observe import Session, open_session, state_dir
-from reconciler.reconcile.report import ApplyReport, build_report, render_results, report_json
+from reconciler.reconcile.report import ApplyReport, build_report, render_results, render_unfinished, report_json
 from reconciler.render.gate import render as render_gate
 from reconciler.render.junit import junit_xml_suites
 from reconciler.render.plan import render
@@ -188,10 +188,7 @@ def _stopped(
     # stopped before it had a plan has nothing to list; the error says why.
     started_applying = bool(interrupted) or done.plan is not None
     if started_applying:
-        if output == "json":
-            click.echo(report_json(report), nl=False)
-        else:
-            click.echo(render_results(done.results, output), nl=False)
+        click.echo(render_unfinished(report, output), nl=False)
         click.echo(redact(report.summary), err=True)  # what was done, and why the rest was not
         _note_dirty(report)
     _write_files(report, done.gates, report_file=report_file, junit_file=junit_file)

@@ -175,6 +175,19 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
     return redact("\n".join(lines)) + "\n"
 
 
+def render_unfinished(report: ApplyReport, output: str) -> str:
+    """An apply that did not finish: what it did (``render_results``), then, for a pull-request comment
+    or a workflow log, why it stopped (a terminal gets that on stderr)."""
+    if output == "json":
+        return report_json(report)
+    text = render_results(report.results, output)
+    if output == "github":
+        text += f"::error title=smsops apply::{workflow_data(redact(report.summary))}\n"
+    elif output == "markdown":
+        text += f"\n> :warning: {redact(report.summary)}\n"
+    return text
+
+
 def report_json(report: ApplyReport) -> str:
     """The report as written to ``--report``: JSON, through redaction."""
     return redact(report.model_dump_json(indent=2)) + "\n"

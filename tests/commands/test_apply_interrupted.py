@@ -113,17 +113,22 @@ def test_an_interrupted_apply_reports_what_it_did_and_loses_nothing(
     ]
 
 
+def stale_for_the_second_channel(run_cli: Any, repo: ConfigRepo, handle: SandboxHandle, tmp_path: Path) -> Path:
+    """Two channels on one account and a saved plan: applying the first changes what the second
+    observes, so the plan is stale for the second when apply reaches it, after the first's changes."""
+    for name in ("beta", "gamma"):
+        repo.remove_template(name)
+    repo.channel("prod", "alibaba", handle.url())
+    repo.channel("second", "alibaba", handle.url())
+    saved = tmp_path / "plan.json"
+    assert run_cli("plan", str(repo.root), "--out", str(saved))[0] == 0
+    return saved
+
+
 def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
-    """Two channels on one account: applying the first changes what the second observes, so the
-    saved plan is stale for the second when apply reaches it, after the first's changes were made."""
-    for name in ("beta", "gamma"):
-        repo.remove_template(name)
-    repo.channel("prod", "alibaba", sms_sandbox.url())
-    repo.channel("second", "alibaba", sms_sandbox.url())
-    saved = tmp_path / "plan.json"
-    assert run_cli("plan", str(repo.root), "--out", str(saved))[0] == 0
+    saved = stale_for_the_second_channel(run_cli, repo, sms_sandbox, tmp_path)
     report_file = tmp_path / "report.json"
     code, out, err = run_cli(
         "apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--report", str(report_file)
@@ -138,6 +143,37 @@ def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
     assert [a.split("~")[0] for a in report["not_started"]] == ["second/alpha"]
     assert report["summary"].startswith("Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped by an error (")
     assert report["summary"] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("output", "done_line", "stopped_line"),
+    [
+        (
+            "markdown",
+            "| done | create | `prod/alpha~",
+            "> :warning: Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped",
+        ),
+        ("github", "Apply: 1 done, 0 failed, 0 deferred, 0 skipped.", "::error title=smsops apply::Apply: 1 done,"),
+        (
+            "json",
+            '"address": "prod/alpha~',
+            '"error": "channel second changed at the provider since the plan was made"',
+        ),
+    ],
+)
+def test_a_stopped_apply_says_so_in_every_output_format(
+    run_cli: Any,
+    repo: ConfigRepo,
+    sms_sandbox: SandboxHandle,
+    tmp_path: Path,
+    output: str,
+    done_line: str,
+    stopped_line: str,
+) -> None:
+    saved = stale_for_the_second_channel(run_cli, repo, sms_sandbox, tmp_path)
+    code, out, _ = run_cli("apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--output", output)
+    assert code == 1
+    assert done_line in out and stopped_line in out
 
 
 @pytest.mark.parametrize(
