@@ -208,3 +208,17 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_the_provider_is
     assert code == 1
     assert message in err and "internal error" not in err and out == ""
     assert sms_sandbox.account.counters().get("requests", 0) == 0  # the provider was not contacted
+
+
+def test_an_apply_that_fails_before_any_change_still_writes_its_report(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    (repo.root / "templates" / "broken.yaml").write_text("apiVersion: smsops/v1\nkind: Template\n")
+    report_file = tmp_path / "report.json"
+    code, out, err = run_cli("apply", str(repo.root), "--auto-approve", "--report", str(report_file))
+    assert code == 1 and out == ""
+    assert f"error: 2 problem(s) in {repo.root}; nothing was contacted" in err
+    report = json.loads(report_file.read_text())
+    assert report["results"] == [] and report["not_started"] == []
+    assert report["error"] == f"2 problem(s) in {repo.root}; nothing was contacted"
+    assert sms_sandbox.account.counters().get("requests", 0) == 0
