@@ -322,13 +322,14 @@ def test_status_shows_versions_waiting_to_be_retired_or_deleted(run_cli: Run, co
     assert (kept["code"], kept["action"]) == (v1, "noop")
     promoted = datetime.fromisoformat(data["live"]["since"])  # type: ignore[index]
     due = (promoted + timedelta(days=1)).isoformat(timespec="minutes")
-    assert kept["reason"] == f"superseded; retired after the grace period, at {due}"
+    # the promoting apply published without v1: its grace period counts from then
+    assert kept["reason"] == f"superseded by {v2}; retired after the grace period, at {due}"
     code, out, _ = run_cli("status", str(config.root))
     assert code == 0
-    assert f"    old {v1}: superseded; retired after the grace period, at {due}" in out
+    assert f"    old {v1}: superseded by {v2}; retired after the grace period, at {due}" in out
     assert out.endswith("0 not registered; 1 channel(s). 1 version(s) waiting to be retired or deleted.\n")
     _, markdown, _ = run_cli("status", str(config.root), "--output", "markdown")
-    assert f"- `login` {v1}: superseded; retired after the grace period, at {due}" in markdown
+    assert f"- `login` {v1}: superseded by {v2}; retired after the grace period, at {due}" in markdown
 
     rollout("0s")  # the grace period is over: the next apply retires it
     _, out, _ = run_cli("status", str(config.root))
@@ -339,7 +340,7 @@ def test_status_shows_versions_waiting_to_be_retired_or_deleted(run_cli: Run, co
     _, out, _ = run_cli("status", str(config.root))
     assert "  removed from git, waiting for deletion:" in out
     assert (
-        f"    login {v2}: removed from git: no longer exported; deleted after the grace period; "
+        f"    login {v2}: removed from git: no longer published; deleted after the grace period; "
         "the next apply will unpublish it"
     ) in out
     apply(run_cli, config)
