@@ -400,8 +400,9 @@ class Pipeline:
         return self.root / "repo"
 
     def new_job(self) -> Job:
-        """A runner's RUNNER_TEMP is one path, empty at the start of every job."""
-        temp = self.root / "runner-temp"
+        """A runner's RUNNER_TEMP is one path, empty at the start of every job. Here it is one path
+        for the session (beside the wheel; the tests of this file run one after another)."""
+        temp = self.wheel.parent / "runner-temp"
         shutil.rmtree(temp, ignore_errors=True)
         temp.mkdir()
         return Job(temp)
@@ -411,10 +412,10 @@ class Pipeline:
         env["PATH"] = runner_path(self.root / "bin", *reversed(job.path), self.tools)
         env.pop("VIRTUAL_ENV", None)
         # A runner compiles each job's smsops and its SDKs at first import. Here the bytecode is
-        # kept outside RUNNER_TEMP, for speed only: each job's virtualenv has the same paths and
-        # files (hard links into uv's cache), so later jobs reuse it, as a cache step would.
+        # kept outside RUNNER_TEMP, for speed only: each job's virtualenv has the same paths and the
+        # same files from uv's cache, so later jobs reuse it, as a cache step would.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(self.root / "pycache")
+        env["PYTHONPYCACHEPREFIX"] = str(self.wheel.parent / "pycache")
         env["RUNNER_TEMP"] = str(job.temp)
         for scope in scopes:
             env.update({key: evaluate(value, known) for key, value in (scope or {}).items()})
