@@ -27,6 +27,7 @@ from reconciler.secrets.redact import install_log_redaction, redact
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Check the config offline: schema and lint rules, no secrets needed."),
     "schema": ("schema", "Write schemas/*.json from the models."),
+    "channels": ("channels", "List the config's channel names (JSON for a pipeline's job matrix)."),
     "sandbox": ("sandbox", "Run the local provider emulators."),
     "demo": ("demo", "Run the whole loop on the embedded sandbox."),
     "plan": ("plan", "Decrypt, observe the providers and show what apply would change."),

@@ -43,7 +43,8 @@ class Diagnostic:
 
     @property
     def location(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        # Line 0: about the file or directory as a whole (e.g. no config files in it), no position.
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
     def format(self) -> str:
         text = f"{self.location}: {self.severity.value} {self.rule}: {self.message}"

@@ -12,7 +12,7 @@ from reconciler.config.heap import gc_paused
 from reconciler.config.lint.run import check
 from reconciler.config.load import LoadedConfig, load_config
 from reconciler.errors import ConfigError, Diagnostic, Severity, stage
-from reconciler.reconcile.changes import Plan
+from reconciler.reconcile.changes import Blocker, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
 from reconciler.reconcile.plan import make_plan
@@ -46,4 +46,21 @@ def compute_plan(session: Session, *, config_dir: str, now: datetime | None = No
     with stage("observe"):
         observed = observe_all(session, desired)
     with stage("plan"):
-        return make_plan(zip(desired, observed, strict=True), config_dir=config_dir, now=now or datetime.now(UTC))
+        plan = make_plan(zip(desired, observed, strict=True), config_dir=config_dir, now=now or datetime.now(UTC))
+    return block_unopened(plan, session)
+
+
+def block_unopened(plan: Plan, session: Session) -> Plan:
+    """``plan`` with each channel the session could not open blocked by why (its secrets could not be
+    read) and what to do about it; its changes stay, so apply lists them as skipped. A channel not
+    in the plan is left out."""
+    if not session.unopened:
+        return plan
+    channels = []
+    for channel in plan.channels:
+        error = session.unopened.get(channel.channel)
+        if error is not None:
+            blocker = Blocker(channel=channel.channel, code="secrets-failed", message=error.message, hint=error.hint)
+            channel = channel.model_copy(update={"blockers": (blocker,)})
+        channels.append(channel)
+    return plan.model_copy(update={"channels": tuple(channels)})

@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "sms-config"
 SANDBOX_KEY = CONFIG / "keys" / "sandbox.agekey"
-SOPS_CONFIG = CONFIG / ".sops.yaml"
+SOPS_CONFIG = ROOT / ".sops.yaml"
 KEY_HEADER = "# TEST-ONLY key for the embedded sandbox demo; never use for real secrets\n"
 
 # FAKE values only. Never put a real credential or a real phone number in this file.
@@ -58,13 +58,19 @@ SECRETS: dict[str, dict[str, object]] = {
 }
 
 SOPS_YAML = """\
-# SOPS creation rules for the example config. Paths are matched relative to this directory.
-# sandbox: the committed TEST-ONLY demo key (keys/sandbox.agekey).
-# staging/production/tencent: a recipient whose private key is NOT in this repository.
+# SOPS creation rules for the example config in sms-config/. sops looks for .sops.yaml from the
+# current directory upward, so sops encrypt/edit/updatekeys find it when run from the repository
+# root (as the team guide does) or from anywhere below it. The first rule whose path_regex matches
+# wins; the regexes are left unanchored so they match however the path is spelled.
+# sandbox: the committed TEST-ONLY demo key (sms-config/keys/sandbox.agekey).
+# staging/production/tencent, and any new file under secrets/: a recipient whose private key is
+# NOT in this repository.
 creation_rules:
   - path_regex: secrets/sandbox\\.enc\\.yaml$
     age: {sandbox}
   - path_regex: secrets/(staging|production|tencent)\\.enc\\.yaml$
+    age: {production}
+  - path_regex: secrets/.*\\.enc\\.yaml$
     age: {production}
 """
 

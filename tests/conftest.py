@@ -90,6 +90,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
 LONGEST_FIRST = (
     "test_workflows.py",
+    "test_docs_commands.py",
     "commands/test_demo.py",
     "reconcile/test_reliability.py",
     "publish/test_export.py",

@@ -1,18 +1,23 @@
 """The GitHub Actions pipelines: linted, schema-checked, held to a few policies, and run.
 
 The run tests execute the workflows' own ``run:`` scripts, in job order, with bash as GitHub runs them
-(``bash --noprofile --norc -eo pipefail``), against a copy of sms-config/ and the embedded sandbox:
-pull request -> push to main -> reconcile, so the sandbox account carries state from one to the next
-like a real one. ``${{ matrix.channel }}`` is ``sandbox``; the SOPS_AGE_KEY secret is the committed
-test-only key. A ``smsops`` shim on PATH records every invocation and its exit code, so each smsops
-line of each script is proven to run and to exit as expected. Steps that are ``uses:`` actions, and
-``pip install``, are not run here (smsops is already installed in this environment).
+(``bash --noprofile --norc -eo pipefail``), in a config-only repository (``sms-config/`` and
+``.sops.yaml``, no pyproject: what a team using smsops has) against the embedded sandbox: pull
+request -> push to main -> reconcile, so the sandbox account carries state from one to the next like
+a real one. ``${{ matrix.channel }}`` is ``sandbox``; the SOPS_AGE_KEY secret is the committed
+test-only key; the SMSOPS_VERSION repository variable is a wheel built from this checkout.
+
+Each job starts with an empty RUNNER_TEMP and PATH as a runner has them: the job's own "Install
+smsops" step runs for real (uv, offline from its cache, installing the wheel) and what it appends to
+GITHUB_PATH is on PATH for the job's later steps; nothing of this checkout's virtualenv is. A
+``smsops`` shim in front records every invocation, its exit code and which smsops ran, so each smsops
+line of each script is proven to run the installed one and to exit as expected. Steps that are
+``uses:`` actions, and ``pip install`` (of uv), are not run here.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,6 +32,13 @@ import yaml
 
 from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
+from tests.configonly import (
+    make_config_repo,
+    runner_path,
+    smsops_wheel_fixture,  # noqa: F401
+    tools_dir,
+    uv_environment,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
@@ -58,14 +70,30 @@ def run_steps(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield job_id, step
 
 
+# A line that runs smsops: as its first word, or as the first word of a command substitution.
+SMSOPS_CALL = re.compile(r"(?:^|\$\()smsops ([a-z][a-z-]*)")
+
+
 def smsops_lines(script: str) -> list[str]:
-    return [line.strip() for line in script.splitlines() if line.strip().startswith("smsops ")]
+    return [line.strip() for line in script.splitlines() if SMSOPS_CALL.search(line.strip())]
+
+
+def smsops_command(line: str) -> str:
+    match = SMSOPS_CALL.search(line)
+    assert match, line
+    return match.group(1)
 
 
 # -- linters ---------------------------------------------------------------------------------------
 
 
+SHELLCHECK = shutil.which("shellcheck")
+NO_SHELLCHECK = "shellcheck is needed to lint the scripts: apt-get install shellcheck (.ci/run installs it)"
+
+
 def test_actionlint_passes_on_every_workflow() -> None:
+    """actionlint runs shellcheck on every `run:` script when it finds it on PATH."""
+    assert SHELLCHECK, NO_SHELLCHECK
     assert {p.name for p in WORKFLOWS} >= {
         "ci.yml",
         "sms-config-pr.yml",
@@ -82,24 +110,53 @@ def test_actionlint_passes_on_every_workflow() -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_actionlint_checks_action_yml_through_its_use_in_ci(tmp_path: Path) -> None:
-    """actionlint reads action.yml where a workflow uses `./` (ci.yml does): a misspelled input, or
-    broken metadata, fails. This shows the passing run above really covered action.yml."""
-    (tmp_path / ".github/workflows").mkdir(parents=True)
-    shutil.copy(ACTION, tmp_path / "action.yml")
-    ci = (WORKFLOW_DIR / "ci.yml").read_text()
-    assert "uses: ./\n" in ci and "config-dir: sms-config" in ci
-    (tmp_path / ".github/workflows/ci.yml").write_text(ci.replace("config-dir: sms-config", "config-dri: sms-config"))
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    result = subprocess.run(
-        [str(BIN / "actionlint"), "-no-color", "-oneline", ".github/workflows/ci.yml"],
-        cwd=tmp_path,
+def actionlint_one(repo: Path, name: str, text: str) -> subprocess.CompletedProcess[str]:
+    """actionlint on one workflow written into a scratch git repository (`repo`)."""
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / ".github/workflows" / name).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", "-oneline", f".github/workflows/{name}"],
+        cwd=repo,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_actionlint_checks_action_yml_through_its_use_in_ci(tmp_path: Path) -> None:
+    """actionlint reads action.yml where a workflow uses `./` (ci.yml does): a misspelled input, or
+    broken metadata, fails. This shows the passing run above really covered action.yml."""
+    shutil.copy(ACTION, tmp_path / "action.yml")
+    ci = (WORKFLOW_DIR / "ci.yml").read_text()
+    assert "uses: ./\n" in ci and "config-dir: sms-config" in ci
+    result = actionlint_one(tmp_path, "ci.yml", ci.replace("config-dir: sms-config", "config-dri: sms-config"))
     assert result.returncode == 1
     assert 'input "config-dri" is not defined in action "smsops"' in result.stdout
+
+
+def test_actionlint_runs_shellcheck_on_the_scripts(tmp_path: Path) -> None:
+    """So the passing run above also means the scripts are clean, not that shellcheck was missing."""
+    assert SHELLCHECK, NO_SHELLCHECK
+    apply = (WORKFLOW_DIR / "sms-config-apply.yml").read_text()
+    assert 'echo "channels: $channels"' in apply
+    result = actionlint_one(
+        tmp_path, "apply.yml", apply.replace('echo "channels: $channels"', "echo channels: $channels")
+    )
+    assert result.returncode == 1
+    assert "SC2086" in result.stdout
+
+
+def test_shellcheck_passes_on_the_action_scripts(tmp_path: Path) -> None:
+    """actionlint reads action.yml's inputs but not its scripts: shellcheck reads them here."""
+    assert SHELLCHECK, NO_SHELLCHECK
+    scripts = [step["run"] for step in load(ACTION)["runs"]["steps"] if "run" in step]
+    assert len(scripts) == 3
+    for index, script in enumerate(scripts):
+        path = tmp_path / f"step{index}.sh"
+        path.write_text(EXPR.sub("x", script))
+        result = subprocess.run([SHELLCHECK, "--shell=bash", str(path)], capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stdout) == (0, ""), script
 
 
 def test_check_jsonschema_accepts_workflows_and_action() -> None:
@@ -189,14 +246,49 @@ def test_required_checks_have_stable_names() -> None:
     assert set(jobs["plan"]["needs"]) == {"validate", "plan-channel"}
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_pip_cache_is_keyed_to_pyproject(path: Path) -> None:
-    """setup-python's pip cache looks for requirements.txt by default and fails the job without one."""
-    for job in load(path)["jobs"].values():
-        for step in job.get("steps", []):
-            if str(step.get("uses", "")).startswith("actions/setup-python@") and step["with"].get("cache") == "pip":
-                assert step["with"]["cache-dependency-path"] == "pyproject.toml"
-                assert (ROOT / "pyproject.toml").exists()
+SMS_CONFIG_WORKFLOWS = [WORKFLOW_DIR / f"sms-config-{name}.yml" for name in ("pr", "apply", "reconcile")]
+
+
+def install_step(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    (step,) = [step for step in steps if step.get("name") == "Install smsops"]
+    return step
+
+
+@pytest.mark.parametrize("path", SMS_CONFIG_WORKFLOWS, ids=lambda p: p.name)
+def test_smsops_is_installed_pinned_with_uv_never_from_the_checkout(path: Path) -> None:
+    """The pipelines run in a config-only repository: no pyproject to install or to key a cache on."""
+    workflow = load(path)
+    assert workflow["env"]["SMSOPS_VERSION"] == "${{ vars.SMSOPS_VERSION }}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", workflow["env"]["UV_VERSION"])
+    text = path.read_text()
+    assert "pyproject" not in text and "cache:" not in text and "pip install ." not in text
+    installs = []
+    for job_id, job in workflow["jobs"].items():
+        steps = job.get("steps", [])
+        if not any(smsops_lines(step.get("run", "")) for step in steps):
+            continue
+        names = [step.get("name") for step in steps]
+        assert names.index("Install uv") < names.index("Install smsops"), job_id
+        (uv,) = [step for step in steps if step.get("name") == "Install uv"]
+        assert uv["run"] == 'pip install --quiet "uv==$UV_VERSION"'
+        installs.append(install_step(steps)["run"])
+    assert len(installs) == 2 and len(set(installs)) == 1, "every job installs smsops the same way"
+    assert 'uv pip install --quiet --python "$RUNNER_TEMP/smsops/bin/python" "$SMSOPS_VERSION"' in installs[0]
+
+
+def test_the_action_installs_its_own_commit_unless_told_otherwise() -> None:
+    steps = load(ACTION)["runs"]["steps"]
+    step = install_step(steps)
+    assert step["env"] == {"SMSOPS_VERSION": "${{ inputs.smsops-version || github.action_path }}"}
+    workflow_install = install_step(load(WORKFLOW_DIR / "sms-config-apply.yml")["jobs"]["apply"]["steps"])["run"]
+    assert step["run"] in workflow_install, "the same install as the workflows, less the pin check"
+
+
+@pytest.mark.parametrize("document", [".pre-commit-hooks.yaml", "action.yml", "README.md", "docs/team-guide.md"])
+def test_no_pin_names_a_tag_that_does_not_exist(document: str) -> None:
+    """smsops publishes no tags; the docs pin by commit (`@COMMIT`, `rev: COMMIT`)."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    assert not re.search(r"smsops@v\d|rev: v\d", text)
 
 
 @pytest.mark.parametrize("document", ["docs/team-guide.md", "README.md"])
@@ -229,7 +321,8 @@ def test_ci_runs_the_project_entry_point() -> None:
 
 # -- running the scripts ---------------------------------------------------------------------------
 
-# The expressions the scripts' environments use, as they evaluate on the happy path in this test.
+# The expressions the scripts' environments use, as they evaluate on the happy path in this test
+# (plus `vars.SMSOPS_VERSION`, the wheel, which `Pipeline` adds).
 KNOWN_EXPRESSIONS = {
     "matrix.channel": "sandbox",
     "secrets.SOPS_AGE_KEY": AGE_KEY,
@@ -261,46 +354,81 @@ class StepRun:
     output: str
     calls: list[tuple[int, list[str]]]
     outputs: str
+    # Which smsops executable ran each call.
+    programs: list[str] = field(default_factory=list)
+
+
+# Records each call: exit code, arguments, and the smsops that ran (the next one on PATH).
+SHIM = """#!/usr/bin/env bash
+PATH="${PATH#"$(dirname "$0"):"}"
+rc=0; smsops "$@" || rc=$?
+printf "%s" "$rc" >> "$SMSOPS_CALLS"; printf "\\t%s" "$@" >> "$SMSOPS_CALLS"; echo >> "$SMSOPS_CALLS"
+command -v smsops >> "$SMSOPS_PROGRAMS"
+exit "$rc"
+"""
+
+
+@dataclass
+class Job:
+    """What a runner keeps between the steps of one job: RUNNER_TEMP and what GITHUB_PATH added."""
+
+    temp: Path
+    path: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Pipeline:
-    """Runs workflow scripts in a scratch checkout: sms-config/ copied, a recording smsops shim."""
+    """Runs workflow scripts in a config-only repository, each job with a fresh runner state."""
 
     root: Path
+    wheel: Path
     runs: list[StepRun] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        shutil.copytree(ROOT / "sms-config", self.root / "repo/sms-config", ignore=shutil.ignore_patterns(".smsops"))
+        make_config_repo(self.root / "repo")
         shim = self.root / "bin/smsops"
         shim.parent.mkdir()
-        shim.write_text(
-            "#!/usr/bin/env bash\n"
-            f'rc=0; "{BIN / "smsops"}" "$@" || rc=$?\n'
-            'printf "%s" "$rc" >> "$SMSOPS_CALLS"; printf "\\t%s" "$@" >> "$SMSOPS_CALLS"; echo >> "$SMSOPS_CALLS"\n'
-            'exit "$rc"\n'
-        )
+        shim.write_text(SHIM)
         shim.chmod(0o755)
+        self.tools = tools_dir(self.root / "tools")
         self.summary = self.root / "summary.md"
         self.summary.touch()
+        self.known = KNOWN_EXPRESSIONS | {"vars.SMSOPS_VERSION": str(self.wheel)}
 
     @property
     def work(self) -> Path:
         return self.root / "repo"
 
-    def environment(self, *scopes: dict[str, Any], known: dict[str, str]) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_AGE_", "GITHUB_", "SMSOPS_"))}
-        env["PATH"] = f"{self.root / 'bin'}{os.pathsep}{BIN}{os.pathsep}{env.get('PATH', '')}"
+    def new_job(self) -> Job:
+        """A runner's RUNNER_TEMP is one path, empty at the start of every job. Here it is one path
+        for the session (beside the wheel; the tests of this file run one after another)."""
+        temp = self.wheel.parent / "runner-temp"
+        shutil.rmtree(temp, ignore_errors=True)
+        temp.mkdir()
+        return Job(temp)
+
+    def environment(self, *scopes: dict[str, Any], known: dict[str, str], job: Job) -> dict[str, str]:
+        env = {k: v for k, v in uv_environment().items() if not k.startswith(("SOPS_AGE_", "GITHUB_", "SMSOPS_"))}
+        env["PATH"] = runner_path(self.root / "bin", *reversed(job.path), self.tools)
+        env.pop("VIRTUAL_ENV", None)
+        # A runner compiles each job's smsops and its SDKs at first import. Here the bytecode is
+        # kept outside RUNNER_TEMP, for speed only: each job's virtualenv has the same paths and the
+        # same files from uv's cache, so later jobs reuse it, as a cache step would.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.wheel.parent / "pycache")
+        env["RUNNER_TEMP"] = str(job.temp)
         for scope in scopes:
             env.update({key: evaluate(value, known) for key, value in (scope or {}).items()})
         return env
 
-    def run_script(self, job: str, name: str, script: str, env: dict[str, str]) -> StepRun:
+    def run_script(self, job: str, name: str, script: str, env: dict[str, str], runner: Job) -> StepRun:
         calls_file, outputs_file = self.root / "calls.tsv", self.root / "output.txt"
-        calls_file.write_text("")
-        outputs_file.write_text("")
-        env |= {"SMSOPS_CALLS": str(calls_file), "GITHUB_OUTPUT": str(outputs_file)}
-        env |= {"GITHUB_STEP_SUMMARY": str(self.summary), "RUNNER_TEMP": str(self.root)}
+        programs_file, path_file = self.root / "programs.txt", self.root / "path.txt"
+        for file in (calls_file, outputs_file, programs_file, path_file):
+            file.write_text("")
+        env |= {"SMSOPS_CALLS": str(calls_file), "SMSOPS_PROGRAMS": str(programs_file)}
+        env |= {"GITHUB_OUTPUT": str(outputs_file), "GITHUB_PATH": str(path_file)}
+        env |= {"GITHUB_STEP_SUMMARY": str(self.summary)}
         result = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=self.work,
@@ -309,11 +437,14 @@ class Pipeline:
             text=True,
             timeout=600,
         )
+        runner.path.extend(path_file.read_text().splitlines())
         calls = []
         for line in calls_file.read_text().splitlines():
             rc, *argv = line.split("\t")
             calls.append((int(rc), argv))
-        run = StepRun(job, name, result.returncode, result.stdout + result.stderr, calls, outputs_file.read_text())
+        output = result.stdout + result.stderr
+        run = StepRun(job, name, result.returncode, output, calls, outputs_file.read_text())
+        run.programs = programs_file.read_text().splitlines()
         self.runs.append(run)
         return run
 
@@ -321,6 +452,7 @@ class Pipeline:
         workflow = load(path)
         done: list[StepRun] = []
         for job_id, job in ordered_jobs(workflow["jobs"]):
+            runner = self.new_job()
             for step in job.get("steps", []):
                 if "run" not in step or step["run"].startswith("pip install"):
                     continue
@@ -329,10 +461,12 @@ class Pipeline:
                     assert condition in KNOWN_CONDITIONS, f"unknown condition {condition!r}: add it to the test"
                     if not KNOWN_CONDITIONS[condition]:
                         continue
-                env = self.environment(workflow.get("env"), job.get("env"), step.get("env"), known=KNOWN_EXPRESSIONS)
-                run = self.run_script(job_id, step.get("name", ""), step["run"], env)
+                scopes = (workflow.get("env"), job.get("env"), step.get("env"))
+                env = self.environment(*scopes, known=self.known, job=runner)
+                run = self.run_script(job_id, step.get("name", ""), step["run"], env, runner)
                 assert run.returncode == 0, f"{path.name} {job_id} / {run.name}: exit {run.returncode}\n{run.output}"
                 assert_calls_match(step["run"], run)
+                assert all(Path(p).is_relative_to(runner.temp / "smsops/bin") for p in run.programs), run.programs
                 done.append(run)
         return done
 
@@ -356,22 +490,22 @@ def assert_calls_match(script: str, run: StepRun) -> None:
     lines = smsops_lines(script)
     assert len(run.calls) == len(lines), (lines, run.calls)
     for line, (rc, argv) in zip(lines, run.calls, strict=True):
-        assert argv[0] == line.split()[1], (line, argv)
+        assert argv[0] == smsops_command(line), (line, argv)
         expected = {0, 2} if "--detailed-exitcode" in argv else {0}
         assert rc in expected, f"`{line}` exited {rc}\n{run.output}"
 
 
 @pytest.fixture(scope="module")
-def gitops_loop(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+def gitops_loop(tmp_path_factory: pytest.TempPathFactory, smsops_wheel: Path) -> Pipeline:
     """The whole loop, once: PR -> merge (apply) -> scheduled reconcile."""
-    pipeline = Pipeline(tmp_path_factory.mktemp("pipeline"))
+    pipeline = Pipeline(tmp_path_factory.mktemp("pipeline"), smsops_wheel)
     # The embedded sandbox's account, made ahead with no review delay (it would be 2 s): `smsops wait`,
     # which checks every 10 s, then finds the versions approved on its first check instead of sleeping
     # 10 s. Waiting through a review is tested on a manual clock in tests/reconcile/test_status.py.
     state = pipeline.work / "sms-config/.smsops/sandbox"
     Sandbox(state).create_account("sandbox", provider="alibaba", behaviour=Behaviour(review_delay_s=0))
-    for name in ("sms-config-pr.yml", "sms-config-apply.yml", "sms-config-reconcile.yml"):
-        pipeline.run_workflow(WORKFLOW_DIR / name)
+    for path in SMS_CONFIG_WORKFLOWS:
+        pipeline.run_workflow(path)
     return pipeline
 
 
@@ -382,17 +516,40 @@ def find(pipeline: Pipeline, job: str, name: str) -> list[StepRun]:
 def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
     ran = [" ".join(argv[:1]) for run in gitops_loop.runs for _, argv in run.calls]
     expected = [
-        line.split()[1]
-        for name in ("sms-config-pr.yml", "sms-config-apply.yml", "sms-config-reconcile.yml")
-        for _, step in run_steps(WORKFLOW_DIR / name)
+        smsops_command(line)
+        for path in SMS_CONFIG_WORKFLOWS
+        for _, step in run_steps(path)
         for line in smsops_lines(step["run"])
     ]
     assert ran == expected
     assert expected == [
-        *("validate", "plan"),
-        *("validate", "plan", "apply", "wait", "apply", "export"),
-        *("apply", "export", "plan"),
+        *("validate", "channels", "plan"),
+        *("validate", "channels", "plan", "apply", "wait", "apply", "export"),
+        *("channels", "apply", "export", "plan"),
     ]
+
+
+def test_each_job_installs_smsops_from_the_pin_into_its_own_runner_temp(gitops_loop: Pipeline) -> None:
+    installs = [run for run in gitops_loop.runs if run.name == "Install smsops"]
+    # pr: validate, plan-channel; apply: channels, apply; reconcile: channels, reconcile.
+    assert [run.job for run in installs] == ["validate", "plan-channel", "channels", "apply", "channels", "reconcile"]
+    for run in installs:
+        assert run.output == "smsops, version 0.1.0\n"
+    # Nothing of smsops in the repository the pipelines ran in: they could not have used it.
+    files = {path.name for path in gitops_loop.work.iterdir()}
+    assert files == {".git", ".sops.yaml", "sms-config", "plans", "smsops-out", "comment.md"}
+
+
+def test_an_unpinned_smsops_fails_the_job_with_a_message(tmp_path: Path, smsops_wheel: Path) -> None:
+    pipeline = Pipeline(tmp_path, smsops_wheel)
+    workflow = load(WORKFLOW_DIR / "sms-config-apply.yml")
+    step = install_step(workflow["jobs"]["channels"]["steps"])
+    runner = pipeline.new_job()
+    env = pipeline.environment(workflow["env"], known=pipeline.known | {"vars.SMSOPS_VERSION": ""}, job=runner)
+    run = pipeline.run_script("channels", step["name"], step["run"], env, runner)
+    assert run.returncode == 1
+    assert run.output.startswith("::error title=smsops is not pinned::set the repository variable SMSOPS_VERSION")
+    assert runner.path == [] and not (runner.temp / "smsops").exists()
 
 
 def test_channel_lists_come_from_the_channel_documents(gitops_loop: Pipeline) -> None:
@@ -424,7 +581,10 @@ def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None
     created = json.loads((out / "apply-report.json").read_text())
     assert [(r["action"], r["outcome"]) for r in created["results"]] == [("create", "done")] * 4
     promoted = json.loads((out / "promote-report.json").read_text())
-    assert [(r["action"], r["outcome"]) for r in promoted["results"]] == [("promote", "done")] * 4
+    # the four promotions, then the published config written in the same apply
+    assert [(r["action"], r["outcome"]) for r in promoted["results"]] == [("promote", "done")] * 4 + [
+        ("publish", "done")
+    ]
     junit = (out / "junit.xml").read_text()
     assert 'failures="0" errors="0"' in junit and "<testcase " in junit
     runtime = json.loads((out / "runtime.json").read_text())
@@ -456,8 +616,12 @@ def test_drift_fails_the_reconcile_step_with_a_summary(gitops_loop: Pipeline) ->
     workflow = load(WORKFLOW_DIR / "sms-config-reconcile.yml")
     job = workflow["jobs"]["reconcile"]
     step = next(s for s in job["steps"] if s.get("name") == "Detect drift")
-    env = gitops_loop.environment(workflow["env"], job["env"], step["env"], known=KNOWN_EXPRESSIONS)
-    run = gitops_loop.run_script("reconcile", "Detect drift", step["run"], env)
+    runner = gitops_loop.new_job()
+    install = install_step(job["steps"])
+    env = gitops_loop.environment(workflow["env"], job["env"], known=gitops_loop.known, job=runner)
+    assert gitops_loop.run_script("reconcile", install["name"], install["run"], env, runner).returncode == 0
+    env = gitops_loop.environment(workflow["env"], job["env"], step["env"], known=gitops_loop.known, job=runner)
+    run = gitops_loop.run_script("reconcile", "Detect drift", step["run"], env, runner)
     assert run.returncode == 2
     assert [rc for rc, _ in run.calls] == [2]
     assert "::error title=smsops drift::sandbox differs from main after reconcile" in run.output
@@ -470,21 +634,35 @@ def test_drift_fails_the_reconcile_step_with_a_summary(gitops_loop: Pipeline) ->
 
 
 def run_action(pipeline: Pipeline, inputs: dict[str, str]) -> StepRun:
+    """The action's install step, then its smsops step, in one job. `github.action_path` is a copy of
+    the package files (what a runner checks out for `uses: OWNER/smsops@COMMIT`), beside the wheel."""
     metadata = load(ACTION)
     defaults = {name: str(spec.get("default", "")) for name, spec in metadata["inputs"].items()}
-    known = {f"inputs.{name}": value for name, value in (defaults | inputs).items()}
+    values = defaults | inputs
+    known = {f"inputs.{name}": value for name, value in values.items()}
+    action_path = pipeline.wheel.parent.parent / "src"
+    known["inputs.smsops-version || github.action_path"] = values["smsops-version"] or str(action_path)
+    runner = pipeline.new_job()
+    install = install_step(metadata["runs"]["steps"])
+    env = pipeline.environment(install["env"], known=known, job=runner)
+    installed = pipeline.run_script("action", install["name"], install["run"], env, runner)
+    assert installed.returncode == 0, installed.output
     step = next(s for s in metadata["runs"]["steps"] if s.get("id") == "smsops")
-    env = pipeline.environment(step["env"], known=known)
-    return pipeline.run_script("action", step["name"], step["run"], env)
+    env = pipeline.environment(step["env"], known=known, job=runner)
+    run = pipeline.run_script("action", step["name"], step["run"], env, runner)
+    assert all(Path(p).is_relative_to(runner.temp / "smsops/bin") for p in run.programs), run.programs
+    return run
 
 
-def test_action_runs_smsops_and_reports_the_exit_code(tmp_path: Path) -> None:
-    pipeline = Pipeline(tmp_path)
+def test_action_runs_smsops_and_reports_the_exit_code(tmp_path: Path, smsops_wheel: Path) -> None:
+    pipeline = Pipeline(tmp_path, smsops_wheel)
+    # Without smsops-version: the smsops of the action's own files.
     run = run_action(pipeline, {"command": "validate", "args": "--output github"})
     assert (run.returncode, run.outputs) == (0, "exit-code=0\n")
     assert [argv for _, argv in run.calls] == [["validate", "sms-config", "--output", "github"]]
 
     plan = {"command": "plan", "channel": "sandbox", "args": "--detailed-exitcode --output json", "age-key": AGE_KEY}
+    plan["smsops-version"] = str(smsops_wheel)
     run = run_action(pipeline, plan)
     assert (run.returncode, run.outputs) == (2, "exit-code=2\n")
     assert run.calls[0][1] == ["plan", "sms-config", "--channel", "sandbox", "--detailed-exitcode", "--output", "json"]
@@ -492,8 +670,9 @@ def test_action_runs_smsops_and_reports_the_exit_code(tmp_path: Path) -> None:
     assert (run.returncode, run.outputs) == (0, "exit-code=2\n")
 
 
-def test_action_without_a_key_fails_with_a_message(tmp_path: Path) -> None:
-    run = run_action(Pipeline(tmp_path), {"command": "plan", "channel": "sandbox"})
+def test_action_without_a_key_fails_with_a_message(tmp_path: Path, smsops_wheel: Path) -> None:
+    inputs = {"command": "plan", "channel": "sandbox", "smsops-version": str(smsops_wheel)}
+    run = run_action(Pipeline(tmp_path, smsops_wheel), inputs)
     assert (run.returncode, run.outputs) == (1, "exit-code=1\n")
     assert "Traceback" not in run.output
     assert "sandbox.enc.yaml" in run.output

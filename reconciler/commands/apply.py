@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.commands.options import check_output_paths, config_dir_argument, output_option
+from reconciler.commands.interrupt import exit_code, signal_name, terminate_as_interrupt
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_option, write_output
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
-from reconciler.pipeline import compute_plan, load_valid_config
+from reconciler.pipeline import block_unopened, compute_plan, load_valid_config
+from reconciler.publish.export import publish_live
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
-from reconciler.reconcile.changes import Plan
+from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.lock import channel_locks
 from reconciler.reconcile.observe import Session, open_session, state_dir
-from reconciler.reconcile.report import ApplyReport, build_report, render_results, write_report
+from reconciler.reconcile.report import ApplyReport, build_report, render_results, render_unfinished, report_json
 from reconciler.render.gate import render as render_gate
 from reconciler.render.junit import junit_xml_suites
 from reconciler.render.plan import render
 from reconciler.render.progress import ProgressBar
+from reconciler.secrets.redact import redact
 from reconciler.verify.gate import make_gate
 from reconciler.verify.results import GateProgress, GateResult
 
@@ -35,6 +40,38 @@ if TYPE_CHECKING:
 GATE_CLOCK: Callable[[], float] = time.monotonic
 GATE_SLEEP: Callable[[float], None] = time.sleep
 GATE_POLL_INTERVAL_S: float | None = None
+
+
+@dataclass
+class _Done:
+    """What this apply has got to, kept as it goes: an apply that fails or is interrupted reports it."""
+
+    plan: Plan | None = None  # what is being applied (the selected channels only)
+    results: list[ChangeResult] = field(default_factory=list)
+    gates: list[GateResult] = field(default_factory=list)
+    under_way: str = ""  # the change started and not finished
+    gate_under_way: str = ""  # where a test-send gate run that has not finished is
+
+    def step(self, message: str) -> None:
+        self.under_way = message
+
+    def result(self, result: ChangeResult) -> None:
+        self.results.append(result)
+        self.under_way = ""
+
+    def gate_step(self, message: str) -> None:
+        self.gate_under_way = f"test-send gate: {message}"
+
+    def gate_result(self, result: GateResult) -> None:
+        self.gates.append(result)
+        self.gate_under_way = ""
+
+    def not_started(self) -> list[str]:
+        """Planned changes apply never reached (results come in plan order, one per change)."""
+        if self.plan is None:
+            return []
+        planned = [c.address for c in self.plan.changes if c.action is not Action.NOOP]
+        return planned[len(self.results) + (1 if self.under_way else 0) :]
 
 
 @click.command(name="apply")
@@ -59,9 +96,50 @@ def command(
     junit_file: Path | None,
     output: str,
 ) -> int:
-    """Apply the plan: create, update, promote, retire and delete templates."""
+    """Apply the plan: create, update, promote, retire and delete templates.
+
+    The report (--report) is written whatever happens once apply has started: when it fails or is
+    interrupted (Ctrl-C: exit 130; SIGTERM: exit 143) it lists what was done before."""
     started = datetime.now(UTC)
     check_output_paths(report=report_file, junit=junit_file)
+    done = _Done()
+    stopped = functools.partial(
+        _stopped, done, config_dir, started, output, report_file=report_file, junit_file=junit_file
+    )
+    with terminate_as_interrupt():
+        try:
+            if not _run(done, config_dir, plan_file, channels, auto_approve=auto_approve, output=output):
+                click.echo("Nothing applied.")
+                return EXIT_OK
+        except click.exceptions.Abort:
+            raise  # the question was not answered: nothing was applied, as when it is answered no
+        except KeyboardInterrupt as stop:
+            stopped(interrupted=signal_name(stop))
+            return exit_code(stop)
+        except BaseException as error:
+            stopped(error=_describe(error))
+            raise
+    report = build_report(config_dir, done.results, started, gates=done.gates)
+    assert done.plan is not None
+    _print(report, done.plan, done.results, done.gates, output)
+    _note_dirty(report)
+    _write_files(report, done.gates, report_file=report_file, junit_file=junit_file)
+    # A blocked channel (not observable, secrets unreadable, signature missing) had nothing applied: not a success.
+    failed = done.plan.blockers or any(r.outcome is ChangeOutcome.FAILED for r in done.results)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _run(
+    done: _Done,
+    config_dir: str,
+    plan_file: Path | None,
+    channels: tuple[str, ...],
+    *,
+    auto_approve: bool,
+    output: str,
+) -> bool:
+    """Plan (or read the saved plan) and apply it, recording into ``done`` as it goes; False when
+    the person at the terminal declined."""
     config = load_valid_config(config_dir)
     saved = _read_plan(plan_file) if plan_file is not None else None
     if saved is not None:
@@ -70,26 +148,70 @@ def command(
     def note(message: str) -> None:
         click.echo(message, err=True)
 
-    gates: list[GateResult] = []
-    results: list[ChangeResult] = []
     with open_session(config, channels) as session:
         selected = [c.resource.name for c in session.channels]
         # One apply per channel at a time: the lock is held from planning to the last change.
         with channel_locks(state_dir(config) / "locks", selected, notify=note):
-            plan = saved or compute_plan(session, config_dir=config_dir)
+            plan = block_unopened(saved, session) if saved else compute_plan(session, config_dir=config_dir)
+            done.plan = plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in selected)})
             if output == "text":
                 click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
             if plan.has_changes:
                 if not auto_approve and not _confirmed(plan, output):
-                    click.echo("Nothing applied.")
-                    return EXIT_OK
-                results = _apply(session, config, plan, check_digest=saved is not None, gates=gates)
-    report = build_report(config_dir, results, started, gates=gates)
-    _write_files(report, gates, report_file=report_file, junit_file=junit_file)
-    _print(report, plan, results, gates, output)
-    # A blocked channel (not observable, signature missing) had nothing applied: not a success.
-    failed = plan.blockers or any(r.outcome is ChangeOutcome.FAILED for r in results)
-    return EXIT_ERROR if failed else EXIT_OK
+                    return False
+                _apply(session, config, done, check_digest=saved is not None)
+    return True
+
+
+def _stopped(
+    done: _Done,
+    config_dir: str,
+    started: datetime,
+    output: str,
+    *,
+    report_file: Path | None,
+    junit_file: Path | None,
+    interrupted: str = "",
+    error: str = "",
+) -> None:
+    """An apply that did not finish: the report and the terminal say what was done before it stopped."""
+    report = build_report(
+        config_dir,
+        done.results,
+        started,
+        gates=done.gates,
+        interrupted=interrupted,
+        error=error,
+        under_way=done.under_way or done.gate_under_way,
+        not_started=done.not_started(),
+    )
+    # The terminal first: it says what was done even if the report cannot be written. An apply that
+    # stopped before it had a plan has nothing to list; the error says why.
+    started_applying = bool(interrupted) or done.plan is not None
+    if started_applying:
+        click.echo(render_unfinished(report, output), nl=False)
+        click.echo(redact(report.summary), err=True)  # what was done, and why the rest was not
+        _note_dirty(report)
+    _write_files(report, done.gates, report_file=report_file, junit_file=junit_file)
+    if started_applying and report_file is not None:
+        click.echo(f"the report of what was done is in {report_file}", err=True)
+
+
+def _describe(error: BaseException) -> str:
+    """One line for the report: ours as the CLI shows them, anything else named as a bug."""
+    if isinstance(error, SmsopsError):
+        return " ".join(error.message.split())
+    return f"internal error: {type(error).__name__}: {' '.join(str(error).split())}"
+
+
+def _note_dirty(report: ApplyReport) -> None:
+    if report.dirty:
+        commit = f"commit {report.commit[:12]}" if report.commit else "the last commit"
+        click.echo(
+            f"note: {report.config_dir} has uncommitted changes: what was applied is not exactly {commit} "
+            "(the report records dirty: true)",
+            err=True,
+        )
 
 
 def _read_plan(plan_file: Path) -> Plan:
@@ -115,29 +237,48 @@ def _confirmed(plan: Plan, output: str) -> bool:
     return click.confirm("Apply these changes?", default=False, err=output != "text")
 
 
-def _apply(
-    session: Session, config: LoadedConfig, plan: Plan, *, check_digest: bool, gates: list[GateResult]
-) -> list[ChangeResult]:
-    """Apply ``plan`` to the session's channels, behind a progress bar; the gate's results go to ``gates``."""
+def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest: bool) -> None:
+    """Apply ``done.plan`` to the session's open channels behind a progress bar; each result, the
+    change under way and the gate's results are recorded in ``done`` as they happen."""
+    assert done.plan is not None
     desired = {c.resource.name: desired_channel(config, c) for c in session.channels}
-    bar = ProgressBar(sum(1 for c in plan.changes if c.action.value != "noop"))
-    results = apply_plan(
-        plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in desired)}),
-        session.providers,
-        lambda name: session.observe(desired[name]),
-        marks=session.marks,
-        check_digest=check_digest,
-        spacing={
-            c.resource.name: create_spacing(
-                session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
-            )
-            for c in session.channels
-        },
-        progress=bar,
-        gate=_gate(session, config, bar, gates),
-    )
-    bar.close()
-    return results
+    located = {c.resource.name: c for c in session.channels}
+    bar = ProgressBar(sum(1 for c in done.plan.changes if c.action.value != "noop"))
+    try:
+        apply_plan(
+            done.plan,
+            session.providers,
+            lambda name: session.observe(desired[name]),
+            marks=session.marks,
+            publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
+            check_digest=check_digest,
+            spacing={
+                c.resource.name: create_spacing(
+                    session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
+                )
+                for c in session.opened().channels
+            },
+            progress=_StepRecorder(bar, done),
+            gate=_gate(session, config, bar, done),
+            on_result=done.result,
+        )
+    finally:
+        bar.close()  # before anything else is printed, however apply ended
+
+
+class _StepRecorder:
+    """The progress bar, telling ``done`` which change is under way."""
+
+    def __init__(self, bar: ProgressBar, done: _Done) -> None:
+        self.bar = bar
+        self.done = done
+
+    def step(self, message: str) -> None:
+        self.done.step(message)
+        self.bar.step(message)
+
+    def wait(self, message: str, seconds: float) -> None:
+        self.bar.wait(message, seconds)
 
 
 def _write_files(
@@ -145,10 +286,9 @@ def _write_files(
 ) -> None:
     """The JSON report and the gate's sends as JUnit XML, where asked for."""
     if report_file is not None:
-        write_report(report, report_file)
+        write_output("report", report_file, report_json(report))
     if junit_file is not None:
-        junit_file.parent.mkdir(parents=True, exist_ok=True)
-        junit_file.write_text(junit_xml_suites(gates), encoding="utf-8")
+        write_output("junit", junit_file, junit_xml_suites(gates))
 
 
 def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: list[GateResult], output: str) -> None:
@@ -165,20 +305,21 @@ def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: 
     click.echo(render_results(results, output), nl=False)
 
 
-def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, gates: list[GateResult]) -> Gate | None:
+def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, done: _Done) -> Gate | None:
     """The test-send gate (``reconciler.verify.gate``) when any selected channel declares testSend; its
     waits go to the progress bar and its results into the apply report."""
     if not any(c.resource.spec.test_send for c in session.channels):
         return None
 
     def progress(where: GateProgress) -> None:
+        done.gate_step(where.message)
         if where.waiting_s > 0:
             bar.wait(f"test-send gate: {where.message}", where.waiting_s)
 
     return make_gate(
         session,
         config,
-        on_result=gates.append,
+        on_result=done.gate_result,
         progress=progress,
         clock=GATE_CLOCK,
         sleep=GATE_SLEEP,

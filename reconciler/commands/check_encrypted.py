@@ -20,10 +20,21 @@ from reconciler.secrets.sops import is_sops_encrypted
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def command(files: tuple[Path, ...]) -> int:
     """Check that every FILE is SOPS-encrypted; exit 1 listing the ones that are not."""
+    # A name that is not a file is a typo or a stale hook argument, not a plaintext secret: saying
+    # "not encrypted" would send its author to encrypt a file that does not exist.
+    missing = [path for path in files if not path.is_file()]
+    for path in missing:
+        click.echo(f"{path}: not found", err=True)
     # Only names are printed, never content: a plaintext secret file must not reach the log.
-    plaintext = [path for path in files if not is_sops_encrypted(path)]
+    plaintext = [path for path in files if path.is_file() and not is_sops_encrypted(path)]
     for path in plaintext:
         click.echo(f"{path}: not SOPS-encrypted", err=True)
+    if missing:
+        click.echo(
+            f"error: {len(missing)} of {len(files)} file(s) not found\n"
+            "  hint: check the path (relative to the current directory)",
+            err=True,
+        )
     if plaintext:
         click.echo(
             f"error: {len(plaintext)} of {len(files)} file(s) not SOPS-encrypted\n"
@@ -31,5 +42,4 @@ def command(files: tuple[Path, ...]) -> int:
             "the keys), and rotate any credential that was ever committed in plaintext",
             err=True,
         )
-        return EXIT_ERROR
-    return EXIT_OK
+    return EXIT_ERROR if missing or plaintext else EXIT_OK

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import check_output_paths, config_dir_argument, output_option
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_option, write_output
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.pipeline import compute_plan, load_valid_config
 from reconciler.reconcile.observe import open_session
@@ -28,12 +28,11 @@ def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detail
     with open_session(config, channels) as session:
         plan = compute_plan(session, config_dir=config_dir)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(redact(plan.to_json()), encoding="utf-8")
+        write_output("out", out, redact(plan.to_json()))
     colour = output == "text" and sys.stdout.isatty()
     click.echo(render(plan, output, colour=colour), nl=False)
     if plan.blockers:
         return EXIT_ERROR
-    if detailed_exitcode and plan.has_changes:
+    if detailed_exitcode and plan.drift:
         return EXIT_CHANGES
     return EXIT_OK

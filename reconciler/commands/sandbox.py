@@ -4,6 +4,13 @@
 (a supervisor's orderly stop) exits 0; both close the listening sockets first. The control
 subcommands work on the state directory directly (SQLite is safe to share with a running server),
 or on a running server's control API with ``--url``.
+
+The control subcommands find their account rather than assume one: the state directory is the
+one given, else ``.smsops/sandbox`` (what ``serve`` uses) or ``sms-config/.smsops/sandbox`` (what
+``smsops demo`` and the embedded sandbox channels use), whichever exists; the account is the one
+given, else the only one holding the template CODE, else the config's only sandbox channel (an
+embedded channel's account is named after it), else the only account there. Anything else is an
+error that lists the accounts.
 """
 
 from __future__ import annotations
@@ -11,12 +18,17 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
+from reconciler.config.load import load_config
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, SmsopsError
+from reconciler.providers.traits import traits
 from reconciler.sandbox.control import ControlClient, ControlError
 from reconciler.sandbox.server import describe, start
 from reconciler.sandbox.store.account import Sandbox
@@ -25,7 +37,9 @@ from reconciler.sandbox.store.records import RuleViolation
 from reconciler.secrets.redact import redact
 
 DEFAULT_STATE_DIR = ".smsops/sandbox"
-DEFAULT_ACCOUNT = "demo-alibaba"
+# Where the control commands look for state when none is given: the config directory each belongs
+# to (``serve``'s, from the current directory; the example config's, which ``smsops demo`` uses).
+CONFIG_DIRS = (".", "sms-config")
 
 state_dir_option = click.option(
     "--state-dir",
@@ -35,7 +49,18 @@ state_dir_option = click.option(
     envvar="SMSOPS_SANDBOX_STATE",
     help="Directory of the sandbox accounts (one SQLite file each).",
 )
-account_option = click.option("--account", default=DEFAULT_ACCOUNT, show_default=True, help="Sandbox account name.")
+control_state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="SMSOPS_SANDBOX_STATE",
+    help="Directory of the sandbox accounts. Default: .smsops/sandbox, else sms-config/.smsops/sandbox.",
+)
+account_option = click.option(
+    "--account",
+    default=None,
+    help="Sandbox account name. Default: the one holding CODE, the config's sandbox channel, or the only one.",
+)
 url_option = click.option(
     "--url", envvar="SMSOPS_SANDBOX_URL", default=None, help="Control a running sandbox at this URL instead."
 )
@@ -104,14 +129,77 @@ def serve(
     return how.get("code", EXIT_OK)
 
 
-def _account(state_dir: str, name: str) -> Any:
-    try:
-        return Sandbox(state_dir).account(name)
-    except KeyError:
+@dataclass(frozen=True)
+class _Accounts:
+    """The accounts the control commands may act on: in a state directory, or behind a control API."""
+
+    where: str
+    names: list[str]
+    codes: Callable[[str], set[str]]  # account -> its template codes
+    configured: tuple[str, ...] = ()  # accounts of the embedded channels of the config beside the state
+
+    def choose(self, account: str | None, code: str | None = None) -> str:
+        listed = ", ".join(self.names) or "none"
+        if account is not None:
+            if account in self.names:
+                return account
+            raise SmsopsError(f"no sandbox account {account!r} in {self.where}", hint=f"accounts there: {listed}")
+        candidates = self.names
+        if code is not None:
+            holding = [name for name in self.names if code in self.codes(name)]
+            candidates = holding or self.names  # none: the account will say the template does not exist
+        for narrowed in ([n for n in candidates if n in self.configured], candidates):
+            if len(narrowed) == 1:
+                return narrowed[0]
+        if not candidates:
+            raise SmsopsError(
+                f"no sandbox account in {self.where}",
+                hint="`smsops demo` or an apply on a sandbox channel creates one; so does `smsops sandbox serve`",
+            )
+        which = f" holding template {code}" if code is not None and candidates != self.names else ""
         raise SmsopsError(
-            f"no sandbox account {name!r} in {state_dir}",
-            hint="start `smsops sandbox serve` once to create the demo accounts, or pass --state-dir/--account",
-        ) from None
+            f"{len(candidates)} sandbox accounts{which} in {self.where}: {', '.join(candidates)}",
+            hint="pass one with --account",
+        )
+
+
+def _embedded_channels(config_dir: Path) -> tuple[str, ...]:
+    """Names of the config's embedded sandbox channels (their accounts' names); () if it does not load."""
+    try:
+        config, _ = load_config(str(config_dir))
+    except SmsopsError:
+        return ()
+    return tuple(c.resource.name for c in config.channels if traits(c.resource.spec.provider).embedded)
+
+
+def _local(state_dir: str | None) -> tuple[Sandbox, _Accounts]:
+    if state_dir is not None:
+        found, config_dir = Path(state_dir), None
+        if not found.is_dir():
+            raise SmsopsError(f"no sandbox state in {state_dir}", hint="check --state-dir (or SMSOPS_SANDBOX_STATE)")
+    else:
+        tried = [(Path(c), Path(c) / DEFAULT_STATE_DIR) for c in CONFIG_DIRS]
+        config_dir, found = next(((c, s) for c, s in tried if s.is_dir()), (None, Path(DEFAULT_STATE_DIR)))
+        if config_dir is None:
+            raise SmsopsError(
+                f"no sandbox state in {' or '.join(str(s) for _, s in tried)}",
+                hint="run `smsops demo` (or `smsops sandbox serve`) first, or pass --state-dir",
+            )
+    sandbox = Sandbox(found)
+    names = [account.name for account in sandbox.accounts()]
+    configured = _embedded_channels(config_dir) if config_dir is not None else ()
+    return sandbox, _Accounts(
+        str(found), names, lambda name: {t.code for t in sandbox.account(name).templates()}, configured
+    )
+
+
+def _remote(url: str) -> _Accounts:
+    names = [entry["name"] for entry in _control(url, "GET", "accounts")]
+
+    def codes(name: str) -> set[str]:
+        return {template["code"] for template in _control(url, "GET", f"accounts/{name}")["templates"]}
+
+    return _Accounts(url, names, codes)
 
 
 def _control(url: str, method: str, path: str, body: Any = None) -> Any:
@@ -123,13 +211,14 @@ def _control(url: str, method: str, path: str, body: Any = None) -> Any:
 
 @command.command()
 @click.argument("code")
-@state_dir_option
+@control_state_dir_option
 @account_option
 @url_option
-def approve(code: str, state_dir: str, account: str, url: str | None) -> int:
+def approve(code: str, state_dir: str | None, account: str | None, url: str | None) -> int:
     """Approve template CODE now, whatever the review rules say."""
     if url:
-        record = _control(url, "POST", f"accounts/{account}/templates/{code}/approve", {})
+        name = _remote(url).choose(account, code)
+        record = _control(url, "POST", f"accounts/{name}/templates/{code}/approve", {})
     else:
         record = _decide(state_dir, account, code, None)
     click.echo(f"{record['code']}: {record['status']}")
@@ -139,21 +228,23 @@ def approve(code: str, state_dir: str, account: str, url: str | None) -> int:
 @command.command()
 @click.argument("code")
 @click.option("--reason", default="Rejected by the sandbox control API.", show_default=True)
-@state_dir_option
+@control_state_dir_option
 @account_option
 @url_option
-def reject(code: str, reason: str, state_dir: str, account: str, url: str | None) -> int:
+def reject(code: str, reason: str, state_dir: str | None, account: str | None, url: str | None) -> int:
     """Reject template CODE now, with --reason as the provider's rejection reason."""
     if url:
-        record = _control(url, "POST", f"accounts/{account}/templates/{code}/reject", {"reason": reason})
+        name = _remote(url).choose(account, code)
+        record = _control(url, "POST", f"accounts/{name}/templates/{code}/reject", {"reason": reason})
     else:
         record = _decide(state_dir, account, code, reason)
     click.echo(redact(f"{record['code']}: {record['status']} ({record['reason']})"))
     return EXIT_OK
 
 
-def _decide(state_dir: str, account: str, code: str, reason: str | None) -> dict[str, Any]:
-    target = _account(state_dir, account)
+def _decide(state_dir: str | None, account: str | None, code: str, reason: str | None) -> dict[str, Any]:
+    sandbox, accounts = _local(state_dir)
+    target = sandbox.account(accounts.choose(account, code))
     try:
         record = target.approve(code) if reason is None else target.reject(code, reason)
     except RuleViolation as error:
@@ -163,13 +254,17 @@ def _decide(state_dir: str, account: str, code: str, reason: str | None) -> dict
 
 
 @command.command()
-@state_dir_option
+@control_state_dir_option
 @account_option
 @url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the account snapshot as JSON.")
-def status(state_dir: str, account: str, url: str | None, as_json: bool) -> int:
+def status(state_dir: str | None, account: str | None, url: str | None, as_json: bool) -> int:
     """Show an account: signatures, templates with review status, request counters."""
-    snapshot = _control(url, "GET", f"accounts/{account}") if url else _account(state_dir, account).snapshot()
+    if url:
+        snapshot = _control(url, "GET", f"accounts/{_remote(url).choose(account)}")
+    else:
+        sandbox, accounts = _local(state_dir)
+        snapshot = sandbox.account(accounts.choose(account)).snapshot()
     if as_json:
         click.echo(redact(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True)))
         return EXIT_OK

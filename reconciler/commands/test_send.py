@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths
+from reconciler.commands.options import check_output_paths, write_output
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -109,6 +109,7 @@ def command(
         result = gate_without_recipients(channel)
     else:
         with open_session(config, [channel_name]) as session:
+            session.require(channel_name)  # its secrets could not be read: that error, as it is
             sends, early, mode = _select(config, located, session, templates, overrides)
             with _progress_display() as progress:
                 result = run_gate(
@@ -129,8 +130,7 @@ def command(
 
 def _report(result: GateResult, output: str, junit_file: Path | None) -> int:
     if junit_file is not None:
-        junit_file.parent.mkdir(parents=True, exist_ok=True)
-        junit_file.write_text(junit_xml(result), encoding="utf-8")
+        write_output("junit", junit_file, junit_xml(result))
     click.echo(render(result, output), nl=False)
     return result.exit_code
 

@@ -221,7 +221,12 @@ def _other(error: _Error) -> FieldProblem:
     )
 
 
+def _no_channels(error: _Error) -> FieldProblem:
+    return error.problem(error.msg, "name the channels, or remove the field to send the template to every channel")
+
+
 _DESCRIBERS: dict[str, Callable[[_Error], FieldProblem]] = {
+    "smsops_empty_channels": _no_channels,
     "missing": _missing,
     "enum": _not_one_of,
     "literal_error": _not_one_of,

@@ -73,6 +73,9 @@ class LoadedConfig:
     templates: tuple[Located[Template], ...]
     documents: tuple[RawDocument, ...]
     files: tuple[str, ...]
+    # Files not read to their end (unreadable, not text, invalid YAML): the resources they define may
+    # be missing from ``documents``, so a reference to one is not known to be wrong.
+    unread: tuple[str, ...] = ()
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)
@@ -163,6 +166,7 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     templates: list[Located[Template]] = []
     documents: list[RawDocument] = []
     files: list[str] = []
+    unread: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
     for relative in config_files(root_path):
         file = os.path.normpath(os.path.join(shown_root, relative))
@@ -170,6 +174,7 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
         text, undecodable = decode(raw) if raw is not None else (None, None)
         if text is None:
             files.append(file)
+            unread.append(file)
             unusable = unreadable or (Diagnostic(file, *_fields(undecodable)) if undecodable else None)
             diagnostics.extend([unusable] if unusable else [])
             continue
@@ -178,6 +183,8 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
+        if any(problem.rule in _UNREAD for problem in parsed.problems):
+            unread.append(file)
         for index, (line, column), data in parsed.documents:
             positions = Positions(parsed.nodes[index])
             document = RawDocument(file, index, data, positions)
@@ -202,8 +209,12 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     if not files:
         hint = "add channels/*.yaml and templates/*.yaml"
         diagnostics.append(Diagnostic(shown_root, 0, 0, "SMS001", "no .yaml or .yml config files found", hint))
-    config = LoadedConfig(root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files))
+    config = LoadedConfig(root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files), tuple(unread))
     return config, sorted(diagnostics)
+
+
+# Parse problems after which the rest of the file is not read: invalid YAML, a forbidden character.
+_UNREAD = ("SMS002", "SMS005")
 
 
 def _fields(problem: Problem) -> tuple[int, int, str, str, str, Severity]:

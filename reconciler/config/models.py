@@ -16,10 +16,12 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -92,6 +94,14 @@ ResourceName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 VariableName = Annotated[str, StringConstraints(pattern=VARIABLE_NAME_PATTERN)]
 
 
+def _some_channels(channels: tuple[str, ...]) -> tuple[str, ...]:
+    """An empty list would send the template nowhere, which is never what was meant: leaving the
+    field out is how a template goes to every channel."""
+    if not channels:
+        raise PydanticCustomError("smsops_empty_channels", "an empty list sends this template to no channel")
+    return channels
+
+
 def _field_error(field: str, message: str) -> PydanticCustomError:
     """An error the loader pins to ``field`` (a dotted path below the model that raised it)
     rather than to the model as a whole, which is where pydantic puts model-validator errors."""
@@ -108,6 +118,11 @@ class Metadata(_Model):
         description="Unique name within its kind: a DNS label ([a-z0-9-], at most 63, starts with a letter)."
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Free-form labels, e.g. env: prod.")
+    renamed_from: ResourceName | None = Field(
+        None,
+        description="Templates: the name this template had before. Its live code is published under the new "
+        "name at once (no new review, no gate); the old name stays published as an alias for the grace period.",
+    )
 
 
 class SecretRef(_Model):
@@ -158,7 +173,7 @@ class TestSendSpec(_Model):
 
 
 class RolloutPolicy(_Model):
-    prune: bool = Field(False, description="Delete smsops-managed templates that are no longer in the config.")
+    prune: StrictBool = Field(False, description="Delete smsops-managed templates that are no longer in the config.")
     grace_period: Duration = Field(
         "24h", validate_default=True, description="How long a superseded version stays live after promotion."
     )
@@ -237,7 +252,7 @@ class ChannelSpec(_Model):
         None, description="Where the access key lives (SOPS). Required except for provider sandbox."
     )
     signature: SignatureSpec = Field(description="The SMS signature (sign name / sender ID).")
-    enabled: bool = Field(True, description="Whether the application may send through this channel.")
+    enabled: StrictBool = Field(True, description="Whether the application may send through this channel.")
     max_segments: int = Field(2, ge=1, le=10, description="Lint budget: SMS segments per message, signature included.")
     test_send: TestSendSpec | None = Field(None, description="The test-send gate run after apply.")
     rollout: RolloutPolicy = Field(
@@ -306,7 +321,7 @@ def _adopt_schema(schema: dict[str, Any]) -> None:
 
 class TemplateSpec(_Model):
     type: TemplateKind = Field(description="verification, notification or marketing.")
-    international: bool = Field(False, description="For recipients outside mainland China.")
+    international: StrictBool = Field(False, description="For recipients outside mainland China.")
     content: str = Field(
         min_length=1, description="Message text; variables as {{ name }}, nothing else (no filters, no logic)."
     )
@@ -317,9 +332,10 @@ class TemplateSpec(_Model):
         json_schema_extra={"additionalProperties": False},
     )
     remark: str = Field("", description="Explanation for the provider's reviewers: where and why it is sent.")
-    channels: tuple[ResourceName, ...] | None = Field(
-        None, description="Channels this template goes to; default: every channel."
-    )
+    channels: (
+        Annotated[tuple[ResourceName, ...], AfterValidator(_some_channels), Field(json_schema_extra={"minItems": 1})]
+        | None
+    ) = Field(None, description="Channels this template goes to; default: every channel.")
     adopt: Annotated[tuple[AdoptSpec, ...], BeforeValidator(_one_or_many)] = Field(
         (),
         description="Existing provider templates to take over instead of creating new ones.",

@@ -3,12 +3,14 @@ field, and what changed in the SOPS metadata of a channel's secret file.
 
 Resources are compared as their validated models dumped with defaults filled in, so writing out
 a default (``enabled: true``), reordering keys or reformatting YAML is not a change. Secret files
-are compared by metadata only: recipients, ``lastmodified`` and a digest of each value's
-ciphertext. Nothing here decrypts, and no ciphertext or plaintext ever reaches a ``FieldChange``.
+are compared by metadata: recipients, ``lastmodified`` and a digest of each value's ciphertext;
+where a value's ciphertext changed, ``KeyedValues`` (a key being at hand) tells a re-encryption from
+a real change by keyed digests. No ciphertext or plaintext ever reaches a ``FieldChange``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -17,9 +19,8 @@ from typing import Any
 
 import yaml
 
+from reconciler.history.values import KeyedValues
 from reconciler.models import Frozen
-
-ENCRYPTED_CHANGED = "(encrypted value changed)"
 
 
 class FieldChange(Frozen):
@@ -116,6 +117,7 @@ class SopsMeta:
     lastmodified: str
     recipients: frozenset[str]
     values: Mapping[str, str]
+    text: str = dataclasses.field(default="", compare=False, repr=False)  # the encrypted file, for KeyedValues
 
 
 def sops_meta(text: str) -> SopsMeta | None:
@@ -138,15 +140,22 @@ def sops_meta(text: str) -> SopsMeta | None:
         for key, value in data.items()
         if key != "sops"
     }
-    return SopsMeta(str(metadata.get("lastmodified", "")), frozenset(recipients), values)
+    return SopsMeta(str(metadata.get("lastmodified", "")), frozenset(recipients), values, text)
 
 
 def diff_credentials(
-    before: SopsMeta | None, after: SopsMeta | None, keys: tuple[str, ...], *, field: str = "credentials"
+    before: SopsMeta | None,
+    after: SopsMeta | None,
+    keys: tuple[str, ...],
+    *,
+    field: str = "credentials",
+    values: KeyedValues | None = None,
+    name: str = "",
 ) -> list[FieldChange]:
-    """Changes of a channel's secret file seen through the keys it uses. ``before``/``after`` of a
-    rotation are the files' ``lastmodified`` stamps; a re-encryption (``sops rotate``) reads as a
-    rotation too, since telling them apart would need the plaintext."""
+    """Changes of a channel's secret file (``name``) seen through the keys it uses. ``before``/``after``
+    of a value change are the files' ``lastmodified`` stamps. A new ciphertext is a re-encryption or
+    a new value: ``values`` decrypts both revisions to tell which; without it (no key) it is reported
+    as a re-encryption that could not be compared, never as a value change."""
     if before is None and after is None:
         return []
     if before is None or after is None:
@@ -166,15 +175,19 @@ def diff_credentials(
                 summary=f"recipients changed: +{len(added)} −{len(removed)}",
             )
         )
-    changed = [key for key in keys if before.values.get(key) != after.values.get(key)]
-    if changed:
-        label = "credentials rotated" if field == "credentials" else f"{field} changed"
-        changes.append(
-            FieldChange(
-                field=field,
-                before=before.lastmodified,
-                after=after.lastmodified,
-                summary=f"{label} {ENCRYPTED_CHANGED}: {', '.join(changed)}",
-            )
+    reencrypted = [key for key in keys if before.values.get(key) != after.values.get(key)]
+    if reencrypted:
+        summary = _value_summary(
+            field, reencrypted, values.changed(before.text, after.text, name, keys) if values else None
         )
+        changes.append(FieldChange(field=field, before=before.lastmodified, after=after.lastmodified, summary=summary))
     return changes
+
+
+def _value_summary(field: str, reencrypted: list[str], changed: list[str] | None) -> str:
+    if changed is None:
+        return f"{field} re-encrypted (no key here to compare the values): {', '.join(reencrypted)}"
+    if not changed:
+        return f"{field} re-encrypted (values unchanged)"
+    label = "credentials rotated" if field == "credentials" else f"{field} changed"
+    return f"{label}: value changed: {', '.join(changed)}"

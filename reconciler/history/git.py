@@ -5,6 +5,12 @@ Only plumbing-stable output is parsed (``-z``, explicit ``--format``), so user s
 ``log.showSignature``, ``core.quotePath`` or a pager cannot change what we read. The walk follows
 the first parent with merges diffed against it: a merged pull request is one step of ``main``'s
 history, which is what an auditor reviews, and each step's state is well defined.
+
+A move of the config directory itself (``config/`` renamed ``sms-config/``, or the top of the
+repository moved into a directory) keeps its history: git filters paths before it detects renames,
+so such moves are found in the whole tree, and the commits before one are read at the old paths
+(``FileChange.source``) and shown at the config's path. A file moved in from elsewhere is not
+followed: it was not part of the config before.
 """
 
 from __future__ import annotations
@@ -27,11 +33,18 @@ _PR = (re.compile(r"^Merge pull request #(\d+)\b"), re.compile(r"\(#(\d+)\)\s*$"
 
 @dataclass(frozen=True)
 class FileChange:
-    """One ``--name-status`` entry; ``old_path`` is set for renames and copies. Paths are repo-relative."""
+    """One ``--name-status`` entry; ``old_path`` is set for renames and copies. Paths are repo-relative,
+    as the file is named in the config directory; ``source`` is its path at the commit, when not that."""
 
     status: str
     path: str
     old_path: str | None = None
+    source: str | None = None
+
+    @property
+    def stored(self) -> str:
+        """Where git holds the content at this commit."""
+        return self.source or self.path
 
 
 @dataclass(frozen=True)
@@ -94,14 +107,50 @@ class Repository:
         return done.returncode == 0
 
     def commits(self) -> list[CommitInfo]:
-        """Commits of HEAD's first-parent line that changed ``config``, oldest first."""
+        """Commits of HEAD's first-parent line that changed ``config``, oldest first, followed back
+        across renames of the config directory itself."""
         if not self.has_commits():
             return []
+        moves = self._directory_moves()
+        earlier = [root or "." for root in moves.values()]
         output = self.run(
-            "log", "-z", "--first-parent", "--diff-merges=first-parent", "-M", "--name-status",
-            "--no-color", "--no-show-signature", "--reverse", f"--format={_FORMAT}", "--", self.config,
+            "log", "-z", "--first-parent", "--diff-merges=first-parent", "-M", "--name-status", "--no-color",
+            "--no-show-signature", "--reverse", f"--format={_FORMAT}", "--", self.config, *earlier,
         )  # fmt: skip
-        return list(_parse_log(output))
+        commits = list(_parse_log(output))
+        roots = [self.config]  # the names the config directory had, from the newest commit back to this one
+        for index in reversed(range(len(commits))):
+            if commits[index].sha in moves:
+                roots.append(moves[commits[index].sha])
+            if len(roots) > 1:
+                commits[index] = _renamed(commits[index], self.config, roots[1:])
+        return commits
+
+    def _directory_moves(self) -> dict[str, str]:
+        """Commits (sha) that moved the whole config directory to where it is named afterwards, and
+        its name before (``""``: the top of the repository). A file moved in from elsewhere is not
+        one: it was not part of the config before."""
+        if self.config == ".":
+            return {}
+        output = self.run(
+            "log", "-z", "--first-parent", "--diff-merges=first-parent", "-M", "--name-status", "--diff-filter=R",
+            "--no-color", "--no-show-signature", f"--format={_FORMAT}",
+        )  # fmt: skip
+        moves: dict[str, str] = {}
+        root = self.config
+        for commit in _parse_log(output):  # newest first
+            pairs = [(c.old_path, c.path) for c in commit.changes if c.old_path and c.path.startswith(root + "/")]
+            before = {_old_root(old, new.removeprefix(root + "/")) for old, new in pairs}
+            if len(before) != 1 or None in before:
+                continue
+            (old_root,) = before
+            assert old_root is not None
+            listed = self.run("ls-tree", "-r", "-z", "--name-only", f"{commit.sha}^", "--", old_root or ".")
+            config_files = {path for path in listed.split("\0") if config_file(path.removeprefix(old_root + "/"))}
+            if old_root != root and config_files and config_files <= {old for old, _ in pairs}:
+                moves[commit.sha] = old_root
+                root = old_root
+        return moves
 
     def blobs(self) -> BlobReader:
         return BlobReader(self.top, self.environ)
@@ -131,6 +180,46 @@ def _parse_log(output: str) -> Iterator[CommitInfo]:
             position += 1
     if header is not None:
         yield _commit(header, changes)
+
+
+def _old_root(old: str, relative: str) -> str | None:
+    """The directory ``old`` lies in with the same ``relative`` path; None if it does not."""
+    if old == relative:
+        return ""
+    return old.removesuffix("/" + relative) if old.endswith("/" + relative) else None
+
+
+def config_file(relative: str) -> bool:
+    """What the loader reads: .yaml/.yml files outside hidden directories (and not .sops.yaml)."""
+    parts = relative.split("/")
+    return (
+        parts[-1].endswith((".yaml", ".yml"))
+        and parts[-1] != ".sops.yaml"
+        and not any(part.startswith(".") for part in parts[:-1])
+    )
+
+
+def _renamed(commit: CommitInfo, config: str, roots: list[str]) -> CommitInfo:
+    """``commit`` with paths under an earlier name of the config directory named as they are now."""
+
+    def now(path: str) -> str:
+        if path.startswith(config + "/"):
+            return path
+        for root in sorted(roots, key=lambda r: r == ""):  # the top of the repository last
+            if root == "" or path.startswith(root + "/"):
+                return f"{config}/{path.removeprefix(root + '/') if root else path}"
+        return path
+
+    changes = tuple(
+        FileChange(
+            change.status,
+            now(change.path),
+            now(change.old_path) if change.old_path else None,
+            change.path if now(change.path) != change.path else None,
+        )
+        for change in commit.changes
+    )
+    return CommitInfo(commit.sha, commit.short, commit.author, commit.email, commit.date, commit.subject, changes)
 
 
 def _commit(header: list[str], changes: list[FileChange]) -> CommitInfo:

@@ -18,6 +18,7 @@ from reconciler.config.models import API_VERSION, KINDS, Channel, Template
 from reconciler.config.source import decode, parse_text
 from reconciler.errors import Severity
 from reconciler.history.diff import SopsMeta, sops_meta
+from reconciler.history.git import config_file
 
 Key = tuple[str, str]  # (kind, metadata.name)
 
@@ -88,13 +89,7 @@ class Tree:
     def wanted(self, path: str) -> bool:
         """A config or SOPS file by the loader's rules: .yaml/.yml, not .sops.yaml, no hidden directory."""
         relative = path if self.config == "." else posixpath.relpath(path, self.config)
-        parts = relative.split("/")
-        return (
-            not relative.startswith("../")
-            and parts[-1].endswith((".yaml", ".yml"))
-            and parts[-1] != ".sops.yaml"
-            and not any(part.startswith(".") for part in parts[:-1])
-        )
+        return not relative.startswith("../") and config_file(relative)
 
     def resolve(self, key: Key) -> Doc | None:
         """The document defining ``key``; with duplicates (a lint error) the first by file path."""

@@ -7,8 +7,9 @@ a file or reformatting YAML is not a change. In one commit, a resource that disa
 the same kind that appears in its place (same file and position, or the same spec) is a rename of
 ``metadata.name``; both names then belong to one resource for ``--channel``/``--template``.
 
-A channel's secret file is followed through its SOPS metadata only (see ``audit_diff``): nothing
-is decrypted, and ciphertext never leaves this module except as a digest compared in memory.
+A channel's secret file is followed through its SOPS metadata (``diff_credentials``); where a
+value's ciphertext changed and a key is at hand, both revisions are decrypted in memory and compared
+by keyed digests only (``values.KeyedValues``), to tell a re-encryption from a new value.
 
 A file that does not parse or validate at some commit keeps its earlier state (with a warning),
 so its changes show at the next commit where it is valid again.
@@ -27,6 +28,7 @@ from reconciler.errors import SmsopsError
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
+from reconciler.history.values import KeyedValues
 from reconciler.models import Frozen
 
 EventAction = Literal["created", "changed", "renamed", "deleted"]
@@ -82,9 +84,10 @@ class _Record:
 
 
 class _Walk:
-    def __init__(self, config: str, blobs: BlobReader) -> None:
+    def __init__(self, config: str, blobs: BlobReader, values: KeyedValues | None = None) -> None:
         self.tree = Tree(config)
         self.blobs = blobs
+        self.values = values
         self.records: list[_Record] = []
         self.warnings: list[str] = []
         self.parent: dict[Key, Key] = {}  # union-find: names one resource has had
@@ -142,7 +145,7 @@ class _Walk:
                 removed.add(old or change.path)
             if change.status == "D" or not tree.wanted(change.path):
                 continue
-            raw = self.blobs.read(commit.sha, change.path)
+            raw = self.blobs.read(commit.sha, change.stored)
             parsed = parse_file(change.path, raw) if raw is not None else None
             if isinstance(parsed, Invalid):
                 self.warnings.append(
@@ -232,8 +235,9 @@ class _Walk:
                 if field not in old_refs or not ({path, old_refs[field][0]} & touched):
                     continue
                 secret_changes = diff_credentials(
-                    sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys, field=field
-                )
+                    sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys,
+                    field=field, values=self.values, name=path,
+                )  # fmt: skip
                 if not secret_changes:
                     continue
                 action, shown, prior, changes = events.get(key, ("changed", now, earlier_channel, []))
@@ -297,7 +301,7 @@ def collect_history(
         raise SmsopsError("pass --channel or --template, not both", hint="run history once for each")
     repository = open_repository(config_dir, environ=environ)
     with repository.blobs() as blobs:
-        walk = _Walk(repository.config, blobs)
+        walk = _Walk(repository.config, blobs, KeyedValues.from_environment(environ))
         for commit in repository.commits():
             walk.step(commit)
     events = _selected(walk.records, walk, channel, template, str(config_dir))

@@ -16,19 +16,26 @@ Invariants of the exported document (the application's contract, ``formats.EXPOR
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel, Template
+from reconciler.content.identity import parse_provider_name
 from reconciler.errors import SmsopsError
 from reconciler.formats import EXPORT_FORMAT_VERSION
 from reconciler.models import Frozen
+from reconciler.providers.base import ReviewStatus
 from reconciler.providers.traits import traits
 from reconciler.publish.store import CONFIG, channel_store, local_copy
 from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
-from reconciler.reconcile.plan import live_version
-from reconciler.reconcile.status import group_versions
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import Session
+from reconciler.reconcile.plan import versions_by_template
+from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED, write_marks
+from reconciler.reconcile.versions import alias_of, live_version
 from reconciler.secrets.redact import redact
 
 
@@ -40,6 +47,9 @@ class ExportedVariable(Frozen):
 
 class ExportedTemplate(Frozen):
     live: bool
+    # set on the old name of a renamed template while its grace period lasts: the same code as the
+    # new name, so an application that still asks for the old name keeps sending
+    alias_of: str | None = None
     code: str | None = None
     content: str | None = None
     kind: str
@@ -67,14 +77,23 @@ def dumps(data: Any) -> str:
     return redact(json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)) + "\n"
 
 
+def _json(channel: ExportedChannel) -> dict[str, Any]:
+    """The channel as JSON; ``alias_of`` only on the aliases, so other entries read as before."""
+    data = channel.model_dump(mode="json")
+    for entry in data["templates"].values():
+        if entry["alias_of"] is None:
+            del entry["alias_of"]
+    return data
+
+
 def channel_document(channel: ExportedChannel) -> str:
     """What one channel's publish target holds."""
-    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channel": channel.model_dump(mode="json")})
+    return dumps({"format_version": EXPORT_FORMAT_VERSION, "channel": _json(channel)})
 
 
 def combined_document(channels: list[ExportedChannel]) -> str:
     """What ``export`` prints or writes with ``--out``: every selected channel, keyed by name."""
-    data = {c.name: c.model_dump(mode="json") for c in channels}
+    data = {c.name: _json(c) for c in channels}
     return dumps({"format_version": EXPORT_FORMAT_VERSION, "channels": data})
 
 
@@ -84,7 +103,12 @@ def _variables(provider: str, content: str, template: Template, matches_git: boo
 
 
 def export_channel(
-    config: LoadedConfig, located: Located[Channel], desired: DesiredChannel, observed: ChannelObservation
+    config: LoadedConfig,
+    located: Located[Channel],
+    desired: DesiredChannel,
+    observed: ChannelObservation,
+    *,
+    now: datetime | None = None,
 ) -> ExportedChannel:
     """One channel's runtime config from what the provider has. Refuses an observation that failed:
     publishing every template as "not live" would take a working application offline."""
@@ -95,8 +119,10 @@ def export_channel(
             f"channel {channel.name}: could not read the provider, nothing exported: {redact(observed.error)}",
             hint="fix access to the provider (credentials, endpoint, network) and run export again",
         )
+    now = now or datetime.now(UTC)
     resources = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
-    groups = group_versions(desired, observed.templates)
+    groups, _ = versions_by_template(desired, observed.templates)
+    published = observed.published or {}
     templates: dict[str, ExportedTemplate] = {}
     for template in desired.templates:
         request = template.request
@@ -105,12 +131,14 @@ def export_channel(
             variables = _variables(desired.provider, request.content, resources[template.name], True)
             templates[template.name] = ExportedTemplate(live=True, content=request.content, variables=variables, **base)
             continue
-        live = live_version(groups.get(template.name, []), observed.tags_supported, template.adopt_code)
+        versions = groups.get(template.name, [])
+        named = published.get(template.name) or published.get(template.renamed_from, "")
+        live = live_version(versions, observed.tags_supported, template.adopt_code, named)
         if live is None:
             templates[template.name] = ExportedTemplate(live=False, **base)
             continue
         matches_git = live.content == request.content
-        templates[template.name] = ExportedTemplate(
+        entry = ExportedTemplate(
             live=True,
             code=live.code,
             content=live.content,
@@ -118,6 +146,10 @@ def export_channel(
             international=live.international,
             variables=_variables(desired.provider, live.content, resources[template.name], matches_git),
         )
+        templates[template.name] = entry
+        alias = alias_of(live, template.name, desired.grace, now)
+        if alias and alias not in resources:
+            templates[alias] = entry.model_copy(update={"alias_of": template.name})
     signature = spec.signature
     return ExportedChannel(
         name=channel.name,
@@ -143,3 +175,44 @@ def publish_channel(
         if store is not None:
             done.append(Published(exported.name, store.location(CONFIG), store.write(CONFIG, text)))
     return done
+
+
+def record_unpublished(
+    observed: ChannelObservation, exported: ExportedChannel, mark: Callable[[str, dict[str, str]], None], now: datetime
+) -> list[str]:
+    """After a publish: mark each approved managed version that the published config stopped naming
+    (its grace period before retiring counts from now), and clear the mark of one it names again
+    (a rollback), so an old mark never shortens a later grace period. Returns the codes marked."""
+    named = {t.code for t in exported.templates.values() if t.code}
+    before = set((observed.published or {}).values())
+    stamp = now.isoformat(timespec="seconds")
+    marked: list[str] = []
+    for version in observed.templates:
+        if version.status is not ReviewStatus.APPROVED or not parse_provider_name(version.name):
+            continue
+        if version.code in named:
+            if version.tags.get(UNPUBLISHED):
+                mark(version.code, {UNPUBLISHED: ""})
+            continue
+        was_published = version.code in before or version.tags.get(LIVE) or version.tags.get(RENAMED)
+        if was_published and not version.tags.get(UNPUBLISHED):
+            mark(version.code, {UNPUBLISHED: stamp})
+            marked.append(version.code)
+    return marked
+
+
+def publish_live(session: Session, config: LoadedConfig, located: Located[Channel], *, now: datetime) -> str:
+    """Publish what is live now for one channel (what ``apply`` does right after promoting, and
+    ``export`` on demand): read the provider again, write the document, mark what left it."""
+    desired = desired_channel(config, located)
+    observed = session.observe(desired)
+    exported = export_channel(config, located, desired, observed, now=now)
+    done = publish_channel(config, located, exported)
+    record_unpublished(observed, exported, marker(session, located.resource.name), now)
+    return ", ".join(d.target for d in done)
+
+
+def marker(session: Session, channel: str) -> Callable[[str, dict[str, str]], None]:
+    """Writes rollout marks of one channel's templates where that channel keeps them."""
+    provider, marks = session.provider(channel), session.marks.get(channel)
+    return lambda code, values: write_marks(provider, marks, code, values)

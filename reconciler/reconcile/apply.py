@@ -8,7 +8,13 @@ Steps per channel:
    is never created twice. Nothing else is retried here: the adapter has already retried what can
    be (``reconciler.providers.retry``, the one layer of retrying). A daily quota defers the rest of
    the channel's creates;
-4. promote only after the gate passed (where the channel has testSend) by tagging the version live.
+4. promote only after the gate passed (where the channel has testSend) by marking the version live
+   (or without the gate, when a person breaks the glass with a reason: ``BreakGlass``); renames and
+   unpublishes are marked the same way;
+5. publish: the channel's runtime config is written to its durable target in the same apply, right
+   after the promotions, so what the application reads is never behind; codes it no longer names
+   are marked unpublished (their grace period starts);
+6. retire and delete last, only what the plan found unnamed by the published config.
 Nothing is decided here: the plan said what to do.
 """
 
@@ -21,13 +27,24 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from reconciler.errors import ErrorKind, ProviderError, ProviderFailure, ResponseLost, StalePlan
+from reconciler.content.identity import parse_provider_name
+from reconciler.errors import ErrorKind, ProviderError, ResponseLost, SmsopsError, StalePlan
 from reconciler.models import Frozen
 from reconciler.providers import retry
-from reconciler.providers.base import ObservedTemplate, Provider, Tagging
+from reconciler.providers.base import ObservedTemplate, Provider
 from reconciler.providers.ratelimit import quota
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
-from reconciler.reconcile.rollout import GATE, LIVE, REMOVED, MarkStore, bound
+from reconciler.reconcile.rollout import (
+    GATE,
+    LIVE,
+    REMARK,
+    REMOVED,
+    RENAMED,
+    SKIP_GATE,
+    MarkStore,
+    remark_digest,
+    write_marks,
+)
 from reconciler.secrets.redact import redact
 
 
@@ -56,6 +73,28 @@ class ChangeResult(Frozen):
     code: str = ""
     error: str = ""
     attempts: int = 0
+    note: str = ""  # e.g. a promotion without its gate, and why
+
+
+class BreakGlass(Frozen):
+    """Promote without test sends (``apply --skip-gate --reason``): recorded with the promotion."""
+
+    reason: str
+    actor: str
+    commit: str = ""
+
+    def mark(self) -> str:
+        commit = f", {self.commit[:12]}" if self.commit else ""
+        return f"{self.reason} ({self.actor}{commit})"
+
+
+# Writes the channel's published runtime config now; returns where it went (raises on failure).
+Publish = Callable[[], str]
+
+# The last phase of a channel's apply: after the published config no longer names them.
+_CLEAN_UP = (Action.RETIRE, Action.DELETE)
+# Changes after which the published config must be written again.
+_PUBLISHES = (Action.PROMOTE, Action.RENAME, Action.UNPUBLISH, Action.PUBLISH)
 
 
 # The gate decides which versions may be promoted: address -> "" when its test passed, else why not.
@@ -96,6 +135,9 @@ class ChannelApplier:
         last_created: datetime | None = None,
         marks: MarkStore | None = None,
         retry_policy: retry.RetryPolicy | None = None,
+        publish: Publish | None = None,
+        break_glass: BreakGlass | None = None,
+        on_result: Callable[[ChangeResult], None] = lambda _: None,
     ) -> None:
         self.provider = provider
         self.plan = plan
@@ -113,6 +155,9 @@ class ChannelApplier:
         self.last_created = last_created
         # how often a create refused or lost without effect is sent again
         self.retry_policy = retry_policy or retry.RetryPolicy.from_env()
+        self.publish = publish
+        self.break_glass = break_glass
+        self.on_result = on_result
 
     def run(self, *, check_digest: bool) -> list[ChangeResult]:
         # Step 2: refuse to act on a provider state nobody reviewed.
@@ -125,13 +170,52 @@ class ChannelApplier:
                     f"channel {self.plan.channel} changed at the provider since the plan was made",
                     hint="run `smsops plan --out plan.json` again, review it, and apply the new plan",
                 )
-        # Step 3: test every version about to be promoted in one gate run, then each change in plan order.
+        # Step 3: test every version about to be promoted in one gate run, then each change in plan
+        # order; the published config is written before anything is retired or deleted.
         gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
-        self.verdicts = self.gate(gated) if self.gate is not None and gated else {}
-        return [self._one(change) for change in self.plan.changes if change.action is not Action.NOOP]
+        gate_runs = self.gate is not None and gated and self.break_glass is None
+        self.verdicts = self.gate(gated) if gate_runs and self.gate is not None else {}
+        todo = [c for c in self.plan.changes if c.action not in (Action.NOOP, Action.PUBLISH)]
+        results = [self._report(self._one(c)) for c in todo if c.action not in _CLEAN_UP]
+        published = True
+        done = {r.action for r in results if r.outcome is ChangeOutcome.DONE}
+        if done & set(_PUBLISHES) or any(c.action is Action.PUBLISH for c in self.plan.changes):
+            outcome = self._report(self._publish())
+            results.append(outcome)
+            published = outcome.outcome is ChangeOutcome.DONE
+        for change in (c for c in todo if c.action in _CLEAN_UP):
+            if published:
+                results.append(self._report(self._one(change)))
+            else:
+                why = "not done: the published config could not be written"
+                results.append(self._report(self._result(change, ChangeOutcome.SKIPPED, error=why)))
+        return results
+
+    def _report(self, result: ChangeResult) -> ChangeResult:
+        self.on_result(result)
+        return result
+
+    def _publish(self) -> ChangeResult:
+        """Write the channel's published runtime config (what the application reads) to its target."""
+        change = Change(
+            action=Action.PUBLISH, channel=self.plan.channel, template="", address=f"{self.plan.channel}/published"
+        )
+        self.progress.step(f"publish {change.address}")
+        if self.publish is None:
+            return self._result(change, ChangeOutcome.SKIPPED, error="no publish target given to apply")
+        try:
+            return self._result(change, ChangeOutcome.DONE, code=self.publish(), attempts=1)
+        except (ProviderError, SmsopsError) as error:
+            return self._result(change, ChangeOutcome.FAILED, error=error.message, attempts=1)
 
     def _result(
-        self, change: Change, outcome: ChangeOutcome, code: str = "", error: str = "", attempts: int = 0
+        self,
+        change: Change,
+        outcome: ChangeOutcome,
+        code: str = "",
+        error: str = "",
+        attempts: int = 0,
+        note: str = "",
     ) -> ChangeResult:
         return ChangeResult(
             channel=change.channel,
@@ -141,6 +225,7 @@ class ChannelApplier:
             code=code,
             error=redact(error),
             attempts=attempts,
+            note=redact(note),
         )
 
     def _one(self, change: Change) -> ChangeResult:
@@ -155,7 +240,9 @@ class ChannelApplier:
             if change.action is Action.UNPUBLISH:
                 assert change.before is not None
                 code = change.before.code
-                return self._once(change, lambda: self._mark(code, {REMOVED: self.now().isoformat(timespec="seconds")}))
+                return self._once(change, lambda: self._mark(code, {REMOVED: self._stamp()}))
+            if change.action is Action.RENAME:
+                return self._once(change, lambda: self._rename(change))
             return self._once(change, lambda: self._delete(change))
         except ProviderError as error:
             return self._result(change, ChangeOutcome.FAILED, error=error.message)
@@ -198,6 +285,7 @@ class ChannelApplier:
                     raise _NotCreated(error) from None
                 raise
             self.last_created = self.now()
+            self._remember_remark(code, request.remark)
             return code
 
         try:
@@ -224,7 +312,23 @@ class ChannelApplier:
     def _update(self, change: Change) -> str:
         assert change.request is not None and change.before is not None
         self.provider.update_template(change.before.code, change.request)
+        self._remember_remark(change.before.code, change.request.remark)
         return change.before.code
+
+    def _remember_remark(self, code: str, remark: str) -> None:
+        """Mark which remark went to review, so a changed remark can resubmit a rejected version.
+        Best effort: without the mark, a remark change is simply not detected."""
+        with contextlib.suppress(ProviderError, SmsopsError):
+            self._mark(code, {REMARK: remark_digest(remark)})
+
+    def _rename(self, change: Change) -> str:
+        assert change.before is not None
+        identity = parse_provider_name(change.before.provider_name)
+        old = identity.name if identity is not None else change.template
+        return self._mark(change.before.code, {RENAMED: f"{self._stamp()} {old}"})
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="seconds")
 
     def _delete(self, change: Change) -> str:
         assert change.before is not None
@@ -233,19 +337,17 @@ class ChannelApplier:
 
     def _mark(self, code: str, marks: dict[str, str]) -> str:
         """Record rollout marks: as template tags, or beside the published config."""
-        if isinstance(self.provider, Tagging):
-            self.provider.set_tags(code, {key: bound(value) for key, value in marks.items()})
-        elif self.marks is not None:
-            self.marks.write(code, marks)
-        else:
-            raise ProviderError(
-                ProviderFailure(self.provider.name, "mark", "NoMarkStore", "no place to keep rollout marks", False)
-            )
+        write_marks(self.provider, self.marks, code, marks)
         return code
 
     def _promote(self, change: Change) -> ChangeResult:
         assert change.after is not None
         code = change.after.code
+        if self.break_glass is not None:
+            glass = self.break_glass
+            marks = {LIVE: self._stamp(), SKIP_GATE: glass.mark()}
+            result = self._once(change, lambda: self._mark(code, marks))
+            return result.model_copy(update={"note": redact(f"gate skipped: {glass.mark()}")})
         if change.gated and self.gate is not None:
             why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:
@@ -254,7 +356,7 @@ class ChannelApplier:
                 with contextlib.suppress(ProviderError):
                     self._mark(code, {GATE: f"failed {stamp}: {why}"})
                 return self._result(change, ChangeOutcome.FAILED, code=code, error=f"gate failed: {why}")
-        return self._once(change, lambda: self._mark(code, {LIVE: self.now().isoformat(timespec="seconds")}))
+        return self._once(change, lambda: self._mark(code, {LIVE: self._stamp()}))
 
 
 def create_spacing(provider: str, configured: timedelta | None = None) -> float:
@@ -288,13 +390,18 @@ def apply_plan(
     sleep: Callable[[float], None] = time.sleep,
     spacing: Mapping[str, float] | None = None,
     marks: Mapping[str, MarkStore] | None = None,
+    publish: Callable[[str], str] | None = None,
+    break_glass: BreakGlass | None = None,
+    on_result: Callable[[ChangeResult], None] = lambda _: None,
 ) -> list[ChangeResult]:
-    """Apply each channel's changes. ``spacing``: seconds between creations per channel."""
+    """Apply each channel's changes. ``spacing``: seconds between creations per channel;
+    ``publish(channel)`` writes a channel's published runtime config; ``on_result`` hears of each
+    result as it happens (an interrupted apply still reports what it did)."""
     spacing = spacing or {}
     results: list[ChangeResult] = []
     for channel in plan.channels:
         if channel.blockers:
-            results.extend(
+            skipped = [
                 ChangeResult(
                     channel=c.channel,
                     action=c.action,
@@ -304,7 +411,10 @@ def apply_plan(
                 )
                 for c in channel.changes
                 if c.action is not Action.NOOP
-            )
+            ]
+            for result in skipped:
+                on_result(result)
+            results.extend(skipped)
             continue
         provider = providers[channel.channel]
         newest = None
@@ -321,6 +431,9 @@ def apply_plan(
             gate=gate,
             progress=progress,
             sleep=sleep,
+            publish=(lambda name=channel.channel: publish(name)) if publish is not None else None,  # type: ignore[misc]
+            break_glass=break_glass,
+            on_result=on_result,
         )
         results.extend(applier.run(check_digest=check_digest))
     return results

@@ -8,6 +8,8 @@ The JSON form (``Plan.to_json``) is the contract renderers and ``apply --plan`` 
   promote live or None -> version       retire  superseded -> None
   delete  managed orphan -> None        noop    current -> current
   unpublish  live managed orphan -> None (marked removed; deleted once the grace period has passed)
+  rename  live version -> the same version under a new name (published at once, no review, no gate)
+  publish None -> None: the published runtime config differs from what is live (written at apply)
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Action(StrEnum):
     RETIRE = "retire"
     DELETE = "delete"
     UNPUBLISH = "unpublish"  # a live template removed from git: marked now, deleted after the grace period
+    RENAME = "rename"  # the live code published under a new name; the old name stays as an alias for the grace
+    PUBLISH = "publish"  # the published runtime config is behind what is live: write it
     NOOP = "noop"
 
 
@@ -48,6 +52,7 @@ class DesiredTemplate(Frozen):
     request: TemplateRequest
     segments: int = 1
     adopt_code: str = ""
+    renamed_from: str = ""  # metadata.renamedFrom: the old name whose versions are this template's
 
 
 class DesiredChannel(Frozen):
@@ -71,6 +76,9 @@ class ChannelObservation(Frozen):
     signature: ObservedSignature | None = None
     templates: tuple[ObservedTemplate, ...] = ()
     tags_supported: bool = False
+    # The channel's published runtime config as its durable target holds it: template name -> code
+    # (aliases of renamed templates included); None when the target holds no document yet.
+    published: dict[str, str] | None = None
     error: str = ""
 
     def digest(self) -> str:
@@ -147,6 +155,9 @@ class ChannelPlan(Frozen):
     signature: ObservedSignature | None = None
     changes: tuple[Change, ...] = ()
     blockers: tuple[Blocker, ...] = ()
+    # Drift that apply cannot fix by itself (a rejected version): shown like blockers, counted as
+    # drift by ``plan --detailed-exitcode``, but the rest of the channel is applied.
+    attention: tuple[Blocker, ...] = ()
     unmanaged: tuple[ObservedTemplate, ...] = ()
     observed_digest: str
 
@@ -166,8 +177,17 @@ class Plan(Frozen):
         return tuple(blocker for channel in self.channels for blocker in channel.blockers)
 
     @property
+    def attention(self) -> tuple[Blocker, ...]:
+        return tuple(item for channel in self.channels for item in channel.attention)
+
+    @property
     def has_changes(self) -> bool:
         return any(change.action is not Action.NOOP for change in self.changes)
+
+    @property
+    def drift(self) -> bool:
+        """What ``plan --detailed-exitcode`` reports as 2: changes to apply, or a rejection to fix."""
+        return self.has_changes or bool(self.attention)
 
     def counts(self) -> Counter[str]:
         return Counter(change.action.value for change in self.changes)
@@ -179,8 +199,11 @@ class Plan(Frozen):
             f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['promote']} to promote, "
             f"{counts['retire']} to retire, {counts['delete']} to delete; {waiting} awaiting review."
         )
-        if counts["unpublish"]:
-            text = text.replace(" to delete;", f" to delete, {counts['unpublish']} to unpublish;")
+        extra = [f"{counts[a]} to {a}" for a in ("unpublish", "rename", "publish") if counts[a]]
+        if extra:
+            text = text.replace(" to delete;", f" to delete, {', '.join(extra)};")
+        if self.attention:
+            text += f" {len(self.attention)} rejected by the provider."
         if self.blockers:
             text += f" {len(self.blockers)} channel(s) blocked."
         return text

@@ -70,6 +70,7 @@ def desired_template(template: Template, channel: Channel) -> DesiredTemplate:
         ),
         segments=segments,
         adopt_code=adopt,
+        renamed_from=template.metadata.renamed_from or "",
     )
 
 

@@ -1,27 +1,30 @@
 """Observe: open each selected channel's provider (secrets first) and read what it has registered.
 
-Secrets for every selected channel are decrypted before any provider is contacted, so a key
-problem never leaves a run half-done. Observing is read-only; channels are observed concurrently.
+Secrets for every selected channel are decrypted before any provider is contacted. Channels are
+independent: one whose secrets cannot be read (no key for its SOPS file, a key missing from it) is
+not opened, and observing it yields its reason as an error, so the plan blocks that channel while
+the others are planned and applied. Observing is read-only; channels are observed concurrently.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
-from reconciler.errors import ConfigError, ErrorKind, ProviderError
+from reconciler.errors import ConfigError, ErrorKind, ProviderError, SecretsError, SmsopsError
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
+from reconciler.publish.document import ReadDocument, document_reader, published_map
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
 from reconciler.secrets.redact import redact
-from reconciler.secrets.sops import channel_secrets
+from reconciler.secrets.sops import ChannelSecrets, channel_secrets
 
 
 @dataclass
@@ -33,12 +36,42 @@ class Session:
     providers: dict[str, Provider] = field(default_factory=dict)
     # rollout marks of channels whose provider has no template tags (see reconciler.reconcile.rollout)
     marks: dict[str, MarkStore] = field(default_factory=dict)
+    # each channel's published runtime config, read back from its target
+    documents: dict[str, ReadDocument] = field(default_factory=dict)
+    # channels that could not be opened, with why: their secrets could not be read
+    unopened: dict[str, SecretsError] = field(default_factory=dict)
 
     def provider(self, channel: str) -> Provider:
+        self.require(channel)
         return self.providers[channel]
 
+    def require(self, channel: str) -> None:
+        """Raise the reason ``channel`` could not be opened, if it could not."""
+        if channel in self.unopened:
+            raise self.unopened[channel]
+
+    def only(self, names: Collection[str]) -> Session:
+        """This session narrowed to the channels named: the same providers, not closed on its own."""
+        channels = tuple(c for c in self.channels if c.resource.name in names)
+        return Session(
+            self.config,
+            channels,
+            providers=self.providers,
+            marks=self.marks,
+            documents=self.documents,
+            unopened=self.unopened,
+        )
+
+    def opened(self) -> Session:
+        """This session narrowed to the channels that could be opened."""
+        return self.only(self.providers)
+
     def observe(self, desired: DesiredChannel) -> ChannelObservation:
-        return observe_channel(self.provider(desired.name), desired, self.marks.get(desired.name))
+        name = desired.name
+        unopened = self.unopened.get(name)
+        if unopened is not None:
+            return ChannelObservation(channel=name, error=unopened.message)
+        return observe_channel(self.provider(name), desired, self.marks.get(name), self.documents.get(name))
 
 
 def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
@@ -64,14 +97,22 @@ def open_session(
     config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
 ) -> Iterator[Session]:
     channels = select_channels(config, names)
-    secrets = {c.resource.name: channel_secrets(c, environ=environ) for c in channels}
     session = Session(config=config, channels=channels)
+    secrets: dict[str, ChannelSecrets] = {}
+    for located in channels:
+        try:
+            secrets[located.resource.name] = channel_secrets(located, environ=environ)
+        except SecretsError as error:  # this channel is blocked; the others go on
+            session.unopened[located.resource.name] = error
     try:
         for located in channels:
             name = located.resource.name
+            if name in session.unopened:
+                continue
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
             if traits(located.resource.spec.provider).marks == "published":
                 session.marks[name] = mark_store(config, located)
+            session.documents[name] = document_reader(config, located)
         yield session
     finally:
         for provider in session.providers.values():
@@ -79,18 +120,28 @@ def open_session(
                 provider.close()
 
 
-def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStore | None = None) -> ChannelObservation:
-    """What the provider has, with smsops' rollout marks on each template: the provider's own tags,
-    or for a provider without tags the marks kept beside the published config."""
+def observe_channel(
+    provider: Provider,
+    desired: DesiredChannel,
+    marks: MarkStore | None = None,
+    document: ReadDocument | None = None,
+) -> ChannelObservation:
+    """What the provider has, with smsops' rollout marks on each template (the provider's own tags,
+    or for a provider without tags the marks kept beside the published config), and what the
+    published config names. A target that cannot be read is an observation error: nothing is
+    planned on a guess of what the application reads."""
     try:
         signature, templates = _read(provider, desired.registers_templates)
+        published = _published(document)
+        kept = marks.read() if marks is not None else None
     except ProviderError as error:
         message = redact(error.message)
         if error.kind is ErrorKind.AUTH_REFUSED:
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
-    if marks is not None:
-        kept = marks.read()
+    except SmsopsError as error:
+        return ChannelObservation(channel=desired.name, error=redact(error.message))
+    if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
         )
@@ -99,7 +150,15 @@ def observe_channel(provider: Provider, desired: DesiredChannel, marks: MarkStor
         signature=signature,
         templates=templates,
         tags_supported=isinstance(provider, Tagging) or marks is not None,
+        published=published,
     )
+
+
+def _published(document: ReadDocument | None) -> dict[str, str] | None:
+    if document is None:
+        return None
+    text = document()
+    return None if text is None else published_map(text, "the channel's published config")
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:

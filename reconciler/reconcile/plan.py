@@ -5,22 +5,30 @@ Rollout rules (approved templates are immutable at Alibaba and Tencent):
 - a rejected or still-pending version that is not live may be rewritten in place: ``update``;
 - the newest approved version becomes the published one: ``promote`` (after its gate, at apply);
 - a superseded version is deleted once the channel's grace period has passed: ``retire``;
-- managed templates no longer in git are deleted only with prune: ``delete``.
+- managed templates no longer in git are deleted only with prune: ``delete``;
+- a template renamed in git keeps its live code: ``rename`` publishes it under the new name at once;
+- the published runtime config behind what is live (a promotion not yet published, a lost
+  document, an alias past its grace period): ``publish``.
 Each rule is one function below, in this order (``_create``, ``_rewrite_in_place``, ``_promote``,
-``_superseded``, ``_removed``): ``_plan_template`` picks among the first four for a template in git,
+``superseded``, ``removed``): ``_plan_template`` picks among the first four for a template in git,
 ``plan_channel`` applies the last to managed templates no longer in git.
 
-Which version is live is kept at the provider, as the ``smsops-live`` tag (promotion time), where the
-provider has tags; elsewhere (Tencent) the newest approved version is live.
+What the application reads is the published runtime config in the channel's durable target; a code
+it names is never retired or deleted, and a version is retired only after the grace period counted
+from when the published config stopped naming it (the ``smsops-unpublished`` mark). Which version
+is promoted is the ``smsops-live`` mark (kept as template tags or beside the published config),
+else the code the published config names. Two versions with one identity (two applies at once):
+every plan keeps the oldest and retires the others by the same rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from reconciler.content.identity import parse_provider_name
-from reconciler.providers.base import ObservedTemplate, ReviewStatus
+from reconciler.providers.base import ObservedTemplate, ReviewStatus, TemplateRequest
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import (
     Action,
@@ -33,45 +41,17 @@ from reconciler.reconcile.changes import (
     Plan,
     TemplateVersion,
 )
-from reconciler.reconcile.rollout import LIVE, REMOVED
+from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
+from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
+from reconciler.reconcile.versions import (
+    alias_of,
+    content_key,
+    created_order,
+    live_version,
+    promoted_at,
+)
 
-
-def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> ObservedTemplate | None:
-    approved = [v for v in versions if v.status is ReviewStatus.APPROVED]
-    if tags_supported:
-        tagged = [v for v in approved if v.tags.get(LIVE)]
-        return max(tagged, key=lambda v: v.tags[LIVE], default=None)
-    return max(approved, key=created_order, default=None)
-
-
-def live_version(
-    versions: list[ObservedTemplate], tags_supported: bool, adopt_code: str = ""
-) -> ObservedTemplate | None:
-    """The version the application uses (what ``status`` and ``export`` show as live): the promoted
-    one, else an approved adopted template, which stays live until a new version is promoted."""
-    live = _live_version(versions, tags_supported)
-    adopted = next((v for v in versions if adopt_code and v.code == adopt_code), None)
-    if live is None and adopted is not None and adopted.status is ReviewStatus.APPROVED:
-        return adopted
-    return live
-
-
-def promoted_at(template: ObservedTemplate) -> datetime | None:
-    """When ``template`` was promoted (its ``smsops-live`` mark), None without a readable mark."""
-    return _mark_time(template, LIVE)
-
-
-def created_order(template: ObservedTemplate) -> tuple[str, str]:
-    """Sort key: creation time, then code (a provider without creation times still orders)."""
-    return (template.created_at.isoformat() if template.created_at else "", template.code)
-
-
-def _mark_time(template: ObservedTemplate, key: str) -> datetime | None:
-    value = template.tags.get(key, "")
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+__all__ = ["created_order", "live_version", "make_plan", "plan_channel", "promoted_at", "versions_by_template"]
 
 
 def _signature_blockers(desired: DesiredChannel, observed: ChannelObservation) -> list[Blocker]:
@@ -99,44 +79,78 @@ def _signature_blockers(desired: DesiredChannel, observed: ChannelObservation) -
     return []
 
 
-def _plan_template(
-    template: DesiredTemplate,
-    versions: list[ObservedTemplate],
-    desired: DesiredChannel,
-    tags_supported: bool,
-    now: datetime,
-) -> list[Change]:
+@dataclass
+class _Planned:
+    """One template's changes, a rejection to show, and its live version (what gets published)."""
+
+    changes: list[Change] = field(default_factory=list)
+    attention: Blocker | None = None
+    live: ObservedTemplate | None = None
+
+
+def _plan_template(template: DesiredTemplate, versions: list[ObservedTemplate], ctx: PlanContext) -> _Planned:
     """The changes for one template in git, given every version of it the provider holds."""
+    desired = ctx.desired
     adopted = next((v for v in versions if template.adopt_code and v.code == template.adopt_code), None)
-    live = live_version(versions, tags_supported, template.adopt_code)
+    live = live_version(versions, ctx.tags_supported, template.adopt_code, ctx.published_code(template))
     current = _current_version(template, versions, adopted)
     if current is None:
         old = _rewritable(versions, live, desired)
-        if old is not None:
-            return [_rewrite_in_place(template, old, desired)]
-        return [_create(template, versions, live, desired)]
+        change = (
+            _rewrite_in_place(template, old, desired) if old is not None else _create(template, versions, live, desired)
+        )
+        return _Planned([change], live=live)
     is_live = live is not None and live.code == current.code
-    if current.status is ReviewStatus.APPROVED and not is_live and tags_supported:
-        changes = [_promote(template, current, live, desired)]
+    planned = _Planned(live=live)
+    if not is_live and current.status in desired.updatable and _remark_changed(current, template.request):
+        why = f"remark changed while version {current.code} was {current.status.value}: resubmitted for review"
+        planned.changes.append(_rewrite_in_place(template, current, desired, why))
+    elif current.status is ReviewStatus.APPROVED and not is_live and ctx.tags_supported:
+        planned.changes.append(_promote(template, current, live, desired))
+    elif is_live and (old_name := _renamed_from(current, template)):
+        planned.changes.append(_rename_or_live(template, current, old_name, ctx))
     else:
-        changes = [_unchanged(template, current, desired)]
+        planned.changes.append(_unchanged(template, current, desired))
+        if current.status is ReviewStatus.REJECTED:
+            planned.attention = _rejected(template, current, desired)
+    others = [v for v in versions if v.code != current.code and parse_provider_name(v.name)]
     if is_live:
-        changes.extend(_retire_superseded(template, current, versions, desired, now))
-    return changes
+        planned.changes.extend(retire_superseded(template, current, others, ctx))
+    else:
+        planned.changes.extend(duplicates(template, current, others, ctx))
+    return planned
 
 
 def _current_version(
     template: DesiredTemplate, versions: list[ObservedTemplate], adopted: ObservedTemplate | None
 ) -> ObservedTemplate | None:
-    """The version registered for the content in git (its provider-side name, the oldest if
-    several), else the adopted template when it says the same; None: this content is not there."""
+    """The version registered for the content in git: the oldest with its provider-side name (two
+    applies at once may have registered it twice: every plan keeps the same one), else the oldest
+    with its fingerprint under an earlier name (a rename), else the adopted template when it says
+    the same; None: this content is not there."""
     request = template.request
-    current = min(
-        (v for v in versions if parse_provider_name(v.name) and v.name == request.name), key=created_order, default=None
-    )
+    same = [v for v in versions if (i := identity(v)) is not None and i.fingerprint == template.fingerprint]
+    exact = [v for v in same if v.name == request.name]
+    current = min(exact or same, key=created_order, default=None)
     if current is None and adopted is not None and (adopted.content, adopted.kind) == (request.content, request.kind):
         return adopted
     return current
+
+
+def _remark_changed(version: ObservedTemplate, request: TemplateRequest) -> bool:
+    """Whether the remark in git differs from the one the version was submitted with: from the
+    ``smsops-remark`` mark, else the remark the provider reports; unknown counts as unchanged."""
+    submitted = version.tags.get(REMARK)
+    if submitted:
+        return submitted != remark_digest(request.remark)
+    if version.remark:
+        return version.remark.strip() != request.remark.strip()
+    return False
+
+
+def _renamed_from(version: ObservedTemplate, template: DesiredTemplate) -> str:
+    found = identity(version)
+    return found.name if found is not None and found.name != template.name else ""
 
 
 def _rewritable(
@@ -148,8 +162,11 @@ def _rewritable(
     return max(candidates, key=created_order, default=None)
 
 
-def _rewrite_in_place(template: DesiredTemplate, old: ObservedTemplate, desired: DesiredChannel) -> Change:
-    """Changed while a version that is not live was rejected or pending: ``update`` that version."""
+def _rewrite_in_place(
+    template: DesiredTemplate, old: ObservedTemplate, desired: DesiredChannel, why: str = ""
+) -> Change:
+    """Changed while a version that is not live was rejected or pending (or only its remark changed):
+    ``update`` that version, which sends it to review again."""
     return Change(
         action=Action.UPDATE,
         channel=desired.name,
@@ -157,9 +174,20 @@ def _rewrite_in_place(template: DesiredTemplate, old: ObservedTemplate, desired:
         address=f"{desired.name}/{old.name}",
         before=TemplateVersion.observed(old),
         after=TemplateVersion.desired(template, old.code),
-        reason=f"changed while version {old.code} was {old.status.value}; rewritten in place",
+        reason=why or f"changed while version {old.code} was {old.status.value}; rewritten in place",
         segments=template.segments,
         request=template.request,
+    )
+
+
+def _rejected(template: DesiredTemplate, current: ObservedTemplate, desired: DesiredChannel) -> Blocker:
+    return Blocker(
+        channel=desired.name,
+        code="template-rejected",
+        message=f"template {template.name}: version {current.code} was rejected by the provider: "
+        f"{current.reason or 'no reason given'}",
+        hint="change the content (a new version), or explain where and why it is sent in spec.remark: "
+        "a changed remark resubmits this version in place",
     )
 
 
@@ -199,6 +227,23 @@ def _promote(
     )
 
 
+def _rename_or_live(template: DesiredTemplate, current: ObservedTemplate, old_name: str, ctx: PlanContext) -> Change:
+    """The live version carries an earlier name: ``rename`` publishes its code under the new name at
+    once (no review, no gate) and keeps the old name as an alias for the grace period."""
+    version = TemplateVersion.observed(current)
+    base = {"channel": ctx.desired.name, "template": template.name, "address": f"{ctx.desired.name}/{template.name}"}
+    if current.tags.get(RENAMED, "").partition(" ")[2] == old_name:
+        alias = alias_of(current, template.name, ctx.desired.grace, ctx.now)
+        reason = f"live (renamed from {old_name}" + ("; still published as an alias)" if alias else ")")
+        return Change(action=Action.NOOP, before=version, after=version, reason=reason, **base)
+    reason = (
+        f"renamed from {old_name}: published under the new name at once; {old_name} stays an alias for the grace period"
+    )
+    return Change(
+        action=Action.RENAME, before=version, after=version, reason=reason, segments=template.segments, **base
+    )
+
+
 def _unchanged(template: DesiredTemplate, current: ObservedTemplate, desired: DesiredChannel) -> Change:
     """The current version is live, in review, rejected or cancelled: nothing to do but say which."""
     reason = {
@@ -220,83 +265,18 @@ def _unchanged(template: DesiredTemplate, current: ObservedTemplate, desired: De
     )
 
 
-def _retire_superseded(
-    template: DesiredTemplate,
-    current: ObservedTemplate,
-    versions: list[ObservedTemplate],
-    desired: DesiredChannel,
-    now: datetime,
-) -> list[Change]:
-    """The other managed versions of a live template, each retired or kept (see ``_superseded``)."""
-    # Where the provider keeps no marks (Tencent), the live version's creation stands in for
-    # its promotion: the grace period still runs before the old version goes.
-    since = promoted_at(current) or current.created_at
-    changes: list[Change] = []
-    for old in versions:
-        if old.code == current.code or not parse_provider_name(old.name):
+def _expected_published(desired: DesiredChannel, planned: dict[str, _Planned], ctx: PlanContext) -> dict[str, str]:
+    """What the published config names once it is up to date: each live code, and aliases."""
+    expected: dict[str, str] = {}
+    for template in desired.templates:
+        live = planned[template.name].live
+        if live is None:
             continue
-        change = _superseded(template, old, current, since, desired, now)
-        if change is not None:
-            changes.append(change)
-    return changes
-
-
-def _superseded(
-    template: DesiredTemplate,
-    old: ObservedTemplate,
-    current: ObservedTemplate,
-    since: datetime | None,
-    desired: DesiredChannel,
-    now: datetime,
-) -> Change | None:
-    """A version superseded by the live one: ``retire`` it if it was never approved or the grace
-    period since promotion has passed; else keep it until then. None while it is under review."""
-    if old.status is ReviewStatus.PENDING:
-        return None  # cannot be deleted while under review
-    address = f"{desired.name}/{old.name}"
-    version = TemplateVersion.observed(old)
-    due = since + desired.grace if since else now
-    if old.status is not ReviewStatus.APPROVED or now >= due:
-        return Change(
-            action=Action.RETIRE,
-            channel=desired.name,
-            template=template.name,
-            address=address,
-            before=version,
-            reason=f"superseded by {current.code}",
-        )
-    return Change(
-        action=Action.NOOP,
-        channel=desired.name,
-        template=template.name,
-        address=address,
-        before=version,
-        after=version,
-        reason=f"superseded; retired after the grace period, at {due.isoformat(timespec='minutes')}",
-    )
-
-
-def _removed(old: ObservedTemplate, name: str, desired: DesiredChannel, now: datetime) -> Change:
-    """A managed template no longer in git (prune on). One the application may still use (live) is
-    first unpublished - marked, and left out of the next export - and deleted after the grace period."""
-    base = {"channel": desired.name, "template": name, "address": f"{desired.name}/{old.name}"}
-    version = TemplateVersion.observed(old)
-    if not old.tags.get(LIVE):
-        return Change(action=Action.DELETE, before=version, reason="removed from git (prune enabled)", **base)
-    removed = _mark_time(old, REMOVED)
-    if removed is None:
-        reason = "removed from git: no longer exported; deleted after the grace period"
-        return Change(action=Action.UNPUBLISH, before=version, reason=reason, **base)
-    due = removed + desired.grace
-    if now >= due:
-        return Change(action=Action.DELETE, before=version, reason="removed from git; grace period over", **base)
-    return Change(
-        action=Action.NOOP,
-        before=version,
-        after=version,
-        reason=f"removed from git; deleted after the grace period, at {due.isoformat(timespec='minutes')}",
-        **base,
-    )
+        expected[template.name] = live.code
+        alias = alias_of(live, template.name, desired.grace, ctx.now)
+        if alias:
+            expected.setdefault(alias, live.code)
+    return expected
 
 
 def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:
@@ -306,26 +286,33 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
     if observed.error:
         return ChannelPlan(**base, blockers=(_observe_failed(desired, observed.error),), observed_digest=digest)
     blockers = _signature_blockers(desired, observed)
+    ctx = PlanContext(desired, observed.tags_supported, now, observed.published)
     if blockers or not desired.registers_templates:
-        published = () if blockers else _rendered_by_application(desired)
+        changes = [] if blockers else list(_rendered_by_application(desired))
+        if not blockers:
+            expected = {t.name: content_key(t.request.content) for t in desired.templates}
+            changes += publish_change(desired, expected, changes, ctx)
         return ChannelPlan(
-            **base, signature=observed.signature, changes=published, blockers=tuple(blockers), observed_digest=digest
+            **base,
+            signature=observed.signature,
+            changes=tuple(changes),
+            blockers=tuple(blockers),
+            observed_digest=digest,
         )
 
-    by_name, unmanaged = _by_template(desired, observed.templates)
-    changes: list[Change] = []
-    wanted = {t.name for t in desired.templates}
-    for template in desired.templates:
-        changes.extend(_plan_template(template, by_name.get(template.name, []), desired, observed.tags_supported, now))
-    for name in sorted(set(by_name) - wanted):
-        for old in by_name[name]:
-            if desired.prune:
-                changes.append(_removed(old, name, desired, now))
-    orphans = tuple(t for name in sorted(set(by_name) - wanted) for t in by_name[name]) if not desired.prune else ()
+    by_name, unmanaged = versions_by_template(desired, observed.templates)
+    planned = {t.name: _plan_template(t, by_name.get(t.name, []), ctx) for t in desired.templates}
+    changes = [change for p in planned.values() for change in p.changes]
+    gone = sorted(set(by_name) - set(planned))
+    if desired.prune:
+        changes.extend(removed(old, name, ctx) for name in gone for old in by_name[name])
+    changes += publish_change(desired, _expected_published(desired, planned, ctx), changes, ctx)
+    orphans = tuple(t for name in gone for t in by_name[name]) if not desired.prune else ()
     return ChannelPlan(
         **base,
         signature=observed.signature,
         changes=tuple(changes),
+        attention=tuple(p.attention for p in planned.values() if p.attention is not None),
         unmanaged=tuple(unmanaged) + orphans,
         observed_digest=digest,
     )
@@ -343,7 +330,7 @@ def _observe_failed(desired: DesiredChannel, error: str) -> Blocker:
 
 
 def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
-    """A channel whose provider registers no templates: each template is only published by export."""
+    """A channel whose provider registers no templates: each template is only published (by apply and export)."""
     return tuple(
         Change(
             action=Action.NOOP,
@@ -351,21 +338,24 @@ def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
             template=t.name,
             address=f"{desired.name}/{t.name}",
             after=TemplateVersion.desired(t),
-            reason="rendered by the application; published by export",
+            reason="rendered by the application; published by apply and export",
             segments=t.segments,
         )
         for t in desired.templates
     )
 
 
-def _by_template(
+def versions_by_template(
     desired: DesiredChannel, seen: Iterable[ObservedTemplate]
 ) -> tuple[dict[str, list[ObservedTemplate]], list[ObservedTemplate]]:
     """The provider's templates grouped by the git template they are versions of (managed names,
-    and adopted codes), and those that are neither (unmanaged)."""
+    adopted codes, and the versions of a template's earlier name: ``metadata.renamedFrom``, or a
+    live version whose content a new template in git has under a name no longer in git), and
+    those that are neither (unmanaged)."""
     by_name: dict[str, list[ObservedTemplate]] = {}
     unmanaged: list[ObservedTemplate] = []
     adopted_codes = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
+    wanted = {t.name for t in desired.templates}
     for template in seen:
         identity = parse_provider_name(template.name)
         if template.code in adopted_codes:
@@ -374,7 +364,31 @@ def _by_template(
             unmanaged.append(template)
         else:
             by_name.setdefault(identity.name, []).append(template)
+    for new in desired.templates:
+        old = new.renamed_from or _detected_rename(new, by_name, wanted)
+        if old and old not in wanted and old in by_name:
+            by_name.setdefault(new.name, []).extend(by_name.pop(old))
     return by_name, unmanaged
+
+
+def _detected_rename(template: DesiredTemplate, by_name: dict[str, list[ObservedTemplate]], wanted: set[str]) -> str:
+    """A template new in git whose exact content is the live version of one no longer in git: a
+    rename without ``renamedFrom`` (unambiguous only: exactly one such name)."""
+    if template.name in by_name:
+        return ""
+    found = [
+        name
+        for name, versions in by_name.items()
+        if name not in wanted
+        and any(
+            v.status is ReviewStatus.APPROVED
+            and v.tags.get(LIVE)
+            and (i := parse_provider_name(v.name)) is not None
+            and i.fingerprint == template.fingerprint
+            for v in versions
+        )
+    ]
+    return found[0] if len(found) == 1 else ""
 
 
 def make_plan(pairs: Iterable[tuple[DesiredChannel, ChannelObservation]], *, config_dir: str, now: datetime) -> Plan:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,36 +23,88 @@ class ApplyReport(Frozen):
     format_version: int = APPLY_REPORT_FORMAT_VERSION
     commit: str
     actor: str
+    # the config directory had changes git has not committed: ``commit`` is not exactly what was applied
+    dirty: bool = False
     started_at: datetime
     finished_at: datetime
     config_dir: str
     results: tuple[ChangeResult, ...]
     # test-send gates run before promotions: per send, the masked recipient, outcome and proof
     gates: tuple[dict[str, Any], ...] = ()
+    # An apply that did not finish: the signal that stopped it ("SIGINT", "SIGTERM") or the error;
+    # ``results`` then holds what was done before it, ``under_way`` the change in progress (which may
+    # or may not have taken effect) and ``not_started`` the planned changes never reached.
+    interrupted: str = ""
+    error: str = ""
+    under_way: str = ""
+    not_started: tuple[str, ...] = ()
     summary: str
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome is not ChangeOutcome.FAILED for r in self.results)
+        finished = not self.interrupted and not self.error
+        return finished and all(r.outcome is not ChangeOutcome.FAILED for r in self.results)
 
 
 def current_commit(path: str, environ: Mapping[str, str]) -> str:
     if environ.get("GITHUB_SHA"):
         return environ["GITHUB_SHA"]
+    return _git(path, environ, "rev-parse", "HEAD") or ""
+
+
+# Who is running: the CI's user first (a login, never an email), then git's, then the OS account.
+CI_ACTORS = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
+OS_USERS = ("USER", "LOGNAME", "USERNAME")
+
+
+def current_actor(path: str, environ: Mapping[str, str]) -> str:
+    """The CI's user, else ``git config user.name`` of the config's repository, else the OS user.
+    Only names: an email (git's user.name set to one) is cut to the part before the @."""
+    for key in CI_ACTORS:
+        if environ.get(key):
+            return _name_only(environ[key])
+    name = _git(path, environ, "config", "user.name")
+    if name:
+        return _name_only(name)
+    for key in OS_USERS:
+        if environ.get(key):
+            return _name_only(environ[key])
+    try:
+        return _name_only(getpass.getuser())
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def is_dirty(path: str, environ: Mapping[str, str]) -> bool:
+    """True when the config directory holds changes git has not committed (tracked or not, not ignored)."""
+    return bool(_git(path, environ, "status", "--porcelain", "--untracked-files=normal", "--", "."))
+
+
+def _name_only(value: str) -> str:
+    return " ".join(value.split("@", 1)[0].split()) or "unknown"
+
+
+def _git(path: str, environ: Mapping[str, str], *args: str) -> str | None:
+    """``git -C path ARGS``' output, stripped; None when git is missing or fails (not a repository)."""
     try:
         done = subprocess.run(
-            ["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False, env=dict(environ)
         )
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def stopped_note(*, interrupted: str = "", error: str = "", under_way: str = "", not_started: int = 0) -> str:
+    """Why an apply did not finish and what it left, in one sentence ("" when it finished)."""
+    if not interrupted and not error:
         return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def current_actor(environ: Mapping[str, str]) -> str:
-    for key in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR", "USER", "USERNAME"):
-        if environ.get(key):
-            return environ[key]
-    return "unknown"
+    why = f"Interrupted by {interrupted}" if interrupted else f"Stopped by an error ({error})"
+    left = [f"'{under_way}' was under way and may have taken effect"] if under_way else []
+    if not_started:
+        left.append(f"{not_started} planned change(s) not started")
+    tail = "; ".join(left) or "nothing was under way"
+    return redact(f"{why}: {tail}. Run `smsops plan` to see where things stand.")
 
 
 def build_report(
@@ -62,17 +114,27 @@ def build_report(
     *,
     environ: Mapping[str, str] | None = None,
     gates: Sequence[BaseModel] = (),
+    interrupted: str = "",
+    error: str = "",
+    under_way: str = "",
+    not_started: Sequence[str] = (),
 ) -> ApplyReport:
     env = os.environ if environ is None else environ
+    note = stopped_note(interrupted=interrupted, error=error, under_way=under_way, not_started=len(not_started))
     return ApplyReport(
         commit=current_commit(config_dir, env),
-        actor=current_actor(env),
+        actor=current_actor(config_dir, env),
+        dirty=is_dirty(config_dir, env),
         started_at=started_at,
         finished_at=datetime.now(UTC),
         config_dir=config_dir,
         results=tuple(results),
         gates=tuple(gate.model_dump(mode="json") for gate in gates),
-        summary=summarize(results),
+        interrupted=interrupted,
+        error=redact(error),
+        under_way=under_way,
+        not_started=tuple(not_started),
+        summary=f"{summarize(results)} {note}".rstrip(),
     )
 
 
@@ -113,6 +175,19 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
     return redact("\n".join(lines)) + "\n"
 
 
-def write_report(report: ApplyReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(report.model_dump_json(indent=2)) + "\n", encoding="utf-8")
+def render_unfinished(report: ApplyReport, output: str) -> str:
+    """An apply that did not finish: what it did (``render_results``), then, for a pull-request comment
+    or a workflow log, why it stopped (a terminal gets that on stderr)."""
+    if output == "json":
+        return report_json(report)
+    text = render_results(report.results, output)
+    if output == "github":
+        text += f"::error title=smsops apply::{workflow_data(redact(report.summary))}\n"
+    elif output == "markdown":
+        text += f"\n> :warning: {redact(report.summary)}\n"
+    return text
+
+
+def report_json(report: ApplyReport) -> str:
+    """The report as written to ``--report``: JSON, through redaction."""
+    return redact(report.model_dump_json(indent=2)) + "\n"

@@ -7,12 +7,18 @@ keep them in a small JSON document beside the channel's published runtime config
 the pipeline keeps; a default file under ``.smsops/`` only lasts as long as the workspace.
 
 Keys: ``smsops-live`` (ISO time of promotion), ``smsops-gate`` (``failed <time>: <reason>`` when a
-gate refused the version) and ``smsops-removed`` (ISO time a live template removed from git was
-unpublished; it is deleted after the grace period). Values never hold a phone number unmasked or a secret.
+gate refused the version), ``smsops-removed`` (ISO time a live template removed from git was
+unpublished; it is deleted after the grace period), ``smsops-unpublished`` (ISO time the published
+runtime config stopped naming the code: the grace period before retiring counts from it),
+``smsops-renamed`` (``<time> <old name>``: the old name stays published as an alias for the grace
+period), ``smsops-remark`` (digest of the remark last submitted for review: a changed remark on a
+rejected version is resubmitted) and ``smsops-skip-gate`` (``<reason> (<actor>, <commit>)`` when a
+version was promoted without its gate). Values never hold a phone number unmasked or a secret.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any, Protocol
@@ -21,6 +27,7 @@ from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
 from reconciler.formats import MARKS_FORMAT_VERSION
+from reconciler.providers.base import Tagging
 from reconciler.providers.retry import RetryPolicy, call
 from reconciler.publish.store import MARKS, Store, channel_store
 from reconciler.secrets.redact import redact
@@ -28,6 +35,10 @@ from reconciler.secrets.redact import redact
 LIVE = "smsops-live"
 GATE = "smsops-gate"
 REMOVED = "smsops-removed"  # a live template removed from git: when it was unpublished
+UNPUBLISHED = "smsops-unpublished"  # when the published config stopped naming the code
+RENAMED = "smsops-renamed"  # "<time> <old name>": the live code published under a new name
+REMARK = "smsops-remark"  # digest of the remark last submitted with the version
+SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: why, by whom, at which commit
 MAX_VALUE = 120  # Alibaba tag values are short; keep every mark within what any store accepts
 
 
@@ -92,9 +103,27 @@ class _Raced(SmsopsError):
     """The marks document changed between our read and our write."""
 
 
+def remark_digest(remark: str) -> str:
+    """A short digest of a remark: marks say whether it changed without keeping its text."""
+    return hashlib.sha256(remark.strip().encode()).hexdigest()[:12]
+
+
 def bound(value: str) -> str:
     value = redact(value)
     return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+
+
+def write_marks(provider: object, store: MarkStore | None, code: str, marks: dict[str, str]) -> None:
+    """Record rollout marks: as the provider's template tags where it has them, else in the
+    channel's mark store beside its published config."""
+    if isinstance(provider, Tagging):
+        provider.set_tags(code, {key: bound(value) for key, value in marks.items()})
+    elif store is not None:
+        store.write(code, marks)
+    else:
+        raise SmsopsError(
+            f"no place to keep rollout marks for {code}", hint="give the channel a publish target (spec.publish)"
+        )
 
 
 def mark_store(config: LoadedConfig, located: Located[Channel], environ: Any = os.environ) -> MarkStore:

@@ -6,7 +6,10 @@ Pure: computed from a ``DesiredChannel`` and a ``ChannelObservation`` with no pr
   code (the same grouping the planner uses);
 - the live version is ``plan.live_version`` (the promoted one; newest approved without tags);
 - the desired version is the one registered under the desired provider-side name, or an adopted
-  template whose content already matches.
+  template whose content already matches;
+- the versions on their way out (superseded ones kept for the grace period, templates removed from
+  git waiting for deletion) are read from ``plan_channel``'s own decisions, so status never states a
+  retirement rule of its own.
 """
 
 from __future__ import annotations
@@ -14,17 +17,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import stage
 from reconciler.models import Frozen
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
-from reconciler.reconcile.changes import ChannelObservation, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
-from reconciler.reconcile.plan import created_order, live_version, promoted_at
+from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at
 from reconciler.reconcile.rollout import GATE
 
 
@@ -74,6 +77,17 @@ class LiveVersion(Frozen):
     adopted: bool = False
 
 
+class LeavingVersion(Frozen):
+    """A version on its way out, as the plan decides: ``noop`` while it is kept (``reason`` says
+    until when: the grace period), else what the next apply does to it (retire, unpublish, delete)."""
+
+    template: str
+    code: str
+    provider_name: str
+    action: Action
+    reason: str
+
+
 class TemplateStatus(Frozen):
     name: str
     fingerprint: str  # of the desired version
@@ -81,6 +95,7 @@ class TemplateStatus(Frozen):
     registered: bool  # the desired version exists at the provider
     live: LiveVersion | None = None
     versions: tuple[VersionStatus, ...] = ()  # newer than the live one (all, when none is live)
+    leaving: tuple[LeavingVersion, ...] = ()  # superseded versions not deleted yet
 
     @property
     def desired_version(self) -> VersionStatus | None:
@@ -100,7 +115,12 @@ class ChannelStatus(Frozen):
     signature: SignatureState
     signature_reason: str = ""
     templates: tuple[TemplateStatus, ...] = ()
+    removed: tuple[LeavingVersion, ...] = ()  # versions of templates no longer in git, not deleted yet
     error: str = ""  # the channel could not be observed; templates are then UNKNOWN
+
+    @property
+    def leaving(self) -> tuple[LeavingVersion, ...]:
+        return tuple(v for t in self.templates for v in t.leaving) + self.removed
 
 
 def _signature_state(signature: ObservedSignature | None) -> SignatureState:
@@ -146,7 +166,10 @@ def _fingerprint(template: ObservedTemplate) -> str:
 
 
 def template_status(
-    template: DesiredTemplate, versions: list[ObservedTemplate], tags_supported: bool
+    template: DesiredTemplate,
+    versions: list[ObservedTemplate],
+    tags_supported: bool,
+    leaving: tuple[LeavingVersion, ...] = (),
 ) -> TemplateStatus:
     live = live_version(versions, tags_supported, template.adopt_code)
     wanted = desired_version(template, versions)
@@ -194,11 +217,43 @@ def template_status(
         registered=wanted is not None,
         live=live_model,
         versions=shown,
+        leaving=leaving,
     )
 
 
-def channel_status(desired: DesiredChannel, observed: ChannelObservation) -> ChannelStatus:
-    """Status of every desired template of one channel, from one observation."""
+# What the plan may do to a version it does not keep; a noop on a version other than the desired
+# one is a superseded or removed version the plan keeps for now (a rewrite in place is an update).
+_LEAVING = (Action.RETIRE, Action.UNPUBLISH, Action.DELETE)
+
+
+def leaving_versions(
+    desired: DesiredChannel, observed: ChannelObservation, now: datetime
+) -> dict[str, tuple[LeavingVersion, ...]]:
+    """Versions waiting to be retired or deleted, by template name (also names no longer in git)."""
+    current = {f"{desired.name}/{t.request.name}" for t in desired.templates}
+    found: dict[str, list[LeavingVersion]] = {}
+    for change in plan_channel(desired, observed, now=now).changes:
+        version = change.before
+        if version is None or not (
+            change.action in _LEAVING or (change.action is Action.NOOP and change.address not in current)
+        ):
+            continue
+        leaving = LeavingVersion(
+            template=change.template,
+            code=version.code,
+            provider_name=version.provider_name,
+            action=change.action,
+            reason=change.reason,
+        )
+        found.setdefault(change.template, []).append(leaving)
+    return {name: tuple(versions) for name, versions in found.items()}
+
+
+def channel_status(
+    desired: DesiredChannel, observed: ChannelObservation, *, now: datetime | None = None
+) -> ChannelStatus:
+    """Status of every desired template of one channel, from one observation; ``now`` (default: the
+    clock) decides, as in ``plan``, which superseded versions are past their grace period."""
     base = {
         "channel": desired.name,
         "provider": desired.provider,
@@ -225,8 +280,13 @@ def channel_status(desired: DesiredChannel, observed: ChannelObservation) -> Cha
         )
         return ChannelStatus(**base, **signature_fields, templates=rendered)
     groups = group_versions(desired, observed.templates)
-    templates = tuple(template_status(t, groups.get(t.name, []), observed.tags_supported) for t in desired.templates)
-    return ChannelStatus(**base, **signature_fields, templates=templates)
+    leaving = leaving_versions(desired, observed, now or datetime.now(UTC))
+    templates = tuple(
+        template_status(t, groups.get(t.name, []), observed.tags_supported, leaving.pop(t.name, ()))
+        for t in desired.templates
+    )
+    removed = tuple(version for name in sorted(leaving) for version in leaving[name])
+    return ChannelStatus(**base, **signature_fields, templates=templates, removed=removed)
 
 
 def summary(statuses: Iterable[ChannelStatus]) -> str:
@@ -241,6 +301,9 @@ def summary(statuses: Iterable[ChannelStatus]) -> str:
         f"{counts[TemplateState.PENDING]} pending review, {counts[TemplateState.REJECTED]} rejected, "
         f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
     )
+    leaving = sum(len(c.leaving) for c in channels)
+    if leaving:
+        text += f" {leaving} version(s) waiting to be retired or deleted."
     failed = sum(1 for c in channels if c.error)
     if failed:
         text += f" {failed} channel(s) could not be observed."
@@ -335,9 +398,10 @@ def wait_for_review(
         sleep(pause)
 
 
-def observe_statuses(session: Session) -> list[ChannelStatus]:
+def observe_statuses(session: Session, *, now: datetime | None = None) -> list[ChannelStatus]:
     """Observe every channel of an open session (concurrently) and compute its status."""
     desired = [desired_channel(session.config, located) for located in session.channels]
     with stage("observe"):
         observed = observe_all(session, desired)
-    return [channel_status(d, o) for d, o in zip(desired, observed, strict=True)]
+    moment = now or datetime.now(UTC)
+    return [channel_status(d, o, now=moment) for d, o in zip(desired, observed, strict=True)]

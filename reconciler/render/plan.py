@@ -20,6 +20,8 @@ _SYMBOLS = {
     Action.RETIRE: "-",
     Action.DELETE: "-",
     Action.UNPUBLISH: "!",
+    Action.RENAME: ">",
+    Action.PUBLISH: "*",
     Action.NOOP: " ",
 }
 _COLOURS = {
@@ -29,11 +31,15 @@ _COLOURS = {
     Action.RETIRE: "red",
     Action.DELETE: "red",
     Action.UNPUBLISH: "yellow",
+    Action.RENAME: "cyan",
+    Action.PUBLISH: "cyan",
     Action.NOOP: "bright_black",
 }
 
 
 def _status(change: Change) -> str:
+    if change.action is Action.PUBLISH:
+        return "-"
     version = change.after or change.before
     if change.action in (Action.CREATE, Action.UPDATE):
         return "to review"
@@ -46,6 +52,8 @@ def _code(change: Change) -> str:
         if change.action in (Action.RETIRE, Action.DELETE, Action.UNPUBLISH)
         else (change.after or change.before)
     )
+    if change.action is Action.PUBLISH:
+        return ""
     return version.code if version and version.code else "(new)"
 
 
@@ -61,6 +69,10 @@ def render_text(plan: Plan, *, colour: bool = False, verbose: bool = False) -> s
             lines.append(style(f"  ! blocked: {blocker.message}", "red"))
             if blocker.hint:
                 lines.append(f"    hint: {blocker.hint}")
+        for item in channel.attention:
+            lines.append(style(f"  ! {item.message}", "red"))
+            if item.hint:
+                lines.append(f"    hint: {item.hint}")
         shown = [c for c in channel.changes if verbose or c.action is not Action.NOOP or c.reason != "live"]
         width = max((len(c.address) for c in shown), default=0)
         for change in shown:
@@ -96,6 +108,10 @@ def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str
     for blocker in channel.blockers:
         hint = f" — {blocker.hint}" if blocker.hint else ""
         lines.append(f"> :no_entry: **Blocked:** {markdown_cell(blocker.message)}{hint}")
+        lines.append("")
+    for item in channel.attention:
+        hint = f" — {item.hint}" if item.hint else ""
+        lines.append(f"> :warning: **Rejected:** {markdown_cell(item.message)}{hint}")
         lines.append("")
     shown = channel.changes if rows is None else channel.changes[:rows]
     if shown:
@@ -164,6 +180,8 @@ def render_github(plan: Plan) -> str:
     lines = []
     for blocker in plan.blockers:
         lines.append(f"::error title=smsops {blocker.channel}::{workflow_data(redact(blocker.message))}")
+    for item in plan.attention:
+        lines.append(f"::error title=smsops {item.channel}::{workflow_data(redact(item.message))}")
     for change in plan.changes:
         if change.action is not Action.NOOP:
             text = f"{change.action.value} {change.address}: {change.reason}"

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from reconciler.formats import STATUS_FORMAT_VERSION
-from reconciler.reconcile.status import ChannelStatus, SignatureState, TemplateState, TemplateStatus, summary
+from reconciler.reconcile.changes import Action
+from reconciler.reconcile.status import (
+    ChannelStatus,
+    LeavingVersion,
+    SignatureState,
+    TemplateState,
+    TemplateStatus,
+    summary,
+)
 from reconciler.render.escape import markdown_cell as _md
 from reconciler.render.escape import workflow_data
 from reconciler.secrets.redact import redact
@@ -42,8 +50,15 @@ def _state(template: TemplateStatus) -> str:
         gate = f" (test-send gate {version.gate})" if version is not None and version.gate else ""
         return f"approved, awaiting promotion{gate}"
     if template.state is TemplateState.PENDING and version is not None:
-        return f"pending review since {_when(version.since)}"
+        return f"pending review since {_when(version.since)}, code {version.code}"
     return template.state.value
+
+
+def _leaving(version: LeavingVersion) -> str:
+    """A version on its way out: kept until the time the plan's reason names, or due now."""
+    if version.action is Action.NOOP:
+        return f"{version.code}: {version.reason}"
+    return f"{version.code}: {version.reason}; the next apply will {version.action.value} it"
 
 
 def _signature(channel: ChannelStatus) -> str:
@@ -74,6 +89,10 @@ def render_text(statuses: Sequence[ChannelStatus]) -> str:
                     f"  {'':<{width}}    also {version.code} {version.status.value} since {_when(version.since)}"
                     f"{reason}"
                 )
+            lines.extend(f"  {'':<{width}}    old {_leaving(version)}" for version in template.leaving)
+        if channel.removed:
+            lines.append("  removed from git, waiting for deletion:")
+            lines.extend(f"    {version.template} {_leaving(version)}" for version in channel.removed)
     lines.append(summary(statuses))
     return redact("\n".join(lines)) + "\n"
 
@@ -101,6 +120,10 @@ def render_markdown(statuses: Sequence[ChannelStatus]) -> str:
             for template in channel.templates:
                 lines.append(f"| `{template.name}` | {_md(_state(template))} | {_md(_live(template))} |")
             lines.append("")
+        if channel.leaving:
+            lines += ["Waiting to be retired or deleted:", ""]
+            lines += [f"- `{version.template}` {_md(_leaving(version))}" for version in channel.leaving]
+            lines.append("")
     lines += [f"**{summary(statuses)}**", ""]
     return redact("\n".join(lines))
 
@@ -121,6 +144,9 @@ def render_github(statuses: Sequence[ChannelStatus]) -> str:
                 lines.append(f"::error {title}::{workflow_data(redact(text))}")
             elif template.state in (TemplateState.PENDING, TemplateState.APPROVED, TemplateState.NOT_REGISTERED):
                 lines.append(f"::notice {title}::{workflow_data(redact(text))}")
+        for version in channel.leaving:
+            text = f"{channel.channel}/{version.template}: {_leaving(version)}"
+            lines.append(f"::notice {title}::{workflow_data(redact(text))}")
     lines.append(summary(statuses))
     return "\n".join(lines) + "\n"
 

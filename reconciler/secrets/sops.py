@@ -297,6 +297,12 @@ def _sops_failure(path: Path, rc: int, stderr: str, metadata: Mapping[str, Any])
             file=shown,
             hint=f"restore it from git, or re-encrypt it with sops (`sops edit {shown}`) if the edit was intended",
         )
+    if "does not match sops' data format" in stderr:  # sops 3.11: exit 25 too; its stderr holds the value
+        return SecretsError(
+            "edited outside sops: a value is plaintext where sops ciphertext should be (a line added by hand?)",
+            file=shown,
+            hint=f"restore the file from git and add the value with `sops edit {shown}`; rotate it if it is real",
+        )
     if rc == 25:
         return SecretsError(
             "a value cannot be decrypted: its ciphertext was changed (AES-GCM authentication failed)",

@@ -137,3 +137,14 @@ def test_the_command_runs_as_pre_commit_calls_it(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith(f"{plain}: not SOPS-encrypted\n")
+
+
+def test_a_missing_file_is_not_found_not_plaintext(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "secrets" / "gone.enc.yaml"
+    code, out, err = run_cli("check-encrypted", str(SECRETS[0]), str(missing))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"{missing}: not found\n"
+        "error: 1 of 2 file(s) not found\n"
+        "  hint: check the path (relative to the current directory)\n"
+    )

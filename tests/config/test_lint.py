@@ -338,6 +338,12 @@ def test_sops_references(tmp_path: Path) -> None:
          "access_key_secret, test_recipients)", E),
         ("channels/t.yaml", 14, 24, "../secrets/none.enc.yaml: file not found", E),
     ]  # fmt: skip
+    # A key "name" that looks like a credential pasted in by mistake is not echoed (SMS401 flags it).
+    pasted = channel.replace("accessKeyId: key_id", "accessKeyId: Zq8Ld2Wm5Tx0Rb7Nk3Hy")
+    assert only(tmp_path, {"channels/t.yaml": pasted, T: template(VERIFY)}, "SMS406") == [
+        ("channels/t.yaml", 9, 18, "../secrets/s.enc.yaml has no key of the name given in credentials.accessKeyId "
+         "(keys: access_key_id, access_key_secret, test_recipients)", E),
+    ]  # fmt: skip
     (tmp_path / "secrets" / "plain.enc.yaml").write_text("sops:\n  mac: abc\naccess_key_id: x\n")
     plain = TENCENT.replace("s.enc.yaml", "plain.enc.yaml")
     assert only(tmp_path, {"channels/t.yaml": plain}, "SMS405") == [

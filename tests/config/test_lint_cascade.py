@@ -41,3 +41,23 @@ def test_a_broken_template_does_not_leave_its_channel_without_templates(tmp_path
     (tmp_path / "c.yaml").write_text(CHANNEL.replace("  maxSegments: lots\n", ""))
     (tmp_path / "t.yaml").write_text(TEMPLATE.replace("type: notification", "type: promo"))
     assert rules(run_cli, tmp_path) == ["SMS020"]
+
+
+def test_a_yaml_error_hides_no_channel_behind_an_unknown_channel_error(tmp_path: Path, run_cli: Any) -> None:
+    # The channel follows the template in the same file, after a YAML error: it was never read.
+    broken = CHANNEL.replace("  maxSegments: lots\n", "").replace("{name: OnePro}", "{name: OnePro")
+    (tmp_path / "all.yaml").write_text(TEMPLATE + "---\n" + broken)
+    assert rules(run_cli, tmp_path) == ["SMS002"]
+    # Fixed, the reference resolves; a name that is really unknown is reported again.
+    (tmp_path / "all.yaml").write_text(TEMPLATE + "---\n" + CHANNEL.replace("  maxSegments: lots\n", ""))
+    assert run_cli("validate", str(tmp_path))[0] == 0
+    (tmp_path / "all.yaml").write_text(
+        TEMPLATE.replace("[prod]", "[prd]") + "---\n" + CHANNEL.replace("  maxSegments: lots\n", "")
+    )
+    assert rules(run_cli, tmp_path)[0] == "SMS301"
+
+
+def test_a_yaml_error_in_the_templates_file_leaves_no_channel_without_templates(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "c.yaml").write_text(CHANNEL.replace("  maxSegments: lots\n", ""))
+    (tmp_path / "t.yaml").write_text(TEMPLATE.replace("remark: Sent", "remark: [Sent"))
+    assert rules(run_cli, tmp_path) == ["SMS002"]

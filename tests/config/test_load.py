@@ -160,7 +160,7 @@ def test_tabs_binary_and_control_characters(cfg: Path) -> None:
 
 def test_empty_files_warn_and_empty_dirs_fail(cfg: Path) -> None:
     _, diagnostics = load()
-    assert diagnostics == ["cfg:0:0: error SMS001: no .yaml or .yml config files found\n"
+    assert diagnostics == ["cfg: error SMS001: no .yaml or .yml config files found\n"
                            "  hint: add channels/*.yaml and templates/*.yaml"]  # fmt: skip
     write(cfg, "empty.yaml", "# nothing here yet\n")
     config, found = load_config("cfg")
@@ -173,7 +173,7 @@ def test_empty_files_warn_and_empty_dirs_fail(cfg: Path) -> None:
 
 def test_missing_config_dir(cfg: Path) -> None:
     _, diagnostics = load("cfg/missing")
-    assert diagnostics == ["cfg/missing:0:0: error SMS001: config directory does not exist\n"
+    assert diagnostics == ["cfg/missing: error SMS001: config directory does not exist\n"
                            "  hint: pass the directory holding channels/ and templates/"]  # fmt: skip
 
 

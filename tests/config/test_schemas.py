@@ -102,3 +102,15 @@ def test_check_jsonschema_accepts_an_example_file() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stdout.strip()) == (0, "ok -- validation done")
+
+
+def test_schemas_reject_string_booleans_and_an_empty_channel_list() -> None:
+    channel = yaml.safe_load((ROOT / "sms-config/channels/production.yaml").read_text(encoding="utf-8"))
+    channel["spec"]["enabled"] = "yes"
+    assert [e.message for e in validator("channel.schema.json").iter_errors(channel)] == [
+        "'yes' is not of type 'boolean'"
+    ]
+    template = yaml.safe_load((ROOT / "sms-config/templates/login-verification.yaml").read_text(encoding="utf-8"))
+    template["spec"]["channels"] = []
+    errors = list(validator("template.schema.json").iter_errors(template))
+    assert len(errors) == 1 and "[] should be non-empty" in [e.message for e in errors[0].context or []]

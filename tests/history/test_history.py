@@ -20,7 +20,7 @@ import yaml
 from reconciler.errors import SmsopsError
 from reconciler.history.git import relative_to_repository
 from reconciler.history.walk import collect_history
-from tests.configrepo import ROOT, recipient, write_doc
+from tests.configrepo import ROOT, SANDBOX_KEY, recipient, write_doc
 
 ACCESS_KEY_ID = "LTAIhistoryCanaryId01"
 ACCESS_KEY_SECRET = "historyCanarySecretValue0001"
@@ -211,6 +211,17 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
+@pytest.fixture(autouse=True)
+def no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SOPS key unless a test gives one: values cannot be compared, only ciphertext."""
+    for name in ("SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))  # nor sops' default key file
+
+
+NOT_COMPARED = "re-encrypted (no key here to compare the values)"
+
+
 def _sha(repo: Path, subject: str) -> str:
     for line in _git(repo, "log", "--format=%H %s").splitlines():
         sha, _, message = line.partition(" ")
@@ -299,7 +310,7 @@ def test_credentials_from_sops_metadata(repo: Path) -> None:
     events = {(e["subject"], e["resource"]["name"]): e for e in _events(repo)}
     rotation = events["Rotate the production access key", "production"]["changes"]
     assert [(c["field"], c["summary"]) for c in rotation] == [
-        ("credentials", "credentials rotated (encrypted value changed): access_key_id, access_key_secret")
+        ("credentials", f"credentials {NOT_COMPARED}: access_key_id, access_key_secret")
     ]
     # before/after are the files' sops lastmodified stamps (sops sets them to the encryption time).
     stamps = [
@@ -310,9 +321,31 @@ def test_credentials_from_sops_metadata(repo: Path) -> None:
     recipients = events["Let the second operator decrypt test recipients", "production"]["changes"]
     assert [(c["field"], c["summary"]) for c in recipients] == [
         ("testSend.recipients.recipients", "recipients changed: +1 −0"),
-        ("testSend.recipients", "testSend.recipients changed (encrypted value changed): test_recipients"),
+        ("testSend.recipients", f"testSend.recipients {NOT_COMPARED}: test_recipients"),
     ]
     assert recipients[0]["after"] == sorted([f"age:{recipient()}", f"age:{SECOND_RECIPIENT}"])
+
+
+def test_with_a_key_a_reencryption_is_told_from_a_value_change(
+    repo: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    code, out, err = run_cli("history", str(repo / "sms-config"), "--channel", "production", "--reverse")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    rotation = lines.index("  Rotate the production access key")
+    assert lines[rotation + 1 : rotation + 3] == [
+        "  Channel production changed (sms-config/channels/production.yaml)",
+        "    credentials rotated: value changed: access_key_id, access_key_secret",
+    ]
+    recipients = lines.index("  Let the second operator decrypt test recipients")
+    assert lines[recipients + 1 : recipients + 4] == [
+        "  Channel production changed (sms-config/channels/production.yaml)",
+        "    recipients changed: +1 −0",
+        "    testSend.recipients re-encrypted (values unchanged)",
+    ]
+    for plaintext in PLAINTEXTS:
+        assert plaintext not in out
 
 
 def test_channel_filter_includes_its_templates(repo: Path) -> None:
@@ -390,7 +423,7 @@ def test_text_channel_lines(repo: Path, run_cli: Any) -> None:
     code, out, _ = run_cli("history", str(repo / "sms-config"), "--channel", "production")
     assert code == 0
     for line in (
-        "    credentials rotated (encrypted value changed): access_key_id, access_key_secret",
+        f"    credentials {NOT_COMPARED}: access_key_id, access_key_secret",
         "    enabled: true → false (disabled)",
         '    signature.name: "OnePro" → "OneProHQ"',
         "    recipients changed: +1 −0",
@@ -409,7 +442,7 @@ def test_no_secret_in_any_format(repo: Path, run_cli: Any, output: str) -> None:
         for plaintext in PLAINTEXTS:
             assert plaintext not in out and plaintext not in err
         assert "ENC[" not in out and "-----BEGIN AGE" not in out
-        assert "encrypted value changed" in out or selection
+        assert NOT_COMPARED in out or selection
 
 
 def test_json_contract(repo: Path, run_cli: Any) -> None:

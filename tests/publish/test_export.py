@@ -72,11 +72,14 @@ def test_export_document_and_published_file(run_cli: Run, config: Config) -> Non
     apply(run_cli, config)
     config.account.approve(config.only_code())
     apply(run_cli, config)
+    # The promoting apply published: export finds the target already holding what is live.
+    published = config.root / ".smsops" / "published" / "demo.json"
+    promoted = json.loads(published.read_text())["channel"]["templates"]["login"]
+    assert promoted["code"] == config.only_code()
 
     code, out, err = run_cli("export", str(config.root))
     assert code == 0
-    published = config.root / ".smsops" / "published" / "demo.json"
-    assert f"demo: published {published}" in err
+    assert f"demo: unchanged {published}" in err
     document = json.loads(out)
     assert document["format_version"] == 1
     channel = document["channels"]["demo"]

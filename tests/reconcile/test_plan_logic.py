@@ -14,7 +14,7 @@ from reconciler.providers.base import (
 )
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate, Plan
 from reconciler.reconcile.plan import make_plan, plan_channel
-from reconciler.reconcile.rollout import LIVE
+from reconciler.reconcile.rollout import LIVE, UNPUBLISHED
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SIGNATURE = ObservedSignature(name="OnePro", status=ReviewStatus.APPROVED)
@@ -53,8 +53,26 @@ def seen(
     )
 
 
-def observe(*templates: ObservedTemplate, signature: ObservedSignature | None = SIGNATURE) -> ChannelObservation:
-    return ChannelObservation(channel="prod", signature=signature, templates=templates, tags_supported=True)
+def published_by_marks(templates: tuple[ObservedTemplate, ...]) -> dict[str, str]:
+    """The published config a correct apply leaves: each name's newest promoted code."""
+    live = sorted((t for t in templates if t.tags.get(LIVE)), key=lambda t: t.tags[LIVE])
+    return {t.name.partition("~")[0]: t.code for t in live}
+
+
+def observe(
+    *templates: ObservedTemplate,
+    signature: ObservedSignature | None = SIGNATURE,
+    published: dict[str, str] | bool | None = True,
+) -> ChannelObservation:
+    """``published=True``: the document a correct apply leaves; a dict: that document; None: none."""
+    document = published_by_marks(templates) if published is True else published
+    return ChannelObservation(
+        channel="prod",
+        signature=signature,
+        templates=templates,
+        tags_supported=True,
+        published=document if isinstance(document, dict) else None,
+    )
 
 
 def actions(plan_changes: tuple) -> list[tuple[str, str]]:  # type: ignore[type-arg]
@@ -90,14 +108,36 @@ def test_approved_new_version_is_promoted_with_a_gate() -> None:
     assert change.after and change.after.code == "SMS_2"
 
 
-def test_superseded_version_retires_only_after_the_grace_period() -> None:
-    old = seen(V1, "SMS_1", live_since=NOW - timedelta(days=5))
+def unpublished(template: ObservedTemplate, since: datetime) -> ObservedTemplate:
+    return template.model_copy(update={"tags": {**template.tags, UNPUBLISHED: since.isoformat()}})
+
+
+def test_superseded_version_retires_only_after_the_grace_period_since_it_left_the_published_config() -> None:
+    old = unpublished(seen(V1, "SMS_1", live_since=NOW - timedelta(days=5)), NOW - timedelta(hours=2))
     new = seen(V2, "SMS_2", live_since=NOW - timedelta(hours=2))
     waiting = plan_channel(channel(V2), observe(old, new), now=NOW)
     assert [c.action for c in waiting.changes] == [Action.NOOP, Action.NOOP]
-    assert "grace period" in waiting.changes[1].reason
+    assert waiting.changes[1].reason == "superseded by SMS_2; retired after the grace period, at 2026-11-25T10:00+00:00"
     later = plan_channel(channel(V2), observe(old, new), now=NOW + timedelta(hours=23))
     assert actions(later.changes) == [("noop", f"prod/{V2.request.name}"), ("retire", f"prod/{V1.request.name}")]
+
+
+def test_a_code_the_published_config_names_is_never_retired() -> None:
+    old = unpublished(seen(V1, "SMS_1", live_since=NOW - timedelta(days=5)), NOW - timedelta(days=3))
+    new = seen(V2, "SMS_2", live_since=NOW - timedelta(days=2))
+    # The promotion was marked but the document still names the old code (a crash between the two).
+    stale = plan_channel(channel(V2), observe(old, new, published={"alert": "SMS_1"}), now=NOW + timedelta(days=30))
+    assert [c.action.value for c in stale.changes] == ["noop", "noop", "publish"]
+    assert stale.changes[1].reason.startswith("superseded by SMS_2; still in the published config")
+    assert stale.changes[2].reason == "the published config is behind what is live"
+
+
+def test_the_grace_period_starts_only_when_an_apply_records_the_code_unpublished() -> None:
+    old = seen(V1, "SMS_1", live_since=NOW - timedelta(days=5))
+    new = seen(V2, "SMS_2", live_since=NOW - timedelta(days=2))
+    result = plan_channel(channel(V2), observe(old, new), now=NOW + timedelta(days=30))
+    assert [c.action.value for c in result.changes] == ["noop", "noop", "publish"]
+    assert result.changes[2].reason == "record 1 version(s) as no longer published (their grace period starts)"
 
 
 def test_pending_version_is_awaiting_review() -> None:
@@ -141,16 +181,17 @@ def test_a_live_template_removed_from_git_is_unpublished_then_deleted_after_grac
     live = seen(V1, "SMS_1", live_since=NOW - timedelta(days=3))
     first = plan_channel(channel(prune=True), observe(live), now=NOW)
     assert actions(first.changes) == [("unpublish", f"prod/{V1.request.name}")]
-    assert first.changes[0].reason == "removed from git: no longer exported; deleted after the grace period"
+    assert first.changes[0].reason == "removed from git: no longer published; deleted after the grace period"
     plan = make_plan([(channel(prune=True), observe(live))], config_dir="c", now=NOW)
     assert plan.summary() == (
         "Plan: 0 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to unpublish; 0 awaiting review."
     )
-    marked = live.model_copy(update={"tags": {**live.tags, "smsops-removed": NOW.isoformat()}})
-    waiting = plan_channel(channel(prune=True), observe(marked), now=NOW + timedelta(hours=1))
+    # the apply published the config without it and marked it
+    marked = unpublished(live.model_copy(update={"tags": {**live.tags, "smsops-removed": NOW.isoformat()}}), NOW)
+    waiting = plan_channel(channel(prune=True), observe(marked, published={}), now=NOW + timedelta(hours=1))
     assert [c.action for c in waiting.changes] == [Action.NOOP]
     assert waiting.changes[0].reason.startswith("removed from git; deleted after the grace period, at ")
-    due = plan_channel(channel(prune=True), observe(marked), now=NOW + timedelta(hours=24))
+    due = plan_channel(channel(prune=True), observe(marked, published={}), now=NOW + timedelta(hours=24))
     assert actions(due.changes) == [("delete", f"prod/{V1.request.name}")]
 
 
@@ -168,9 +209,12 @@ def test_adopted_template_is_the_live_version_when_content_matches() -> None:
     hand = ObservedTemplate(
         code="SMS_7", name="old alert", content=V1.request.content, kind=V1.request.kind, status="approved"
     )
-    result = plan_channel(channel(adopted), observe(hand), now=NOW)
+    result = plan_channel(channel(adopted), observe(hand, published={"alert": "SMS_7"}), now=NOW)
     assert [c.action for c in result.changes] == [Action.NOOP]
     assert result.unmanaged == ()
+    # Before the first publish, the adopted code is live and the plan says it will be published.
+    first = plan_channel(channel(adopted), observe(hand, published=None), now=NOW)
+    assert [c.action for c in first.changes] == [Action.NOOP, Action.PUBLISH]
 
 
 def test_digest_moves_with_the_observed_state_and_plan_round_trips() -> None:
@@ -193,17 +237,22 @@ def test_a_version_under_review_is_rewritten_only_where_the_provider_allows_it()
     assert actions(rewritten.changes) == [("update", f"prod/{V1.request.name}")]
 
 
-def test_without_marks_the_newest_approved_version_is_live_and_grace_runs_from_its_creation() -> None:
+def test_without_marks_the_newest_approved_version_is_live_and_nothing_is_retired_before_a_publish() -> None:
     old = seen(V1, "1001", created=NOW - timedelta(days=30))
     new = seen(V2, "1002", created=NOW - timedelta(hours=2))
 
-    def observed(*templates: ObservedTemplate) -> ChannelObservation:
-        return ChannelObservation(channel="prod", signature=SIGNATURE, templates=templates, tags_supported=False)
+    def observed(*templates: ObservedTemplate, published: dict[str, str] | None = None) -> ChannelObservation:
+        return ChannelObservation(
+            channel="prod", signature=SIGNATURE, templates=templates, tags_supported=False, published=published
+        )
 
-    soon = plan_channel(channel(V2), observed(old, new), now=NOW)
+    # No published config: what the application reads is unknown, so nothing goes.
+    soon = plan_channel(channel(V2), observed(old, new), now=NOW + timedelta(days=30))
     assert [(c.action.value, c.reason.split(";")[0]) for c in soon.changes] == [
         ("noop", "live"),
-        ("noop", "superseded"),
+        ("noop", "superseded by 1002"),
+        ("publish", "no published config in the channel's target yet"),
     ]
-    later = plan_channel(channel(V2), observed(old, new), now=NOW + timedelta(hours=23))
+    # Published without the old code, it was never named: it goes at once.
+    later = plan_channel(channel(V2), observed(old, new, published={"alert": "1002"}), now=NOW)
     assert actions(later.changes) == [("noop", f"prod/{V2.request.name}"), ("retire", f"prod/{V1.request.name}")]

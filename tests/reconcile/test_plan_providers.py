@@ -68,8 +68,9 @@ def test_tencent_fresh_rejected_new_version_and_hand_made(
     assert by_name["login"]["action"] == "promote"  # approved is not yet live: promotion is smsops' step
     assert run_cli("apply", str(tencent_repo.root), "--auto-approve")[0] == 0
     # Tencent has no template tags: the live mark is kept beside the published config.
-    marks = json.loads((tencent_repo.root / ".smsops" / "published" / "cn.marks.json").read_text())
-    assert list(marks["marks"]) == [codes["login"]] and "smsops-live" in marks["marks"][codes["login"]]
+    marks = json.loads((tencent_repo.root / ".smsops" / "published" / "cn.marks.json").read_text())["marks"]
+    assert sorted(marks) == sorted(codes.values())  # each with the remark it was submitted with
+    assert [code for code, kept in marks.items() if "smsops-live" in kept] == [codes["login"]]
     _, data = plan(run_cli, tencent_repo)
     assert {c["template"]: c["reason"] for c in data["channels"][0]["changes"]}["login"] == "live"
 
@@ -130,10 +131,14 @@ def test_aws_checks_the_sender_id_and_renders_templates_in_the_application(
 
     aws_sandbox.aws_client().request_sender_id(SenderId="OnePro", IsoCountryCode="GB")
     code, data = plan(run_cli, aws_repo, "--detailed-exitcode")
-    assert code == 0
+    assert code == 2  # nothing published yet
     channel = data["channels"][0]
     assert channel["signature"]["status"] == ReviewStatus.APPROVED.value
-    [change] = channel["changes"]
+    change, publish = channel["changes"]
+    assert (publish["action"], publish["reason"]) == ("publish", "no published config in the channel's target yet")
     assert change["action"] == "noop"
-    assert change["reason"] == "rendered by the application; published by export"
+    assert change["reason"] == "rendered by the application; published by apply and export"
     assert change["after"]["content"] == "Service {{ service }} is down"
+    code, out, err = run_cli("apply", str(aws_repo.root), "--auto-approve")
+    assert code == 0, out + err
+    assert plan(run_cli, aws_repo, "--detailed-exitcode")[0] == 0

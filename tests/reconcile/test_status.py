@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,67 @@ def test_no_secret_or_phone_number_in_status_or_wait_output(run_cli: Run, config
     assert "OnePro" in text  # the outputs are not empty
     for value in config.secret_values:
         assert value not in text
+
+
+# -- versions on their way out ---------------------------------------------------------------------
+
+
+def test_status_shows_versions_waiting_to_be_retired_or_deleted(run_cli: Run, config: Config) -> None:
+    channel = config.root / "channels" / "demo.yaml"
+
+    def rollout(grace: str) -> None:
+        text = channel.read_text().split("  rollout:")[0]
+        channel.write_text(text + f"  rollout: {{prune: true, gracePeriod: {grace}}}\n")
+
+    rollout("1d")
+    apply(run_cli, config)
+    v1 = config.only_code()
+    config.account.approve(v1)
+    apply(run_cli, config)
+    config.write(V2)
+    rollout("1d")
+    apply(run_cli, config)
+    v2 = next(code for code in config.codes().values() if code != v1)
+    _, out, _ = run_cli("status", str(config.root))
+    assert "  login  pending review since " in out and f", code {v2}; live {v1} since " in out
+
+    config.account.approve(v2)
+    apply(run_cli, config)  # promotes v2: v1 is kept for the grace period
+    data = login(status_json(run_cli, config))
+    [kept] = data["leaving"]  # type: ignore[misc]
+    assert (kept["code"], kept["action"]) == (v1, "noop")
+    promoted = datetime.fromisoformat(data["live"]["since"])  # type: ignore[index]
+    due = (promoted + timedelta(days=1)).isoformat(timespec="minutes")
+    # the promoting apply published without v1: its grace period counts from then
+    assert kept["reason"] == f"superseded by {v2}; retired after the grace period, at {due}"
+    code, out, _ = run_cli("status", str(config.root))
+    assert code == 0
+    assert f"    old {v1}: superseded by {v2}; retired after the grace period, at {due}" in out
+    assert out.endswith("0 not registered; 1 channel(s). 1 version(s) waiting to be retired or deleted.\n")
+    _, markdown, _ = run_cli("status", str(config.root), "--output", "markdown")
+    assert f"- `login` {v1}: superseded by {v2}; retired after the grace period, at {due}" in markdown
+
+    rollout("0s")  # the grace period is over: the next apply retires it
+    _, out, _ = run_cli("status", str(config.root))
+    assert f"    old {v1}: superseded by {v2}; the next apply will retire it" in out
+
+    rollout("1d")
+    (config.root / "templates" / "login.yaml").unlink()  # removed from git, with prune on
+    _, out, _ = run_cli("status", str(config.root))
+    assert "  removed from git, waiting for deletion:" in out
+    assert (
+        f"    login {v2}: removed from git: no longer published; deleted after the grace period; "
+        "the next apply will unpublish it"
+    ) in out
+    apply(run_cli, config)
+    removed = status_json(run_cli, config)["channels"][0]["removed"]  # type: ignore[index]
+    # Both versions were promoted once: both are unpublished now, and deleted after the grace period.
+    assert sorted((r["template"], r["code"], r["action"]) for r in removed) == [
+        ("login", v1, "noop"),
+        ("login", v2, "noop"),
+    ]
+    assert all(r["reason"].startswith("removed from git; deleted after the grace period, at ") for r in removed)
+    _, github, _ = run_cli("status", str(config.root), "--output", "github")
+    assert (
+        f"::notice title=smsops demo::demo/login: {v2}: removed from git; deleted after the grace period, at " in github
+    )

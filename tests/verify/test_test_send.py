@@ -221,7 +221,12 @@ def test_apply_report_records_the_gate_with_masked_recipients(
     code, out, err = run_cli("apply", str(repo.root), "--auto-approve", "--report", str(report_file))
     assert code == 0, out + err
     report = json.loads(report_file.read_text())
-    assert [r["outcome"] for r in report["results"]] == ["done", "done"]
+    # two promotions, then the published config written in the same apply
+    assert [(r["action"], r["outcome"]) for r in report["results"]] == [
+        ("promote", "done"),
+        ("promote", "done"),
+        ("publish", "done"),
+    ]
     sends = [send for gate in report["gates"] for send in gate["results"]]
     assert sorted((s["template"], s["outcome"], s["recipient"]) for s in sends) == [
         ("alert", "delivered", "+86 138****5678"),

@@ -22,7 +22,8 @@ def _written(config: Any, kind: str) -> set[str]:
 def check_references(config: Any, out: Reporter) -> None:
     channels = {located.resource.name: located for located in config.channels}
     written = _written(config, "Channel")
-    for located in config.templates:
+    for located in config.templates if not config.unread else ():
+        # With a file not read to its end (its YAML error is reported), the channel may be in it.
         spec = located.resource.spec
         for index, name in enumerate(spec.channels or ()):
             if name not in channels and name not in written:
@@ -32,7 +33,9 @@ def check_references(config: Any, out: Reporter) -> None:
             if adopt.channel is not None and adopt.channel not in channels and adopt.channel not in written:
                 out.report("SMS301", located.at("spec", "adopt", index, "channel"), _unknown(adopt.channel, channels))
     # A template that failed its schema may well go to a channel: no "has no templates" for that.
-    broken_templates = len(_written(config, "Template")) > len({t.resource.name for t in config.templates})
+    broken_templates = bool(config.unread) or len(_written(config, "Template")) > len(
+        {t.resource.name for t in config.templates}
+    )
     # Template names per channel, in one pass (what LoadedConfig.templates_for gives per channel).
     everywhere: set[str] = set()
     listed: dict[str, set[str]] = {name: set() for name in channels}

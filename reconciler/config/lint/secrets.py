@@ -174,7 +174,7 @@ def check_sops(config: Any, out: Reporter) -> None:
                     present = ", ".join(sorted(sops.keys)) or "none"
                     # A "key name" that looks like a secret was reported by SMS401: do not echo it.
                     named = (
-                        f"the key named in {'.'.join(key_field[1:])}"
+                        f"key of the name given in {'.'.join(key_field[1:])}"
                         if _LOOKS_RANDOM.fullmatch(key)
                         else f"key '{key}'"
                     )

@@ -1,0 +1,183 @@
+"""Rollouts through the CLI against the Alibaba emulator: promotion publishes, a rename keeps the
+live code, a rejection is drift, a changed remark resubmits in place, copies registered twice go."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.providers.base import ReviewStatus, TemplateKind
+from reconciler.sandbox.store.account import ManualClock
+from reconciler.sandbox.testing import SandboxHandle
+from tests.configrepo import SANDBOX_KEY, ConfigRepo, template_doc, write_doc
+
+ALERT = "Service {{ service }} is down"
+LOGIN = "Your login code is {{ code }}"
+GOOD = "+8613812345678"
+TEST_SEND = {"recipients": {"sops": "../secrets/creds.enc.yaml", "key": "test_recipients"}, "deliveryTimeout": "30s"}
+
+
+@pytest.fixture
+def sandbox_clock() -> ManualClock:
+    return ManualClock(time.time())  # delivery reports are due by the wall clock the gate waits on
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> ConfigRepo:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
+    sms_sandbox.account.configure(delivery_delay_s=0, number_limits={})
+    monkeypatch.setattr("reconciler.verify.gate.DEFAULT_POLL_INTERVAL_S", 0.01)
+    monkeypatch.setattr("reconciler.providers.alibaba.adapter.AlibabaProvider.number_limits", lambda self, kind: ())
+    config = ConfigRepo(tmp_path / "cfg")
+    config.secrets(*sms_sandbox.credentials, recipients=[GOOD])
+    config.channel(
+        "prod", "alibaba", sms_sandbox.url(), testSend=TEST_SEND, rollout={"prune": True, "gracePeriod": "1s"}
+    )
+    config.template("alert", ALERT, service="db")
+    config.template("login", LOGIN, "verification", code="123456")
+    return config
+
+
+def run_ok(run_cli: Any, *args: str) -> str:
+    code, out, err = run_cli(*args)
+    assert code == 0, out + err
+    assert "Traceback" not in out + err
+    return str(out)
+
+
+def plan_json(run_cli: Any, repo: ConfigRepo, *extra: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_cli("plan", str(repo.root), "--output", "json", *extra)
+    assert "Traceback" not in out + err, err
+    return code, json.loads(out)
+
+
+def actions(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((c["action"], c["template"]) for ch in plan["channels"] for c in ch["changes"])
+
+
+def published(repo: ConfigRepo) -> dict[str, Any]:
+    document = json.loads((repo.root / ".smsops" / "published" / "prod.json").read_text())
+    return dict(document["channel"]["templates"])
+
+
+def live_rollout(run_cli: Any, repo: ConfigRepo, handle: SandboxHandle) -> dict[str, str]:
+    """Create, approve and promote both templates; the codes by template name."""
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    for template in handle.account.templates():
+        handle.account.approve(template.code)
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    return {t.name.split("~")[0]: t.code for t in handle.account.templates()}
+
+
+def test_the_promoting_apply_publishes_what_the_application_reads(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert not (repo.root / ".smsops" / "published" / "prod.json").exists()  # nothing is live yet
+    for template in sms_sandbox.account.templates():
+        sms_sandbox.account.approve(template.code)
+    out = run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert "  done     publish prod/published " in out
+    codes = {t.name.split("~")[0]: t.code for t in sms_sandbox.account.templates()}
+    assert {name: entry["code"] for name, entry in published(repo).items()} == codes
+    assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
+
+
+def rename_to(repo: ConfigRepo, old: str, new: str, content: str, renamed_from: bool, **variables: str) -> None:
+    doc = template_doc(new, content, "notification", **variables)
+    if renamed_from:
+        doc["metadata"]["renamedFrom"] = old
+    write_doc(repo.root / "templates" / f"{new}.yaml", doc)
+    repo.remove_template(old)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["renamedFrom", "detected"])
+def test_a_rename_keeps_the_live_code_with_no_review_and_no_gate(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, declared: bool
+) -> None:
+    codes = live_rollout(run_cli, repo, sms_sandbox)
+    templates, sends = len(sms_sandbox.account.templates()), len(sms_sandbox.account.sends())
+    rename_to(repo, "alert", "incident-alert", ALERT, declared, service="db")
+
+    code, plan = plan_json(run_cli, repo, "--detailed-exitcode")
+    assert code == 2
+    assert actions(plan) == [("noop", "login"), ("rename", "incident-alert")]
+    out = run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert "  done     rename  prod/incident-alert " in out and "  done     publish prod/published " in out
+
+    after = published(repo)
+    assert after["incident-alert"]["code"] == codes["alert"] and "alias_of" not in after["incident-alert"]
+    assert after["alert"]["code"] == codes["alert"] and after["alert"]["alias_of"] == "incident-alert"
+    # no new version, no new review, no test send
+    assert len(sms_sandbox.account.templates()) == templates and len(sms_sandbox.account.sends()) == sends
+    _, plan = plan_json(run_cli, repo)
+    assert ("noop", "incident-alert") in actions(plan)
+
+    time.sleep(1.1)  # the channel's grace period is 1s: the alias goes at the next apply
+    _, plan = plan_json(run_cli, repo)
+    assert actions(plan) == [("noop", "incident-alert"), ("noop", "login"), ("publish", "")]
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert sorted(published(repo)) == ["incident-alert", "login"]
+    assert [t.code for t in sms_sandbox.account.templates() if t.name.startswith("alert~")] == [codes["alert"]]
+    assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
+
+
+def test_a_rejection_is_drift_and_a_changed_remark_resubmits_it_in_place(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    codes = {t.name.split("~")[0]: t.code for t in sms_sandbox.account.templates()}
+    sms_sandbox.account.reject(codes["alert"], "Explain where this message is sent.")
+
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 2, out + err
+    assert (
+        f"  ! template alert: version {codes['alert']} was rejected by the provider: "
+        "Explain where this message is sent."
+    ) in out
+    assert "1 rejected by the provider." in out.splitlines()[-1]
+    code, out, _ = run_cli("plan", str(repo.root), "--output", "github")
+    assert f"::error title=smsops prod::template alert: version {codes['alert']} was rejected" in out
+
+    # The team guide's advice: explain the use in the remark. Same content, same version, resubmitted.
+    doc = template_doc("alert", ALERT, "notification", service="db")
+    doc["spec"]["remark"] = "Sent to the on-call engineer when a monitored service stops answering."
+    write_doc(repo.root / "templates" / "alert.yaml", doc)
+    _, plan = plan_json(run_cli, repo)
+    [update] = [c for c in plan["channels"][0]["changes"] if c["action"] == "update"]
+    assert update["before"]["code"] == codes["alert"]
+    assert update["reason"].startswith("remark changed while version")
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    record = next(t for t in sms_sandbox.account.templates() if t.code == codes["alert"])
+    assert record.status is ReviewStatus.PENDING and record.remark == doc["spec"]["remark"]
+    assert len(sms_sandbox.account.templates()) == 2  # resubmitted in place, not a new version
+    code, plan = plan_json(run_cli, repo, "--detailed-exitcode")
+    assert code == 0 and not plan["channels"][0]["attention"]
+
+
+def test_a_version_registered_twice_is_shown_and_the_copy_retired(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    codes = live_rollout(run_cli, repo, sms_sandbox)
+    original = next(t for t in sms_sandbox.account.templates() if t.code == codes["alert"])
+    # What a second apply running at the same time leaves: the same version registered again.
+    copy = sms_sandbox.account.create_template(
+        name=original.name,
+        content=original.content,
+        kind=TemplateKind.NOTIFICATION,
+        remark=original.remark,
+        code_factory=lambda n: f"SMS_{470_000_000 + n}",
+    )
+    sms_sandbox.account.approve(copy.code)
+    _, plan = plan_json(run_cli, repo)
+    [retire] = [c for c in plan["channels"][0]["changes"] if c["action"] == "retire"]
+    assert retire["before"]["code"] == copy.code
+    assert retire["reason"] == f"duplicate of {codes['alert']} (the same version registered twice)"
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert sorted(t.code for t in sms_sandbox.account.templates()) == sorted(codes.values())
+    assert {name: entry["code"] for name, entry in published(repo).items()} == codes
