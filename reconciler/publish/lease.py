@@ -19,9 +19,10 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from reconciler.errors import SmsopsError
 from reconciler.publish.store import LOCK, Store
@@ -144,6 +145,17 @@ def lease(
         yield held
     finally:
         _release(held, notify)
+
+
+@contextmanager
+def channel_leases(stores: Mapping[str, Store], *, owner: str, **terms: Any) -> Iterator[dict[str, Lease]]:
+    """The lease of every channel in ``stores`` (channel name -> its target), taken in sorted order
+    so two applies of overlapping channels cannot wait on each other forever; all released on exit,
+    also when taking one of them fails. ``terms`` are ``lease``'s keyword arguments (ttl, wait, ...)."""
+    with ExitStack() as held:
+        yield {
+            name: held.enter_context(lease(stores[name], channel=name, owner=owner, **terms)) for name in sorted(stores)
+        }
 
 
 def acquire(

@@ -2,9 +2,10 @@
 
 Marks are what lets a rollout resume in any later run with no local state. Where the provider can
 tag templates (Alibaba ``TagResources``), marks are template tags. Providers without tags (Tencent)
-keep them in a small JSON document beside the channel's published runtime config: the SSM parameter
-``<ssmPrefix>/marks`` or the file ``<publish file>.marks.json``. For CI, publish to SSM or to a file
-the pipeline keeps; a default file under ``.smsops/`` only lasts as long as the workspace.
+keep them in a small JSON document beside the channel's published runtime config, in its durable
+target (``reconciler.publish.store``): the SSM parameter ``<ssmPrefix>/marks``, the S3 object
+``<prefix>/<channel>.marks.json`` or the file ``<publish file>.marks.json``. For CI, publish to SSM,
+S3 or a file the pipeline keeps; a default file under ``.smsops/`` only lasts as long as the workspace.
 
 Keys: ``smsops-live`` (ISO time of promotion), ``smsops-gate`` (``failed <time>: <reason>`` when a
 gate refused the version), ``smsops-removed`` (ISO time a live template removed from git was

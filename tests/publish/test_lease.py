@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import SmsopsError
-from reconciler.publish.lease import Holder, acquire, default_owner, lease
+from reconciler.publish.lease import Holder, acquire, channel_leases, default_owner, lease
 from reconciler.publish.store import Store
 from tests.publish.test_store import KINDS, make_store
 
@@ -201,3 +201,20 @@ def test_default_owner_names_the_actor_host_process_and_run() -> None:
     )
     assert default_owner({"USER": "ana"}) == f"ana@{host} pid {os.getpid()}"
     assert default_owner({}) == f"someone@{host} pid {os.getpid()}"
+
+
+def test_channel_leases_take_every_channel_in_order_and_release_all(moto: str, tmp_path: Path) -> None:
+    time = FakeTime()
+    notes: list[str] = []
+    stores = {"b": make_store("file", tmp_path / "b", moto), "a": make_store("ssm", tmp_path, moto)}
+    with channel_leases(stores, owner="ana", clock=time.clock, sleep=time.sleep, notify=notes.append) as held:
+        assert list(held) == ["a", "b"]
+        assert [held_by(stores[name]).owner for name in held] == ["ana", "ana"]  # type: ignore[union-attr]
+    assert [stores[name].read("lock") for name in "ab"] == [None, None]
+    # b is held elsewhere: a, taken first, is released again when b cannot be had
+    with lease(stores["b"], channel="b", owner="bo", clock=time.clock, sleep=time.sleep):
+        attempt = channel_leases(stores, owner="ana", wait=0, clock=time.clock, sleep=time.sleep)
+        with pytest.raises(SmsopsError, match="channel b is locked by bo's apply"), attempt:
+            pass
+        assert stores["a"].read("lock") is None
+    assert notes == []
