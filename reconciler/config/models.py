@@ -198,7 +198,7 @@ class S3Target(_Model):
     )
     endpoint: str | None = Field(
         None,
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        pattern=r"^https?://[^\s/@]+(/[^\s]*)?$",  # no user:password@ (credentials come from the AWS chain)
         description="S3 API address of another S3-compatible store (Alibaba OSS, Tencent COS, MinIO); default AWS S3.",
     )
     region: str | None = Field(

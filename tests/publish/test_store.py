@@ -11,8 +11,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
 from reconciler.config.load import load_config
+from reconciler.config.models import PublishTarget
 from reconciler.providers.aws.s3 import S3Store
 from reconciler.providers.aws.ssm import SsmStore
 from reconciler.publish.store import KEYS, Store, TargetUnreachable, channel_store
@@ -267,6 +269,14 @@ def test_a_channel_publishing_to_s3_validates_and_gets_its_store(
     assert isinstance(store, S3Store)
     assert store.location("config") == f"s3://{BUCKET}/smsops/demo/demo.json at {moto}"
     assert channel_store(loaded, loaded.channels[0]).location("lock").endswith("smsops/demo/demo.lock at " + moto)
+
+
+def test_an_s3_endpoint_cannot_carry_credentials() -> None:
+    """Credentials come from the AWS chain; an endpoint is printed in messages, so it holds none."""
+    s3 = {"bucket": "my-bucket", "prefix": "smsops", "endpoint": "https://minio.example:9000"}
+    assert PublishTarget.model_validate({"s3": s3}).s3 is not None
+    with pytest.raises(ValidationError, match=r"s3\.endpoint"):
+        PublishTarget.model_validate({"s3": {**s3, "endpoint": "https://key:secret@minio.example:9000"}})
 
 
 def test_two_targets_are_a_schema_error_at_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
