@@ -78,7 +78,7 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """smsops: SMS channels and templates as code, reconciled with the provider."""
     if isinstance(ctx.obj, dict):
-        ctx.obj["debug"] = debug
+        ctx.obj["debug"] = debug or ctx.obj.get("debug", False)
 
 
 def _report(error: SmsopsError) -> None:
@@ -103,9 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Library and SDK warnings reach stderr, through redaction like everything else.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
-    state: dict[str, bool] = {}
+    args = list(argv) if argv is not None else sys.argv[1:]
+    # --debug is the group's option, but users put it where they put every other option: after the
+    # subcommand too. It takes no value, so it is taken out wherever it is (before a "--").
+    end = args.index("--") if "--" in args else len(args)
+    state: dict[str, bool] = {"debug": "--debug" in args[:end]}
+    args = [a for i, a in enumerate(args) if a != "--debug" or i >= end]
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, obj=state)
+        result = cli.main(args=args, standalone_mode=False, obj=state, prog_name="smsops")
     except SmsopsError as error:
         _report(error)
         return error.exit_code

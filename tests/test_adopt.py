@@ -135,7 +135,6 @@ def test_alibaba_round_trip_import_then_plan_shows_no_change(
     assert (out_dir / "order-shipped.yaml").read_text() == (
         "# yaml-language-server: $schema=https://smsops.dev/schemas/template.schema.json\n"
         f"# Imported by `smsops import` from channel prod: {shipped} 'Order shipped'.\n"
-        "# NOTE: remark is a placeholder: replace it (reviewers read it when a new version is created)\n"
         "apiVersion: smsops/v1\n"
         "kind: Template\n"
         "metadata: {name: order-shipped}\n"
@@ -145,7 +144,7 @@ def test_alibaba_round_trip_import_then_plan_shows_no_change(
         "  content: Your order {{ orderNo }} has shipped; track it in the app.\n"
         "  variables:\n"
         "    orderNo: {type: text, example: example}\n"
-        f"  remark: 'TODO: say where and why this is sent (imported from {shipped})'\n"
+        "  remark: made in the console\n"  # the remark it was submitted with, as Alibaba reports it
         "  channels: [prod]\n"
         f"  adopt: {{code: {shipped}, channel: prod}}\n"
     )
@@ -297,7 +296,7 @@ def test_template_lint_rejects_is_written_marked_and_reported(
 
     assert code == 0
     assert (
-        "    error: SMS113 at line 12: content is only variables; providers reject templates without fixed text "
+        "    error: SMS113 at line 11: content is only variables; providers reject templates without fixed text "
         "(written anyway, marked in the file)"
     ) in out
     assert "1 imported (1 to fix: validate rejects them)" in out
@@ -305,7 +304,7 @@ def test_template_lint_rejects_is_written_marked_and_reported(
     assert "# smsops validate rejects this template as imported; fix it before `smsops plan`:\n" in text
     assert "# - SMS113 content is only variables; providers reject templates without fixed text\n" in text
     code, out, _ = run_cli("validate", str(repo.root))
-    assert code == 1 and "free-text.yaml:12:12: error SMS113" in out
+    assert code == 1 and "free-text.yaml:11:12: error SMS113" in out
     assert yaml.safe_load(text)["spec"]["adopt"]["code"] == only
 
 

@@ -17,6 +17,7 @@ from reconciler.commands.interrupt import exit_code, signal_name, terminate_as_i
 from reconciler.commands.options import check_output_paths, config_dir_argument, output_option, write_output
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import block_unopened, compute_plan, load_valid_config
+from reconciler.providers.traits import traits
 from reconciler.publish.export import publish_live
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
 from reconciler.reconcile.changes import Action, Plan
@@ -251,6 +252,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
             lambda name: session.observe(desired[name]),
             marks=session.marks,
             publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
+            remarks_observed={name for name, c in located.items() if traits(c.resource.spec.provider).observes_remark},
             check_digest=check_digest,
             spacing={
                 c.resource.name: create_spacing(

@@ -80,7 +80,10 @@ def _parse_timeout(value: str | None) -> float | None:
 @click.option("--template", "templates", multiple=True, help="Only this template (repeatable).")
 @click.option("--var", "variables", multiple=True, help="Override an example value: name=value (repeatable).")
 @click.option(
-    "--timeout", "timeout", help="How long to wait for each delivery report (default: testSend.deliveryTimeout)."
+    "--timeout",
+    "timeout",
+    metavar="DURATION",
+    help="How long to wait for each delivery report, e.g. 90s or 5m (default: testSend.deliveryTimeout).",
 )
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
 @click.option(

@@ -85,9 +85,13 @@ class ProviderTraits:
     registers_templates: bool = True
     # True: the provider puts ``【signature】`` into the message body, so it counts in segments.
     bracket_signature: bool = False
-    # Where smsops' rollout marks are kept: in the provider's template tags, in the published
-    # document beside the runtime config, or nowhere (no templates to mark).
+    # Where smsops' rollout marks are kept: the three a listing must show (live, gate, removed) in
+    # the provider's template tags, or everything in the marks document beside the published config
+    # (which holds the other marks of a provider with tags too); nowhere: no templates to mark.
     marks: Literal["tags", "published", "none"] = "published"
+    # True: observing reports the remark a rejected template was submitted with (Alibaba
+    # GetSmsTemplate), so no mark needs to remember it.
+    observes_remark: bool = False
     # The provider's default per-number send limits for a template kind (the test-send gate paces
     # itself by them).
     number_limits: Callable[[str], tuple[NumberLimit, ...]] = _no_limits

@@ -194,8 +194,9 @@ def record_unpublished(
             if version.tags.get(UNPUBLISHED):
                 mark(version.code, {UNPUBLISHED: ""})
             continue
-        was_published = version.code in before or version.tags.get(LIVE) or version.tags.get(RENAMED)
-        if was_published and not version.tags.get(UNPUBLISHED):
+        left_now = version.code in before  # named until this publish: its grace starts now
+        earlier = not version.tags.get(UNPUBLISHED) and (version.tags.get(LIVE) or version.tags.get(RENAMED))
+        if left_now or earlier:
             mark(version.code, {UNPUBLISHED: stamp})
             marked.append(version.code)
     return marked

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -138,6 +138,7 @@ class ChannelApplier:
         publish: Publish | None = None,
         break_glass: BreakGlass | None = None,
         on_result: Callable[[ChangeResult], None] = lambda _: None,
+        remember_remarks: bool = True,
     ) -> None:
         self.provider = provider
         self.plan = plan
@@ -157,6 +158,8 @@ class ChannelApplier:
         self.retry_policy = retry_policy or retry.RetryPolicy.from_env()
         self.publish = publish
         self.break_glass = break_glass
+        # False where observing reports a rejected template's remark (a provider trait)
+        self.remember_remarks = remember_remarks
         self.on_result = on_result
 
     def run(self, *, check_digest: bool) -> list[ChangeResult]:
@@ -316,8 +319,10 @@ class ChannelApplier:
         return change.before.code
 
     def _remember_remark(self, code: str, remark: str) -> None:
-        """Mark which remark went to review, so a changed remark can resubmit a rejected version.
-        Best effort: without the mark, a remark change is simply not detected."""
+        """Mark which remark went to review, so a changed remark can resubmit a rejected version,
+        where observing does not report it. Best effort: without it, a remark change is not seen."""
+        if not self.remember_remarks:
+            return
         with contextlib.suppress(ProviderError, SmsopsError):
             self._mark(code, {REMARK: remark_digest(remark)})
 
@@ -393,6 +398,7 @@ def apply_plan(
     publish: Callable[[str], str] | None = None,
     break_glass: BreakGlass | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
+    remarks_observed: Collection[str] = (),
 ) -> list[ChangeResult]:
     """Apply each channel's changes. ``spacing``: seconds between creations per channel;
     ``publish(channel)`` writes a channel's published runtime config; ``on_result`` hears of each
@@ -434,6 +440,7 @@ def apply_plan(
             publish=(lambda name=channel.channel: publish(name)) if publish is not None else None,  # type: ignore[misc]
             break_glass=break_glass,
             on_result=on_result,
+            remember_remarks=channel.channel not in remarks_observed,
         )
         results.extend(applier.run(check_digest=check_digest))
     return results

@@ -110,7 +110,7 @@ def open_session(
             if name in session.unopened:
                 continue
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
-            if traits(located.resource.spec.provider).marks == "published":
+            if traits(located.resource.spec.provider).marks != "none":
                 session.marks[name] = mark_store(config, located)
             session.documents[name] = document_reader(config, located)
         yield session

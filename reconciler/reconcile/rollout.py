@@ -40,6 +40,9 @@ UNPUBLISHED = "smsops-unpublished"  # when the published config stopped naming t
 RENAMED = "smsops-renamed"  # "<time> <old name>": the live code published under a new name
 REMARK = "smsops-remark"  # digest of the remark last submitted with the version
 SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: why, by whom, at which commit
+# The marks a provider with template tags keeps as tags (its listing shows them at no extra cost per
+# key); every other mark goes to the marks document beside the channel's published config.
+TAG_KEYS = (LIVE, GATE, REMOVED)
 MAX_VALUE = 120  # Alibaba tag values are short; keep every mark within what any store accepts
 
 
@@ -115,16 +118,19 @@ def bound(value: str) -> str:
 
 
 def write_marks(provider: object, store: MarkStore | None, code: str, marks: dict[str, str]) -> None:
-    """Record rollout marks: as the provider's template tags where it has them, else in the
-    channel's mark store beside its published config."""
-    if isinstance(provider, Tagging):
-        provider.set_tags(code, {key: bound(value) for key, value in marks.items()})
-    elif store is not None:
-        store.write(code, marks)
-    else:
+    """Record rollout marks: ``TAG_KEYS`` as the provider's template tags where it has them, the
+    rest in the channel's mark store beside its published config."""
+    tagged = {k: bound(v) for k, v in marks.items() if k in TAG_KEYS} if isinstance(provider, Tagging) else {}
+    kept = {k: v for k, v in marks.items() if k not in tagged}
+    if tagged:
+        assert isinstance(provider, Tagging)
+        provider.set_tags(code, tagged)
+    if kept and store is None:
         raise SmsopsError(
             f"no place to keep rollout marks for {code}", hint="give the channel a publish target (spec.publish)"
         )
+    if kept and store is not None:
+        store.write(code, kept)
 
 
 def mark_store(config: LoadedConfig, located: Located[Channel], environ: Any = os.environ) -> MarkStore:

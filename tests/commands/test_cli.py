@@ -114,7 +114,7 @@ def test_outside_any_stage_the_command_is_named(run_cli: Any, tmp_path: Path, mo
     )
 
 
-@pytest.mark.parametrize("how", ["--debug", "SMSOPS_DEBUG=1"])
+@pytest.mark.parametrize("how", ["--debug", "plan --debug", "SMSOPS_DEBUG=1"])
 def test_debug_prints_the_traceback_still_masked(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
@@ -122,6 +122,8 @@ def test_debug_prints_the_traceback_still_masked(
     monkeypatch.setattr(pipeline, "make_plan", _leaky(secret))
     if how == "--debug":
         code, out, err = run_cli("--debug", "plan", str(repo.root))
+    elif how == "plan --debug":
+        code, out, err = run_cli("plan", str(repo.root), "--debug")
     else:
         monkeypatch.setenv("SMSOPS_DEBUG", "1")
         code, out, err = run_cli("plan", str(repo.root))

@@ -105,8 +105,8 @@ def test_control_commands_on_the_state_dir(tmp_path: Path, run_cli: Any) -> None
     assert code_ == 0 and json.loads(out)["templates"][0]["status"] == "approved"
     missing = run_cli("sandbox", "approve", "SMS_404", *state)
     assert missing[0] == 1 and "template SMS_404 does not exist" in missing[2]
-    nobody = run_cli("sandbox", "status", "--account", "nobody", *state)
-    assert nobody[0] == 1 and "no sandbox account 'nobody'" in nobody[2]
+    nobody = run_cli("sandbox", "status", "--account", "no-such-account", *state)
+    assert nobody[0] == 1 and "no sandbox account 'no-such-account'" in nobody[2]
 
 
 def test_control_commands_over_http(served: tuple[subprocess.Popen[str], str, list[str]], run_cli: Any) -> None:

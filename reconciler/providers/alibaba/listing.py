@@ -39,6 +39,7 @@ class Detail:
     kind: TemplateKind | None
     international: bool
     reason: str
+    remark: str = ""
 
 
 def listed_status(item: Any) -> ReviewStatus:
@@ -81,7 +82,7 @@ def detail(body: Any) -> Detail:
     else:
         kind = codes.OUTER_TYPE.get(outer)
     reason = body.audit_info.reject_info if body.audit_info is not None else ""
-    return Detail(kind=kind, international=international, reason=reason or "")
+    return Detail(kind=kind, international=international, reason=reason or "", remark=body.remark or "")
 
 
 def marks_agree(

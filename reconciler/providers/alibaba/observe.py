@@ -16,15 +16,7 @@ from reconciler.providers.base import ObservedSignature, ObservedTemplate, Revie
 PAGE_SIZE = 50  # GetSmsTemplateList page (the list APIs' maximum; the SDK default is 10)
 PARALLEL_PAGES = 8  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.reconcile.rollout).
-MARK_KEYS = (
-    "smsops-live",
-    "smsops-gate",
-    "smsops-removed",
-    "smsops-unpublished",
-    "smsops-renamed",
-    "smsops-remark",
-    "smsops-skip-gate",
-)
+MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
 
 
 class AlibabaObserver:
@@ -113,6 +105,7 @@ class AlibabaObserver:
             international=international,
             status=listing.listed_status(item),
             reason=detail.reason if detail is not None else "",
+            remark=detail.remark if detail is not None else "",
             created_at=codes.beijing_time(item.gmt_create),
             tags=tags,
         )

@@ -43,6 +43,7 @@ TRAITS = ProviderTraits(
     updatable=(ReviewStatus.REJECTED,),
     variable_types=VARIABLE_TYPES,
     marks="tags",
+    observes_remark=True,
     number_limits=number_limits,
     bracket_signature=True,
     default_region="cn-hangzhou",
