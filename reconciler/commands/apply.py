@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import block_unopened, compute_plan, load_valid_config
 from reconciler.providers.traits import traits
 from reconciler.publish.export import publish_live
+from reconciler.publish.lease import Lease, channel_leases, default_owner
+from reconciler.publish.store import channel_store
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
 from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
@@ -52,9 +55,12 @@ class _Done:
     gates: list[GateResult] = field(default_factory=list)
     under_way: str = ""  # the change started and not finished
     gate_under_way: str = ""  # where a test-send gate run that has not finished is
+    # keeps the apply leases of the channels being applied (renewed as changes start)
+    renew: Callable[[], None] = lambda: None
 
     def step(self, message: str) -> None:
         self.under_way = message
+        self.renew()
 
     def result(self, result: ChangeResult) -> None:
         self.results.append(result)
@@ -71,8 +77,9 @@ class _Done:
         """Planned changes apply never reached (results come in plan order, one per change)."""
         if self.plan is None:
             return []
+        finished = {r.address for r in self.results}
         planned = [c.address for c in self.plan.changes if c.action is not Action.NOOP]
-        return planned[len(self.results) + (1 if self.under_way else 0) :]
+        return [a for a in planned if a not in finished and not self.under_way.endswith(f" {a}")]
 
 
 @click.command(name="apply")
@@ -151,8 +158,15 @@ def _run(
 
     with open_session(config, channels) as session:
         selected = [c.resource.name for c in session.channels]
-        # One apply per channel at a time: the lock is held from planning to the last change.
-        with channel_locks(state_dir(config) / "locks", selected, notify=note):
+        # One apply per channel at a time, from planning to the last change: a lock on this machine,
+        # and a lease in each channel's durable target for applies on other machines (taking it is
+        # also the first contact with the target: one that cannot be reached stops here).
+        stores = {c.resource.name: channel_store(config, c) for c in session.opened().channels}
+        with (
+            channel_locks(state_dir(config) / "locks", selected, notify=note),
+            channel_leases(stores, owner=default_owner(os.environ), notify=note) as leases,
+        ):
+            done.renew = _renewer(leases.values())
             plan = block_unopened(saved, session) if saved else compute_plan(session, config_dir=config_dir)
             done.plan = plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in selected)})
             if output == "text":
@@ -266,6 +280,22 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
         )
     finally:
         bar.close()  # before anything else is printed, however apply ended
+
+
+def _renewer(leases: Iterable[Lease], clock: Callable[[], float] = time.monotonic) -> Callable[[], None]:
+    """Renews every lease when a third of its time has passed since the last renewal: a long apply
+    (creation spacing, a gate waiting for delivery) keeps its leases, a crashed one lets them expire."""
+    held = list(leases)
+    last = clock()
+
+    def renew() -> None:
+        nonlocal last
+        if held and clock() - last >= min(lease.ttl.total_seconds() for lease in held) / 3:
+            for lease in held:
+                lease.renew()
+            last = clock()
+
+    return renew
 
 
 class _StepRecorder:

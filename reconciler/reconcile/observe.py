@@ -139,8 +139,8 @@ def observe_channel(
         if error.kind is ErrorKind.AUTH_REFUSED:
             message = f"credentials refused by the provider: {message}"
         return ChannelObservation(channel=desired.name, error=message)
-    except SmsopsError as error:
-        return ChannelObservation(channel=desired.name, error=redact(error.message))
+    except SmsopsError as error:  # the publish target (marks, published config) could not be read
+        return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
     if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates

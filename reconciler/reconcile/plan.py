@@ -320,12 +320,15 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
 
 def _observe_failed(desired: DesiredChannel, error: str) -> Blocker:
     """The channel could not be observed: nothing can be planned; the hint says what to check."""
-    refused = error.startswith("credentials refused")
-    hint = (
-        "check the access key in the channel's SOPS file (sops edit FILE) and that it may use the SMS API"
-        if refused
-        else "check spec.endpoint and that the provider can be reached from here; retryable errors were retried"
-    )
+    if error.startswith("credentials refused"):
+        hint = "check the access key in the channel's SOPS file (sops edit FILE) and that it may use the SMS API"
+    elif error.startswith("publish target:"):
+        hint = (
+            "check spec.publish, that the target can be reached from here, and that the AWS credentials "
+            "in the environment may read and write it; nothing was changed at the provider"
+        )
+    else:
+        hint = "check spec.endpoint and that the provider can be reached from here; retryable errors were retried"
     return Blocker(channel=desired.name, code="observe-failed", message=error, hint=hint)
 
 
