@@ -333,7 +333,8 @@ class ChannelApplier:
         return self._mark(change.before.code, {RENAMED: f"{self._stamp()} {old}"})
 
     def _stamp(self) -> str:
-        return self.now().isoformat(timespec="seconds")
+        # Fractions of a second: two promotions within one second still order (``promotion_order``).
+        return self.now().isoformat(timespec="microseconds")
 
     def _delete(self, change: Change) -> str:
         assert change.before is not None
