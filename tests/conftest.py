@@ -94,6 +94,8 @@ LONGEST_FIRST = (
     "commands/test_demo.py",
     "reconcile/test_reliability.py",
     "publish/test_export.py",
+    "soak/test_fresh_clone.py",
+    "soak/test_published_codes.py",
 )
 
 
