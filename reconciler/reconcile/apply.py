@@ -21,6 +21,7 @@ Nothing is decided here: the plan said what to do.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from reconciler.reconcile.changes import Action, Change, ChannelObservation, Cha
 from reconciler.reconcile.rollout import (
     GATE,
     LIVE,
+    MAX_VALUE,
     REMARK,
     REMOVED,
     RENAMED,
@@ -77,15 +79,54 @@ class ChangeResult(Frozen):
 
 
 class BreakGlass(Frozen):
-    """Promote without test sends (``apply --skip-gate --reason``): recorded with the promotion."""
+    """Promote without test sends (``apply --skip-gate --reason``): recorded with the promotion, as
+    the ``smsops-skip-gate`` mark ``<time> <reason> (<actor>, <commit>)``. ``at`` is when the gate
+    was skipped (None until a promotion is marked; read back from a mark, or from a mark written
+    before marks held their time)."""
 
     reason: str
     actor: str
     commit: str = ""
+    dirty: bool = False  # the work tree held uncommitted changes: ``commit`` is not exactly what was applied
+    at: datetime | None = None
 
-    def mark(self) -> str:
-        commit = f", {self.commit[:12]}" if self.commit else ""
-        return f"{self.reason} ({self.actor}{commit})"
+    def describe(self) -> str:
+        """``<reason> (<actor>, <commit>)``: what the terminal, the report and the mark say."""
+        return f"{self.reason} ({self._who()})"
+
+    def mark(self, at: str) -> str:
+        """The mark's value at time ``at``. Marks are short (``MAX_VALUE``): the reason gives way so
+        that who skipped the gate and at which commit always fit."""
+        room = MAX_VALUE - len(f"{at}  ({self._who()})")
+        reason = self.reason if len(self.reason) <= room else self.reason[: max(room - 1, 0)] + "…"
+        return f"{at} {reason} ({self._who()})"
+
+    def _who(self) -> str:
+        actor = self.actor if len(self.actor) <= _MAX_ACTOR else self.actor[: _MAX_ACTOR - 1] + "…"
+        commit = self.commit[:12] + ("+dirty" if self.dirty else "")
+        return f"{actor}, {commit}" if self.commit else actor
+
+    @classmethod
+    def from_mark(cls, value: str) -> BreakGlass:
+        """The mark read back. A value that does not end in ``(<actor>[, <commit>])`` (cut short by
+        an older smsops) keeps it all as the reason."""
+        when, _, rest = value.partition(" ")
+        try:
+            at: datetime | None = datetime.fromisoformat(when)
+        except ValueError:
+            at, rest = None, value
+        reason, opened, who = rest.rpartition(" (")
+        if not opened or not who.endswith(")"):
+            return cls(reason=rest, actor="", at=at)
+        actor, comma, commit = who[:-1].rpartition(", ")
+        clean = commit.removesuffix("+dirty")
+        if not comma or not _COMMIT.fullmatch(clean):
+            return cls(reason=reason, actor=who[:-1], at=at)
+        return cls(reason=reason, actor=actor, commit=clean, dirty=clean != commit, at=at)
+
+
+_MAX_ACTOR = 40
+_COMMIT = re.compile(r"[0-9a-f]{4,40}")
 
 
 # Writes the channel's published runtime config now; returns where it went (raises on failure).
@@ -349,10 +390,10 @@ class ChannelApplier:
         assert change.after is not None
         code = change.after.code
         if self.break_glass is not None:
-            glass = self.break_glass
-            marks = {LIVE: self._stamp(), SKIP_GATE: glass.mark()}
+            glass, stamp = self.break_glass, self._stamp()
+            marks = {LIVE: stamp, SKIP_GATE: glass.mark(stamp)}
             result = self._once(change, lambda: self._mark(code, marks))
-            return result.model_copy(update={"note": redact(f"gate skipped: {glass.mark()}")})
+            return result.model_copy(update={"note": redact(f"gate skipped: {glass.describe()}")})
         if change.gated and self.gate is not None:
             why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:
