@@ -75,5 +75,5 @@ def describe(skip: GateSkip) -> str:
     where = f"{skip.channel}/{skip.template} {skip.code}" if skip.template else f"{skip.channel} {skip.code}"
     when = f" {glass.at.isoformat(timespec='minutes')}" if glass.at is not None else ""
     who = f" by {glass.actor}" if glass.actor else ""
-    commit = f" at commit {glass.commit}{'+dirty' if glass.dirty else ''}" if glass.commit else ""
+    commit = f" at commit {glass.short_commit}" if glass.commit else ""
     return f"{where}: gate skipped{when}{who}{commit}: {glass.reason}"

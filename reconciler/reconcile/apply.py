@@ -95,16 +95,20 @@ class BreakGlass(Frozen):
         return f"{self.reason} ({self._who()})"
 
     def mark(self, at: str) -> str:
-        """The mark's value at time ``at``. Marks are short (``MAX_VALUE``): the reason gives way so
-        that who skipped the gate and at which commit always fit."""
-        room = MAX_VALUE - len(f"{at}  ({self._who()})")
-        reason = self.reason if len(self.reason) <= room else self.reason[: max(room - 1, 0)] + "…"
+        """The mark's value at time ``at``. Marks are short (``MAX_VALUE``): the reason (masked
+        first, which can lengthen it) gives way so that who skipped the gate and at which commit fit."""
+        reason, room = redact(self.reason), MAX_VALUE - len(f"{at}  ({self._who()})")
+        reason = reason if len(reason) <= room else reason[: max(room - 1, 0)] + "…"
         return f"{at} {reason} ({self._who()})"
+
+    @property
+    def short_commit(self) -> str:
+        """The commit as marks and messages name it: 12 digits, ``+dirty`` for uncommitted changes."""
+        return self.commit[:12] + ("+dirty" if self.dirty else "") if self.commit else ""
 
     def _who(self) -> str:
         actor = self.actor if len(self.actor) <= _MAX_ACTOR else self.actor[: _MAX_ACTOR - 1] + "…"
-        commit = self.commit[:12] + ("+dirty" if self.dirty else "")
-        return f"{actor}, {commit}" if self.commit else actor
+        return f"{actor}, {self.short_commit}" if self.commit else actor
 
     @classmethod
     def from_mark(cls, value: str) -> BreakGlass:

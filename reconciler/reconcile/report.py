@@ -105,7 +105,7 @@ def break_glass_record(glass: BreakGlass, results: Sequence[ChangeResult]) -> Br
     """What the report says of a skipped gate: the promotions made without it, in a sentence."""
     promoted = tuple(r.address for r in results if r.action is Action.PROMOTE and r.outcome is ChangeOutcome.DONE)
     if promoted:
-        commit = f" at commit {glass.commit[:12]}{'+dirty' if glass.dirty else ''}" if glass.commit else ""
+        commit = f" at commit {glass.short_commit}" if glass.commit else ""
         note = (
             f"test-send gate skipped for {len(promoted)} promotion(s) by {glass.actor}{commit}, reason: {glass.reason}"
         )

@@ -48,7 +48,7 @@ def gate_skipped(template: TemplateStatus) -> str:
     if live is None or live.gate_skipped is None:
         return ""
     glass = live.gate_skipped
-    commit = f" at commit {glass.commit[:12]}{'+dirty' if glass.dirty else ''}" if glass.commit else ""
+    commit = f" at commit {glass.short_commit}" if glass.commit else ""
     who = f" by {glass.actor}" if glass.actor else ""
     return f"gate skipped {_when(glass.at or live.since)}{who}{commit}: {glass.reason}"
 

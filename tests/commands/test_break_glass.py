@@ -19,7 +19,7 @@ import pytest
 from reconciler.commands.options import skip_gate_reason
 from reconciler.reconcile.apply import BreakGlass, ChangeOutcome, ChangeResult
 from reconciler.reconcile.changes import Action
-from reconciler.reconcile.report import break_glass_record
+from reconciler.reconcile.report import break_glass_record, build_report, render_break_glass, report_json
 from reconciler.reconcile.rollout import MAX_VALUE, SKIP_GATE
 from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import SandboxHandle
@@ -280,3 +280,15 @@ def test_the_reports_note_lists_the_promotions_made_without_the_gate() -> None:
         f"test-send gate skipped for 1 promotion(s) by {ACTOR} at commit 0123456789ab, reason: {REASON}"
     )
     assert break_glass_record(GLASS, results[1:]).note == "nothing was promoted, so no gate was skipped"
+
+
+def test_a_phone_number_in_the_reason_is_masked_in_the_mark_and_the_output() -> None:
+    glass = GLASS.model_copy(update={"reason": f"{GOOD} gets no code; " + "y" * 200})
+    mark = glass.mark(AT)
+    assert GOOD not in mark and "+86 138****5678" in mark
+    assert len(mark) == MAX_VALUE and BreakGlass.from_mark(mark).commit == "0123456789ab"
+    record = break_glass_record(glass, [])
+    for output in ("text", "markdown", "github"):
+        assert GOOD not in render_break_glass(record, output)
+    report = build_report(".", [], datetime.now(UTC), environ={}, break_glass=glass)
+    assert GOOD not in report_json(report)
