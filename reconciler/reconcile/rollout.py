@@ -13,8 +13,9 @@ unpublished; it is deleted after the grace period), ``smsops-unpublished`` (ISO 
 runtime config stopped naming the code: the grace period before retiring counts from it),
 ``smsops-renamed`` (``<time> <old name>``: the old name stays published as an alias for the grace
 period), ``smsops-remark`` (digest of the remark last submitted for review: a changed remark on a
-rejected version is resubmitted) and ``smsops-skip-gate`` (``<reason> (<actor>, <commit>)`` when a
-version was promoted without its gate). Values never hold a phone number unmasked or a secret.
+rejected version is resubmitted) and ``smsops-skip-gate`` (``<time> <reason> (<actor>, <commit>)``
+when a version was promoted without its gate: ``reconcile.apply.BreakGlass``). Values never hold a
+phone number unmasked or a secret.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ REMOVED = "smsops-removed"  # a live template removed from git: when it was unpu
 UNPUBLISHED = "smsops-unpublished"  # when the published config stopped naming the code
 RENAMED = "smsops-renamed"  # "<time> <old name>": the live code published under a new name
 REMARK = "smsops-remark"  # digest of the remark last submitted with the version
-SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: why, by whom, at which commit
+SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: when, why, by whom, at which commit
 # The marks a provider with template tags keeps as tags (its listing shows them at no extra cost per
 # key); every other mark goes to the marks document beside the channel's published config.
 TAG_KEYS = (LIVE, GATE, REMOVED)
