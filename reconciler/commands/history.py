@@ -6,6 +6,7 @@ import click
 
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
+from reconciler.history.git import open_repository
 from reconciler.history.marks import skipped_gates
 from reconciler.history.walk import collect_history
 from reconciler.pipeline import load_valid_config
@@ -38,8 +39,9 @@ def command(config_dir: str, channel: str | None, template: str | None, reverse:
     Secret files are followed through their SOPS metadata only: a rotation shows, its value never does.
     """
     history = collect_history(config_dir, channel=channel, template=template, newest_first=not reverse)
-    if marks:  # who skipped a gate is not in git: it is kept with the rollout marks
-        skips = skipped_gates(load_valid_config(config_dir), channel=channel, template=template)
+    if marks:  # who skipped a gate is kept with the rollout marks (and in git where the pipeline commits them)
+        repository = open_repository(config_dir)
+        skips = skipped_gates(load_valid_config(config_dir), repository, channel=channel, template=template)
         history = history.model_copy(update={"gate_skips": skips if reverse else skips[::-1]})
     click.echo(render(history, output), nl=False)
     return EXIT_OK

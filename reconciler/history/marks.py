@@ -1,29 +1,40 @@
 """``smsops history --marks``: promotions made without their test-send gate (break glass).
 
 Git holds who changed the config; who skipped a gate is recorded where the rollout marks are kept,
-in each channel's durable target (``reconciler.publish.store``: the marks document beside the
-published config). Its ``smsops-skip-gate`` marks are never removed, so the document lists every
-promotion made without a gate, even of versions retired since. Each is named by the template the
-channel's published config names it under; a code no longer published is shown by its code alone.
+in each channel's durable target (``reconciler.publish.store``): the ``smsops-skip-gate`` marks of
+the marks document beside the published config. They are never removed, so the document lists
+every promotion made without a gate, even of versions retired since. Where the target is a file the
+pipeline commits to the config's repository, every committed version of the two documents is read
+from git as well: a marks file lost since (a runner that started without it) still tells, and a
+code the published config no longer names is named as it was when it was published. Otherwise a
+code no longer published is shown by its code alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TypeVar
 
 from reconciler.config.load import LoadedConfig
+from reconciler.errors import SmsopsError
+from reconciler.history.git import Repository, relative_to_repository
 from reconciler.models import Frozen
 from reconciler.providers.traits import traits
 from reconciler.publish.document import published_map
-from reconciler.publish.store import CONFIG, channel_store
+from reconciler.publish.store import CONFIG, MARKS, Store, StoreKey, channel_store
+from reconciler.publish.targets.file import FileStore
 from reconciler.reconcile.apply import BreakGlass
-from reconciler.reconcile.rollout import SKIP_GATE, StoredMarks
+from reconciler.reconcile.rollout import SKIP_GATE, parse_marks
+
+_T = TypeVar("_T")
 
 
 class GateSkip(Frozen):
     """One promotion made without its gate. ``template``: the names the published config gives the
-    code (a renamed template's alias too), "" when it names it no more."""
+    code (a renamed template's alias too), "" when it never named it as far as can be read."""
 
     channel: str
     code: str
@@ -33,13 +44,15 @@ class GateSkip(Frozen):
 
 def skipped_gates(
     config: LoadedConfig,
+    repository: Repository,
     *,
     channel: str | None = None,
     template: str | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> tuple[GateSkip, ...]:
     """Every promotion recorded as made without its gate in the selected channels' marks documents,
-    oldest first. Reads the durable targets (SmsopsError when one cannot be read); contacts no provider."""
+    oldest first. Reads the durable targets (SmsopsError when one cannot be read) and, for a file
+    target inside ``repository``, its committed versions; contacts no provider."""
     found: list[GateSkip] = []
     for located in config.channels:
         name = located.resource.name
@@ -48,20 +61,51 @@ def skipped_gates(
         if traits(located.resource.spec.provider).marks == "none":
             continue  # nothing registered at the provider: nothing promoted, no gate to skip
         store = channel_store(config, located, environ)
-        marks = {code: values[SKIP_GATE] for code, values in StoredMarks(store).read().items() if SKIP_GATE in values}
-        if not marks:
+        skips: dict[str, str] = {}
+        for marks in _versions(store, MARKS, repository, parse_marks):
+            skips.update((code, values[SKIP_GATE]) for code, values in marks.items() if SKIP_GATE in values)
+        if not skips:
             continue
-        document = store.read(CONFIG)
-        names = published_map(document.text, store.location(CONFIG)) if document is not None else {}
-        by_code: dict[str, list[str]] = {}
-        for published_name, code in sorted(names.items()):
-            by_code.setdefault(code, []).append(published_name)  # a renamed template: its name and its alias
-        for code, value in marks.items():
-            named = by_code.get(code, [])
+        names: dict[str, set[str]] = {}
+        for published in _versions(store, CONFIG, repository, published_map):
+            for published_name, code in published.items():
+                names.setdefault(code, set()).add(published_name)
+        for code, value in skips.items():
+            named = sorted(names.get(code, ()))
             if template is None or template in named:
                 glass = BreakGlass.from_mark(value)
                 found.append(GateSkip(channel=name, code=code, template=", ".join(named), glass=glass))
     return tuple(sorted(found, key=_order))
+
+
+def _versions(store: Store, key: StoreKey, repository: Repository, parse: Callable[[str, str], _T]) -> Iterator[_T]:
+    """The document parsed: its committed versions (oldest first) when it is a file in
+    ``repository``, then the target's current one. A committed version that does not parse is
+    history that cannot tell anything: skipped; the current one must parse."""
+    if isinstance(store, FileStore):
+        for text, where in _committed(repository, store.path(key)):
+            with contextlib.suppress(SmsopsError):
+                yield parse(text, where)
+    current = store.read(key)
+    if current is not None:
+        yield parse(current.text, store.location(key))
+
+
+def _committed(repository: Repository, path: Path) -> Iterator[tuple[str, str]]:
+    """Every version of ``path`` committed on HEAD's line, oldest first, and where it is from; none
+    when the file lies outside the repository."""
+    try:
+        relative = relative_to_repository(repository.top, path)
+    except SmsopsError:
+        return
+    if not repository.has_commits():
+        return
+    commits = repository.run("log", "--reverse", "--format=%H", "--", relative).split()
+    with repository.blobs() as blobs:
+        for sha in commits:
+            raw = blobs.read(sha, relative)
+            if raw is not None:
+                yield raw.decode("utf-8", "replace"), f"{relative} at commit {sha[:12]}"
 
 
 def _order(skip: GateSkip) -> tuple[str, str, str]:

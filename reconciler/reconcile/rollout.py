@@ -62,7 +62,7 @@ def _document(marks: dict[str, dict[str, str]]) -> str:
     )
 
 
-def _parse(text: str, where: str) -> dict[str, dict[str, str]]:
+def parse_marks(text: str, where: str) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(text)
         marks = data["marks"]
@@ -87,14 +87,14 @@ class StoredMarks:
 
     def read(self) -> dict[str, dict[str, str]]:
         found = self.store.read(MARKS)
-        return {} if found is None else _parse(found.text, self.store.location(MARKS))
+        return {} if found is None else parse_marks(found.text, self.store.location(MARKS))
 
     def write(self, code: str, marks: dict[str, str]) -> None:
         call(lambda: self._merge(code, marks), MERGE_POLICY, retry_if=lambda e: isinstance(e, _Raced))
 
     def _merge(self, code: str, marks: dict[str, str]) -> None:
         found = self.store.read(MARKS)
-        current = {} if found is None else _parse(found.text, self.store.location(MARKS))
+        current = {} if found is None else parse_marks(found.text, self.store.location(MARKS))
         wanted = {**current.get(code, {}), **{k: bound(v) for k, v in marks.items()}}
         if found is not None and current.get(code) == wanted:
             return  # already marked: no new version of the document

@@ -175,6 +175,24 @@ def test_skip_gate_promotes_with_no_test_send_and_every_record_says_why(
     assert "gate skipped" not in out  # only with --marks: plain history reads git alone
 
 
+def test_history_reads_break_glass_from_the_documents_the_pipeline_committed(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    spec = {"testSend": TEST_SEND, "rollout": {"prune": True}, "publish": {"file": "../published/prod.json"}}
+    repo.channel("prod", "alibaba", sms_sandbox.url(), **spec)
+    commit(repo.root, "prod: publish to a file the pipeline commits")
+    _, new, _ = reviewed_change(run_cli, repo, sms_sandbox)
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve", "--skip-gate", "--reason", REASON)
+    commit(repo.root, "published config of prod")  # what a pipeline keeping a file target does
+    # A runner that starts without the documents: git still has them, and names the code.
+    for document in (repo.root / "published").iterdir():
+        document.unlink()
+    out, _ = run_ok(run_cli, "history", str(repo.root), "--channel", "prod", "--marks", "--output", "json")
+    [skip] = json.loads(out)["gate_skips"]
+    assert (skip["template"], skip["code"], skip["glass"]["reason"]) == ("alert", new, REASON)
+    assert skip["glass"]["actor"] == ACTOR
+
+
 def test_skip_gate_with_a_saved_plan_that_promotes_nothing_says_no_gate_was_skipped(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
