@@ -192,7 +192,7 @@ def _run(
             if output == "text":
                 click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
             if done.break_glass is not None:
-                _warn_skip(done.break_glass, done.plan)
+                _warn_skip(done.break_glass, done.plan, gated=any(c.resource.spec.test_send for c in session.channels))
             if plan.has_changes:
                 if not auto_approve and not _confirmed(plan, output):
                     return False
@@ -200,10 +200,12 @@ def _run(
     return True
 
 
-def _warn_skip(glass: BreakGlass, plan: Plan) -> None:
+def _warn_skip(glass: BreakGlass, plan: Plan, *, gated: bool) -> None:
     """Before anything is applied: which promotions go without their gate, or that none does."""
     promotions = sum(1 for c in plan.changes if c.action is Action.PROMOTE)
-    if promotions:
+    if not gated:
+        click.echo("note: --skip-gate: no channel applied here has a test-send gate, so none is skipped", err=True)
+    elif promotions:
         click.echo(
             redact(f"warning: --skip-gate: {promotions} promotion(s) without test sends: {glass.describe()}"),
             err=True,

@@ -75,7 +75,7 @@ class ChangeResult(Frozen):
     code: str = ""
     error: str = ""
     attempts: int = 0
-    note: str = ""  # e.g. a promotion without its gate, and why
+    note: str = ""  # a promotion made without its gate (break glass), and why
 
 
 class BreakGlass(Frozen):
@@ -393,7 +393,7 @@ class ChannelApplier:
     def _promote(self, change: Change) -> ChangeResult:
         assert change.after is not None
         code = change.after.code
-        if self.break_glass is not None:
+        if self.break_glass is not None and change.gated and self.gate is not None:
             glass, stamp = self.break_glass, self._stamp()
             marks = {LIVE: stamp, SKIP_GATE: glass.mark(stamp)}
             result = self._once(change, lambda: self._mark(code, marks))

@@ -103,14 +103,17 @@ def breaking_glass(config_dir: str, reason: str, environ: Mapping[str, str] | No
 
 def break_glass_record(glass: BreakGlass, results: Sequence[ChangeResult]) -> BreakGlassRecord:
     """What the report says of a skipped gate: the promotions made without it, in a sentence."""
-    promoted = tuple(r.address for r in results if r.action is Action.PROMOTE and r.outcome is ChangeOutcome.DONE)
+    # a promotion made without its gate carries a note saying so (one with no gate to skip does not)
+    promoted = tuple(
+        r.address for r in results if r.action is Action.PROMOTE and r.outcome is ChangeOutcome.DONE and r.note
+    )
     if promoted:
         commit = f" at commit {glass.short_commit}" if glass.commit else ""
         note = (
             f"test-send gate skipped for {len(promoted)} promotion(s) by {glass.actor}{commit}, reason: {glass.reason}"
         )
     else:
-        note = "nothing was promoted, so no gate was skipped"
+        note = "no test-send gate was skipped: no promotion of this apply had one"
     return BreakGlassRecord(
         reason=glass.reason, actor=glass.actor, commit=glass.commit, dirty=glass.dirty, promoted=promoted, note=note
     )

@@ -90,8 +90,9 @@ def published(repo: ConfigRepo) -> dict[str, Any]:
 
 
 def marks(repo: ConfigRepo) -> dict[str, dict[str, str]]:
-    document = json.loads((repo.root / ".smsops" / "published" / "prod.marks.json").read_text())
-    return dict(document["marks"])
+    """The marks document beside the published config (none yet: no marks)."""
+    path = repo.root / ".smsops" / "published" / "prod.marks.json"
+    return dict(json.loads(path.read_text())["marks"]) if path.exists() else {}
 
 
 def reviewed_change(run_cli: Any, repo: ConfigRepo, handle: SandboxHandle) -> tuple[str, str, str]:
@@ -202,12 +203,27 @@ def test_skip_gate_with_a_saved_plan_that_promotes_nothing_says_no_gate_was_skip
     args = ("apply", str(repo.root), "--plan", str(plan_file), "--auto-approve", "--skip-gate", "--reason", REASON)
     out, err = run_ok(run_cli, *args, "--report", str(report_file))
     assert "note: --skip-gate: this plan promotes nothing, so no gate is skipped" in err
-    assert "Break glass (--skip-gate): nothing was promoted, so no gate was skipped" in out
+    assert "Break glass (--skip-gate): no test-send gate was skipped: no promotion of this apply had one" in out
     glass = json.loads(report_file.read_text())["break_glass"]
     assert glass["promoted"] == [] and glass["reason"] == REASON
-    assert not (repo.root / ".smsops" / "published" / "prod.marks.json").exists() or not any(
-        SKIP_GATE in values for values in marks(repo).values()
-    )
+    assert not any(SKIP_GATE in values for values in marks(repo).values())
+
+
+def test_skip_gate_on_a_channel_without_a_gate_marks_nothing_skipped(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    repo.channel("prod", "alibaba", sms_sandbox.url(), rollout={"prune": True})  # no testSend
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    for template in sms_sandbox.account.templates():
+        sms_sandbox.account.approve(template.code)
+    report_file = tmp_path / "report.json"
+    args = ("--skip-gate", "--reason", REASON, "--report", str(report_file))
+    out, err = run_ok(run_cli, "apply", str(repo.root), "--auto-approve", *args)
+    assert "note: --skip-gate: no channel applied here has a test-send gate, so none is skipped" in err
+    assert sorted(published(repo)) == ["alert", "login"]  # promoted, as without --skip-gate
+    assert "gate skipped" not in out
+    assert json.loads(report_file.read_text())["break_glass"]["promoted"] == []
+    assert not any(SKIP_GATE in values for values in marks(repo).values())
 
 
 @pytest.mark.parametrize(
@@ -288,7 +304,8 @@ def test_the_reports_note_lists_the_promotions_made_without_the_gate() -> None:
         return ChangeResult(channel="prod", action=action, address=address, outcome=outcome)
 
     results = [
-        result(Action.PROMOTE, ChangeOutcome.DONE, "prod/a~1"),
+        result(Action.PROMOTE, ChangeOutcome.DONE, "prod/a~1").model_copy(update={"note": "gate skipped: …"}),
+        result(Action.PROMOTE, ChangeOutcome.DONE, "prod/d~4"),  # its channel has no gate to skip
         result(Action.PROMOTE, ChangeOutcome.FAILED, "prod/b~2"),
         result(Action.CREATE, ChangeOutcome.DONE, "prod/c~3"),
     ]
@@ -297,7 +314,8 @@ def test_the_reports_note_lists_the_promotions_made_without_the_gate() -> None:
     assert record.note == (
         f"test-send gate skipped for 1 promotion(s) by {ACTOR} at commit 0123456789ab, reason: {REASON}"
     )
-    assert break_glass_record(GLASS, results[1:]).note == "nothing was promoted, so no gate was skipped"
+    unskipped = break_glass_record(GLASS, results[1:])
+    assert unskipped.note == "no test-send gate was skipped: no promotion of this apply had one"
 
 
 def test_a_phone_number_in_the_reason_is_masked_in_the_mark_and_the_output() -> None:
