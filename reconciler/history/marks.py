@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from reconciler.config.load import LoadedConfig
+from reconciler.config.load import LoadedConfig, Located
+from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
 from reconciler.history.git import Repository, relative_to_repository
 from reconciler.models import Frozen
@@ -42,6 +43,14 @@ class GateSkip(Frozen):
     glass: BreakGlass
 
 
+class GateSkips(Frozen):
+    """What the marks tell: the promotions made without their gate, oldest first, and per channel
+    whose target could not be read, why (the other channels are read all the same)."""
+
+    skips: tuple[GateSkip, ...] = ()
+    unread: tuple[str, ...] = ()
+
+
 def skipped_gates(
     config: LoadedConfig,
     repository: Repository,
@@ -49,33 +58,51 @@ def skipped_gates(
     channel: str | None = None,
     template: str | None = None,
     environ: Mapping[str, str] = os.environ,
-) -> tuple[GateSkip, ...]:
-    """Every promotion recorded as made without its gate in the selected channels' marks documents,
-    oldest first. Reads the durable targets (SmsopsError when one cannot be read) and, for a file
-    target inside ``repository``, its committed versions; contacts no provider."""
+) -> GateSkips:
+    """Every promotion recorded as made without its gate in the selected channels' marks documents.
+    Reads the durable targets and, for a file target inside ``repository``, its committed versions;
+    contacts no provider."""
     found: list[GateSkip] = []
+    unread: list[str] = []
     for located in config.channels:
         name = located.resource.name
         if channel is not None and name != channel:
             continue
         if traits(located.resource.spec.provider).marks == "none":
             continue  # nothing registered at the provider: nothing promoted, no gate to skip
-        store = channel_store(config, located, environ)
-        skips: dict[str, str] = {}
-        for marks in _versions(store, MARKS, repository, parse_marks):
-            skips.update((code, values[SKIP_GATE]) for code, values in marks.items() if SKIP_GATE in values)
-        if not skips:
-            continue
-        names: dict[str, set[str]] = {}
-        for published in _versions(store, CONFIG, repository, published_map):
-            for published_name, code in published.items():
-                names.setdefault(code, set()).add(published_name)
-        for code, value in skips.items():
-            named = sorted(names.get(code, ()))
-            if template is None or template in named:
-                glass = BreakGlass.from_mark(value)
-                found.append(GateSkip(channel=name, code=code, template=", ".join(named), glass=glass))
-    return tuple(sorted(found, key=_order))
+        try:
+            found += _channel_skips(config, located, repository, template, environ)
+        except SmsopsError as error:  # an unreachable target, a region not known, a damaged document
+            hint = f" ({error.hint})" if error.hint else ""
+            why = error.message.removeprefix(f"channel {name}: ")  # said once
+            unread.append(f"channel {name}: rollout marks not read: {why}{hint}")
+    return GateSkips(skips=tuple(sorted(found, key=_order)), unread=tuple(unread))
+
+
+def _channel_skips(
+    config: LoadedConfig,
+    located: Located[Channel],
+    repository: Repository,
+    template: str | None,
+    environ: Mapping[str, str],
+) -> list[GateSkip]:
+    store = channel_store(config, located, environ)
+    skips: dict[str, str] = {}
+    for marks in _versions(store, MARKS, repository, parse_marks):
+        skips.update((code, values[SKIP_GATE]) for code, values in marks.items() if SKIP_GATE in values)
+    if not skips:
+        return []
+    names: dict[str, set[str]] = {}
+    for published in _versions(store, CONFIG, repository, published_map):
+        for published_name, code in published.items():
+            names.setdefault(code, set()).add(published_name)
+    found = []
+    for code, value in skips.items():
+        named = sorted(names.get(code, ()))
+        if template is None or template in named:
+            glass = BreakGlass.from_mark(value)
+            found.append(GateSkip(channel=located.resource.name, code=code, template=", ".join(named), glass=glass))
+    return found
 
 
 def _versions(store: Store, key: StoreKey, repository: Repository, parse: Callable[[str, str], _T]) -> Iterator[_T]:

@@ -194,6 +194,23 @@ def test_history_reads_break_glass_from_the_documents_the_pipeline_committed(
     assert skip["glass"]["actor"] == ACTOR
 
 
+def test_history_marks_goes_on_past_a_target_it_cannot_read_and_exits_1(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    repo.channel("cloud", "alibaba", sms_sandbox.url(), publish={"ssmPrefix": "/smsops/cloud"})
+    commit(repo.root, "cloud channel, published to SSM")
+    code, out, err = run_cli("history", str(repo.root), "--marks")
+    assert code == 1 and "Traceback" not in out + err
+    assert (
+        "warning: channel cloud: rollout marks not read: publish.ssmPrefix is set but no AWS region is known "
+        "for a alibaba channel (set AWS_REGION"
+    ) in out
+    assert "from the rollout marks):\n  none recorded" in out
+    assert "Channel cloud created" in out  # the git history is all there
+
+
 def test_skip_gate_with_a_saved_plan_that_promotes_nothing_says_no_gate_was_skipped(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
