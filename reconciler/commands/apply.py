@@ -29,7 +29,8 @@ from reconciler.providers.traits import traits
 from reconciler.publish.export import publish_live
 from reconciler.publish.lease import Lease, channel_leases, default_owner
 from reconciler.publish.store import channel_store
-from reconciler.reconcile.apply import BreakGlass, ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.lock import channel_locks

@@ -27,7 +27,7 @@ from reconciler.providers.traits import traits
 from reconciler.publish.document import published_map
 from reconciler.publish.store import CONFIG, MARKS, Store, StoreKey, channel_store
 from reconciler.publish.targets.file import FileStore
-from reconciler.reconcile.apply import BreakGlass
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.rollout import SKIP_GATE, parse_marks
 
 _T = TypeVar("_T")

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
 from reconciler.models import Frozen
-from reconciler.reconcile.apply import BreakGlass, ChangeOutcome, ChangeResult, summarize
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
 from reconciler.render.escape import markdown_cell, workflow_data
 from reconciler.secrets.redact import redact

@@ -14,8 +14,8 @@ runtime config stopped naming the code: the grace period before retiring counts 
 ``smsops-renamed`` (``<time> <old name>``: the old name stays published as an alias for the grace
 period), ``smsops-remark`` (digest of the remark last submitted for review: a changed remark on a
 rejected version is resubmitted) and ``smsops-skip-gate`` (``<time> <reason> (<actor>, <commit>)``
-when a version was promoted without its gate: ``reconcile.apply.BreakGlass``). Values never hold a
-phone number unmasked or a secret.
+when a version was promoted without its gate: ``reconcile.breakglass``). Values never hold a phone
+number unmasked or a secret.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from reconciler.content.identity import parse_provider_name
 from reconciler.errors import stage
 from reconciler.models import Frozen
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
-from reconciler.reconcile.apply import BreakGlass
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all

@@ -17,7 +17,8 @@ import click
 import pytest
 
 from reconciler.commands.options import skip_gate_reason
-from reconciler.reconcile.apply import BreakGlass, ChangeOutcome, ChangeResult
+from reconciler.reconcile.apply import ChangeOutcome, ChangeResult
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
 from reconciler.reconcile.report import break_glass_record, build_report, render_break_glass, report_json
 from reconciler.reconcile.rollout import MAX_VALUE, SKIP_GATE
