@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.store.account import ManualClock
+from reconciler.sandbox.testing import SandboxFactory
+from tests.soak.rollout import Setup, set_up
 
 FIGURES = pytest.StashKey[list[str]]()
 
@@ -38,3 +40,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         terminalreporter.section("soak figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def rollout_setup(sandbox_factory: SandboxFactory, moto: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Setup]:
+    """``rollout_setup(provider, root) -> Setup``: a provider's sandbox and a config at ``root``
+    publishing to moto (``tests.soak.rollout.set_up``)."""
+    return lambda provider, root: set_up(provider, root, sandbox_factory, moto, monkeypatch)

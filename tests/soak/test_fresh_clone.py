@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox.testing import SandboxFactory
-from tests.soak.rollout import ALERT_V2, PROVIDERS, Setup, applied, set_up
+from tests.soak.rollout import ALERT_V2, PROVIDERS, Setup, applied
 
 COMMITTER = ("-c", "user.name=Config Author", "-c", "user.email=author@example.invalid")
 
@@ -72,15 +71,9 @@ def withdrawals(published: list[dict[str, dict[str, Any]]]) -> list[str]:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_each_step_from_a_fresh_clone_withdraws_nothing_gates_once_and_completes(
-    provider: str,
-    tmp_path: Path,
-    sandbox_factory: SandboxFactory,
-    moto: str,
-    monkeypatch: pytest.MonkeyPatch,
-    run_cli: Any,
-    figure: Callable[[str], None],
+    provider: str, tmp_path: Path, rollout_setup: Callable[..., Setup], run_cli: Any, figure: Callable[[str], None]
 ) -> None:
-    setup = set_up(provider, tmp_path / "origin", sandbox_factory, moto, monkeypatch)
+    setup = rollout_setup(provider, tmp_path / "origin")
     origin = setup.repo.root
     git(origin, "init", "-q")
     commit(origin, "two templates")

@@ -11,21 +11,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox.testing import SandboxFactory
-from tests.soak.rollout import ALERT_V2, PROVIDERS, PublishedCodesCheck, applied, set_up
+from tests.soak.rollout import ALERT_V2, PROVIDERS, PublishedCodesCheck, Setup, applied
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_every_published_code_is_at_the_provider_and_approved_after_every_api_call(
-    provider: str,
-    tmp_path: Path,
-    sandbox_factory: SandboxFactory,
-    moto: str,
-    monkeypatch: pytest.MonkeyPatch,
-    run_cli: Any,
-    figure: Callable[[str], None],
+    provider: str, tmp_path: Path, rollout_setup: Callable[..., Setup], run_cli: Any, figure: Callable[[str], None]
 ) -> None:
-    setup = set_up(provider, tmp_path / "cfg", sandbox_factory, moto, monkeypatch)
+    setup = rollout_setup(provider, tmp_path / "cfg")
     check = PublishedCodesCheck(setup.target, setup.account)
     setup.handle.running.after_request = check
     root = setup.repo.root
@@ -63,10 +56,10 @@ def test_every_published_code_is_at_the_provider_and_approved_after_every_api_ca
 
 
 def test_the_check_reports_a_published_code_the_provider_lost(
-    tmp_path: Path, sandbox_factory: SandboxFactory, moto: str, monkeypatch: pytest.MonkeyPatch, run_cli: Any
+    tmp_path: Path, rollout_setup: Callable[..., Setup], run_cli: Any
 ) -> None:
     """The check can fail: a live code deleted behind smsops' back is reported after the next call."""
-    setup = set_up("alibaba", tmp_path / "cfg", sandbox_factory, moto, monkeypatch)
+    setup = rollout_setup("alibaba", tmp_path / "cfg")
     applied(run_cli, setup.repo.root)
     setup.review()
     applied(run_cli, setup.repo.root)
