@@ -3,7 +3,8 @@ or S3), the CLI's clock following the sandbox clock, and the check run after eve
 
 Time: the grace period passes by moving the sandbox clock (``Setup.grace``). The CLI reads its own
 clock where it plans, stamps rollout marks and publishes; ``follow`` points those reads at the
-sandbox clock, so a one-hour grace period passes in no time through the same code. The clock starts
+sandbox clock, so a one-hour grace period passes in no time through the same code (a reader of the
+wall clock missing from ``CLOCK_READERS`` shows as a version not retired). The clock starts
 at the wall clock's time, and review is decided by hand (``Setup.review``) rather than by moving
 the clock: the gate's delivery queries ask the provider about the sends of the last minutes by the
 wall clock (Tencent's status pull), which must not find the sandbox's sends in their future.
@@ -49,7 +50,7 @@ BUCKET = "smsops-soak"
 RECIPIENTS = ["+8613812345671", "+8613812345672", "+8613812345673"]
 GRACE_S = 3600.0
 TEST_SEND = {"recipients": {"sops": "../secrets/creds.enc.yaml", "key": "test_recipients"}, "deliveryTimeout": "30s"}
-# Two templates: ``alert`` gets a new version, ``notice`` is removed from git (pruned).
+# Two templates: ``alert`` gets a new version; the soak test also removes ``notice`` from git (prune is on).
 ALERT_V1, ALERT_V2 = "Service {{ service }} is down", "Service {{ service }} has stopped answering"
 NOTICE = "Maintenance starts at {{ time }}"
 
@@ -81,6 +82,8 @@ class Target:
 
     provider: str
     endpoint: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -115,16 +118,11 @@ class Target:
         return dict(document["channel"]["templates"]) if document else {}
 
     def _client(self, service: str) -> Any:
-        # one client per service, made once: the check runs in the sandbox's threads
-        with _CLIENTS_LOCK:
-            key = (service, self.endpoint)
-            if key not in _CLIENTS:
-                _CLIENTS[key] = boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
-            return _CLIENTS[key]
-
-
-_CLIENTS: dict[tuple[str, str], Any] = {}
-_CLIENTS_LOCK = threading.Lock()
+        # one client per service, made once under a lock: the check runs in the sandbox's threads
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+            return self._clients[service]
 
 
 def operation(request: SandboxRequest) -> str:
@@ -153,19 +151,17 @@ class PublishedCodesCheck:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, emulator: str, request: SandboxRequest, response: SandboxResponse) -> None:
-        found, verified = self.verify(), 0
+        found = self.verify()
+        where = operation(request)
         with self._lock:
             self.checks += 1
-            self.operations[operation(request)] += 1
-            for problem in found:
-                if problem:
-                    self.violations.append(f"after {operation(request)}: {problem}")
-                else:
-                    verified += 1
-            self.verified += verified
+            self.operations[where] += 1
+            self.verified += found.count("")
+            self.violations += [f"after {where}: {problem}" for problem in found if problem]
 
     def verify(self) -> list[str]:
-        """One entry per code the published document names: "" when it holds, else what is wrong."""
+        """One entry per code the published document names: "" when it holds, else what is wrong
+        (a template published as live without a code is wrong too)."""
         document = self.target.read()
         if document is None:
             return []
@@ -182,11 +178,11 @@ class PublishedCodesCheck:
         results = []
         for name, entry in sorted(channel["templates"].items()):
             code = entry.get("code")
+            record = at_provider.get(code) if code else None
             if not code:
-                results.append("" if not entry["live"] else f"{name} is live without a code")
-                continue
-            record = at_provider.get(code)
-            if record is None:
+                if entry["live"]:
+                    results.append(f"{name} is live without a code")
+            elif record is None:
                 results.append(f"{name} names {code}, which the provider does not have")
             elif record.status is not ReviewStatus.APPROVED:
                 results.append(f"{name} names {code}, which is {record.status.value}")
@@ -195,8 +191,9 @@ class PublishedCodesCheck:
         return results
 
     def figure(self, provider: str) -> str:
+        named = "published sender IDs" if provider == "aws" else "published codes"
         return (
-            f"soak {provider}: {self.checks} checks after provider API calls, {self.verified} published codes "
+            f"soak {provider}: {self.checks} checks after provider API calls, {self.verified} {named} "
             f"verified, {len(self.violations)} violations"
         )
 
@@ -230,7 +227,7 @@ class Setup:
 
 
 def set_up(provider: str, root: Path, factory: SandboxFactory, moto: str, monkeypatch: pytest.MonkeyPatch) -> Setup:
-    """One provider's emulator with a ready account (fast review, delivery at once), and a config
+    """One provider's emulator with a ready account (review by hand, delivery at once), and a config
     repository whose channel publishes to SSM (Alibaba, AWS) or S3 (Tencent) and gates promotions
     with a test send."""
     handle = factory.start(provider)
