@@ -73,7 +73,10 @@ def channel_view(config: LoadedConfig, located: Located[Channel], *, live: bool 
     own = traits(spec.provider)
     view = ChannelView(
         located=located,
-        provider=own.display,
+        # the embedded sandbox speaks another provider's API: say both
+        provider=own.display
+        if own.display.lower() == spec.provider.value
+        else f"{spec.provider.value} ({own.display} API)",
         endpoint=spec.endpoint or own.endpoint(spec.region) or "",
         keys=channel_keys(located),
     )

@@ -119,13 +119,18 @@ def edited_text(path: Path, kind: str, name: str, change: Callable[[CommentedMap
 
 def write_checked(path: Path, text: str, loaded_digest: str) -> None:
     """Write ``text`` (or delete the file for "") if the file is still what the editor loaded."""
-    if digest(path) != loaded_digest:
-        raise StaleFile(
-            f"{path.name} changed since it was loaded (another tab or person saved it): nothing was written",
-            hint="your edits are still in the form: copy them, reload the file, and apply them again",
-        )
+    require_fresh(path, loaded_digest)
     if text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     else:
         path.unlink()
+
+
+def require_fresh(path: Path, loaded_digest: str) -> None:
+    """Raise ``StaleFile`` if ``path`` is no longer what the editor loaded."""
+    if digest(path) != loaded_digest:
+        raise StaleFile(
+            f"{path.name} changed since it was loaded (another tab or person saved it): nothing was written",
+            hint="your edits are still in the form: copy them, reload the file, and apply them again",
+        )

@@ -28,7 +28,7 @@ from reconciler.console.drafts import (
     removed_text,
 )
 from reconciler.console.state import Console, console_of, json_answer
-from reconciler.console.yamlfile import StaleFile, digest, write_checked
+from reconciler.console.yamlfile import StaleFile, digest, require_fresh, write_checked
 from reconciler.providers.base import TemplateKind
 
 
@@ -107,10 +107,11 @@ async def save_template(request: Request) -> Response:
     draft, checked = await _posted(request, console, changes=True)
     if not draft.name:
         return _editor(request, console, draft, checked, status_code=422, problem="not saved: give the template a name")
-    if checked.errors:
-        problem = f"not saved: {len(checked.errors)} problem(s) below; fix them and save again"
-        return _editor(request, console, draft, checked, status_code=422, problem=problem)
     try:
+        require_fresh(console.root / draft.file, draft.digest or "absent")  # before anything else: nothing lost
+        if checked.errors:
+            problem = f"not saved: {len(checked.errors)} problem(s) below; fix them and save again"
+            return _editor(request, console, draft, checked, status_code=422, problem=problem)
         write_checked(console.root / draft.file, checked.text, draft.digest or "absent")
     except StaleFile as error:
         return _editor(request, console, draft, checked, status_code=409, problem=f"{error.message}. {error.hint}")
