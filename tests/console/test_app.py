@@ -184,8 +184,8 @@ def test_a_second_save_from_a_stale_editor_is_refused_and_nothing_is_lost(client
     assert digest is not None
     other_tab = (console_repo / ALERT).read_text().replace("fires.", "fires, day or night.")
     (console_repo / ALERT).write_text(other_tab)
-    form = draft(csrf(browser), name="alert-notification", original="alert-notification",
-                 file="templates/alert-notification.yaml", digest=digest.group(1), content="Mine {{ user }}")  # fmt: skip
+    where = {"name": "alert-notification", "original": "alert-notification", "file": ALERT.removeprefix("sms-config/")}
+    form = draft(csrf(browser), **where, digest=digest.group(1), content="Mine {{ user }}")
     answer = browser.post("/templates/save", data=form)
     assert answer.status_code == 409
     assert "alert-notification.yaml changed since it was loaded" in answer.text
