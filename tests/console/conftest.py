@@ -2,7 +2,7 @@
 
 ``demo_base`` is built once per test process (the demo waits out the sandbox's review): the demo's
 whole loop on the sandbox channel, then a longer review, then a changed ``task-status`` applied, so
-the channel has live versions and one version pending review. Each test gets its own copy
+the channel has live versions and one version pending review; the demo's sends are forgotten. Each test gets its own copy
 (``console_repo``) committed to a fresh git repository, the sandbox's state included (git-ignored).
 """
 
@@ -41,6 +41,11 @@ for account in Sandbox(Path(config) / ".smsops" / "sandbox").accounts():
 task = Path(config) / "templates" / "task-status.yaml"
 task.write_text(task.read_text().replace("at {{ finished }}.", "at {{ finished }} (UTC)."))
 assert main(["apply", config, "--channel", "sandbox", "--auto-approve"]) == 0
+# The demo's gate just sent to the test numbers; the per-number limits would make the tests' own
+# "Send Test SMS" wait a minute for its slot. The account forgets those sends (and only them).
+import sqlite3
+with sqlite3.connect(Path(config) / ".smsops" / "sandbox" / "sandbox.sqlite3") as db:
+    db.execute("DELETE FROM sends")
 """
 
 
