@@ -2,8 +2,9 @@
 
 ``demo_base`` is built once per test process (the demo waits out the sandbox's review): the demo's
 whole loop on the sandbox channel, then a longer review, then a changed ``task-status`` applied, so
-the channel has live versions and one version pending review; the demo's sends are forgotten. Each test gets its own copy
-(``console_repo``) committed to a fresh git repository, the sandbox's state included (git-ignored).
+the channel has live versions and one version pending review; the demo's sends are forgotten. Each
+test gets its own copy (``console_repo``) committed to a fresh git repository, the sandbox's state
+included (git-ignored).
 """
 
 from __future__ import annotations
