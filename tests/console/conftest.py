@@ -1,23 +1,28 @@
 """The console's fixtures: the example config after the demo, in a real git repository.
 
-``demo_base`` is built once per test process (the demo waits out the sandbox's review): the demo's
-whole loop on the sandbox channel, then a longer review, then a changed ``task-status`` applied, so
-the channel has live versions and one version pending review; the demo's sends are forgotten. Each
-test gets its own copy (``console_repo``) committed to a fresh git repository, the sandbox's state
-included (git-ignored).
+``demo_base`` is built once per test run, whichever xdist workers need it (the demo waits out the
+sandbox's review, some seconds): the demo's whole loop on the sandbox channel, then a longer review,
+then a changed ``task-status`` applied, so the channel has live versions and one version pending
+review; the demo's sends are forgotten. Nobody changes it: each test (or module) gets its own copy
+(``make_repo``) committed to a fresh git repository, the sandbox's state included (git-ignored).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from reconciler.console.app import create_app
+from reconciler.console.security import COOKIE
 from tests.configrepo import ROOT, SANDBOX_KEY
 
 TOKEN = "console-test-token"
@@ -52,14 +57,28 @@ with sqlite3.connect(Path(config) / ".smsops" / "sandbox" / "sandbox.sqlite3") a
 
 @pytest.fixture(scope="session")
 def demo_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = tmp_path_factory.mktemp("base") / "sms-config"
+    # Under xdist every worker has its own base temp directory; their parent is the run's, shared.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    config = shared / "console-demo" / "sms-config"
+    built = config.parent / "built"
+    with open(shared / "console-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds; the others wait, then copy
+        if not built.exists():
+            shutil.rmtree(config.parent, ignore_errors=True)  # what a failed build left
+            _build(config)
+            built.touch()
+    return config
+
+
+def _build(config: Path) -> None:
     shutil.copytree(ROOT / "sms-config", config, ignore=shutil.ignore_patterns(".smsops"))
     env = {**os.environ, "SOPS_AGE_KEY_FILE": str(SANDBOX_KEY), "SOPS_DISABLE_VERSION_CHECK": "1"}
     done = subprocess.run(
         [sys.executable, "-c", _BUILD, str(config)], capture_output=True, text=True, env=env, timeout=300, check=False
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return config
 
 
 def git(repo: Path, *args: str) -> str:
@@ -88,3 +107,47 @@ def console_repo(demo_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for name, value in GIT_IDENTITY.items():
         monkeypatch.setenv(name, value)
     yield repo
+
+
+ALERT = "sms-config/templates/alert-notification.yaml"
+Client = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client(console_repo: Path) -> Client:
+    """``client(read_only=False, token=TOKEN)``: a browser of the console on ``console_repo`` (the
+    access token already in its cookie unless ``token`` is None)."""
+
+    def make(*, read_only: bool = False, token: str | None = TOKEN) -> TestClient:
+        app = create_app("sms-config", read_only=read_only, token=TOKEN)
+        client = TestClient(app, base_url="http://127.0.0.1")
+        if token is not None:
+            client.cookies.set(COOKIE, token)
+        return client
+
+    return make
+
+
+def csrf(client: TestClient) -> str:
+    """The CSRF token, as a page's form carries it (the editor: a page that reads no provider)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/templates/new").text)
+    assert found is not None
+    return found.group(1)
+
+
+def draft(token: str, **fields: object) -> dict[str, object]:
+    """The editor's form for a new template ``welcome`` on the sandbox channel, ``fields`` changed."""
+    form: dict[str, object] = {
+        "csrf": token,
+        "name": "welcome",
+        "type": "notification",
+        "content": "Welcome {{ user }}, your account is ready.",
+        "remark": "Sent once when a user finishes signing up for the OnePro app.",
+        "channels": ["sandbox"],
+        "var_name": ["user"],
+        "var_type": ["name"],
+        "var_example": ["Ann"],
+        "var_max": ["10"],
+    }
+    form.update(fields)
+    return form
