@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +35,7 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "ada@example.com",
 }
 # What the demo's SOPS files hold: none of it may reach a page (the key id only masked).
+PHONE = r"\+86 138\*\*\*\*000[123]"  # a test number, masked
 CANARIES = ("LTAI5tSmsopsSandboxDemo1", "SandboxDemoSecretNotReal000001", "13800000001", "13800000002", "13800000003")
 
 _BUILD = """
@@ -151,3 +154,27 @@ def draft(token: str, **fields: object) -> dict[str, object]:
     }
     form.update(fields)
     return form
+
+
+def sent(client: TestClient) -> tuple[str, str]:
+    """Click "Send Test SMS" on the sandbox channel and wait for the send to finish: the job's
+    page, then its JSON."""
+    started = client.post("/channels/sandbox/test-send", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert started.status_code == 303, started.text
+    where = started.headers["location"]
+    job = client.app.state.console.sends.get(where.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    assert job is not None and job.wait(timeout=120)
+    return client.get(where).text, client.get(f"{where}/progress").text
+
+
+class HeldSleep:
+    """The gate's sleep, held until the test lets it go: the page is seen while the send runs."""
+
+    def __init__(self) -> None:
+        self.asleep = threading.Event()
+        self.go = threading.Event()
+
+    def __call__(self, seconds: float) -> None:
+        self.asleep.set()
+        self.go.wait(timeout=120)
+        time.sleep(seconds)

@@ -17,9 +17,10 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from reconciler.commands import test_send
 from reconciler.console.app import create_app
 from tests.configrepo import SANDBOX_KEY
-from tests.console.conftest import CANARIES, GIT_IDENTITY, TOKEN, make_repo
+from tests.console.conftest import CANARIES, GIT_IDENTITY, PHONE, TOKEN, HeldSleep, make_repo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -155,11 +156,37 @@ def test_delete_a_template(page: Page, served: tuple[Served, Served]) -> None:
     assert not (served[0].repo / "sms-config/templates/password-reset.yaml").exists()
 
 
-def test_send_test_sms_shows_delivered_with_a_masked_number(page: Page, served: tuple[Served, Served]) -> None:
+def test_send_test_sms_shows_progress_as_it_arrives_then_delivered_with_a_masked_number(
+    page: Page, served: tuple[Served, Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = HeldSleep()
+    monkeypatch.setattr(test_send, "SLEEP", held)  # the server is a thread of this process
     channel(page, served[0])
     page.get_by_role("button", name="Send Test SMS").click()
+    expect(page.get_by_test_id("progress")).to_contain_text("Sending… 0 of 1")
+    expect(page.get_by_test_id("log")).to_contain_text("waiting for delivery reports")
+    page.evaluate("window.stillThisPage = true")
+    held.go.set()
     expect(page.get_by_test_id("gate")).to_contain_text("1 delivered; proof: delivered")
-    expect(page.locator("table code.phone").first).to_have_text(re.compile(r"^\+86 138\*\*\*\*000[123]$"))
+    assert page.evaluate("window.stillThisPage === true")  # the script put it in place: no reload
+    expect(page.get_by_test_id("progress")).to_contain_text("Finished: 1 of 1")
+    expect(page.locator("table code.phone").first).to_have_text(re.compile(f"^{PHONE}$"))
+    for canary in CANARIES:
+        assert canary not in page.content()
+
+
+def test_without_a_script_the_send_page_refreshes_until_delivered(
+    browser: Browser, served: tuple[Served, Served]
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    plain.set_default_timeout(30_000)
+    plain.goto(served[0].url)
+    plain.goto(f"{served[0].base}/channels/sandbox")
+    plain.get_by_role("button", name="Send Test SMS").click()
+    expect(plain.get_by_test_id("gate")).to_contain_text("1 delivered; proof: delivered")
+    expect(plain.locator("table code.phone").first).to_have_text(re.compile(f"^{PHONE}$"))
+    context.close()
 
 
 def test_commit_on_a_branch_and_history_shows_the_commit(page: Page, served: tuple[Served, Served]) -> None:
