@@ -32,6 +32,7 @@ class Console:
     config_dir: str
     guard: Guard
     environment: Environment
+    shown_dir: str  # the config directory as the pages name it (see ``gitwork.shown_dir``)
     # files (relative to the config root) this console wrote or deleted: what "Commit" offers
     touched: set[str] = field(default_factory=set)
     sends: SendJobs = field(default_factory=SendJobs)  # "Send Test SMS", running and done
@@ -49,7 +50,7 @@ class Console:
             request=request,
             csrf=self.guard.csrf,
             read_only=self.guard.read_only,
-            config_dir=self.config_dir,
+            config_dir=self.shown_dir,
             touched=sorted(self.touched),
             config_errors=config_errors or [],
             **context,

