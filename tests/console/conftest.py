@@ -1,10 +1,14 @@
 """The console's fixtures: the example config after the demo, in a real git repository.
 
 ``demo_base`` is built once per test run, whichever xdist workers need it (the demo waits out the
-sandbox's review, some seconds): the demo's whole loop on the sandbox channel, then a longer review,
-then a changed ``task-status`` applied, so the channel has live versions and one version pending
+sandbox's review, some seconds): the demo's whole loop on the sandbox channel, then a longer review
+and a quicker delivery, then a changed ``task-status`` applied, so the channel has live versions and one version pending
 review; the demo's sends are forgotten. Nobody changes it: each test (or module) gets its own copy
 (``make_repo``) committed to a fresh git repository, the sandbox's state included (git-ignored).
+
+``client`` makes Starlette TestClients of the app on a test's own copy; ``served``, ``browser`` and
+``page`` are a test module's consoles (normal and --read-only, served by uvicorn on loopback) and
+Debian's chromium driven by Playwright (no browser download).
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import fcntl
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.testclient import TestClient
 
 from reconciler.console.app import create_app
@@ -45,8 +53,10 @@ from reconciler.cli import main
 from reconciler.sandbox.store.account import Sandbox
 config = sys.argv[1]
 assert main(["demo", config]) == 0
+# A review that stays pending; a delivery report within the gate's first poll (the tests' sends need
+# not wait out the demo's second, and one that holds the gate's sleep still sees it waiting).
 for account in Sandbox(Path(config) / ".smsops" / "sandbox").accounts():
-    account.set_behaviour(account.behaviour.model_copy(update={"review_delay_s": 3600.0}))
+    account.set_behaviour(account.behaviour.model_copy(update={"review_delay_s": 3600.0, "delivery_delay_s": 0.2}))
 task = Path(config) / "templates" / "task-status.yaml"
 task.write_text(task.read_text().replace("at {{ finished }}.", "at {{ finished }} (UTC)."))
 assert main(["apply", config, "--channel", "sandbox", "--auto-approve"]) == 0
@@ -178,3 +188,73 @@ class HeldSleep:
         self.asleep.set()
         self.go.wait(timeout=120)
         time.sleep(seconds)
+
+
+# -- a real browser: the console served by uvicorn in a thread, Debian's chromium -----------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@dataclass
+class Served:
+    url: str  # with the token
+    base: str
+    repo: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(demo_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Served]]:
+    """The console and a --read-only one, on one repository per test module, each served by uvicorn
+    in a thread of this process (so a test may replace what the server calls, e.g. the gate's sleep)."""
+    repo = make_repo(demo_base, tmp_path_factory.mktemp("browser"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+        for name, value in GIT_IDENTITY.items():
+            patch.setenv(name, value)
+        servers, shown = [], []
+        for read_only in (False, True):
+            port = _free_port()
+            app = create_app(str(repo / "sms-config"), read_only=read_only, token=TOKEN)
+            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+            threading.Thread(target=server.run, daemon=True).start()
+            while not server.started:
+                time.sleep(0.02)
+            servers.append(server)
+            base = f"http://127.0.0.1:{port}"
+            shown.append(Served(f"{base}/?token={TOKEN}", base, repo))
+        yield shown[0], shown[1]
+        for server in servers:
+            server.should_exit = True
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, served: tuple[Served, Served]) -> Iterator[Page]:
+    context = browser.new_context()  # launch() gives chromium a fresh profile; a context, no cookie yet
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.goto(served[0].url)
+    yield tab
+    context.close()
+
+
+def channel(page: Page, served: Served) -> None:
+    page.goto(f"{served.base}/channels/sandbox")
