@@ -60,3 +60,15 @@ def test_an_unknown_send_is_not_found(client: Client) -> None:
     assert browser.get("/channels/sandbox/test-send/nope/progress", headers={"accept": "application/json"}).json() == {
         "error": "no such test send: the console keeps the last ones until it stops"
     }
+
+
+def test_a_send_that_cannot_start_says_why_on_its_page(client: Client) -> None:
+    browser = client()
+    started = browser.post("/channels/production/test-send", data={"csrf": csrf(browser)}, follow_redirects=False)
+    where = started.headers["location"]
+    job = browser.app.state.console.sends.get(where.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    assert job.wait(timeout=120)
+    page = browser.get(where).text
+    assert '<p class="problem" role="alert">sms-config/secrets/production.enc.yaml: cannot decrypt:' in page
+    assert "Finished: nothing was sent." in page and "<table>" not in page
+    assert browser.get(f"{where}/progress").json()["problem"].startswith("sms-config/secrets/production.enc.yaml")
