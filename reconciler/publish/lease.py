@@ -31,6 +31,11 @@ from reconciler.publish.targets.base import same_document
 UtcClock = Callable[[], datetime]
 Notify = Callable[[str], None]
 
+# How long an apply waits for another apply's lease, and how often it looks again: the real values,
+# read when a lease is taken, which tests replace (as commands/apply.py's GATE_* constants).
+WAIT_S = 600.0
+POLL_S = 5.0
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -131,13 +136,16 @@ def lease(
     channel: str,
     owner: str,
     ttl: timedelta = timedelta(minutes=30),
-    wait: float = 600.0,
-    poll: float = 5.0,
+    wait: float | None = None,
+    poll: float | None = None,
     clock: UtcClock = _now,
     sleep: Callable[[float], None] = time.sleep,
     notify: Notify = lambda _: None,
 ) -> Iterator[Lease]:
-    """Hold the channel's lease for the ``with`` block (see the module docstring)."""
+    """Hold the channel's lease for the ``with`` block (see the module docstring). ``wait`` and
+    ``poll`` default to ``WAIT_S`` and ``POLL_S``."""
+    wait = WAIT_S if wait is None else wait
+    poll = POLL_S if poll is None else poll
     held = acquire(
         store, channel=channel, owner=owner, ttl=ttl, wait=wait, poll=poll, clock=clock, sleep=sleep, notify=notify
     )

@@ -336,9 +336,20 @@ class ChannelApplier:
         return self.now().isoformat(timespec="seconds")
 
     def _delete(self, change: Change) -> str:
+        """Retire or delete a version. Its being gone is the goal, so a version already gone is done:
+        another apply deleted it (the provider answers "not found"), or our delete went through and
+        its answer was lost (looked for, not there)."""
         assert change.before is not None
-        self.provider.delete_template(change.before.code)
-        return change.before.code
+        code = change.before.code
+        try:
+            self.provider.delete_template(code)
+        except ResponseLost:
+            if any(template.code == code for template in self.provider.list_templates()):
+                raise
+        except ProviderError as error:
+            if error.kind is not ErrorKind.NOT_FOUND:
+                raise
+        return code
 
     def _mark(self, code: str, marks: dict[str, str]) -> str:
         """Record rollout marks: as template tags, or beside the published config."""

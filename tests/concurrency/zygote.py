@@ -1,0 +1,101 @@
+"""Start `smsops` runs cheaply and at the same moment: a warmed-up parent that forks them.
+
+    python -m tests.concurrency.zygote          # serve: one JSON request a line on stdin
+    python -m tests.concurrency.zygote JOB_JSON # run one job in this (fresh) process, exit its code
+
+A request is ``{"jobs": [job, ...]}``; the zygote forks one child per job, lets them all go at once
+(each waits on one byte of a shared pipe, written only when every child exists), waits for them and
+answers ``{"codes": [...]}`` on one line. A job is ``{"argv": [...], "env": {...}, "lease_wait": s,
+"out": path, "err": path}``: the child sets ``env``, sends its stdout and stderr to the files and runs
+``reconciler.cli.main(argv)`` in-process, as the installed `smsops` would.
+
+The zygote imports the whole apply path (the CLI, the Alibaba SDK, boto3 and the S3 model) once,
+single-threaded, before it forks: a child costs milliseconds to start instead of a fresh
+interpreter's import time. ``prepare`` makes the same test-only settings in either mode: the gate
+polls every 10 ms (the sandbox delivers at once), no client-side per-number send limit (every test
+send goes to one number), and the apply lease polled every 50 ms with the job's ``lease_wait``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+LEASE_POLL_S = 0.05
+
+
+def warm_up() -> None:
+    """Import what an apply imports, and load the S3 model, so children inherit them."""
+    import boto3
+
+    import reconciler.cli
+    import reconciler.commands.apply
+    import reconciler.providers.alibaba.adapter
+    import reconciler.publish.export
+    import reconciler.verify.gate  # noqa: F401
+
+    boto3.session.Session().client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+
+
+def prepare(job: dict[str, Any]) -> None:
+    import reconciler.publish.lease as lease
+    import reconciler.verify.gate as gate
+    from reconciler.providers.alibaba.adapter import AlibabaProvider
+
+    os.environ.update(job.get("env", {}))
+    gate.DEFAULT_POLL_INTERVAL_S = 0.01
+    AlibabaProvider.number_limits = lambda self, kind: ()  # type: ignore[method-assign]
+    lease.WAIT_S = float(job.get("lease_wait", 0.0))
+    lease.POLL_S = LEASE_POLL_S
+
+
+def run(job: dict[str, Any]) -> int:
+    from reconciler.cli import main
+
+    prepare(job)
+    return main(list(job["argv"]))
+
+
+def _child(job: dict[str, Any], go: int) -> None:
+    """In the forked child: wait for the go byte, run the job with its own stdio, exit its code."""
+    code = 70  # EX_SOFTWARE, should the job itself blow up
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        out = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        err = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        for source, target in ((devnull, 0), (out, 1), (err, 2)):
+            os.dup2(source, target)
+        os.read(go, 1)
+        code = run(job)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve() -> None:
+    warm_up()
+    for line in sys.stdin:
+        jobs = json.loads(line)["jobs"]
+        go_read, go_write = os.pipe()
+        children = []
+        for job in jobs:
+            pid = os.fork()
+            if pid == 0:
+                os.close(go_write)
+                _child(job, go_read)
+            children.append(pid)
+        os.close(go_read)
+        os.write(go_write, b"g" * len(children))  # all forked: let them go together
+        os.close(go_write)
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+        sys.stdout.write(json.dumps({"codes": codes}) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        sys.exit(run(json.loads(sys.argv[1])))
+    serve()
