@@ -124,6 +124,7 @@ class Figures:
     doc_checks: int = 0
     invalid: int = 0
     problems: list[str] = field(default_factory=list)  # what made a figure non-zero, for the assert message
+    seconds: Counter[str] = field(default_factory=Counter)  # wall time by phase: commit, applies, follow-ups
 
     def lines(self) -> list[str]:
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(self.exit_codes.items()))
@@ -135,6 +136,7 @@ class Figures:
             f"duplicates created {self.duplicates_created}, left after the next apply {self.duplicates_left}; "
             f"lost changes {self.lost}",
             f"published document read {self.doc_checks} times during the applies, invalid {self.invalid}",
+            "seconds: " + ", ".join(f"{phase} {s:.1f}" for phase, s in self.seconds.items()),
         ]
 
 
@@ -170,7 +172,7 @@ class DocumentReader:
         self.thread.join(timeout=30)
 
     def _loop(self) -> None:
-        while not self.stop.wait(0.01):
+        while not self.stop.wait(0.02):
             self.read_once()
 
     def read_once(self) -> None:
@@ -282,15 +284,19 @@ class TwoApplies:
         self.account.configure(faults=spec)
 
     def round(self, round_: int, rate: float) -> None:
+        started = time.perf_counter()
         self.change(round_)
         for clone in self.clones:
             git(clone, "pull", "-q", "--ff-only")
+        self.figures.seconds["commit and pull"] += time.perf_counter() - started
         waiter = round_ % 2  # this clone waits for the other's lease; the other gives up at once
         jobs = [self.apply(c, f"r{round_:02d}-{RUNNERS[c]}", LEASE_WAIT_S if c == waiter else 0.0) for c in (0, 1)]
         before = self.account.counters()
         self.faults(rate)
+        started = time.perf_counter()
         with DocumentReader(self.s3, self.account, self.figures):
             finished = self.launch(jobs)
+        self.figures.seconds["applies at once"] += time.perf_counter() - started
         self.faults(0.0)
         after = self.account.counters()
         for kind in FAULT_KINDS:
@@ -303,7 +309,9 @@ class TwoApplies:
                 if f"is locked by {other}@" not in done.err:
                     self.figures.problems.append(f"round {round_}: the lease message names no holder: {done.err}")
         self.figures.duplicates_created += duplicates(self.account)
+        started = time.perf_counter()
         self.converge(round_)
+        self.figures.seconds["follow-ups"] += time.perf_counter() - started
         self.figures.rounds += 1
 
     def converge(self, round_: int) -> None:

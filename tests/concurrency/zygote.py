@@ -13,7 +13,7 @@ The zygote imports the whole apply path (the CLI, the Alibaba SDK, boto3 and the
 single-threaded, before it forks: a child costs milliseconds to start instead of a fresh
 interpreter's import time. ``prepare`` makes the same test-only settings in either mode: the gate
 polls every 10 ms (the sandbox delivers at once), no client-side per-number send limit (every test
-send goes to one number), and the apply lease polled every 50 ms with the job's ``lease_wait``.
+send goes to one number), and the apply lease polled every 20 ms with the job's ``lease_wait``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,17 @@ import os
 import sys
 from typing import Any
 
-LEASE_POLL_S = 0.05
+LEASE_POLL_S = 0.02
 
 
 def warm_up() -> None:
-    """Import what an apply imports, and load the S3 model, so children inherit them."""
+    """Import what an apply imports (the SDKs are imported lazily, when a channel opens), and load
+    the S3 model once: every boto3 session of a child shares this loader and its cache, where each
+    would read and parse the model files again (as each session of a fresh process does)."""
+    import alibabacloud_dysmsapi20170525.client
     import boto3
+    import botocore.loaders
+    import botocore.session
 
     import reconciler.cli
     import reconciler.commands.apply
@@ -36,6 +41,8 @@ def warm_up() -> None:
     import reconciler.publish.export
     import reconciler.verify.gate  # noqa: F401
 
+    loader = botocore.loaders.create_loader()
+    botocore.session.create_loader = lambda *_: loader  # type: ignore[attr-defined]
     boto3.session.Session().client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
 
 
@@ -58,15 +65,21 @@ def run(job: dict[str, Any]) -> int:
     return main(list(job["argv"]))
 
 
+def redirect(job: dict[str, Any]) -> None:
+    """stdin from /dev/null, stdout and stderr to the job's files."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    err = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for source, target in ((devnull, 0), (out, 1), (err, 2)):
+        os.dup2(source, target)
+        os.close(source)
+
+
 def _child(job: dict[str, Any], go: int) -> None:
     """In the forked child: wait for the go byte, run the job with its own stdio, exit its code."""
     code = 70  # EX_SOFTWARE, should the job itself blow up
     try:
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        out = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        for source, target in ((devnull, 0), (out, 1), (err, 2)):
-            os.dup2(source, target)
+        redirect(job)
         os.read(go, 1)
         code = run(job)
     finally:
@@ -97,5 +110,7 @@ def serve() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        sys.exit(run(json.loads(sys.argv[1])))
+        one = json.loads(sys.argv[1])
+        redirect(one)
+        sys.exit(run(one))
     serve()
