@@ -66,7 +66,12 @@ def main() -> int:
             s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=endpoint)
             started = time.perf_counter()
             two = TwoApplies(
-                Path(tmp), account=sandbox.account, url=sandbox.url(), keys=sandbox.credentials, s3=s3, launcher=launcher
+                Path(tmp),
+                account=sandbox.account,
+                url=sandbox.url(),
+                keys=sandbox.credentials,
+                s3=s3,
+                launcher=launcher,
             )
             for round_ in range(1, args.rounds + 1):
                 two.round(round_, args.rate)

@@ -193,7 +193,7 @@ def check(text: str, account: SandboxAccount) -> str:
     try:
         data = json.loads(text)
         named = published_map(text, DOCUMENT_KEY)
-    except Exception as error:  # noqa: BLE001 - any failure to read it is the finding
+    except Exception as error:  # any failure to read it is the finding
         return f"{type(error).__name__}: {error}"
     if data.get("format_version") != EXPORT_FORMAT_VERSION:
         return f"format_version {data.get('format_version')!r}"
@@ -268,7 +268,10 @@ class TwoApplies:
     def launch(self, jobs: list[dict[str, Any]]) -> list[Finished]:
         codes = self.launcher.run(jobs)
         self.figures.applies += len(jobs)
-        done = [Finished(code, Path(j["out"]).read_text(), Path(j["err"]).read_text()) for j, code in zip(jobs, codes)]
+        done = [
+            Finished(code, Path(j["out"]).read_text(), Path(j["err"]).read_text())
+            for j, code in zip(jobs, codes, strict=True)
+        ]
         self.outputs.extend(done)
         return done
 

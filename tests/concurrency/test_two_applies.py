@@ -41,7 +41,12 @@ def test_two_applies_at_once_with_faults_converge_without_duplicates_or_lost_cha
     started = time.perf_counter()
     s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto)
     two = TwoApplies(
-        tmp_path, account=sms_sandbox.account, url=sms_sandbox.url(), keys=sms_sandbox.credentials, s3=s3, launcher=launcher
+        tmp_path,
+        account=sms_sandbox.account,
+        url=sms_sandbox.url(),
+        keys=sms_sandbox.credentials,
+        s3=s3,
+        launcher=launcher,
     )
     for round_ in range(1, ROUNDS + 1):
         two.round(round_, RATE)

@@ -20,20 +20,25 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import sys
+import types
 from typing import Any
 
 LEASE_POLL_S = 0.02
 
 
 def warm_up() -> None:
-    """Import what an apply imports (the SDKs are imported lazily, when a channel opens), and load
-    the S3 model once: every boto3 session of a child shares this loader and its cache, where each
-    would read and parse the model files again (as each session of a fresh process does)."""
-    import alibabacloud_dysmsapi20170525.client
+    """Import what an apply imports (the SDKs are imported lazily, when a channel opens), build the
+    pydantic models that wait for their first use, make one SSL context and load the S3 model once:
+    each of a child's clients would otherwise read the CA certificates, and each boto3 session read
+    and parse the model files, again (as in a fresh process)."""
+    import alibabacloud_dysmsapi20170525.client  # noqa: F401
     import boto3
     import botocore.loaders
     import botocore.session
+    import darabonba.core
+    from pydantic import BaseModel
 
     import reconciler.cli
     import reconciler.commands.apply
@@ -41,9 +46,21 @@ def warm_up() -> None:
     import reconciler.publish.export
     import reconciler.verify.gate  # noqa: F401
 
+    _complete_models(BaseModel)
+    context = ssl.create_default_context()
+    shared = {**vars(ssl), "create_default_context": lambda: context}
+    darabonba.core.ssl = types.SimpleNamespace(**shared)  # type: ignore[attr-defined]
     loader = botocore.loaders.create_loader()
     botocore.session.create_loader = lambda *_: loader  # type: ignore[attr-defined]
     boto3.session.Session().client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+
+
+def _complete_models(base: type) -> None:
+    """Build every pydantic model whose schema waits for its first use (forward references)."""
+    for model in base.__subclasses__():
+        if not getattr(model, "__pydantic_complete__", True):
+            model.model_rebuild(raise_errors=False)  # type: ignore[attr-defined]
+        _complete_models(model)
 
 
 def prepare(job: dict[str, Any]) -> None:
