@@ -3,7 +3,10 @@ kind at the provider, the published config and the apply lease in S3 (moto's ser
 ``tests.concurrency.rounds``; here each apply is a fresh process (what a CI runner pays), not a fork
 of a warmed-up parent as in the test. Prints the same figures as the test and the wall time.
 
-    python benchmarks/bench_two_applies.py [--rounds 20] [--rate 0.2] [--launcher fresh|zygote]
+    python benchmarks/bench_two_applies.py [--rounds 20] [--rate 0.2] [--launcher fresh|zygote] [--without-lease]
+
+``--without-lease``: the applies take no lease (as with a store that ignores conditional writes), so
+they register versions twice and the clean-up alone must converge.
 
 Target (issue 13): 0 duplicates left after the next apply, 0 lost changes, 0 invalid reads of the
 published document, no traceback. Exits 1 otherwise.
@@ -12,6 +15,7 @@ published document, no traceback. Exits 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -46,8 +50,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.2, help="probability of each fault kind per request")
     parser.add_argument("--launcher", choices=("fresh", "zygote"), default="fresh")
+    parser.add_argument("--without-lease", action="store_true", help="the applies take no lease")
     args = parser.parse_args()
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -81,7 +87,8 @@ def main() -> int:
             factory.close()
             moto.stop()
     figures = two.figures
-    print(f"launcher {args.launcher}, fault rate {args.rate:.0%} per kind")
+    lease = "no lease" if args.without_lease else "the apply lease in S3"
+    print(f"launcher {args.launcher}, fault rate {args.rate:.0%} per kind, {lease}")
     for line in figures.lines():
         print(line)
     applies = max(figures.applies, 1)

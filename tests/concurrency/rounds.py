@@ -8,11 +8,11 @@ Shared by ``tests/concurrency/test_two_applies.py`` (children forked from a zygo
 3. both clones run ``smsops apply`` at the same moment, while a thread reads the published
    document from the S3 target again and again: each read must parse, be a document smsops wrote,
    and name only codes that exist and are approved at the provider;
-4. faults off; a follow-up apply from one clone converges (run again while it still creates);
+4. faults off; follow-up applies from one clone converge (see ``TwoApplies.converge``);
 5. counted: duplicates at the provider (two templates with one identity) after the concurrent
-   applies ("created") and after the follow-up ("left"), and lost changes: a template in the config
-   that the published document does not name with its current content, approved, or one removed
-   from the config that it still names.
+   applies ("created"), after the first follow-up ("after the next apply") and after the last
+   ("left"); lost changes: a template in the config that the published document does not name
+   with its current content, approved, or one removed from the config that it still names.
 
 One clone waits for the other's apply lease, the other gives up at once (the roles swap every
 round): an apply that gives up exits 1 naming the holder, which is checked here.
@@ -119,7 +119,9 @@ class Figures:
     lease_refusals: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     duplicates_created: int = 0
-    duplicates_left: int = 0
+    duplicates_after_next: int = 0  # after the first follow-up apply
+    duplicates_left: int = 0  # after the last
+    follow_ups: int = 0
     lost: int = 0
     doc_checks: int = 0
     invalid: int = 0
@@ -133,7 +135,8 @@ class Figures:
             f"rounds {self.rounds}, applies {self.applies} (exit codes of the concurrent ones: {codes}; "
             f"{self.lease_refusals} gave up on the other's lease, naming it)",
             f"faults injected: {faults} ({sum(self.faults.values())} in all)",
-            f"duplicates created {self.duplicates_created}, left after the next apply {self.duplicates_left}; "
+            f"duplicates created {self.duplicates_created}, left after the next apply {self.duplicates_after_next}, "
+            f"after the follow-ups {self.duplicates_left} ({self.follow_ups} follow-up applies)",
             f"lost changes {self.lost}",
             f"published document read {self.doc_checks} times during the applies, invalid {self.invalid}",
             "seconds: " + ", ".join(f"{phase} {s:.1f}" for phase, s in self.seconds.items()),
@@ -208,9 +211,18 @@ class TwoApplies:
     """The repositories, the provider account and the rounds (see the module docstring)."""
 
     def __init__(
-        self, work: Path, *, account: SandboxAccount, url: str, keys: tuple[str, str], s3: Any, launcher: Launcher
+        self,
+        work: Path,
+        *,
+        account: SandboxAccount,
+        url: str,
+        keys: tuple[str, str],
+        s3: Any,
+        launcher: Launcher,
+        lease: bool = True,
     ) -> None:
         self.work, self.account, self.s3, self.launcher = work, account, s3, launcher
+        self.lease = lease  # False: the applies do not take the lease (see ``tests.concurrency.zygote``)
         self.figures = Figures()
         self.revisions: dict[str, int] = {}  # template in the config -> its revision
         self.removed: set[str] = set()
@@ -261,6 +273,7 @@ class TwoApplies:
             "argv": list(argv),
             "env": {"GITHUB_ACTOR": RUNNERS[clone]},
             "lease_wait": lease_wait,
+            "lease": self.lease,
             "out": str(where / f"{name}.out"),
             "err": str(where / f"{name}.err"),
         }
@@ -276,9 +289,8 @@ class TwoApplies:
         return done
 
     def apply(self, clone: int, name: str, lease_wait: float = LEASE_WAIT_S) -> dict[str, Any]:
-        job = self.job(clone, name, "apply", str(self.clones[clone]), "--auto-approve", "--output", "json")
-        job["lease_wait"] = lease_wait
-        return job
+        argv = ("apply", str(self.clones[clone]), "--auto-approve", "--output", "json")
+        return self.job(clone, name, *argv, lease_wait=lease_wait)
 
     def faults(self, rate: float) -> None:
         spec: dict[str, dict[str, Any]] = {kind: {"rate": rate, "seed": 7 + i} for i, kind in enumerate(FAULT_KINDS)}
@@ -294,6 +306,11 @@ class TwoApplies:
         self.figures.seconds["commit and pull"] += time.perf_counter() - started
         waiter = round_ % 2  # this clone waits for the other's lease; the other gives up at once
         jobs = [self.apply(c, f"r{round_:02d}-{RUNNERS[c]}", LEASE_WAIT_S if c == waiter else 0.0) for c in (0, 1)]
+        if not self.lease:  # both plan before either applies (the lease would have kept them apart)
+            meet = self.work / "meet" / str(round_)
+            meet.mkdir(parents=True)
+            for job in jobs:
+                job.update(meet=str(meet), parties=len(jobs))
         before = self.account.counters()
         self.faults(rate)
         started = time.perf_counter()
@@ -318,15 +335,20 @@ class TwoApplies:
         self.figures.rounds += 1
 
     def converge(self, round_: int) -> None:
-        """Follow-up applies without faults, from alternating clones, until one creates nothing."""
+        """Follow-up applies without faults from one clone, until one creates nothing and leaves no
+        duplicate (at most three). A copy registered before the channel's first publish needs two: the
+        first publishes, and only with a published document is a copy known never to have been in it."""
         clone = round_ % 2
         for attempt in range(3):
             done = self.launch([self.apply(clone, f"r{round_:02d}-follow-up-{attempt}")])[0]
+            self.figures.follow_ups += 1
             report = json.loads(done.out) if done.out.strip() else {}
             created = [r for r in report.get("results", ()) if r["action"] == "create"]
-            if done.code == 0 and not created:
+            left = duplicates(self.account)
+            if attempt == 0:
+                self.figures.duplicates_after_next += left
+            if done.code == 0 and not created and not left:
                 break
-        left = duplicates(self.account)
         self.figures.duplicates_left += left
         if left:
             self.figures.problems.append(f"round {round_}: {left} duplicates left")

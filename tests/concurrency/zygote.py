@@ -13,16 +13,22 @@ The zygote imports the whole apply path (the CLI, the Alibaba SDK, boto3 and the
 single-threaded, before it forks: a child costs milliseconds to start instead of a fresh
 interpreter's import time. ``prepare`` makes the same test-only settings in either mode: the gate
 polls every 10 ms (the sandbox delivers at once), no client-side per-number send limit (every test
-send goes to one number), and the apply lease polled every 20 ms with the job's ``lease_wait``.
+send goes to one number), and the apply lease polled every 20 ms with the job's ``lease_wait`` (or,
+with ``"lease": false``, no lease at all: two applies that do not see each other; ``"meet": dir``
+and ``"parties": n`` then make each run wait after planning until n runs have planned).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import ssl
 import sys
+import time
 import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 LEASE_POLL_S = 0.02
@@ -73,6 +79,33 @@ def prepare(job: dict[str, Any]) -> None:
     AlibabaProvider.number_limits = lambda self, kind: ()  # type: ignore[method-assign]
     lease.WAIT_S = float(job.get("lease_wait", 0.0))
     lease.POLL_S = LEASE_POLL_S
+    if not job.get("lease", True):
+        import reconciler.commands.apply as apply
+
+        apply.channel_leases = _no_leases  # type: ignore[assignment]
+        if job.get("meet"):
+            apply.compute_plan = _meeting(apply.compute_plan, Path(job["meet"]), int(job["parties"]))  # type: ignore[assignment]
+
+
+def _meeting(compute_plan: Callable[..., Any], where: Path, parties: int) -> Callable[..., Any]:
+    """``compute_plan``, then wait (up to 5 s) until ``parties`` runs have planned: none of them
+    sees what the others are about to do, as when two runners start the same second."""
+
+    def planned(*args: Any, **kwargs: Any) -> Any:
+        plan = compute_plan(*args, **kwargs)
+        (where / str(os.getpid())).touch()
+        deadline = time.monotonic() + 5
+        while len(list(where.iterdir())) < parties and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return plan
+
+    return planned
+
+
+@contextlib.contextmanager
+def _no_leases(stores: Any, **_: Any) -> Iterator[dict[str, Any]]:
+    """As a target that ignores conditional writes would be: every apply believes it holds the lease."""
+    yield {}
 
 
 def run(job: dict[str, Any]) -> int:
