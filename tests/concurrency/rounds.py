@@ -14,8 +14,8 @@ Shared by ``tests/concurrency/test_two_applies.py`` (children forked from a zygo
    ("left"); lost changes: a template in the config that the published document does not name
    with its current content, approved, or one removed from the config that it still names.
 
-One clone waits for the other's apply lease, the other gives up at once (the roles swap every
-round): an apply that gives up exits 1 naming the holder, which is checked here.
+Both clones give up at once on a lease the other holds, except every third round, when one of them
+waits for it (alternately): an apply that gives up exits 1 naming the holder, which is checked here.
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ class TwoApplies:
         for clone in self.clones:
             git(clone, "pull", "-q", "--ff-only")
         self.figures.seconds["commit and pull"] += time.perf_counter() - started
-        waiter = round_ % 2  # this clone waits for the other's lease; the other gives up at once
+        waiter = round_ // 3 % 2 if round_ % 3 == 0 else None  # this clone waits for the other's lease
         jobs = [self.apply(c, f"r{round_:02d}-{RUNNERS[c]}", LEASE_WAIT_S if c == waiter else 0.0) for c in (0, 1)]
         if not self.lease:  # both plan before either applies (the lease would have kept them apart)
             meet = self.work / "meet" / str(round_)
