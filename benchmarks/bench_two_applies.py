@@ -78,6 +78,7 @@ def main() -> int:
                 keys=sandbox.credentials,
                 s3=s3,
                 launcher=launcher,
+                lease=not args.without_lease,
             )
             for round_ in range(1, args.rounds + 1):
                 two.round(round_, args.rate)
