@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from reconciler.config.heap import gc_paused
 from reconciler.config.lint.run import check
 from reconciler.config.load import LoadedConfig, load_config
-from reconciler.errors import ConfigError, Diagnostic, Severity, stage
+from reconciler.errors import ConfigError, Diagnostic, SecretsError, Severity, stage
 from reconciler.reconcile.changes import Blocker, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
@@ -64,7 +64,8 @@ def block_unopened(plan: Plan, session: Session) -> Plan:
     for channel in plan.channels:
         error = session.unopened.get(channel.channel)
         if error is not None:
-            blocker = Blocker(channel=channel.channel, code="secrets-failed", message=error.message, hint=error.hint)
+            code = "secrets-failed" if isinstance(error, SecretsError) else "lease-unavailable"
+            blocker = Blocker(channel=channel.channel, code=code, message=error.message, hint=error.hint)
             channel = channel.model_copy(update={"blockers": (blocker,)})
         channels.append(channel)
     return plan.model_copy(update={"channels": tuple(channels)})
