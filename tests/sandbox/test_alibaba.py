@@ -319,11 +319,43 @@ def test_tags(sms_sandbox: SandboxHandle) -> None:
     assert empty.tag_resources.tag_resource == []
 
 
+def test_batch_send_aligns_numbers_signs_and_parameters(sms_sandbox: SandboxHandle) -> None:
+    client = sms_sandbox.alibaba_client()
+    code = approved_template(sms_sandbox, client)
+    batch = m.SendBatchSmsRequest(
+        template_code=code,
+        phone_number_json=json.dumps(["13800001234", "+8613800005678"]),
+        sign_name_json=json.dumps(["OnePro", "CodeOnly"]),
+        template_param_json=json.dumps([{"code": "1111"}, {"code": "2222"}]),
+    )
+    sent = client.send_batch_sms(batch).body
+    assert sent.code == "OK"
+    rows = [details(client, phone, sent.biz_id).sms_send_detail_dtos.sms_send_detail_dto[0] for phone in
+            ("13800001234", "13800005678")]  # fmt: skip
+    assert [r.content for r in rows] == [
+        "【OnePro】Your login code is 1111. It expires in 5 minutes.",
+        "【CodeOnly】Your login code is 2222. It expires in 5 minutes.",
+    ]
+    batch.sign_name_json = json.dumps(["OnePro"])
+    assert client.send_batch_sms(batch).body.code == "isv.INVALID_PARAMETERS"  # arrays differ in length
+    batch.sign_name_json = json.dumps(["OnePro", "Pending"])
+    assert client.send_batch_sms(batch).body.code == "isv.SMS_SIGNATURE_ILLEGAL"
+
+
+def test_old_query_sms_template_answers_integers(sms_sandbox: SandboxHandle) -> None:
+    client = sms_sandbox.alibaba_client()
+    code = create(client).template_code
+    old = client.query_sms_template(m.QuerySmsTemplateRequest(template_code=code)).body
+    assert (old.template_status, old.template_type, old.reason, old.template_code) == (0, 0, "", code)
+
+
 def test_wrong_secret_and_unknown_key_are_rejected(sms_sandbox: SandboxHandle) -> None:
     request = m.GetSmsSignRequest(sign_name="OnePro")
     with pytest.raises(ClientException) as wrong:
         sms_sandbox.alibaba_client(access_key_secret="not-the-secret").get_sms_sign(request)
     assert (wrong.value.code, wrong.value.status_code) == ("SignatureDoesNotMatch", 400)
+    # The real gateway's message: its own string to sign after a colon.
+    assert wrong.value.data["Message"].split(":", 1)[1].startswith("ACS3-HMAC-SHA256\n")
     assert {"RequestId", "HostId", "Code", "Message", "Recommend"} <= set(wrong.value.data)
     with pytest.raises(ClientException) as unknown:
         sms_sandbox.alibaba_client(access_key_id="LTAI5tNobody").get_sms_sign(request)

@@ -41,6 +41,23 @@ CREATE TABLE IF NOT EXISTS alibaba_tags (
 """
 
 
+# Documented QPS per account (providers.md §1.4); overridable per account through ``api_rates``.
+DEFAULT_RATES: dict[str, float] = {
+    "SendSms": 5000,
+    "QuerySendDetails": 5000,
+    "QuerySmsTemplate": 5000,
+    "UpdateSmsTemplate": 1000,
+    "DeleteSmsTemplate": 1000,
+    "GetSmsTemplate": 1000,
+    "CreateSmsTemplate": 500,
+    "CreateSmsSign": 500,
+    "GetSmsSign": 150,
+    "UpdateSmsSign": 100,
+    "QuerySmsTemplateList": 10,
+    "AddSmsSign": 1,
+}
+
+
 # The operations live in their mixins, one module per group; ``handle`` finds them by name.
 class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
     name: ClassVar[str] = "alibaba"
@@ -97,5 +114,5 @@ class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
             apply,
             throttled=lambda ms: throttled(rid, ms),
             server_error=lambda status: server_error(rid, status),
-            rate_limit=account.behaviour.api_rates.get(action, 0.0),  # Throttling.User over it
+            rate_limit={**DEFAULT_RATES, **account.behaviour.api_rates}.get(action, 0.0),  # Throttling.User over it
         )
