@@ -58,6 +58,10 @@ DEFAULT_RATES: dict[str, float] = {
 }
 
 
+# Successful answers whose response model has no Message field (the tag operations').
+NO_MESSAGE = frozenset({"TagResources", "UntagResources", "ListTagResources"})
+
+
 # The operations live in their mixins, one module per group; ``handle`` finds them by name.
 class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
     name: ClassVar[str] = "alibaba"
@@ -101,6 +105,8 @@ class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
         def apply() -> SandboxResponse:
             try:
                 body: dict[str, Any] = {"Code": "OK", "Message": "OK", **operation(account, params)}
+                if action in NO_MESSAGE:
+                    del body["Message"]
             except Biz as error:
                 body = {"Code": error.code, "Message": error.message}
             except RuleViolation as error:
