@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
 from alibabacloud_dysmsapi20170525 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
+from aliyunsdkcore.auth.composer.rpc_signature_composer import get_signed_url
 from darabonba.exceptions import UnretryableException
 
 from reconciler.sandbox.store.behaviour import Behaviour
@@ -370,6 +373,18 @@ def test_legacy_v2_signing(sms_sandbox: SandboxHandle) -> None:
     client = sms_sandbox.alibaba_client(signature_algorithm="v2")
     code = create(client, template_name="with spaces + plus").template_code
     assert get(client, code).template_name == "with spaces + plus"
+
+
+def test_v2_signed_request_entirely_in_a_post_form_body(sms_sandbox: SandboxHandle) -> None:
+    """What @alicloud/pop-core sends for POST: every parameter, Signature included, in the form."""
+    params = {"Action": "GetSmsSign", "Version": "2017-05-25", "SignName": "OnePro"}
+    url, _ = get_signed_url(params, *sms_sandbox.credentials, "JSON", "POST", {})
+    form = urlencode(parse_qsl(urlsplit(url).query, keep_blank_values=True)).encode()
+    request = Request(sms_sandbox.url(), data=form, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urlopen(request, timeout=10) as answer:
+        body = json.loads(answer.read())
+    assert (body["Code"], body["SignName"], body["SignStatus"]) == ("OK", "OnePro", 1)
 
 
 def test_faults_seen_by_the_sdk(sms_sandbox: SandboxHandle) -> None:

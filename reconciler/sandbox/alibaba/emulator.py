@@ -1,4 +1,5 @@
-"""Emulator of Alibaba Cloud SMS (dysmsapi 2017-05-25) for the operations smsops uses.
+"""Emulator of Alibaba Cloud SMS (dysmsapi 2017-05-25): templates, signatures, sends, tags, and
+the old sign and template writes (answered ``isv.INTERFACE_OFFLINE``, as the service now does).
 
 Wire format, signing and field names follow providers.md §1 and the SDK response models, so the
 official SDK cannot tell this from the real service. Business errors are HTTP 200 bodies
@@ -8,8 +9,12 @@ errors (signature, key, throttling, 5xx) are non-200 and raise in the SDK.
 Codes used where the public docs name none (chosen, stable, not verified against the real service):
 ``isv.SMS_TEMPLATE_STATE_ILLEGAL`` (update of an approved or pending template, delete while under
 review), ``isv.INVALID_PARAMETERS`` (malformed or missing fields), ``isv.DAY_LIMIT_CONTROL`` (daily
-template-creation quota), ``isv.BUSINESS_LIMIT_CONTROL`` also for the 30 s creation spacing. Only
-rejected (or cancelled) templates can be updated, as providers.md §1.4 states.
+template-creation quota), ``isv.BUSINESS_LIMIT_CONTROL`` also for the 30 s creation spacing,
+``isv.SIGN_NAME_ILLEGAL`` (a sign name against the rules, or taken) and ``isv.SIGN_STATE_ILLEGAL``
+(update of a sign not rejected, delete while under review). Only rejected (or cancelled) templates
+and rejected signs can be updated, as providers.md §1.4 states. Requests over an operation's
+documented QPS get the gateway's ``Throttling.User``. V2 signatures are read from the query or a
+POST form body; a wrong signature is answered with the server's string to sign after a colon.
 Delivery: ErrCode ``DELIVERED`` when delivered, ``MN:0001`` for the designated failing numbers.
 """
 
