@@ -344,10 +344,17 @@ def test_sops_references(tmp_path: Path) -> None:
         ("channels/t.yaml", 9, 18, "../secrets/s.enc.yaml has no key of the name given in credentials.accessKeyId "
          "(keys: access_key_id, access_key_secret, test_recipients)", E),
     ]  # fmt: skip
-    (tmp_path / "secrets" / "plain.enc.yaml").write_text("sops:\n  mac: abc\naccess_key_id: x\n")
-    plain = TENCENT.replace("s.enc.yaml", "plain.enc.yaml")
+    # JSON, so the loader does not read it as config: a fake sops block there is an SMS007 of its own.
+    (tmp_path / "secrets" / "plain.enc.json").write_text('{"sops": {"mac": "abc"}, "access_key_id": "x"}')
+    plain = TENCENT.replace("s.enc.yaml", "plain.enc.json")
     assert only(tmp_path, {"channels/t.yaml": plain}, "SMS405") == [
-        ("channels/t.yaml", 8, 11, "../secrets/plain.enc.yaml: is not SOPS-encrypted (no sops metadata with a mac)", E)
+        (
+            "channels/t.yaml",
+            8,
+            11,
+            "../secrets/plain.enc.json: is not SOPS-encrypted (sops.mac is not an encrypted MAC (ENC[AES256_GCM,…]))",
+            E,
+        )
     ]
 
 
