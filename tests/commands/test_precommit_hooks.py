@@ -111,12 +111,14 @@ def test_a_value_pasted_in_the_clear_into_an_encrypted_file_fails(tmp_path: Path
     text = SECRETS[0].read_text()
     pasted.write_text(text + "extra_token: PastedCanary0001\n")
     nested = tmp_path / "nested.enc.yaml"
-    nested.write_text(text.replace("test_recipients:\n    - ENC[", "test_recipients:\n    - '+8613800000001'\n    - ENC["))
+    nested.write_text(
+        text.replace("test_recipients:\n    - ENC[", "test_recipients:\n    - '+8613800000001'\n    - ENC[")
+    )
     code, out, err = run_cli("check-encrypted", str(pasted), str(nested))
     assert (code, out) == (1, "")
     lines = len(text.splitlines())
     assert f"{pasted}:{lines + 1}:14: value 'extra_token' in this SOPS file is not encrypted\n" in err
-    assert f"value 'test_recipients.0' in this SOPS file is not encrypted" in err
+    assert "value 'test_recipients.0' in this SOPS file is not encrypted" in err
     assert "error: 2 of 2 file(s) not SOPS-encrypted" in err
     assert "Canary" not in err and "13800000001" not in err
 
