@@ -236,7 +236,7 @@ def test_schema_errors_are_rewritten_and_located(cfg: Path) -> None:
         "cfg/c.yaml:6:13: error SMS020: spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox\n"
         "  hint: use one of the values listed",
         "cfg/c.yaml:7:3: error SMS020: spec.colour: unknown field\n  hint: allowed here: provider, endpoint, "
-        "region, credentials, signature, enabled, maxSegments, testSend, rollout, publish",
+        "region, credentials, signature, enabled, maxSegments, testSend, rollout, publish, allowOutside",
         "cfg/c.yaml:13:5: error SMS020: spec.testSend.recipients: missing required field 'key'\n"
         "  hint: add 'key' under spec.testSend.recipients",
         "cfg/c.yaml:14:22: error SMS020: spec.testSend.deliveryTimeout: expected a duration such as 90s, 5m, 2h "
