@@ -93,7 +93,7 @@ def has_odd_breaks(text: str) -> bool:
 
 
 def fix_marks(text: str, roots: list[Node]) -> None:
-    """Rewrite the marks of every node under ``roots`` to editor lines, in place. Only needed (and
+    """Move the marks of every node under ``roots`` to editor lines, in place. Only needed (and
     only called) when ``text`` holds one of ``ODD_BREAKS``; marks keep libyaml's character offset."""
     lines = EditorLines(text)
     seen: set[int] = set()
@@ -103,9 +103,14 @@ def fix_marks(text: str, roots: list[Node]) -> None:
         if id(node) in seen:  # an alias is the same node again, possibly inside itself
             continue
         seen.add(id(node))
-        for mark in (node.start_mark, node.end_mark):
-            mark.line, mark.column = (value - 1 for value in lines.mark(mark.index))
+        # libyaml's marks are read-only: replace them (keeping the offset) rather than edit them
+        node.start_mark, node.end_mark = (_moved(mark, lines) for mark in (node.start_mark, node.end_mark))
         if isinstance(node, yaml.MappingNode):
             stack.extend(part for pair in node.value for part in pair)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+
+
+def _moved(mark: yaml.Mark, lines: EditorLines) -> yaml.Mark:
+    line, column = lines.mark(mark.index)
+    return yaml.Mark(mark.name, mark.index, line - 1, column - 1, None, None)  # type: ignore[arg-type]

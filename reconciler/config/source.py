@@ -172,15 +172,25 @@ def _plain_key(node: yaml.Node) -> Any:
     return None
 
 
+def _has_odd_break(lines: list[str], line: int) -> bool:
+    return line <= len(lines) and any(character in lines[line - 1] for character in ODD_BREAKS)
+
+
 def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         odd = has_odd_breaks(text)
-        if mark and odd:
-            line, column = EditorLines(text).mark(mark.index)
         lines = text.split("\n")
-        if odd and line <= len(lines) and any(c in lines[line - 1] for c in ODD_BREAKS):
+        if mark and odd:
+            editor = EditorLines(text)
+            line, column = editor.mark(mark.index)
+            # The odd break is usually on the line where the construct began (the context mark).
+            for other in (error.context_mark, error.problem_mark):
+                if other is not None and _has_odd_break(lines, editor.mark(other.index)[0]):
+                    line, column = editor.mark(other.index)
+                    break
+        if odd and _has_odd_break(lines, line):
             message = (error.problem or "invalid syntax") + (f" ({error.context})" if error.context else "")
             hint = (
                 "this line holds U+0085, U+2028 or U+2029, which YAML reads as a line break and editors do "
