@@ -13,7 +13,10 @@ import pytest
 from reconciler.cli import main
 from reconciler.config.files import MAX_FILE_BYTES
 
-CHANNEL = "apiVersion: smsops/v1\nkind: Channel\nmetadata:\n  name: sandbox\nspec:\n  provider: sandbox\n  signature:\n    name: OnePro\n"
+CHANNEL = (
+    "apiVersion: smsops/v1\nkind: Channel\nmetadata:\n  name: sandbox\n"
+    "spec:\n  provider: sandbox\n  signature:\n    name: OnePro\n"
+)
 
 
 def validate(root: Path, output: str = "text") -> tuple[int, str]:
