@@ -61,3 +61,17 @@ def test_a_newline_in_a_file_name_cannot_forge_a_diagnostic_line(config: Path) -
     # JSON carries the real name: it is data there, not layout.
     code, output = validate(config, "json")
     assert '"file": "channels/x\\nchannels:1:1: error SMS999: forged.yaml"' in output
+
+
+def test_an_allowed_path_outside_is_said_on_every_plan(config: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("published") / "sandbox.json"
+    channel = CHANNEL + f"  allowOutside: true\n  publish:\n    file: {outside}\n"
+    (config / "channels" / "sandbox.yaml").write_text(channel)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(config), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan", "."])
+    assert code == 0, out.getvalue() + err.getvalue()
+    expected = (
+        f"channels/sandbox.yaml:11:11: warning SMS407: {outside} is outside the config directory (allowOutside: true)"
+    )
+    assert expected in err.getvalue()
