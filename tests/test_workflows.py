@@ -176,11 +176,20 @@ def test_check_jsonschema_accepts_workflows_and_action() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_permissions_are_read_only_except_the_plan_comment(path: Path) -> None:
+    """Read-only everywhere; the plan comment writes to the pull request; the per-channel jobs may ask
+    for an OIDC token (the AWS role of the durable publish targets), nothing else."""
     workflow = load(path)
     assert workflow["permissions"] == {"contents": "read"}
+    channel_jobs = {
+        "sms-config-apply.yml": "apply",
+        "sms-config-pr.yml": "plan-channel",
+        "sms-config-reconcile.yml": "reconcile",
+    }
     for job_id, job in workflow["jobs"].items():
         if path.name == "sms-config-pr.yml" and job_id == "plan":
             assert job["permissions"] == {"pull-requests": "write"}
+        elif channel_jobs.get(path.name) == job_id:
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
         else:
             assert "permissions" not in job, job_id
 
@@ -192,6 +201,7 @@ PINNED = {
     "actions/upload-artifact": ("b7c566a772e6b6bfb58ed0dc250532a479d7789f", "v6.0.0"),
     "actions/download-artifact": ("37930b1c2abaa49bbe596cd826c3c89aef350131", "v7.0.0"),
     "actions/github-script": ("ed597411d8f924073f98dfc5c65a23a2325f34cd", "v8.0.0"),
+    "aws-actions/configure-aws-credentials": ("8df5847569e6427dd6c4fb1cf565c83acfa8afa7", "v6.0.0"),
 }
 
 

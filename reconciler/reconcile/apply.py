@@ -33,6 +33,7 @@ from reconciler.models import Frozen
 from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider
 from reconciler.providers.ratelimit import quota
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.reconcile.rollout import (
     GATE,
@@ -73,19 +74,7 @@ class ChangeResult(Frozen):
     code: str = ""
     error: str = ""
     attempts: int = 0
-    note: str = ""  # e.g. a promotion without its gate, and why
-
-
-class BreakGlass(Frozen):
-    """Promote without test sends (``apply --skip-gate --reason``): recorded with the promotion."""
-
-    reason: str
-    actor: str
-    commit: str = ""
-
-    def mark(self) -> str:
-        commit = f", {self.commit[:12]}" if self.commit else ""
-        return f"{self.reason} ({self.actor}{commit})"
+    note: str = ""  # a promotion made without its gate (break glass), and why
 
 
 # Writes the channel's published runtime config now; returns where it went (raises on failure).
@@ -348,11 +337,11 @@ class ChannelApplier:
     def _promote(self, change: Change) -> ChangeResult:
         assert change.after is not None
         code = change.after.code
-        if self.break_glass is not None:
-            glass = self.break_glass
-            marks = {LIVE: self._stamp(), SKIP_GATE: glass.mark()}
+        if self.break_glass is not None and change.gated and self.gate is not None:
+            glass, stamp = self.break_glass, self._stamp()
+            marks = {LIVE: stamp, SKIP_GATE: glass.mark(stamp)}
             result = self._once(change, lambda: self._mark(code, marks))
-            return result.model_copy(update={"note": redact(f"gate skipped: {glass.mark()}")})
+            return result.model_copy(update={"note": redact(f"gate skipped: {glass.describe()}")})
         if change.gated and self.gate is not None:
             why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:

@@ -26,6 +26,6 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     check_sops(config, out)
     check_paths(config, out)
     check_channels(config, out)
-    check_templates(config, out, Sources())
+    check_templates(config, out, Sources(config.overlay))
     check_references(config, out)
     return sorted(out.diagnostics)
