@@ -1,13 +1,14 @@
 """Config files -> resources with source positions, and a diagnostic for everything that is wrong.
 
 Every ``*.yaml``/``*.yml`` under the config dir (sorted, recursive, hidden directories skipped) is a
-config file, except ``.sops.yaml`` and SOPS-encrypted files (a top-level ``sops`` mapping with a
-``mac``), which are data. Nothing here raises for bad input: every problem comes back as a
+config file, except ``.sops.yaml`` and SOPS-encrypted files (one document with a full, valid
+``sops`` block; see ``reconciler.secrets.metadata``), which are data. Only regular files are read,
+up to a size cap (``reconciler.config.files``). Nothing here raises for bad input: every problem comes back as a
 ``Diagnostic``, sorted. Parsing is in ``reconciler.config.source`` (libyaml, through PyYAML).
 Nothing is cached on disk: a config file may hold a plaintext secret (which lint reports), and no
 copy of it may land anywhere else.
 
-Rule ids: SMS001 config dir, SMS002-SMS006 YAML text (see ``reconciler.config.source``), SMS010
+Rule ids: SMS001 config dir, SMS002-SMS008 YAML text and SOPS blocks (see ``reconciler.config.source``), SMS010
 kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ are ``reconciler.config.lint.run``'s.
 """
 
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from reconciler.config.describe import describe
+from reconciler.config.describe import describe, show
+from reconciler.config.files import find_config_files, read_regular, skipped_diagnostics
 from reconciler.config.heap import gc_paused
 from reconciler.config.models import API_VERSION, KINDS, Channel, Template
 from reconciler.config.positions import FieldPath, Mark, Positions
@@ -76,6 +78,9 @@ class LoadedConfig:
     # Files not read to their end (unreadable, not text, invalid YAML): the resources they define may
     # be missing from ``documents``, so a reference to one is not known to be wrong.
     unread: tuple[str, ...] = ()
+    # Files read from ``load_config``'s ``overlay`` instead of the disk (file as shown -> text): lint
+    # reads their lines from here too (a draft being edited in ``smsops console``).
+    overlay: Mapping[str, str] = field(default_factory=dict)
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)
@@ -86,14 +91,7 @@ class LoadedConfig:
 
 def config_files(root: Path) -> list[str]:
     """The config files under ``root``, relative to it, in load order."""
-    found: list[str] = []
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        relative = os.path.relpath(directory, root)
-        for name in filenames:
-            if name.endswith((".yaml", ".yml")) and name != ".sops.yaml":
-                found.append(os.path.normpath(os.path.join(relative, name)))
-    return sorted(found, key=lambda name: name.split(os.sep))
+    return find_config_files(root).files
 
 
 def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
@@ -101,12 +99,12 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     if not isinstance(data, dict):
         return (), "SMS010", "a document must be a mapping with apiVersion and kind"
     kind = data.get("kind")
-    if kind not in KINDS:
-        what = "missing kind" if kind is None else f"unknown kind {kind!r}"
+    if not isinstance(kind, str) or kind not in KINDS:  # a mapping as kind is unhashable
+        what = "missing kind" if kind is None else f"unknown kind {show(kind)}"
         return ("kind",), "SMS010", f"{what}; expected Channel or Template"
     version = data.get("apiVersion")
     if version != API_VERSION:
-        what = "missing apiVersion" if version is None else f"unsupported apiVersion {version!r}"
+        what = "missing apiVersion" if version is None else f"unsupported apiVersion {show(version)}"
         return ("apiVersion",), "SMS011", f"{what}; expected {API_VERSION}"
     return None
 
@@ -133,25 +131,19 @@ def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagn
         return None, diagnostics
 
 
-def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
-    try:
-        return path.read_bytes(), None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        if isinstance(error, FileNotFoundError) and path.is_symlink():
-            reason = "broken symbolic link"
-        elif path.is_dir():
-            reason = "it is a directory"
-        return None, Diagnostic(file, 1, 1, "SMS005", f"cannot read file: {reason}", "check the path and permissions")
+def load_config(
+    root: Path | str, *, overlay: Mapping[str, str | None] | None = None
+) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """Load every document under ``root``. Never raises for bad input; see the module docstring.
 
-
-def load_config(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
-    """Load every document under ``root``. Never raises for bad input; see the module docstring."""
+    ``overlay`` (paths relative to ``root`` -> text, or None for a file taken away) is loaded as if
+    it were on disk, so a draft is checked by the very rules that check the saved file; nothing is
+    written anywhere."""
     with gc_paused():
-        return _load(root)
+        return _load(root, overlay or {})
 
 
-def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
+def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedConfig, list[Diagnostic]]:
     root_path = Path(root)
     shown_root = os.path.normpath(str(root))
     if not root_path.is_dir():
@@ -168,9 +160,21 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     files: list[str] = []
     unread: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
-    for relative in config_files(root_path):
+    drafts = {os.path.normpath(relative): text for relative, text in overlay.items()}
+    found = find_config_files(root_path)
+    diagnostics.extend(skipped_diagnostics(shown_root, found))
+    on_disk = [relative for relative in found.files if relative not in drafts]
+    present = [relative for relative, text in drafts.items() if text is not None]
+    shown_drafts: dict[str, str] = {}
+    for relative in sorted([*on_disk, *present], key=lambda name: name.split(os.sep)):
         file = os.path.normpath(os.path.join(shown_root, relative))
-        raw, unreadable = _read(root_path / relative, file)
+        draft = drafts.get(relative)
+        raw: bytes | None
+        if draft is not None:
+            shown_drafts[file] = draft
+            raw, unreadable = draft.encode("utf-8"), None
+        else:
+            raw, unreadable = read_regular(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)
         if text is None:
             files.append(file)
@@ -179,7 +183,8 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
             diagnostics.extend([unusable] if unusable else [])
             continue
         parsed = parse_text(text)
-        if parsed.sops:
+        if parsed.sops:  # data, not config; only values left in the clear are reported
+            diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
@@ -209,7 +214,9 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     if not files:
         hint = "add channels/*.yaml and templates/*.yaml"
         diagnostics.append(Diagnostic(shown_root, 0, 0, "SMS001", "no .yaml or .yml config files found", hint))
-    config = LoadedConfig(root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files), tuple(unread))
+    config = LoadedConfig(
+        root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files), tuple(unread), shown_drafts
+    )
     return config, sorted(diagnostics)
 
 

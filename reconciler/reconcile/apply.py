@@ -166,7 +166,7 @@ class ChannelApplier:
         # order; the published config is written before anything is retired or deleted.
         gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
         gate_runs = self.gate is not None and gated and self.break_glass is None
-        self.verdicts = self.gate(gated) if gate_runs and self.gate is not None else {}
+        self.verdicts = self._run_gate(gated) if gate_runs else {}
         todo = [c for c in self.plan.changes if c.action not in (Action.NOOP, Action.PUBLISH)]
         results = [self._report(self._one(c)) for c in todo if c.action not in _CLEAN_UP]
         published = True
@@ -182,6 +182,16 @@ class ChannelApplier:
                 why = "not done: the published config could not be written"
                 results.append(self._report(self._result(change, ChangeOutcome.SKIPPED, error=why)))
         return results
+
+    def _run_gate(self, gated: Sequence[Change]) -> dict[str, str]:
+        """The gate's verdicts. A provider failure of its own calls (a send that failed after the
+        adapter's retries) fails these promotions, not the apply: the old versions stay live and the
+        channel's other changes go on."""
+        assert self.gate is not None
+        try:
+            return self.gate(gated)
+        except ProviderError as error:
+            return {change.address: f"the gate could not run: {error.message}" for change in gated}
 
     def _report(self, result: ChangeResult) -> ChangeResult:
         self.on_result(result)
@@ -326,9 +336,20 @@ class ChannelApplier:
         return self.now().isoformat(timespec="microseconds")
 
     def _delete(self, change: Change) -> str:
+        """Retire or delete a version. Its being gone is the goal, so a version already gone is done:
+        another apply deleted it (the provider answers "not found"), or our delete went through and
+        its answer was lost (looked for, not there)."""
         assert change.before is not None
-        self.provider.delete_template(change.before.code)
-        return change.before.code
+        code = change.before.code
+        try:
+            self.provider.delete_template(code)
+        except ResponseLost:
+            if any(template.code == code for template in self.provider.list_templates()):
+                raise
+        except ProviderError as error:
+            if error.kind is not ErrorKind.NOT_FOUND:
+                raise
+        return code
 
     def _mark(self, code: str, marks: dict[str, str]) -> str:
         """Record rollout marks: as template tags, or beside the published config."""

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.providers.base import ReviewStatus
+from reconciler.providers.base import ReviewStatus, TemplateKind
 from reconciler.sandbox.alibaba.biz import (
     AUDIT,
     INTL,
@@ -26,6 +26,11 @@ from reconciler.sandbox.store.account import SandboxAccount
 from reconciler.sandbox.store.records import TemplateRecord
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,34}$")
+
+
+def template_code(n: int) -> str:
+    """The n-th TemplateCode of an account."""
+    return f"SMS_{470_000_000 + n}"
 
 
 class TemplateOps:
@@ -50,6 +55,11 @@ class TemplateOps:
             record = account.signature(required(p, "RelatedSignName"))
             if record is None or record.status is not ReviewStatus.APPROVED:
                 raise Biz("isv.SMS_SIGNATURE_ILLEGAL", "RelatedSignName is not an approved signature of this account.")
+            if record.scene == "verification" and kind is not TemplateKind.VERIFICATION:
+                raise Biz(
+                    "isv.SMS_SIGNATURE_SCENE_ILLEGAL",
+                    "A verification-code signature serves verification templates only.",
+                )
         variables = VARIABLE.findall(content)
         if any(not _NAME.match(v) for v in variables) or len(set(variables)) != len(variables):
             raise Biz("isv.INVALID_PARAMETERS", "Variables must be ${name}, 1-35 characters, each used once.")
@@ -75,7 +85,7 @@ class TemplateOps:
     def op_CreateSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         fields = self._template_fields(account, p)
         fields["extra"]["order_id"] = str(sequence(account, "alibaba:order") + 20_000_000_000)
-        record = account.create_template(code_factory=lambda n: f"SMS_{470_000_000 + n}", **fields)
+        record = account.create_template(code_factory=template_code, **fields)
         return {"TemplateCode": record.code, "TemplateName": record.name, "OrderId": record.extra["order_id"]}
 
     def op_UpdateSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
@@ -91,6 +101,19 @@ class TemplateOps:
         with account.transaction() as conn:
             conn.execute("DELETE FROM alibaba_tags WHERE resource_id = ?", (record.code,))
         return {"TemplateCode": record.code}
+
+    def op_QuerySmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
+        """The old read GetSmsTemplate replaces: status and type as integers, the reason flat."""
+        t = existing_template(account, required(p, "TemplateCode"))
+        return {
+            "TemplateCode": t.code,
+            "TemplateName": t.name,
+            "TemplateContent": t.content,
+            "TemplateStatus": STATUS[t.status],
+            "TemplateType": int(t.extra.get("type", OUTER[t.kind])),
+            "CreateDate": beijing(t.created_at),
+            "Reason": t.reason,
+        }
 
     def op_GetSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         t = existing_template(account, required(p, "TemplateCode"))

@@ -45,6 +45,31 @@ CREATE INDEX IF NOT EXISTS api_calls_by_op ON api_calls (op, at);
 """
 
 
+# Columns added after the first release: a state file made before them gets them on open.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "signatures": (
+        ("remark", "TEXT NOT NULL DEFAULT ''"),
+        ("verdict", "TEXT"),
+        ("verdict_reason", "TEXT NOT NULL DEFAULT ''"),
+        ("due_at", "REAL"),
+        ("decided_at", "REAL"),
+    ),
+}
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name in present:
+                continue
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as error:  # another process added it first
+                if "duplicate column" not in str(error):
+                    raise
+
+
 class AccountBase:
     """What every operation of a ``SandboxAccount`` uses; never instantiated on its own."""
 
@@ -60,6 +85,7 @@ class AccountBase:
         self._calls_purged = 0.0
         with self.read() as conn:
             conn.executescript(CORE_SCHEMA + "".join(extra_schema))
+            _add_missing_columns(conn)
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -194,15 +220,16 @@ class AccountBase:
         if now - self._calls_purged > 60:
             conn.execute("DELETE FROM api_calls WHERE at <= ?", (now - 60,))
             self._calls_purged = now
-        recent = [
-            r[0]
-            for r in conn.execute(
-                "SELECT at FROM api_calls WHERE op = ? AND at > ? ORDER BY at DESC LIMIT ?",
-                (operation, now - 1.0, max(math.ceil(rate), 1)),
-            )
-        ]
-        if len(recent) >= rate:
-            return max(float(recent[-1]) + 1.0 - now, 0.001)
+        # Counted in SQL: a high documented rate (5000/s) must not read thousands of rows per request.
+        used = conn.execute(
+            "SELECT COUNT(*) FROM api_calls WHERE op = ? AND at > ?", (operation, now - 1.0)
+        ).fetchone()[0]
+        if used >= rate:
+            oldest_needed = conn.execute(
+                "SELECT at FROM api_calls WHERE op = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?",
+                (operation, now - 1.0, max(math.ceil(rate), 1) - 1),
+            ).fetchone()
+            return max(float(oldest_needed[0]) + 1.0 - now, 0.001)
         conn.execute("INSERT INTO api_calls VALUES (?, ?)", (operation, now))
         return 0.0
 
