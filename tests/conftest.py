@@ -90,6 +90,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
 LONGEST_FIRST = (  # by their time in a full run, longest first
     "test_workflows.py",
+    "test_action.py",
     "concurrency/test_two_applies.py",
     "test_docs_commands.py",
     "reconcile/test_reliability.py",
