@@ -93,6 +93,7 @@ LONGEST_FIRST = (  # by their time in a full run, longest first
     "test_action.py",
     "concurrency/test_two_applies.py",
     "test_docs_commands.py",
+    "test_readme_development.py",
     "reconcile/test_reliability.py",
     "concurrency/test_two_applies_without_lease.py",
     "soak/test_published_codes.py",
