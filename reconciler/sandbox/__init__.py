@@ -9,7 +9,9 @@ State — ``reconciler.sandbox.store.account``
       ``.create_account(name, *, provider, access_keys={id: secret}, signatures=[(name, status)],
       behaviour=None) -> SandboxAccount`` (idempotent), ``.account(name)`` (KeyError if missing),
       ``.accounts()``, ``.find_access_key(key_id, provider) -> (account, secret) | None``,
-      ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql)``.
+      ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql, reset_tables=())``,
+      ``.claimed_keys(name, {id: secret})`` (key IDs that account may not take). The directory is
+      0700, the files 0600.
     ``SandboxAccount``: ``.behaviour`` / ``.configure(**changes)`` / ``.set_behaviour(b)``;
       ``.access_keys()``;
       ``.put_signature(name, status=APPROVED, *, reason="", scene="general"|"verification", extra={})``
