@@ -103,10 +103,14 @@ def _validated(adapter: TypeAdapter[_T], data: Any) -> _T:
     try:
         return adapter.validate_python(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_url=False)
-        )
-        raise BadRequest(problems) from None
+        raise BadRequest(_problems(error)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    """``field.path: what is wrong`` per problem, without pydantic's input echo and links."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors(include_url=False)
+    )
 
 
 def masked_send(record: SendRecord) -> dict[str, Any]:
@@ -130,6 +134,8 @@ def handle_control(sandbox: Sandbox, endpoints: Mapping[str, str], request: Sand
         return refusal(404, str(error.args[0]) if error.args else "not found")
     except RuleViolation as error:
         return refusal(404 if error.kind == "not_found" else 409, error.message)
+    except ValidationError as error:  # a behaviour that does not validate once merged
+        return refusal(400, _problems(error)[:500])
     except (ValueError, TypeError, RecursionError) as error:  # BadRequest, a bad name or behaviour value
         return refusal(400, str(error)[:500])
 
