@@ -3,7 +3,8 @@
 ``serve`` runs until interrupted: SIGINT (Ctrl-C) exits 130 like every smsops command, SIGTERM
 (a supervisor's orderly stop) exits 0; both close the listening sockets first. The control
 subcommands work on the state directory directly (SQLite is safe to share with a running server),
-or on a running server's control API with ``--url``.
+or on a running server's control API with ``--url`` and its token (``--token``, else read from the
+state directory). ``status --json`` shows access key IDs masked (``LTAI****0001``).
 
 The control subcommands find their account rather than assume one: the state directory is the
 one given, else ``.smsops/sandbox`` (what ``serve`` uses) or ``sms-config/.smsops/sandbox`` (what
@@ -73,7 +74,8 @@ def serve(
     realistic: bool,
     verbose: bool,
 ) -> int:
-    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints and demo credentials.
+    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo credentials and the
+    control API token (kept in STATE_DIR/control-token, where the --url commands find it).
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
     ports = {"alibaba": alibaba_port or 0}

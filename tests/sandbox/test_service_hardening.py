@@ -99,7 +99,7 @@ def test_every_control_route_needs_the_token(sms_sandbox: SandboxHandle, method:
 
 def test_the_provider_api_keeps_its_own_authentication(sms_sandbox: SandboxHandle) -> None:
     assert _sign_status(sms_sandbox.alibaba_client()) == "OK"  # signed by the SDK, no control token
-    with pytest.raises(Exception, match="InvalidAccessKeyId|SignatureDoesNotMatch"):
+    with pytest.raises(Exception, match="SignatureDoesNotMatch"):
         _sign_status(sms_sandbox.alibaba_client(access_key_secret="wrong-secret-0000"))
 
 
