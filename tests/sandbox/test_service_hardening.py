@@ -281,3 +281,11 @@ def test_status_json_masks_access_key_ids(sms_sandbox: SandboxHandle, run_cli: A
     code, out, _ = run_cli("sandbox", "status", "--json", *url, "--account", TEST_ACCOUNT)
     assert code == 0 and json.loads(out)["access_key_ids"] == ["LTAI****0001"]
     assert TEST_KEY_ID not in out and TEST_KEY_SECRET not in out
+
+
+def test_the_cli_finds_the_token_where_serve_keeps_it(tmp_path: Path, run_cli: Any, monkeypatch: Any) -> None:
+    # `smsops sandbox serve` run from here keeps its state (and token) in .smsops/sandbox.
+    with start(Sandbox(tmp_path / ".smsops" / "sandbox"), {"alibaba": 0}, seed_demo=True) as running:
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli("sandbox", "status", "--url", running.url("alibaba"))
+        assert (code, out.splitlines()[0], err) == (0, "account demo-alibaba (alibaba)", "")
