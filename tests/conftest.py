@@ -97,6 +97,8 @@ LONGEST_FIRST = (
     "console/test_browser_send.py",
     "reconcile/test_reliability.py",
     "publish/test_export.py",
+    "soak/test_fresh_clone.py",
+    "soak/test_published_codes.py",
 )
 
 
