@@ -3,7 +3,8 @@
 ``serve`` runs until interrupted: SIGINT (Ctrl-C) exits 130 like every smsops command, SIGTERM
 (a supervisor's orderly stop) exits 0; both close the listening sockets first. The control
 subcommands work on the state directory directly (SQLite is safe to share with a running server),
-or on a running server's control API with ``--url``.
+or on a running server's control API with ``--url`` and its token (``--token``, else read from the
+state directory). ``status --json`` shows access key IDs masked (``LTAI****0001``).
 
 The control subcommands find their account rather than assume one: the state directory is the
 one given, else ``.smsops/sandbox`` (what ``serve`` uses) or ``sms-config/.smsops/sandbox`` (what
@@ -30,16 +31,18 @@ from reconciler.commands.sandbox_accounts import (
     control,
     control_state_dir_option,
     local_accounts,
+    remote,
     remote_accounts,
     url_option,
 )
 from reconciler.commands.sandbox_fixtures import COMMANDS as FIXTURE_COMMANDS
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, SmsopsError
+from reconciler.sandbox.control import ControlClient
 from reconciler.sandbox.server import describe, start
 from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.store.records import RuleViolation
-from reconciler.secrets.redact import redact
+from reconciler.secrets.redact import mask_key, redact
 
 state_dir_option = click.option(
     "--state-dir",
@@ -71,7 +74,8 @@ def serve(
     realistic: bool,
     verbose: bool,
 ) -> int:
-    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints and demo credentials.
+    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo credentials and the
+    control API token (kept in STATE_DIR/control-token, where the --url commands find it).
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
     ports = {"alibaba": alibaba_port or 0}
@@ -119,11 +123,12 @@ def serve(
 @control_state_dir_option
 @account_option
 @url_option
-def approve(code: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+def approve(code: str, state_dir: str | None, account: str | None, url: str | None, token: str | None) -> int:
     """Approve template CODE now, whatever the review rules say."""
     if url:
-        name = remote_accounts(url).choose(account, code)
-        record = control(url, "POST", f"accounts/{name}/templates/{code}/approve", {})
+        client = remote(url, token, state_dir)
+        name = remote_accounts(client).choose(account, code)
+        record = control(client, "POST", f"accounts/{name}/templates/{code}/approve", {})
     else:
         record = _decide(state_dir, account, code, None)
     click.echo(f"{record['code']}: {record['status']}")
@@ -136,11 +141,14 @@ def approve(code: str, state_dir: str | None, account: str | None, url: str | No
 @control_state_dir_option
 @account_option
 @url_option
-def reject(code: str, reason: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+def reject(
+    code: str, reason: str, state_dir: str | None, account: str | None, url: str | None, token: str | None
+) -> int:
     """Reject template CODE now, with --reason as the provider's rejection reason."""
     if url:
-        name = remote_accounts(url).choose(account, code)
-        record = control(url, "POST", f"accounts/{name}/templates/{code}/reject", {"reason": reason})
+        client = remote(url, token, state_dir)
+        name = remote_accounts(client).choose(account, code)
+        record = control(client, "POST", f"accounts/{name}/templates/{code}/reject", {"reason": reason})
     else:
         record = _decide(state_dir, account, code, reason)
     click.echo(redact(f"{record['code']}: {record['status']} ({record['reason']})"))
@@ -163,9 +171,9 @@ def _decide(state_dir: str | None, account: str | None, code: str, reason: str |
 @control_state_dir_option
 @account_option
 @url_option
-def approve_signature(name: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+def approve_signature(name: str, state_dir: str | None, account: str | None, url: str | None, token: str | None) -> int:
     """Approve signature NAME now, whatever the review rules say."""
-    record = _decide_signature(state_dir, account, url, name, None)
+    record = _decide_signature(state_dir, account, remote(url, token, state_dir) if url else None, name, None)
     click.echo(f"signature {record['name']}: {record['status']}")
     return EXIT_OK
 
@@ -176,22 +184,24 @@ def approve_signature(name: str, state_dir: str | None, account: str | None, url
 @control_state_dir_option
 @account_option
 @url_option
-def reject_signature(name: str, reason: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+def reject_signature(
+    name: str, reason: str, state_dir: str | None, account: str | None, url: str | None, token: str | None
+) -> int:
     """Reject signature NAME now, with --reason as the provider's rejection reason."""
-    record = _decide_signature(state_dir, account, url, name, reason)
+    record = _decide_signature(state_dir, account, remote(url, token, state_dir) if url else None, name, reason)
     click.echo(redact(f"signature {record['name']}: {record['status']} ({record['reason']})"))
     return EXIT_OK
 
 
 def _decide_signature(
-    state_dir: str | None, account: str | None, url: str | None, name: str, reason: str | None
+    state_dir: str | None, account: str | None, client: ControlClient | None, name: str, reason: str | None
 ) -> dict[str, Any]:
-    """Approve (``reason`` None) or reject signature ``name`` locally or through ``url``."""
-    if url:
-        chosen = remote_accounts(url).choose(account, name)
+    """Approve (``reason`` None) or reject signature ``name`` locally or through ``client``."""
+    if client is not None:
+        chosen = remote_accounts(client).choose(account, name)
         action = "approve" if reason is None else "reject"
         path = f"accounts/{chosen}/signatures/{quote(name, safe='')}/{action}"
-        result: dict[str, Any] = control(url, "POST", path, {} if reason is None else {"reason": reason})
+        result: dict[str, Any] = control(client, "POST", path, {} if reason is None else {"reason": reason})
         return result
     sandbox, accounts = local_accounts(state_dir)
     target = sandbox.account(accounts.choose(account, name))
@@ -207,15 +217,18 @@ def _decide_signature(
 @account_option
 @url_option
 @click.option("--json", "as_json", is_flag=True, help="Print the account snapshot as JSON.")
-def status(state_dir: str | None, account: str | None, url: str | None, as_json: bool) -> int:
+def status(state_dir: str | None, account: str | None, url: str | None, token: str | None, as_json: bool) -> int:
     """Show an account: signatures, templates with review status, request counters."""
     if url:
-        snapshot = control(url, "GET", f"accounts/{remote_accounts(url).choose(account)}")
+        client = remote(url, token, state_dir)
+        snapshot = control(client, "GET", f"accounts/{remote_accounts(client).choose(account)}")
     else:
         sandbox, accounts = local_accounts(state_dir)
         snapshot = sandbox.account(accounts.choose(account)).snapshot()
     if as_json:
-        click.echo(redact(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True)))
+        # Key IDs are half of a credential: shown as the console shows them (LTAI****0001).
+        shown = {**snapshot, "access_key_ids": [mask_key(k) for k in snapshot.get("access_key_ids", [])]}
+        click.echo(redact(json.dumps(shown, ensure_ascii=False, indent=2, sort_keys=True)))
         return EXIT_OK
     click.echo(f"account {snapshot['name']} ({snapshot['provider']})")
     for sign in snapshot["signatures"]:

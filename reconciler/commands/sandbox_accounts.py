@@ -1,5 +1,9 @@
 """How the `smsops sandbox` control commands find their state and account (see ``sandbox``'s
-docstring for the order they look in), locally or behind a running sandbox's control API."""
+docstring for the order they look in), locally or behind a running sandbox's control API.
+
+Behind the control API (``--url``) they need the server's control token: ``--token`` (or
+``SMSOPS_SANDBOX_TOKEN``), else the token file of the state directory given or found as above,
+which is where ``smsops sandbox serve`` keeps it."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from reconciler.config.load import load_config
 from reconciler.errors import SmsopsError
 from reconciler.providers.traits import traits
 from reconciler.sandbox.control import ControlClient, ControlError
+from reconciler.sandbox.guard import read_token
 from reconciler.sandbox.store.account import Sandbox
 
 DEFAULT_STATE_DIR = ".smsops/sandbox"
@@ -33,9 +38,20 @@ account_option = click.option(
     default=None,
     help="Sandbox account name. Default: the one holding CODE, the config's sandbox channel, or the only one.",
 )
-url_option = click.option(
+_url = click.option(
     "--url", envvar="SMSOPS_SANDBOX_URL", default=None, help="Control a running sandbox at this URL instead."
 )
+_token = click.option(
+    "--token",
+    envvar="SMSOPS_SANDBOX_TOKEN",
+    default=None,
+    help="Control token of the sandbox at --url. Default: the one in the state directory.",
+)
+
+
+def url_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--url`` and the ``--token`` that goes with it."""
+    return _url(_token(function))
 
 
 @dataclass(frozen=True)
@@ -105,14 +121,29 @@ def _held(snapshot: dict[str, Any]) -> set[str]:
     return {t["code"] for t in snapshot["templates"]} | {s["name"] for s in snapshot["signatures"]}
 
 
-def remote_accounts(url: str) -> Accounts:
-    names = [entry["name"] for entry in control(url, "GET", "accounts")]
+def remote(url: str, token: str | None, state_dir: str | None) -> ControlClient:
+    """A client of the sandbox at ``url`` with its token: ``token``, else the state directory's."""
+    if token is None:
+        where = [Path(state_dir)] if state_dir is not None else [Path(c) / DEFAULT_STATE_DIR for c in CONFIG_DIRS]
+        token = next((found for found in map(read_token, where) if found is not None), None)
+    return ControlClient(url, token=token)
 
-    return Accounts(url, names, lambda name: _held(control(url, "GET", f"accounts/{name}")))
+
+def remote_accounts(client: ControlClient) -> Accounts:
+    names = [entry["name"] for entry in control(client, "GET", "accounts")]
+
+    return Accounts(client.base_url, names, lambda name: _held(control(client, "GET", f"accounts/{name}")))
 
 
-def control(url: str, method: str, path: str, body: Any = None) -> Any:
+def control(client: ControlClient, method: str, path: str, body: Any = None) -> Any:
     try:
-        return ControlClient(url).call(method, path, body)
+        return client.call(method, path, body)
     except ControlError as error:
-        raise SmsopsError(str(error), hint="is `smsops sandbox serve` running at that URL?") from None
+        if error.status in (401, 403):
+            hint = (
+                "pass the --state-dir of that `smsops sandbox serve`, or its token with --token "
+                "(or SMSOPS_SANDBOX_TOKEN); serve prints it"
+            )
+        else:
+            hint = "is `smsops sandbox serve` running at that URL?"
+        raise SmsopsError(str(error), hint=hint) from None

@@ -24,13 +24,8 @@ from reconciler.reconcile.observe import observe_all, open_session
 from reconciler.reconcile.plan import make_plan
 from reconciler.reconcile.status import ChannelStatus, channel_status
 from reconciler.render.plan import render_text
-from reconciler.secrets.redact import mask_phone, redact
+from reconciler.secrets.redact import mask_key, mask_phone, redact
 from reconciler.secrets.sops import channel_secrets
-
-
-def mask_key(value: str) -> str:
-    """``LTAI5tExampleKey0001`` -> ``LTAI****0001``; a short value shows nothing of itself."""
-    return f"{value[:4]}****{value[-4:]}" if len(value) >= 12 else "****"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ State — ``reconciler.sandbox.store.account``
       ``.create_account(name, *, provider, access_keys={id: secret}, signatures=[(name, status)],
       behaviour=None) -> SandboxAccount`` (idempotent), ``.account(name)`` (KeyError if missing),
       ``.accounts()``, ``.find_access_key(key_id, provider) -> (account, secret) | None``,
-      ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql)``.
+      ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql, reset_tables=())``,
+      ``.claimed_keys(name, {id: secret})`` (key IDs that account may not take). The directory is
+      0700, the files 0600.
     ``SandboxAccount``: ``.behaviour`` / ``.configure(**changes)`` / ``.set_behaviour(b)``;
       ``.access_keys()``;
       ``.put_signature(name, status=APPROVED, *, reason="", scene="general"|"verification", extra={})``
@@ -71,8 +73,11 @@ Emulators — ``reconciler.sandbox.core``
     every emulated operation must go through it after authentication.
 
 Serving — ``reconciler.sandbox.server.start(sandbox, {"alibaba": 0, ...}, seed_demo=False) ->
-    RunningSandbox`` (``.endpoint(name)`` "127.0.0.1:PORT", ``.url(name)``, ``.close()``); one port per
-    emulator, each also serving the JSON control API under ``/_sandbox/`` (``reconciler.sandbox.control``).
+    RunningSandbox`` (``.endpoint(name)`` "127.0.0.1:PORT", ``.url(name)``, ``.token``, ``.close()``);
+    one port per emulator, each also serving the JSON control API under ``/_sandbox/``
+    (``reconciler.sandbox.control``; ``ControlClient(url, token=...)``). Every request passes
+    ``reconciler.sandbox.guard`` first: loopback ``Host``, a body of at most 1 MiB announced by a sane
+    ``Content-Length``; on the control API the state directory's token and JSON bodies.
     Tests: fixtures in ``reconciler.sandbox.testing``.
 """
 

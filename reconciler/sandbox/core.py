@@ -5,6 +5,7 @@ An emulator is a class registered in ``EMULATORS`` (name -> "module:Class", impo
     class MyEmulator:
         name = "tencent"                       # also the account ``provider`` it serves
         schema_sql = "CREATE TABLE IF NOT EXISTS ..."   # its own tables, "" if none
+        reset_tables = ("my_tags",)            # optional: those of them a reset empties
         demo = DemoAccount(...)                # seeded by ``smsops sandbox serve``
         def __init__(self, sandbox: Sandbox) -> None: ...
         def handle(self, request: SandboxRequest) -> SandboxResponse: ...
@@ -116,7 +117,7 @@ def load_emulator(name: str, sandbox: Sandbox) -> Emulator:
         raise KeyError(f"unknown emulator {name!r}; known: {', '.join(sorted(EMULATORS))}")
     module_name, _, class_name = EMULATORS[name].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    sandbox.add_schema(cls.schema_sql)
+    sandbox.add_schema(cls.schema_sql, reset_tables=getattr(cls, "reset_tables", ()))
     emulator: Emulator = cls(sandbox)
     return emulator
 

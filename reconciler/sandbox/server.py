@@ -3,6 +3,10 @@
 Each port answers its provider's API and, under ``/_sandbox/``, the JSON control API (see
 ``reconciler.sandbox.control``). A response marked ``drop`` closes the socket with an RST and
 writes nothing, which clients see as a connection reset.
+
+Every request passes ``reconciler.sandbox.guard`` first (loopback ``Host``, a sane body length;
+on the control API a token and JSON bodies), so the server is safe to leave running on a machine
+whose browser visits other sites.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from reconciler.sandbox.control import handle_control
 from reconciler.sandbox.core import Emulator, SandboxRequest, SandboxResponse, load_emulator
+from reconciler.sandbox.guard import body_length, check_control, check_host, ensure_token, token_path
 from reconciler.sandbox.store.account import Sandbox
 
 LOOPBACK = "127.0.0.1"
@@ -32,16 +37,20 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.emulator = emulator
         self.running = running
+        self.port = int(self.server_address[1])
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (a test's timeout, an injected reset) is normal here: no traceback.
-        if isinstance(sys.exc_info()[1], ConnectionError):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return
         super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real gateways; every answer has Content-Length
+    # A client that stops sending (a body shorter than announced, an idle keep-alive) frees its
+    # thread after this long instead of holding it forever.
+    timeout = 60
     server: _Server
 
     def setup(self) -> None:
@@ -50,15 +59,31 @@ class _Handler(BaseHTTPRequestHandler):
         # stalls every keep-alive answer by ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _admit(self) -> int | SandboxResponse:
+        """The body length to read, or the answer refusing the request before it is read."""
+        headers = self.headers
+        refused = check_host(headers.get("Host"), self.server.port)
+        return refused or body_length(headers.get_all("Content-Length") or [], headers.get("Transfer-Encoding"))
+
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = SandboxRequest.build(self.command, self.path, dict(self.headers.items()), body)
         running = self.server.running
+        length = self._admit()
+        if isinstance(length, SandboxResponse):
+            # The body, if any, stays unread: the connection cannot carry another request after it.
+            self.close_connection = True
+            self._answer(length)
+            return
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away mid-body
+            self.close_connection = True
+            return
+        request = SandboxRequest.build(self.command, self.path, dict(self.headers.items()), body)
         control = request.path.startswith("/_sandbox/") or request.path == "/_sandbox"
         try:
             if control:
-                response = handle_control(running.sandbox, running.endpoints(), request)
+                response = check_control(request.headers, request.method, running.token) or handle_control(
+                    running.sandbox, running.endpoints(), request
+                )
             else:
                 response = self.server.emulator.handle(request)
         except Exception as error:  # a bug in an emulator must not kill the server thread silently
@@ -79,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in response.headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(response.body)
 
@@ -95,7 +122,8 @@ AfterRequest = Callable[[str, SandboxRequest, SandboxResponse], None]
 
 @dataclass
 class RunningSandbox:
-    """Emulators serving on loopback. ``endpoint(name)`` is host:port as the SDKs want it.
+    """Emulators serving on loopback. ``endpoint(name)`` is host:port as the SDKs want it; ``token``
+    is what the control API asks for (``Authorization: Bearer <token>``).
 
     ``after_request``, when set, is called after each provider API request has been handled (its
     effect is in the store, a fault included) and before its answer is sent: the client is still
@@ -105,6 +133,7 @@ class RunningSandbox:
     as if nothing happened (a check should record what it finds, not fail the client)."""
 
     sandbox: Sandbox
+    token: str
     verbose: bool = False
     servers: dict[str, _Server] = field(default_factory=dict)
     emulators: dict[str, Emulator] = field(default_factory=dict)
@@ -153,8 +182,9 @@ def start(
 ) -> RunningSandbox:
     """Serve each emulator named in ``ports`` (port 0: a free one) in background threads.
 
-    ``seed_demo`` creates each emulator's demo account (keys and signatures) if missing."""
-    running = RunningSandbox(sandbox=sandbox, verbose=verbose)
+    ``seed_demo`` creates each emulator's demo account (keys and signatures) if missing. The control
+    token is the state directory's (``guard.ensure_token``), made on the first start."""
+    running = RunningSandbox(sandbox=sandbox, token=ensure_token(sandbox.state_dir), verbose=verbose)
     try:
         for name, port in ports.items():
             emulator = load_emulator(name, sandbox)
@@ -188,11 +218,12 @@ def describe(running: RunningSandbox) -> str:
             lines.append(f"  {key}: {value}")
         if demo.note:
             lines.append(f"  note: {demo.note}")
-    lines.append(
-        f"control: GET http://{running.endpoint(next(iter(running.servers)))}/_sandbox/accounts"
-        if running.servers
-        else "control: no emulator running"
-    )
+    if running.servers:
+        lines.append(f"control: GET http://{running.endpoint(next(iter(running.servers)))}/_sandbox/accounts")
+        where = token_path(running.sandbox.state_dir)
+        lines.append(f"  token {running.token} (Authorization: Bearer <token>; also in {where})")
+    else:
+        lines.append("control: no emulator running")
     return "\n".join(lines)
 
 

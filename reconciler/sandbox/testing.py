@@ -13,7 +13,8 @@ Fixtures (registered in tests/conftest.py):
                         signature OnePro approved, Tencent's per-number limits); AWS ``test-aws``
                         (SANDBOX tier, ``AWS_TEST_VERIFIED`` verified).
 ``SandboxHandle.alibaba_client()`` / ``.tencent_client()`` / ``.aws_client()`` build the official SDK
-clients against the emulators; ``.tencent_account`` / ``.aws_account`` are their test accounts.
+clients against the emulators; ``.tencent_account`` / ``.aws_account`` are their test accounts;
+``.control_client(provider)`` is a ``ControlClient`` with the server's control token (``.token``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 
 from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.aws.emulator import create_account as create_aws
+from reconciler.sandbox.control import ControlClient
 from reconciler.sandbox.server import RunningSandbox, start
 from reconciler.sandbox.store.account import ManualClock, Sandbox, SandboxAccount
 from reconciler.sandbox.store.behaviour import Behaviour
@@ -76,6 +78,15 @@ class SandboxHandle:
 
     def url(self, provider: str = "alibaba") -> str:
         return self.running.url(provider)
+
+    @property
+    def token(self) -> str:
+        """The control API token (as ``smsops sandbox serve`` prints it)."""
+        return self.running.token
+
+    def control_client(self, provider: str = "alibaba") -> ControlClient:
+        """The control API over HTTP on one emulator's port, with the token."""
+        return ControlClient(self.url(provider), token=self.token)
 
     def alibaba_client(
         self,

@@ -98,6 +98,11 @@ def mask_phone(number: str) -> str:
     return f"+{country} {masked}" if country else masked
 
 
+def mask_key(value: str) -> str:
+    """``LTAI5tExampleKey0001`` -> ``LTAI****0001``; a short value shows nothing of itself."""
+    return f"{value[:4]}****{value[-4:]}" if len(value) >= 12 else "****"
+
+
 def redact(text: str) -> str:
     """Registered secrets -> ``[REDACTED]`` (or a masked number), then phone numbers by shape."""
     compiled = _compiled

@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 
 from reconciler.providers.base import DeliveryState
 from reconciler.sandbox.aws.ops import set_account_tier, verify_destination
-from reconciler.sandbox.control import ControlClient
 from reconciler.sandbox.store.account import ManualClock, SandboxAccount
 from reconciler.sandbox.testing import AWS_TEST_VERIFIED, SandboxHandle
 
@@ -214,7 +213,7 @@ def test_send_records_delivery_readable_through_control_api(env: Env) -> None:
         DeliveryState.WAITING,
     )
     env.clock.advance(env.account.behaviour.delivery_delay_s)
-    (over_wire,) = ControlClient(env.handle.url("aws")).call("GET", f"accounts/{env.account.name}/sends")
+    (over_wire,) = env.handle.control_client("aws").call("GET", f"accounts/{env.account.name}/sends")
     assert (over_wire["message_id"], over_wire["state"]) == (sent["MessageId"], "delivered")
     assert over_wire["extra"]["context"] == {"template": "login"}
 

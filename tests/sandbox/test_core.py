@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.providers.base import DeliveryState, ReviewStatus, TemplateKind
 from reconciler.sandbox import Behaviour, ManualClock, RuleViolation, Sandbox, SandboxAccount, Violation
-from reconciler.sandbox.control import ControlClient, ControlError
+from reconciler.sandbox.control import ControlError
 from reconciler.sandbox.core import _draw
 from reconciler.sandbox.store.review import REASON_LINK, decide
 from reconciler.sandbox.testing import SandboxHandle
@@ -168,7 +168,7 @@ def test_behaviour_merge_validates() -> None:
 
 
 def test_control_api_over_http(sms_sandbox: SandboxHandle) -> None:
-    control = ControlClient(sms_sandbox.url())
+    control = sms_sandbox.control_client()
     assert control.call("GET", "health") == {"ok": True, "emulators": {"alibaba": sms_sandbox.endpoint()}}
     created = control.call(
         "POST",

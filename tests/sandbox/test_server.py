@@ -109,12 +109,24 @@ def test_control_commands_on_the_state_dir(tmp_path: Path, run_cli: Any) -> None
     assert nobody[0] == 1 and "no sandbox account 'no-such-account'" in nobody[2]
 
 
-def test_control_commands_over_http(served: tuple[subprocess.Popen[str], str, list[str]], run_cli: Any) -> None:
-    _, endpoint, _ = served
-    code, out, _ = run_cli("sandbox", "status", "--url", f"http://{endpoint}")
+def test_control_commands_over_http(
+    served: tuple[subprocess.Popen[str], str, list[str]], run_cli: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    _, endpoint, lines = served
+    url = ["--url", f"http://{endpoint}"]
+    monkeypatch.chdir(tmp_path)  # no state directory of its own to find a token in
+    # The token is printed by serve and read from the state directory by the CLI.
+    (token,) = (ln.split()[1] for ln in lines if ln.startswith("  token "))
+    assert (tmp_path / "state" / "control-token").read_text().strip() == token
+    code, out, _ = run_cli("sandbox", "status", *url, "--state-dir", str(tmp_path / "state"))
     assert code == 0 and out.splitlines()[:2] == [f"account {DEMO.name} (alibaba)", "  signature OnePro: approved"]
-    missing = run_cli("sandbox", "approve", "SMS_404", "--url", f"http://{endpoint}")
+    assert run_cli("sandbox", "status", *url, "--token", token)[0] == 0
+    missing = run_cli("sandbox", "approve", "SMS_404", *url, "--token", token)
     assert missing[0] == 1 and "HTTP 404" in missing[2]
+    code, _, err = run_cli("sandbox", "status", *url)
+    assert code == 1 and "HTTP 401" in err and "hint: pass the --state-dir of that `smsops sandbox serve`" in err
+    code, _, err = run_cli("sandbox", "status", *url, "--token", "x" * 43)
+    assert code == 1 and "HTTP 403: wrong control token" in err
 
 
 def test_a_busy_port_is_an_error_not_a_traceback(tmp_path: Path, run_cli: Any) -> None:

@@ -16,7 +16,6 @@ from tencentcloud.sms.v20210111 import models as tm
 
 from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.alibaba.signs import REASON_NO_AUTHORIZATION
-from reconciler.sandbox.control import ControlClient
 from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.tencent.signs import REASON_COMMISSION
@@ -266,7 +265,7 @@ def test_sandbox_commands_decide_a_signature(tmp_path: Path, run_cli: Any) -> No
 def test_control_api_decides_a_signature_and_its_filing(sms_sandbox: SandboxHandle) -> None:
     sms_sandbox.account.configure(auto_review=False)
     sms_sandbox.account.create_signature("品牌", remark="brand")
-    control = ControlClient(sms_sandbox.url())
+    control = sms_sandbox.control_client()
     assert control.approve_signature("test-alibaba", "品牌")["status"] == "approved"
     control.call("POST", f"accounts/test-alibaba/signatures/{quote('品牌')}/filing", {"mobile": 1})
     filed = get_sign(sms_sandbox.alibaba_client(), "品牌").sign_isp_register_detail_list

@@ -31,7 +31,7 @@ def test_after_request_sees_each_api_request_before_its_answer(
     url = sms_sandbox.url("alibaba")
     sms_sandbox.running.after_request = record
     unsigned = status_of(f"{url}/?Action=QuerySmsTemplateList")  # refused: not signed
-    assert status_of(f"{url}/_sandbox/accounts") == 200
+    assert sms_sandbox.control_client().call("GET", "accounts")  # a control request, with its token
     assert seen == [("alibaba", "QuerySmsTemplateList", unsigned)]
 
     def fail(emulator: str, request: SandboxRequest, response: SandboxResponse) -> None:

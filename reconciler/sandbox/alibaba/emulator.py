@@ -71,6 +71,9 @@ NO_MESSAGE = frozenset({"TagResources", "UntagResources", "ListTagResources"})
 class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
     name: ClassVar[str] = "alibaba"
     schema_sql: ClassVar[str] = TAGS_SQL
+    # Tags are keyed by template code and codes start again after a reset: an old template's tags
+    # (smsops's "live" mark) must not land on the new template that gets its code.
+    reset_tables: ClassVar[tuple[str, ...]] = ("alibaba_tags",)
     demo: ClassVar[DemoAccount] = DemoAccount(
         name="demo-alibaba",
         access_key_id="LTAI5tSandboxDemoKey0001",

@@ -62,9 +62,11 @@ class SandboxAccount(TemplateStore, SignatureStore, SendStore):
     """One sandbox account (one SQLite file). Thread- and process-safe: no connection is shared."""
 
     def reset(self) -> None:
-        """Forget templates, sends, counters and sequences; keep keys, signatures and behaviour."""
+        """Forget templates (with what emulators keep about them: tags), sends, counters and
+        sequences; keep keys, signatures and behaviour. Template codes start again from 1, so
+        anything left about an old code would describe the new template of that code."""
         with self.transaction() as conn:
-            for table in ("templates", "creations", "sends", "counters", "sequences", "api_calls"):
+            for table in ("templates", "creations", "sends", "counters", "sequences", "api_calls", *self.reset_tables):
                 conn.execute(f"DELETE FROM {table}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -81,20 +83,26 @@ class SandboxAccount(TemplateStore, SignatureStore, SendStore):
 
 
 class Sandbox:
-    """All sandbox accounts under one state directory (``<state_dir>/<account>.sqlite3``)."""
+    """All sandbox accounts under one state directory (``<state_dir>/<account>.sqlite3``).
+
+    The directory is made 0700 and each account file 0600: they hold access key secrets (kept, as a
+    provider keeps them, to check request signatures) and the phone numbers messages went to."""
 
     def __init__(self, state_dir: Path | str, *, clock: Clock | None = None, extra_schema: Sequence[str] = ()) -> None:
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.clock: Clock = clock or SystemClock()
         self.extra_schema: list[str] = list(extra_schema)
+        self.reset_tables: list[str] = []
         # Opened accounts, so the schema script runs once per process and not on every request.
         self._open: dict[str, tuple[int, SandboxAccount]] = {}
 
-    def add_schema(self, sql: str) -> None:
-        """Tables an emulator needs in every account (applied on open; must be idempotent)."""
+    def add_schema(self, sql: str, *, reset_tables: Sequence[str] = ()) -> None:
+        """Tables an emulator needs in every account (applied on open; must be idempotent);
+        ``reset_tables``, among them, hold data about templates and are emptied with them."""
         if sql and sql not in self.extra_schema:
             self.extra_schema.append(sql)
+            self.reset_tables.extend(t for t in reset_tables if t not in self.reset_tables)
 
     def _path(self, name: str) -> Path:
         if not _ACCOUNT_NAME.match(name):
@@ -111,8 +119,7 @@ class Sandbox:
         behaviour: Behaviour | None = None,
     ) -> SandboxAccount:
         """Create (or reopen and extend) an account; existing state is kept."""
-        account = SandboxAccount(self._path(name), clock=self.clock, extra_schema=self.extra_schema)
-        self._open[name] = (len(self.extra_schema), account)
+        account = self._opened(self._path(name))
         with account.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('provider', ?)", (provider,))
             if behaviour is not None:
@@ -144,12 +151,28 @@ class Sandbox:
         cached = self._open.get(name)
         if cached is not None and cached[0] == len(self.extra_schema):
             return cached[1]
-        account = SandboxAccount(path, clock=self.clock, extra_schema=self.extra_schema)
-        self._open[name] = (len(self.extra_schema), account)
+        return self._opened(path)
+
+    def _opened(self, path: Path) -> SandboxAccount:
+        account = SandboxAccount(path, clock=self.clock, extra_schema=self.extra_schema, reset_tables=self.reset_tables)
+        self._open[path.stem] = (len(self.extra_schema), account)
         return account
 
     def accounts(self) -> list[SandboxAccount]:
         return [self.account(p.stem) for p in sorted(self.state_dir.glob("*.sqlite3"))]
+
+    def claimed_keys(self, name: str, access_keys: Mapping[str, str]) -> list[str]:
+        """The key IDs of ``access_keys`` that account ``name`` may not take: held by another
+        account, or by ``name`` with another secret (a provider never changes a key's secret)."""
+        claimed: list[str] = []
+        for account in self.accounts():
+            held = account.access_keys()
+            claimed.extend(
+                key_id
+                for key_id, secret in access_keys.items()
+                if key_id in held and (account.name != name or held[key_id] != secret)
+            )
+        return sorted(set(claimed))
 
     def find_access_key(self, key_id: str, provider: str) -> tuple[SandboxAccount, str] | None:
         """The account of ``provider`` holding ``key_id`` and the key's secret (None: unknown key).

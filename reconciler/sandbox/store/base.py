@@ -70,13 +70,37 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
                     raise
 
 
-class AccountBase:
-    """What every operation of a ``SandboxAccount`` uses; never instantiated on its own."""
+def make_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if it does not exist, else take away others' access.
 
-    def __init__(self, path: Path, *, clock: Clock, extra_schema: Sequence[str] = ()) -> None:
+    SQLite creates a database 0644 (less the umask) and gives its ``-wal`` and ``-shm`` files the
+    database's mode; made 0600 first, all three hold the secrets and phone numbers for us alone."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for existing in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            if existing.stat().st_mode & 0o077:
+                os.chmod(existing, 0o600)  # made by an older smsops, before state files were private
+        except FileNotFoundError:
+            continue
+
+
+class AccountBase:
+    """What every operation of a ``SandboxAccount`` uses; never instantiated on its own.
+
+    ``reset_tables`` are emulator tables about templates (e.g. their tags), emptied with them."""
+
+    def __init__(
+        self, path: Path, *, clock: Clock, extra_schema: Sequence[str] = (), reset_tables: Sequence[str] = ()
+    ) -> None:
         self.path = path
         self.name = path.stem
         self.clock = clock
+        self.reset_tables = tuple(reset_tables)
+        make_private(path)
         # Idle connections of this process (a forked child must not reuse its parent's).
         self._pool: list[sqlite3.Connection] = []
         self._pool_pid = os.getpid()

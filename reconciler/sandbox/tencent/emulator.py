@@ -77,6 +77,9 @@ class TencentEmulator:
         # The reports PullSmsSendStatus has handed out (its queue gives each one once).
         "CREATE TABLE IF NOT EXISTS tencent_pulled (message_id TEXT PRIMARY KEY);"
     )
+    # Emptied with the sends: message IDs start again after a reset, and a new send must not count
+    # as already pulled.
+    reset_tables: ClassVar[tuple[str, ...]] = ("tencent_calls", "tencent_pulled")
     demo: ClassVar[DemoAccount] = DemoAccount(
         name="tencent-demo",
         access_key_id="AKIDsandboxTencentDemo0000000000000",
@@ -190,7 +193,7 @@ def create_account(
     signatures: tuple[tuple[str, str], ...] = (("OnePro", ReviewStatus.APPROVED.value),),
 ) -> SandboxAccount:
     """A Tencent account with one SmsSdkAppId and Tencent's default per-number limits."""
-    sandbox.add_schema(TencentEmulator.schema_sql)
+    sandbox.add_schema(TencentEmulator.schema_sql, reset_tables=TencentEmulator.reset_tables)
     account = sandbox.ensure_demo(
         TencentEmulator.name,
         DemoAccount(
