@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from reconciler.config.describe import describe
 from reconciler.config.heap import gc_paused
-from reconciler.config.models import API_VERSION, KINDS, Channel, Template
+from reconciler.config.models import API_VERSION, KINDS, Channel, Signature, Template
 from reconciler.config.positions import FieldPath, Mark, Positions
 from reconciler.config.source import Problem, decode, parse_text
 from reconciler.errors import Diagnostic, Severity
@@ -76,6 +76,10 @@ class LoadedConfig:
     # Files not read to their end (unreadable, not text, invalid YAML): the resources they define may
     # be missing from ``documents``, so a reference to one is not known to be wrong.
     unread: tuple[str, ...] = ()
+    signatures: tuple[Located[Signature], ...] = ()
+
+    def signature(self, name: str) -> Located[Signature] | None:
+        return next((located for located in self.signatures if located.resource.name == name), None)
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)
@@ -103,7 +107,7 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     kind = data.get("kind")
     if kind not in KINDS:
         what = "missing kind" if kind is None else f"unknown kind {kind!r}"
-        return ("kind",), "SMS010", f"{what}; expected Channel or Template"
+        return ("kind",), "SMS010", f"{what}; expected Channel, Template or Signature"
     version = data.get("apiVersion")
     if version != API_VERSION:
         what = "missing apiVersion" if version is None else f"unsupported apiVersion {version!r}"
@@ -111,7 +115,9 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     return None
 
 
-_HEADER_HINT = f"start the document with 'apiVersion: {API_VERSION}' and 'kind: Channel' or 'kind: Template'"
+_HEADER_HINT = (
+    f"start the document with 'apiVersion: {API_VERSION}' and 'kind: Channel', 'kind: Template' or 'kind: Signature'"
+)
 
 
 def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagnostic]]:
@@ -164,6 +170,7 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     channels: list[Located[Channel]] = []
     templates: list[Located[Template]] = []
+    signatures: list[Located[Signature]] = []
     documents: list[RawDocument] = []
     files: list[str] = []
     unread: list[str] = []
@@ -203,13 +210,23 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
                 )
             elif isinstance(resource, Channel):
                 channels.append(located)
+            elif isinstance(resource, Signature):
+                signatures.append(located)
             else:
                 templates.append(located)
 
     if not files:
         hint = "add channels/*.yaml and templates/*.yaml"
         diagnostics.append(Diagnostic(shown_root, 0, 0, "SMS001", "no .yaml or .yml config files found", hint))
-    config = LoadedConfig(root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files), tuple(unread))
+    config = LoadedConfig(
+        root_path,
+        tuple(channels),
+        tuple(templates),
+        tuple(documents),
+        tuple(files),
+        tuple(unread),
+        tuple(signatures),
+    )
     return config, sorted(diagnostics)
 
 

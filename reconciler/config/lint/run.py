@@ -11,6 +11,7 @@ from __future__ import annotations
 from reconciler.config.lint.catalogue import RULES, Reporter, Rule
 from reconciler.config.lint.references import check_references
 from reconciler.config.lint.secrets import check_plaintext, check_sops
+from reconciler.config.lint.signatures import check_signatures
 from reconciler.config.lint.templates import check_channels, check_templates
 from reconciler.config.lint.where import Sources
 from reconciler.config.load import LoadedConfig
@@ -26,4 +27,5 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     check_channels(config, out)
     check_templates(config, out, Sources())
     check_references(config, out)
+    check_signatures(config, out)
     return sorted(out.diagnostics)
