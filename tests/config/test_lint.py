@@ -384,9 +384,13 @@ def managed(channel: str, name: str = "onepro") -> str:
 
 
 def signature_lint(tmp_path: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, int, str, Severity]]:
-    (tmp_path / "signatures").mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROOF, tmp_path / "signatures" / "proof.png.enc")
-    return only(tmp_path, {T: template(VERIFY), **files}, rule)
+    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image)."""
+    root = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+    (root / "signatures").mkdir(parents=True)
+    shutil.copy(PROOF, root / "signatures" / "proof.png.enc")
+    (root / "signatures" / "plain.png").write_bytes(b"\x89PNG not encrypted")
+    found = lint(root, {T: template(VERIFY), **files})
+    return [(f, line, col, msg, sev) for f, line, col, r, msg, sev in found if r.startswith(rule)]
 
 
 def test_signature_references_are_checked_at_the_channel(tmp_path: Path) -> None:
@@ -412,14 +416,13 @@ def test_signature_references_are_checked_at_the_channel(tmp_path: Path) -> None
     assert signature_lint(tmp_path, aws, "SMS308") == [
         ("channels/a.yaml", 12, 14, "Signature 'onepro' requests no sender ID for US (countries: GB)", E)
     ]
-    clean = lint(tmp_path, {T: template(VERIFY), "channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE})
-    assert [found for found in clean if found[3].startswith(("SMS30", "SMS407"))] == []
+    clean = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
+    assert signature_lint(tmp_path, clean, "SMS30") == signature_lint(tmp_path, clean, "SMS407") == []
 
 
 def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> None:
     files = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
     assert signature_lint(tmp_path, files, "SMS407") == []
-    (tmp_path / "signatures" / "plain.png").write_bytes(b"\x89PNG not encrypted")
     plain = SIGNATURE.replace("proof.png.enc", "plain.png")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": plain}, "SMS407") == [
         ("signatures/s.yaml", 10, 24, "plain.png: is not SOPS-encrypted (encrypt it: sops encrypt FILE > FILE.enc)", E)
