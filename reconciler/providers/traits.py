@@ -112,6 +112,15 @@ class ProviderTraits:
         "signature '{signature}' does not exist at the provider",
         "create and get the signature approved in the provider console, then plan again",
     )
+    # kind: Signature. Review states in which a signature may be resubmitted in place, and the
+    # settings (as the Signature document writes them) the provider lets the API change on an
+    # approved one; changing any other is a blocker with ``signature_immutable`` as its hint.
+    signature_updatable: tuple[ReviewStatus, ...] = ()
+    signature_mutable: tuple[str, ...] = ()
+    signature_immutable: str = (
+        "the provider cannot change an approved signature by API: revert the change, or give the Signature "
+        "a new spec.name (a new signature is registered and reviewed; templates follow once it is approved)"
+    )
     lint_channel: ChannelLint = _no_lint
     lint_template: TemplateLint = _no_lint
     lint_message: MessageLint = _no_lint

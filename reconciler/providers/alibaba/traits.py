@@ -41,6 +41,12 @@ TRAITS = ProviderTraits(
     from_native=syntax.from_native,
     exported_variables=syntax.exported_variables,
     updatable=(ReviewStatus.REJECTED,),
+    signature_updatable=(ReviewStatus.REJECTED,),
+    signature_immutable=(
+        "Alibaba changes an approved signature only in the console (UpdateSmsSign takes rejected ones): "
+        "revert the change here, or edit it in the SMS console and then here, or give the Signature a new "
+        "spec.name (a new signature is registered and reviewed; templates follow once it is approved)"
+    ),
     variable_types=VARIABLE_TYPES,
     marks="tags",
     observes_remark=True,

@@ -53,6 +53,12 @@ TRAITS = ProviderTraits(
     from_native=from_native,
     exported_variables=exported_variables,
     updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    signature_updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    signature_immutable=(
+        "Tencent refuses to modify an approved signature (SignAlreadyPassedCheck): revert the change here, or "
+        "give the Signature a new spec.name (a new signature is registered and reviewed; templates follow once "
+        "it is approved), then delete the old one in the console"
+    ),
     marks="published",
     number_limits=number_limits,
     bracket_signature=True,
