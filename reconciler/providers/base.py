@@ -90,6 +90,7 @@ class SignatureFile(Frozen):
     memory just before the provider call and never serialised (plans carry ``sha256`` only)."""
 
     field: str  # where the Signature document names it: proofImage, commissionImage, moreData.0
+    path: str  # the encrypted file, as the plan's config dir reaches it
     suffix: str
     sha256: str
     content: SecretBytes | None = Field(None, exclude=True, repr=False)
@@ -102,6 +103,7 @@ class SignatureRequest(Frozen):
     name: str
     settings: AlibabaSignature | TencentSignature | AwsSignature
     files: tuple[SignatureFile, ...] = ()
+    digest: str = ""  # of the settings and the files' sha256: what a mark remembers as submitted
 
     def file(self, field: str) -> bytes:
         """The decrypted content of the file named at ``field`` (apply fills it in; plans never hold it)."""

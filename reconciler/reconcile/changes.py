@@ -27,6 +27,7 @@ from reconciler.providers.base import (
     ObservedSignature,
     ObservedTemplate,
     ReviewStatus,
+    SignatureRequest,
     TemplateKind,
     TemplateRequest,
 )
@@ -67,6 +68,8 @@ class DesiredChannel(Frozen):
     # Review states in which the provider lets a template be rewritten in place: Alibaba only
     # rejected ones (UpdateSmsTemplate), Tencent also those still under review (ModifySmsTemplate).
     updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
+    # kind: Signature managed by this channel (spec.signature.managed), files decrypted in memory
+    managed_signature: SignatureRequest | None = None
 
 
 class ChannelObservation(Frozen):
@@ -132,6 +135,10 @@ class Change(Frozen):
     segments: int | None = None
     request: TemplateRequest | None = None  # create/update: exactly what apply sends
     gated: bool = False  # promote: a test send must be delivered first
+    # A change of the channel's managed signature (kind: Signature): the request apply sends, its
+    # files by sha256 only. ``template`` is "" and before/after are None for these.
+    signature: SignatureRequest | None = None
+    waits_for: str = ""  # a template change held until this (``signature <name>``) is approved
 
     @property
     def awaiting_review(self) -> bool:

@@ -16,6 +16,7 @@ from reconciler.errors import ConfigError
 from reconciler.providers.base import TemplateRequest
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import DesiredChannel, DesiredTemplate
+from reconciler.reconcile.signatures import desired_signature
 
 __all__ = ["api_provider", "desired_channel", "desired_template", "example_values", "native_parameters"]
 
@@ -89,4 +90,5 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         grace=spec.rollout.grace_period,
         registers_templates=own.registers_templates,
         updatable=own.updatable,
+        managed_signature=desired_signature(config, located),
     )

@@ -23,6 +23,7 @@ from reconciler.providers.traits import traits
 from reconciler.publish.document import ReadDocument, document_reader, published_map
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
+from reconciler.reconcile.signatures import mark_key
 from reconciler.secrets.redact import redact
 from reconciler.secrets.sops import ChannelSecrets, channel_secrets
 
@@ -141,6 +142,8 @@ def observe_channel(
         return ChannelObservation(channel=desired.name, error=message)
     except SmsopsError as error:  # the publish target (marks, published config) could not be read
         return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
+    if kept is not None and signature is not None and mark_key(signature.name) in kept:
+        signature = signature.model_copy(update={"tags": kept[mark_key(signature.name)]})
     if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
