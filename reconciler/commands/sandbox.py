@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -135,7 +136,7 @@ class _Accounts:
 
     where: str
     names: list[str]
-    codes: Callable[[str], set[str]]  # account -> its template codes
+    codes: Callable[[str], set[str]]  # account -> its template codes and signature names
     configured: tuple[str, ...] = ()  # accounts of the embedded channels of the config beside the state
 
     def choose(self, account: str | None, code: str | None = None) -> str:
@@ -188,18 +189,18 @@ def _local(state_dir: str | None) -> tuple[Sandbox, _Accounts]:
     sandbox = Sandbox(found)
     names = [account.name for account in sandbox.accounts()]
     configured = _embedded_channels(config_dir) if config_dir is not None else ()
-    return sandbox, _Accounts(
-        str(found), names, lambda name: {t.code for t in sandbox.account(name).templates()}, configured
-    )
+    return sandbox, _Accounts(str(found), names, lambda name: _held(sandbox.account(name).snapshot()), configured)
+
+
+def _held(snapshot: dict[str, Any]) -> set[str]:
+    """What an account holds that a control command may name: template codes and signature names."""
+    return {t["code"] for t in snapshot["templates"]} | {s["name"] for s in snapshot["signatures"]}
 
 
 def _remote(url: str) -> _Accounts:
     names = [entry["name"] for entry in _control(url, "GET", "accounts")]
 
-    def codes(name: str) -> set[str]:
-        return {template["code"] for template in _control(url, "GET", f"accounts/{name}")["templates"]}
-
-    return _Accounts(url, names, codes)
+    return _Accounts(url, names, lambda name: _held(_control(url, "GET", f"accounts/{name}")))
 
 
 def _control(url: str, method: str, path: str, body: Any = None) -> Any:
@@ -253,6 +254,50 @@ def _decide(state_dir: str | None, account: str | None, code: str, reason: str |
     return data
 
 
+@command.command(name="approve-signature")
+@click.argument("name")
+@control_state_dir_option
+@account_option
+@url_option
+def approve_signature(name: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+    """Approve signature NAME now, whatever the review rules say."""
+    record = _decide_signature(state_dir, account, url, name, None)
+    click.echo(f"signature {record['name']}: {record['status']}")
+    return EXIT_OK
+
+
+@command.command(name="reject-signature")
+@click.argument("name")
+@click.option("--reason", default="Rejected by the sandbox control API.", show_default=True)
+@control_state_dir_option
+@account_option
+@url_option
+def reject_signature(name: str, reason: str, state_dir: str | None, account: str | None, url: str | None) -> int:
+    """Reject signature NAME now, with --reason as the provider's rejection reason."""
+    record = _decide_signature(state_dir, account, url, name, reason)
+    click.echo(redact(f"signature {record['name']}: {record['status']} ({record['reason']})"))
+    return EXIT_OK
+
+
+def _decide_signature(
+    state_dir: str | None, account: str | None, url: str | None, name: str, reason: str | None
+) -> dict[str, Any]:
+    """Approve (``reason`` None) or reject signature ``name`` locally or through ``url``."""
+    if url:
+        chosen = _remote(url).choose(account, name)
+        action = "approve" if reason is None else "reject"
+        path = f"accounts/{chosen}/signatures/{quote(name, safe='')}/{action}"
+        result: dict[str, Any] = _control(url, "POST", path, {} if reason is None else {"reason": reason})
+        return result
+    sandbox, accounts = _local(state_dir)
+    target = sandbox.account(accounts.choose(account, name))
+    try:
+        record = target.approve_signature(name) if reason is None else target.reject_signature(name, reason)
+    except RuleViolation as error:
+        raise SmsopsError(error.message, hint="`smsops sandbox status` lists the signatures") from None
+    return record.to_json()
+
+
 @command.command()
 @control_state_dir_option
 @account_option
@@ -270,7 +315,8 @@ def status(state_dir: str | None, account: str | None, url: str | None, as_json:
         return EXIT_OK
     click.echo(f"account {snapshot['name']} ({snapshot['provider']})")
     for sign in snapshot["signatures"]:
-        click.echo(f"  signature {sign['name']}: {sign['status']}")
+        reason = f" ({sign['reason']})" if sign.get("reason") else ""
+        click.echo(redact(f"  signature {sign['name']}: {sign['status']}{reason}"))
     for template in snapshot["templates"]:
         reason = f" ({template['reason']})" if template["reason"] else ""
         click.echo(redact(f"  template {template['code']} {template['name']}: {template['status']}{reason}"))

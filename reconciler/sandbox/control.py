@@ -10,6 +10,9 @@ client for it (used by ``smsops sandbox approve/reject/status``). In-process cod
     POST /_sandbox/accounts/A/behaviour                    partial behaviour, merged -> behaviour
     PUT  /_sandbox/accounts/A/behaviour                    whole behaviour, replaced -> behaviour
     POST /_sandbox/accounts/A/signatures                   {name, status, reason?, scene?}
+    POST /_sandbox/accounts/A/signatures/NAME/approve      -> signature (NAME percent-encoded)
+    POST /_sandbox/accounts/A/signatures/NAME/reject       {reason?} -> signature
+    POST /_sandbox/accounts/A/signatures/NAME/filing       {operator: RegisterStatus} -> signature
     POST /_sandbox/accounts/A/templates/CODE/approve       -> template
     POST /_sandbox/accounts/A/templates/CODE/reject        {reason?} -> template
     GET  /_sandbox/accounts/A/counters                     {"requests": n, "op:SendSms": n, "fault:reset": n}
@@ -25,14 +28,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, unquote
 
 from pydantic import ValidationError
 
 from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse
-from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.store.account import Sandbox, SandboxAccount
 from reconciler.sandbox.store.behaviour import Behaviour
-from reconciler.sandbox.store.records import RuleViolation
+from reconciler.sandbox.store.records import RuleViolation, SignatureRecord
 
 
 def _error(status: int, message: str) -> SandboxResponse:
@@ -45,7 +49,7 @@ def _ok(data: Any) -> SandboxResponse:
 
 def handle_control(sandbox: Sandbox, endpoints: Mapping[str, str], request: SandboxRequest) -> SandboxResponse:
     """One control request against ``sandbox``, served with ``endpoints`` (emulator -> host:port)."""
-    parts = [p for p in request.path.split("/") if p][1:]  # drop "_sandbox"
+    parts = [unquote(p) for p in request.path.split("/") if p][1:]  # drop "_sandbox"
     method = request.method
     try:
         body: Any = request.json() if request.body else {}
@@ -81,6 +85,8 @@ def handle_control(sandbox: Sandbox, endpoints: Mapping[str, str], request: Sand
                 scene=body.get("scene", "general"),
             )
             return _ok(record.to_json())
+        if len(rest) == 3 and rest[0] == "signatures" and method == "POST":
+            return _ok(_signature_action(account, rest[1], rest[2], body).to_json())
         if len(rest) == 3 and rest[0] == "templates" and rest[2] == "approve" and method == "POST":
             return _ok(account.approve(rest[1]).to_json())
         if len(rest) == 3 and rest[0] == "templates" and rest[2] == "reject" and method == "POST":
@@ -100,6 +106,16 @@ def handle_control(sandbox: Sandbox, endpoints: Mapping[str, str], request: Sand
         return _error(404 if error.kind == "not_found" else 409, error.message)
     except (ValueError, ValidationError, TypeError) as error:
         return _error(400, str(error))
+
+
+def _signature_action(account: SandboxAccount, name: str, action: str, body: Any) -> SignatureRecord:
+    if action == "approve":
+        return account.approve_signature(name)
+    if action == "reject":
+        return account.reject_signature(name, body.get("reason") or "Rejected by the sandbox control API.")
+    if action == "filing":
+        return account.set_signature_extra(name, filing={str(k): int(v) for k, v in body.items()})
+    raise KeyError(f"no signature action {action!r}: approve, reject or filing")
 
 
 class ControlError(Exception):
@@ -138,6 +154,12 @@ class ControlClient:
 
     def reject(self, account: str, code: str, reason: str = "") -> Any:
         return self.call("POST", f"accounts/{account}/templates/{code}/reject", {"reason": reason})
+
+    def approve_signature(self, account: str, name: str) -> Any:
+        return self.call("POST", f"accounts/{account}/signatures/{quote(name, safe='')}/approve", {})
+
+    def reject_signature(self, account: str, name: str, reason: str = "") -> Any:
+        return self.call("POST", f"accounts/{account}/signatures/{quote(name, safe='')}/reject", {"reason": reason})
 
     def configure(self, account: str, **changes: Any) -> Any:
         return self.call("POST", f"accounts/{account}/behaviour", changes)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from reconciler.sandbox.alibaba.biz import Biz, violation
 from reconciler.sandbox.alibaba.messaging import MessagingOps
+from reconciler.sandbox.alibaba.signs import SignOps
 from reconciler.sandbox.alibaba.templates import TemplateOps
 from reconciler.sandbox.alibaba.wire import (
     Authenticator,
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS alibaba_tags (
 
 
 # The operations live in their mixins, one module per group; ``handle`` finds them by name.
-class AlibabaEmulator(TemplateOps, MessagingOps):
+class AlibabaEmulator(TemplateOps, SignOps, MessagingOps):
     name: ClassVar[str] = "alibaba"
     schema_sql: ClassVar[str] = TAGS_SQL
     demo: ClassVar[DemoAccount] = DemoAccount(

@@ -1,4 +1,4 @@
-"""The Alibaba emulator's signature, sending and tag operations."""
+"""The Alibaba emulator's sending and tag operations."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import Any
 
 from reconciler.providers.base import DeliveryState, ReviewStatus, TemplateKind
 from reconciler.sandbox.alibaba.biz import (
-    AUDIT,
-    STATUS,
     VARIABLE,
     Biz,
     existing_template,
@@ -34,44 +32,7 @@ def _member_id(biz_id: str, index: int) -> Callable[[int], str]:
 
 
 class MessagingOps:
-    """``op_<Action>`` methods of ``AlibabaEmulator`` for signatures, sending and tags."""
-
-    def op_GetSmsSign(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
-        sign = account.signature(required(p, "SignName"))
-        if sign is None:
-            raise Biz("isv.SMS_SIGNATURE_ILLEGAL", "The signature does not exist under this account.")
-        approved = sign.status is ReviewStatus.APPROVED
-        return {
-            "SignName": sign.name,
-            "SignStatus": STATUS[sign.status],
-            "CreateDate": beijing(sign.created_at),
-            "OrderId": "",
-            "SignUsage": "验证码" if sign.scene == "verification" else "通用",
-            "ThirdParty": False,
-            "AuditInfo": {
-                "AuditDate": beijing(sign.created_at) if sign.status is not ReviewStatus.PENDING else "",
-                "RejectInfo": sign.reason,
-            },
-            "SignIspRegisterDetailList": [
-                {"OperatorCode": op, "RegisterStatus": 3 if approved else -1} for op in ("CMCC", "CUCC", "CTCC")
-            ],
-        }
-
-    def op_QuerySmsSignList(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
-        page, size = paging(p, "PageIndex")
-        signs = account.signatures()
-        items = [
-            {
-                "SignName": s.name,
-                "AuditStatus": AUDIT[s.status].replace("AUDIT_SATE", "AUDIT_STATE"),
-                "BusinessType": "验证码" if s.scene == "verification" else "普通",
-                "CreateDate": beijing(s.created_at),
-                "OrderId": "",
-                "Reason": {"RejectDate": "", "RejectInfo": s.reason, "RejectSubInfo": ""},
-            }
-            for s in signs[(page - 1) * size : page * size]
-        ]
-        return {"SmsSignList": items, "TotalCount": len(signs), "CurrentPage": page, "PageSize": size}
+    """``op_<Action>`` methods of ``AlibabaEmulator`` for sending and tags."""
 
     # -- sending -------------------------------------------------------------------------------
     def op_SendSms(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:

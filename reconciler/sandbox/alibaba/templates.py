@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from reconciler.providers.base import ReviewStatus
+from reconciler.providers.base import ReviewStatus, TemplateKind
 from reconciler.sandbox.alibaba.biz import (
     AUDIT,
     INTL,
@@ -50,6 +50,11 @@ class TemplateOps:
             record = account.signature(required(p, "RelatedSignName"))
             if record is None or record.status is not ReviewStatus.APPROVED:
                 raise Biz("isv.SMS_SIGNATURE_ILLEGAL", "RelatedSignName is not an approved signature of this account.")
+            if record.scene == "verification" and kind is not TemplateKind.VERIFICATION:
+                raise Biz(
+                    "isv.SMS_SIGNATURE_SCENE_ILLEGAL",
+                    "A verification-code signature serves verification templates only.",
+                )
         variables = VARIABLE.findall(content)
         if any(not _NAME.match(v) for v in variables) or len(set(variables)) != len(variables):
             raise Biz("isv.INVALID_PARAMETERS", "Variables must be ${name}, 1-35 characters, each used once.")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from reconciler.sandbox.aws import ops, send, sigv4, verify
+from reconciler.sandbox.aws import ops, resources, send, sigv4, verify
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse, perform
 from reconciler.sandbox.store.account import DemoAccount, Sandbox, SandboxAccount
 
@@ -31,6 +31,14 @@ OPERATIONS: dict[str, Callable[[ops.Call, dict[str, Any]], dict[str, Any]]] = {
     "DescribeAccountAttributes": ops.describe_account_attributes,
     "RequestSenderId": ops.request_sender_id,
     "DescribeSenderIds": ops.describe_sender_ids,
+    "UpdateSenderId": resources.update_sender_id,
+    "ReleaseSenderId": resources.release_sender_id,
+    "DeleteConfigurationSet": resources.delete_configuration_set,
+    "TagResource": resources.tag_resource,
+    "UntagResource": resources.untag_resource,
+    "ListTagsForResource": resources.list_tags_for_resource,
+    "DescribePhoneNumbers": resources.describe_phone_numbers,
+    "DescribePools": resources.describe_pools,
     "CreateConfigurationSet": ops.create_configuration_set,
     "DescribeConfigurationSets": ops.describe_configuration_sets,
     "SendTextMessage": send.send_text_message,

@@ -241,7 +241,7 @@ def describe_sender_ids(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- configuration sets -----------------------------------------------------------------------------
-def _config_json(call: Call, row: Any) -> dict[str, Any]:
+def config_json(call: Call, row: Any) -> dict[str, Any]:
     return {
         "ConfigurationSetArn": call.arn(f"configuration-set/{row['name']}"),
         "ConfigurationSetName": row["name"],
@@ -269,7 +269,7 @@ def create_configuration_set(call: Call, params: dict[str, Any]) -> dict[str, An
                 (name, json.dumps(params.get("Tags") or []), token, call.account.now()),
             )
         row = conn.execute("SELECT * FROM aws_configuration_sets WHERE name = ?", (name,)).fetchone()
-    info = _config_json(call, row)
+    info = config_json(call, row)
     return {
         "ConfigurationSetArn": info["ConfigurationSetArn"],
         "ConfigurationSetName": name,
@@ -285,7 +285,7 @@ def describe_configuration_sets(call: Call, params: dict[str, Any]) -> dict[str,
     missing = [n for n in names if n not in {r["name"] for r in rows}]
     if missing:
         raise not_found("configuration-set", missing[0])
-    items = [_config_json(call, r) for r in rows if not names or r["name"] in names]
+    items = [config_json(call, r) for r in rows if not names or r["name"] in names]
     allowed = {
         "event-destination-name",
         "matching-event-types",

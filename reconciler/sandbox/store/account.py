@@ -13,7 +13,7 @@ emulators; provider-specific fields go in each row's ``extra`` JSON, or in an em
 (its ``schema_sql``, applied when an account is opened).
 
 The account is split by concern: connections, meta, behaviour, keys and counters in
-``store_base``; signatures and templates in ``store_templates``; sends in ``store_sends``; clocks
+``store.base``; signatures in ``store.signatures``; templates in ``store.templates``; sends in ``store.sends``; clocks
 in ``clock``. This module joins them and stays the public import path for all of it.
 """
 
@@ -30,6 +30,7 @@ from reconciler.sandbox.store.base import CORE_SCHEMA
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.store.clock import Clock, ManualClock, SystemClock
 from reconciler.sandbox.store.sends import SendStore
+from reconciler.sandbox.store.signatures import SignatureStore
 from reconciler.sandbox.store.templates import TemplateStore
 
 __all__ = [
@@ -57,7 +58,7 @@ class DemoAccount:
     note: str = ""  # what a user must do before the account is usable, printed with the keys
 
 
-class SandboxAccount(TemplateStore, SendStore):
+class SandboxAccount(TemplateStore, SignatureStore, SendStore):
     """One sandbox account (one SQLite file). Thread- and process-safe: no connection is shared."""
 
     def reset(self) -> None:

@@ -45,6 +45,31 @@ CREATE INDEX IF NOT EXISTS api_calls_by_op ON api_calls (op, at);
 """
 
 
+# Columns added after the first release: a state file made before them gets them on open.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "signatures": (
+        ("remark", "TEXT NOT NULL DEFAULT ''"),
+        ("verdict", "TEXT"),
+        ("verdict_reason", "TEXT NOT NULL DEFAULT ''"),
+        ("due_at", "REAL"),
+        ("decided_at", "REAL"),
+    ),
+}
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns:
+            if name in present:
+                continue
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as error:  # another process added it first
+                if "duplicate column" not in str(error):
+                    raise
+
+
 class AccountBase:
     """What every operation of a ``SandboxAccount`` uses; never instantiated on its own."""
 
@@ -60,6 +85,7 @@ class AccountBase:
         self._calls_purged = 0.0
         with self.read() as conn:
             conn.executescript(CORE_SCHEMA + "".join(extra_schema))
+            _add_missing_columns(conn)
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:

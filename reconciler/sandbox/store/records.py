@@ -22,6 +22,7 @@ class Violation(StrEnum):
     SPACING = "spacing"  # template creations too close together
     NUMBER_LIMIT = "number_limit"  # per-number send limit
     SEND_QUOTA = "send_quota"  # account-wide sends per day
+    ALREADY_EXISTS = "already_exists"  # a signature of that name exists (approved or under review)
 
 
 class RuleViolation(Exception):
@@ -36,11 +37,16 @@ class RuleViolation(Exception):
 
 @dataclass(frozen=True)
 class SignatureRecord:
+    """A signature with its review status as of the moment it was read."""
+
     name: str
     status: ReviewStatus
     reason: str
     scene: str  # "verification" (may send verification templates only) or "general"
     created_at: float
+    remark: str = ""
+    decided_at: float | None = None  # when the shown verdict was reached; None while pending
+    extra: dict[str, Any] = field(default_factory=dict)  # provider fields (qualification, sign id, ...)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,6 +111,26 @@ def template_from_row(row: sqlite3.Row, now: float) -> TemplateRecord:
         status=status,
         reason=reason,
         created_at=row["created_at"],
+        decided_at=decided,
+        extra=json.loads(row["extra"]),
+    )
+
+
+def signature_from_row(row: sqlite3.Row, now: float) -> SignatureRecord:
+    stored = ReviewStatus(row["status"])
+    verdict = Verdict(ReviewStatus(row["verdict"]), row["verdict_reason"]) if row["verdict"] else None
+    status, auto_reason = effective(stored, row["due_at"], verdict, now)
+    if status is stored:
+        reason, decided = row["reason"], row["decided_at"]
+    else:
+        reason, decided = auto_reason, row["due_at"]
+    return SignatureRecord(
+        name=row["name"],
+        status=status,
+        reason=reason,
+        scene=row["scene"],
+        created_at=row["created_at"],
+        remark=row["remark"],
         decided_at=decided,
         extra=json.loads(row["extra"]),
     )

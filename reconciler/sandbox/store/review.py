@@ -1,4 +1,4 @@
-"""The review engine: which verdict a submitted template gets, and what status it shows at a time.
+"""The review engine: which verdict a submitted template or signature gets, and what status it shows at a time.
 
 The verdict is computed when the template is submitted (from its content and the account's rules)
 and stored with the moment it becomes visible (``due_at``). Reading a template asks ``effective``
@@ -18,6 +18,7 @@ _LINK = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|org|io|ly|me)\b
 REASON_LINK = "Verification templates must not contain links."
 REASON_REMARK = "The remark is missing: describe where and why this message is sent."
 REASON_BANNED = "The content contains a prohibited word: {word}."
+REASON_BANNED_SIGN = "The signature name contains a prohibited word: {word}."
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ def decide(behaviour: Behaviour, *, kind: TemplateKind, content: str, remark: st
     for word in behaviour.banned_words:
         if word.lower() in lowered:
             return Verdict(ReviewStatus.REJECTED, REASON_BANNED.format(word=word))
+    return Verdict(ReviewStatus.APPROVED)
+
+
+def decide_signature(behaviour: Behaviour, *, name: str, problem: str = "") -> Verdict:
+    """The verdict on a submitted signature: a problem the emulator found in the application (no
+    proof document, a third-party sign without its authorization) first, then a banned word."""
+    if problem:
+        return Verdict(ReviewStatus.REJECTED, problem)
+    for word in behaviour.banned_words:
+        if word.lower() in name.lower():
+            return Verdict(ReviewStatus.REJECTED, REASON_BANNED_SIGN.format(word=word))
     return Verdict(ReviewStatus.APPROVED)
 
 

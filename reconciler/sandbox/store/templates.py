@@ -1,4 +1,4 @@
-"""A sandbox account's signatures and templates: creation quota and spacing, review scheduled at
+"""A sandbox account's templates: creation quota and spacing, review scheduled at
 submission and decided lazily as of the clock, the rules on what may be updated or deleted."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from reconciler.sandbox.store.base import AccountBase
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.store.records import (
     RuleViolation,
-    SignatureRecord,
     TemplateRecord,
     Violation,
     template_from_row,
@@ -22,30 +21,7 @@ from reconciler.sandbox.store.review import Verdict, decide
 
 
 class TemplateStore(AccountBase):
-    """Signature and template operations of ``SandboxAccount``."""
-
-    def put_signature(
-        self, name: str, status: ReviewStatus = ReviewStatus.APPROVED, *, reason: str = "", scene: str = "general"
-    ) -> SignatureRecord:
-        """Create or replace a signature; ``scene`` is 'verification' (code-only) or 'general'."""
-        now = self.now()
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO signatures (name, status, reason, scene, created_at) VALUES (?,?,?,?,?)",
-                (name, ReviewStatus(status).value, reason, scene, now),
-            )
-        return SignatureRecord(name, ReviewStatus(status), reason, scene, now)
-
-    def signature(self, name: str) -> SignatureRecord | None:
-        return next((s for s in self.signatures() if s.name == name), None)
-
-    def signatures(self) -> list[SignatureRecord]:
-        with self.read() as conn:
-            rows = conn.execute("SELECT * FROM signatures ORDER BY created_at, name").fetchall()
-        return [
-            SignatureRecord(r["name"], ReviewStatus(r["status"]), r["reason"], r["scene"], r["created_at"])
-            for r in rows
-        ]
+    """Template operations of ``SandboxAccount``."""
 
     # -- templates -----------------------------------------------------------------------------
     def _verdict_columns(

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.core import SandboxRequest, SandboxResponse, perform
 from reconciler.sandbox.store.account import DemoAccount, Sandbox, SandboxAccount
-from reconciler.sandbox.tencent import ops, tc3
+from reconciler.sandbox.tencent import ops, signs, tc3
 from reconciler.sandbox.tencent import send as sending
 from reconciler.sandbox.tencent.ops import APP_ID_META, TencentError
 
@@ -33,6 +33,10 @@ DEFAULT_RATES: dict[str, float] = {
     "ModifySmsTemplate": 20,
     "DescribeSmsTemplateList": 20,
     "DescribeSmsSignList": 20,
+    "AddSmsSign": 1,
+    "ModifySmsSign": 1,
+    "DeleteSmsSign": 1,
+    "PullSmsSendStatus": 100,
     "PullSmsSendStatusByPhoneNumber": 20,
 }
 # Tencent's default per-number frequency limits (same template: 1 per 30 s, 10 per day).
@@ -47,7 +51,10 @@ OPERATIONS: dict[str, Callable[[SandboxAccount, dict[str, Any]], dict[str, Any]]
     "ModifySmsTemplate": ops.modify_template,
     "DeleteSmsTemplate": ops.delete_template,
     "DescribeSmsTemplateList": ops.describe_templates,
-    "DescribeSmsSignList": ops.describe_signs,
+    "AddSmsSign": signs.add_sign,
+    "ModifySmsSign": signs.modify_sign,
+    "DeleteSmsSign": signs.delete_sign,
+    "DescribeSmsSignList": signs.describe_signs,
     "SendSms": sending.send_sms,
     "PullSmsSendStatusByPhoneNumber": sending.pull_status_by_phone,
 }

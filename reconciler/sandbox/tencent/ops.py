@@ -10,7 +10,6 @@ integer in DescribeTemplateListStatus). Per-number send failures are not excepti
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 from reconciler.providers.base import ReviewStatus, TemplateKind
@@ -60,8 +59,13 @@ def _international(params: dict[str, Any]) -> bool:
     return bool(value)
 
 
-def page(params: dict[str, Any]) -> tuple[int, int]:
-    limit, offset = field(params, "Limit", int), field(params, "Offset", int)
+def page(params: dict[str, Any], *, default_limit: int | None = None) -> tuple[int, int]:
+    """Limit and Offset: required unless ``default_limit`` is given (then Offset defaults to 0)."""
+    optional = default_limit is not None
+    given_limit = field(params, "Limit", int, required=not optional)
+    given_offset = field(params, "Offset", int, required=not optional)
+    limit = int(given_limit if given_limit is not None else default_limit or 0)
+    offset = int(given_offset or 0)
     if not 0 <= limit <= 100:
         raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be between 0 and 100.")
     if offset < 0:
@@ -130,11 +134,6 @@ def status_code(account: SandboxAccount, template: TemplateRecord) -> int:
         if account.now() < template.decided_at + delay:
             return 2
     return code
-
-
-def sign_id(name: str) -> int:
-    """A stable numeric SignId for a signature the store keys by name."""
-    return 100000 + zlib.crc32(name.encode("utf-8")) % 900000
 
 
 def _template_json(account: SandboxAccount, template: TemplateRecord) -> dict[str, Any]:
@@ -214,32 +213,3 @@ def describe_templates(account: SandboxAccount, params: dict[str, Any]) -> dict[
         limit, offset = page(params)
         selected = templates[offset : offset + limit]
     return {"DescribeTemplateStatusSet": [_template_json(account, t) for t in selected]}
-
-
-def describe_signs(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
-    international = _international(params)
-    signs = [] if international else account.signatures()  # sandbox signatures are mainland signs
-    wanted = params.get("SignIdSet")
-    if wanted:
-        if not isinstance(wanted, list) or not all(isinstance(i, int) for i in wanted):
-            raise TencentError("InvalidParameter", "SignIdSet must be a list of integers.")
-        signs = [s for s in signs if sign_id(s.name) in set(wanted)]
-    else:
-        limit, offset = page(params)
-        signs = signs[offset : offset + limit]
-    return {
-        "DescribeSignListStatusSet": [
-            {
-                "SignId": sign_id(s.name),
-                "International": int(international),
-                "StatusCode": STATUS_CODE[s.status],
-                "ReviewReply": s.reason,
-                "SignName": s.name,
-                "CreateTime": int(s.created_at),
-                "QualificationId": 0,
-                "QualificationName": "",
-                "QualificationStatusCode": 1,
-            }
-            for s in signs
-        ]
-    }
