@@ -63,7 +63,8 @@ def _leaving(version: LeavingVersion) -> str:
 
 def _signature(channel: ChannelStatus) -> str:
     reason = f": {channel.signature_reason}" if channel.signature_reason else ""
-    return f"signature {channel.signature_name}: {channel.signature.value}{reason}"
+    filings = f" (carrier filing: {', '.join(channel.signature_filings)})" if channel.signature_filings else ""
+    return f"signature {channel.signature_name}: {channel.signature.value}{reason}{filings}"
 
 
 def render_text(statuses: Sequence[ChannelStatus]) -> str:

