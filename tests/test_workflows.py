@@ -176,11 +176,20 @@ def test_check_jsonschema_accepts_workflows_and_action() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_permissions_are_read_only_except_the_plan_comment(path: Path) -> None:
+    """Read-only everywhere; the plan comment writes to the pull request; the per-channel jobs may ask
+    for an OIDC token (the AWS role of the durable publish targets), nothing else."""
     workflow = load(path)
     assert workflow["permissions"] == {"contents": "read"}
+    channel_jobs = {
+        "sms-config-apply.yml": "apply",
+        "sms-config-pr.yml": "plan-channel",
+        "sms-config-reconcile.yml": "reconcile",
+    }
     for job_id, job in workflow["jobs"].items():
         if path.name == "sms-config-pr.yml" and job_id == "plan":
             assert job["permissions"] == {"pull-requests": "write"}
+        elif channel_jobs.get(path.name) == job_id:
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
         else:
             assert "permissions" not in job, job_id
 
@@ -192,7 +201,7 @@ def test_actions_are_pinned_to_a_major_version(path: Path) -> None:
     uses = [step["uses"] for step in steps if "uses" in step]
     assert uses
     for ref in uses:
-        assert ref == "./" or re.fullmatch(r"actions/[a-z-]+@v\d+", ref), ref
+        assert ref == "./" or re.fullmatch(r"(aws-)?actions/[a-z-]+@v\d+", ref), ref
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

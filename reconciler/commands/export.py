@@ -60,7 +60,7 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
     "--publish/--no-publish",
     default=True,
     show_default=True,
-    help="Also write each channel's document to its publish target (file, SSM).",
+    help="Also write each channel's document to its publish target (file, SSM or S3).",
 )
 @click.option(
     "--output",

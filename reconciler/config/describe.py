@@ -32,6 +32,8 @@ _PATTERN_MESSAGES = {
     "smsSdkAppId": "is not all digits",
     "country": "is not a two-letter ISO 3166 country code in capitals (e.g. US)",
     "ssmPrefix": "is not an SSM parameter path starting with / (e.g. /smsops/production)",
+    "bucket": "is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')",
+    "prefix": "is not an object key folder (letters, digits, '.', '_', '-', separated by single /)",
 }
 _PATTERN_HINTS = {
     "name": "rename it, e.g. login-code",
@@ -42,6 +44,8 @@ _PATTERN_HINTS = {
     "smsSdkAppId": 'quote the SmsSdkAppId from the Tencent console, e.g. "1400000000"',
     "country": "e.g. US, GB, DE",
     "ssmPrefix": "e.g. /smsops/production",
+    "bucket": "the bucket's name only, e.g. onepro-sms-runtime (the address goes in endpoint)",
+    "prefix": "e.g. smsops/production, without a leading /",
 }
 _VARIABLE_NAME = "is not a valid variable name (a letter, then letters, digits or _; at most 35 characters)"
 

@@ -335,3 +335,32 @@ def test_export_publishes_to_s3_and_fails_cleanly_when_it_cannot(
     assert code == 1
     assert "cannot reach the publish target ssm:/smsops/demo/config (eu-west-1): Could not connect" in err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("kind", ["ssm", "s3"])
+def test_plan_and_apply_stop_cleanly_before_any_change_when_the_target_cannot_be_reached(
+    kind: str, moto: str, closed_endpoint: str, run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner that cannot reach the durable target must not act blind: the channel is blocked with
+    a hint about the target, apply creates nothing at the provider and takes no lease, no traceback."""
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    no_idle_waits(monkeypatch)
+    config = Config(tmp_path / "cfg")
+    channel_file = config.root / "channels" / "demo.yaml"
+    if kind == "s3":
+        channel_file.write_text(channel_file.read_text() + S3_PUBLISH.format(bucket=BUCKET, endpoint=closed_endpoint))
+    else:
+        channel_file.write_text(channel_file.read_text() + "  publish: {ssmPrefix: /smsops/demo}\n")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", closed_endpoint)
+
+    code, out, err = run_cli("plan", str(config.root))
+    assert code == 1, out + err
+    assert "cannot reach the publish target" in out + err
+    assert "check spec.publish, that the target can be reached from here" in out + err
+    assert "Traceback" not in out + err
+
+    code, out, err = run_cli("apply", str(config.root), "--auto-approve")
+    assert code == 1, out + err
+    assert "cannot reach the publish target" in out + err
+    assert "Traceback" not in out + err
+    assert config.codes() == {}  # nothing was created at the provider
