@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "Show the audit trail of a channel or template from git."),
     "check-encrypted": ("check_encrypted", "Check that secret files are SOPS-encrypted (the pre-commit hook)."),
     "import": ("import_", "Adopt a channel's existing provider templates into YAML files with adopt codes."),
+    "console": ("console", "Serve the SMS settings page on loopback, backed by git (needs smsops[console])."),
 }
 
 

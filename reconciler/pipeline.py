@@ -6,6 +6,7 @@ Each stage runs inside ``stage(name)``: an unexpected exception leaving it is re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from reconciler.config.heap import gc_paused
@@ -31,11 +32,14 @@ def load_valid_config(config_dir: str) -> LoadedConfig:
     return config
 
 
-def checked_config(config_dir: str) -> tuple[LoadedConfig, list[Diagnostic]]:
-    """The loaded config and every diagnostic of loading and linting it."""
+def checked_config(
+    config_dir: str, *, overlay: Mapping[str, str | None] | None = None
+) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """The loaded config and every diagnostic of loading and linting it (``overlay``: drafts read in
+    place of files, see ``load_config``)."""
     with gc_paused():  # the config and what lint builds live as long as the command (see gc_paused)
         with stage("load"):
-            config, diagnostics = load_config(config_dir)
+            config, diagnostics = load_config(config_dir, overlay=overlay)
         with stage("validate"):
             return config, [*diagnostics, *check(config)]
 

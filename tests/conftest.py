@@ -89,9 +89,12 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # first: with `--dist loadfile --no-loadscope-reorder` (make test) each worker starts on one of them,
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
 LONGEST_FIRST = (
+    "concurrency/test_two_applies.py",
     "test_workflows.py",
     "test_docs_commands.py",
     "commands/test_demo.py",
+    "console/test_app.py",
+    "console/test_browser.py",
     "reconcile/test_reliability.py",
     "publish/test_export.py",
 )

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.commands.interrupt import exit_code, signal_name, terminate_as_interrupt
-from reconciler.commands.options import check_output_paths, config_dir_argument, output_option, write_output
+from reconciler.commands.options import (
+    check_output_paths,
+    config_dir_argument,
+    output_option,
+    skip_gate_options,
+    skip_gate_reason,
+    write_output,
+)
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import block_unopened, compute_plan, load_valid_config
 from reconciler.providers.traits import traits
@@ -23,11 +30,20 @@ from reconciler.publish.export import publish_live
 from reconciler.publish.lease import Lease, channel_leases, default_owner
 from reconciler.publish.store import channel_store
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, Gate, apply_plan, create_spacing
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.lock import channel_locks
 from reconciler.reconcile.observe import Session, open_session, state_dir
-from reconciler.reconcile.report import ApplyReport, build_report, render_results, render_unfinished, report_json
+from reconciler.reconcile.report import (
+    ApplyReport,
+    breaking_glass,
+    build_report,
+    render_break_glass,
+    render_results,
+    render_unfinished,
+    report_json,
+)
 from reconciler.render.gate import render as render_gate
 from reconciler.render.junit import junit_xml_suites
 from reconciler.render.plan import render
@@ -55,6 +71,7 @@ class _Done:
     gates: list[GateResult] = field(default_factory=list)
     under_way: str = ""  # the change started and not finished
     gate_under_way: str = ""  # where a test-send gate run that has not finished is
+    break_glass: BreakGlass | None = None  # --skip-gate: promote without the test-send gate, and why
     # keeps the apply leases of the channels being applied (renewed as changes start)
     renew: Callable[[], None] = lambda: None
 
@@ -94,6 +111,7 @@ class _Done:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the gate's sends as JUnit XML.",
 )
+@skip_gate_options
 @output_option
 def command(
     config_dir: str,
@@ -102,6 +120,8 @@ def command(
     auto_approve: bool,
     report_file: Path | None,
     junit_file: Path | None,
+    skip_gate: bool,
+    reason: str | None,
     output: str,
 ) -> int:
     """Apply the plan: create, update, promote, retire and delete templates.
@@ -109,8 +129,9 @@ def command(
     The report (--report) is written whatever happens once apply has started: when it fails or is
     interrupted (Ctrl-C: exit 130; SIGTERM: exit 143) it lists what was done before."""
     started = datetime.now(UTC)
+    why = skip_gate_reason(skip_gate, reason)
     check_output_paths(report=report_file, junit=junit_file)
-    done = _Done()
+    done = _Done(break_glass=breaking_glass(config_dir, why) if why else None)
     stopped = functools.partial(
         _stopped, done, config_dir, started, output, report_file=report_file, junit_file=junit_file
     )
@@ -127,7 +148,7 @@ def command(
         except BaseException as error:
             stopped(error=_describe(error))
             raise
-    report = build_report(config_dir, done.results, started, gates=done.gates)
+    report = build_report(config_dir, done.results, started, gates=done.gates, break_glass=done.break_glass)
     assert done.plan is not None
     _print(report, done.plan, done.results, done.gates, output)
     _note_dirty(report)
@@ -171,11 +192,27 @@ def _run(
             done.plan = plan.model_copy(update={"channels": tuple(c for c in plan.channels if c.channel in selected)})
             if output == "text":
                 click.echo(render(plan, "text", colour=sys.stdout.isatty()), nl=False)
+            if done.break_glass is not None:
+                _warn_skip(done.break_glass, done.plan, gated=any(c.resource.spec.test_send for c in session.channels))
             if plan.has_changes:
                 if not auto_approve and not _confirmed(plan, output):
                     return False
                 _apply(session, config, done, check_digest=saved is not None)
     return True
+
+
+def _warn_skip(glass: BreakGlass, plan: Plan, *, gated: bool) -> None:
+    """Before anything is applied: which promotions go without their gate, or that none does."""
+    promotions = sum(1 for c in plan.changes if c.action is Action.PROMOTE)
+    if not gated:
+        click.echo("note: --skip-gate: no channel applied here has a test-send gate, so none is skipped", err=True)
+    elif promotions:
+        click.echo(
+            redact(f"warning: --skip-gate: {promotions} promotion(s) without test sends: {glass.describe()}"),
+            err=True,
+        )
+    else:
+        click.echo("note: --skip-gate: this plan promotes nothing, so no gate is skipped", err=True)
 
 
 def _stopped(
@@ -199,6 +236,7 @@ def _stopped(
         error=error,
         under_way=done.under_way or done.gate_under_way,
         not_started=done.not_started(),
+        break_glass=done.break_glass,
     )
     # The terminal first: it says what was done even if the report cannot be written. An apply that
     # stopped before it had a plan has nothing to list; the error says why.
@@ -268,6 +306,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
             publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
             remarks_observed={name for name, c in located.items() if traits(c.resource.spec.provider).observes_remark},
             check_digest=check_digest,
+            break_glass=done.break_glass,
             spacing={
                 c.resource.name: create_spacing(
                     session.provider(c.resource.name).name, c.resource.spec.rollout.create_spacing
@@ -335,6 +374,8 @@ def _print(report: ApplyReport, plan: Plan, results: list[ChangeResult], gates: 
         for gate in gates:  # the test sends that decided promotions
             click.echo(render_gate(gate, output), nl=False)
     click.echo(render_results(results, output), nl=False)
+    if report.break_glass is not None:
+        click.echo(render_break_glass(report.break_glass, output), nl=False)
 
 
 def _gate(session: Session, config: LoadedConfig, bar: ProgressBar, done: _Done) -> Gate | None:

@@ -39,11 +39,7 @@ def _step(title: str, args: list[str]) -> int:
 def command(config_dir: str, channel: str, reset: bool) -> int:
     """Run the whole loop on the embedded sandbox: no account, no network."""
     _refuse_a_real_provider(config_dir, channel)
-    key = Path(config_dir) / "keys" / "sandbox.agekey"
-    if not os.environ.get("SOPS_AGE_KEY_FILE") and not os.environ.get("SOPS_AGE_KEY") and key.exists():
-        # The demo key is committed and test-only; real channels need their own key.
-        os.environ["SOPS_AGE_KEY_FILE"] = str(key.resolve())
-        click.echo(f"(using the test-only demo key {key})")
+    use_demo_key(config_dir)
     state = Path(config_dir) / ".smsops" / "sandbox"
     if reset and state.exists():
         shutil.rmtree(state)
@@ -72,6 +68,15 @@ def command(config_dir: str, channel: str, reset: bool) -> int:
         apply_command.GATE_POLL_INTERVAL_S = default
     click.secho(f"\nDemo complete. Sandbox state is kept in {state}; `smsops demo --reset` starts over.", fg="green")
     return EXIT_OK
+
+
+def use_demo_key(config_dir: str) -> None:
+    """With no age key set up, use the demo config's committed, test-only key (``keys/sandbox.agekey``)
+    when there is one; real channels need their own key."""
+    key = Path(config_dir) / "keys" / "sandbox.agekey"
+    if not os.environ.get("SOPS_AGE_KEY_FILE") and not os.environ.get("SOPS_AGE_KEY") and key.exists():
+        os.environ["SOPS_AGE_KEY_FILE"] = str(key.resolve())
+        click.echo(f"(using the test-only demo key {key})")
 
 
 def _refuse_a_real_provider(config_dir: str, channel: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +27,37 @@ output_option = click.option(
 config_dir_argument = click.argument(
     "config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False
 )
+
+
+def skip_gate_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--skip-gate`` and ``--reason TEXT`` (apply's break glass; see ``skip_gate_reason``)."""
+    command = click.option(
+        "--reason", default=None, metavar="TEXT", help="Why the gate is skipped (required with --skip-gate)."
+    )(command)
+    return click.option(
+        "--skip-gate",
+        is_flag=True,
+        help="Break glass: promote without test sends. Needs --reason; recorded in the report and rollout marks.",
+    )(command)
+
+
+def skip_gate_reason(skip_gate: bool, reason: str | None) -> str:
+    """The reason for breaking glass, on one line ("" without --skip-gate). A usage error, before
+    anything is contacted, when one option comes without the other or the reason is blank."""
+    if reason is not None and not skip_gate:
+        raise click.UsageError(
+            "--reason is only for --skip-gate: without it the gate runs and needs no reason",
+            ctx=click.get_current_context(silent=True),
+        )
+    if not skip_gate:
+        return ""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise click.UsageError(
+            '--skip-gate needs --reason TEXT saying why the gate is skipped (e.g. --reason "carrier outage INC-42")',
+            ctx=click.get_current_context(silent=True),
+        )
+    return text
 
 
 def check_output_paths(**paths: Path | None) -> None:

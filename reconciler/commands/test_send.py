@@ -103,32 +103,55 @@ def command(
     timeout_s = _parse_timeout(timeout)
     check_output_paths(junit=junit_file)
     config = load_valid_config(config_dir)
+    with _progress_display() as progress:
+        result = channel_test_send(
+            config,
+            channel_name,
+            templates,
+            overrides,
+            timeout_s=timeout_s,
+            poll_interval=POLL_INTERVAL_S,
+            progress=progress,
+        )
+    return _report(result, output, junit_file)
+
+
+def channel_test_send(
+    config: LoadedConfig,
+    channel_name: str,
+    templates: Sequence[str] = (),
+    overrides: dict[str, str] | None = None,
+    *,
+    timeout_s: float | None = None,
+    poll_interval: float | None = None,
+    progress: Callable[[GateProgress], None] = lambda _: None,
+) -> GateResult:
+    """The test send of ``smsops test-send`` (what to send: the module docstring) on a loaded, valid
+    config; ``smsops console``'s "Send Test SMS" runs it too."""
+    overrides = overrides or {}
     (located,) = select_channels(config, [channel_name])
     channel = located.resource
     _check_names(config, channel, templates, overrides)
     if not channel.spec.enabled:
-        result = gate_disabled(channel)  # nothing decrypted, nothing contacted
-    elif channel.spec.test_send is None:
-        result = gate_without_recipients(channel)
-    else:
-        with open_session(config, [channel_name]) as session:
-            session.require(channel_name)  # its secrets could not be read: that error, as it is
-            sends, early, mode = _select(config, located, session, templates, overrides)
-            with _progress_display() as progress:
-                result = run_gate(
-                    session.provider(channel_name),
-                    channel,
-                    channel_secrets(located).test_recipients,
-                    sends,
-                    timeout=timeout_s,
-                    poll_interval=POLL_INTERVAL_S,
-                    clock=CLOCK,
-                    sleep=SLEEP,
-                    mode=mode,
-                    progress=progress,
-                    extra_results=early,
-                )
-    return _report(result, output, junit_file)
+        return gate_disabled(channel)  # nothing decrypted, nothing contacted
+    if channel.spec.test_send is None:
+        return gate_without_recipients(channel)
+    with open_session(config, [channel_name]) as session:
+        session.require(channel_name)  # its secrets could not be read: that error, as it is
+        sends, early, mode = _select(config, located, session, templates, overrides)
+        return run_gate(
+            session.provider(channel_name),
+            channel,
+            channel_secrets(located).test_recipients,
+            sends,
+            timeout=timeout_s,
+            poll_interval=poll_interval,
+            clock=CLOCK,
+            sleep=SLEEP,
+            mode=mode,
+            progress=progress,
+            extra_results=early,
+        )
 
 
 def _report(result: GateResult, output: str, junit_file: Path | None) -> int:

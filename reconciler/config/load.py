@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -76,6 +76,9 @@ class LoadedConfig:
     # Files not read to their end (unreadable, not text, invalid YAML): the resources they define may
     # be missing from ``documents``, so a reference to one is not known to be wrong.
     unread: tuple[str, ...] = ()
+    # Files read from ``load_config``'s ``overlay`` instead of the disk (file as shown -> text): lint
+    # reads their lines from here too (a draft being edited in ``smsops console``).
+    overlay: Mapping[str, str] = field(default_factory=dict)
     signatures: tuple[Located[Signature], ...] = ()
 
     def signature(self, name: str) -> Located[Signature] | None:
@@ -151,13 +154,19 @@ def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
         return None, Diagnostic(file, 1, 1, "SMS005", f"cannot read file: {reason}", "check the path and permissions")
 
 
-def load_config(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
-    """Load every document under ``root``. Never raises for bad input; see the module docstring."""
+def load_config(
+    root: Path | str, *, overlay: Mapping[str, str | None] | None = None
+) -> tuple[LoadedConfig, list[Diagnostic]]:
+    """Load every document under ``root``. Never raises for bad input; see the module docstring.
+
+    ``overlay`` (paths relative to ``root`` -> text, or None for a file taken away) is loaded as if
+    it were on disk, so a draft is checked by the very rules that check the saved file; nothing is
+    written anywhere."""
     with gc_paused():
-        return _load(root)
+        return _load(root, overlay or {})
 
 
-def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
+def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedConfig, list[Diagnostic]]:
     root_path = Path(root)
     shown_root = os.path.normpath(str(root))
     if not root_path.is_dir():
@@ -175,9 +184,19 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
     files: list[str] = []
     unread: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
-    for relative in config_files(root_path):
+    drafts = {os.path.normpath(relative): text for relative, text in overlay.items()}
+    on_disk = [relative for relative in config_files(root_path) if relative not in drafts]
+    present = [relative for relative, text in drafts.items() if text is not None]
+    shown_drafts: dict[str, str] = {}
+    for relative in sorted([*on_disk, *present], key=lambda name: name.split(os.sep)):
         file = os.path.normpath(os.path.join(shown_root, relative))
-        raw, unreadable = _read(root_path / relative, file)
+        draft = drafts.get(relative)
+        raw: bytes | None
+        if draft is not None:
+            shown_drafts[file] = draft
+            raw, unreadable = draft.encode("utf-8"), None
+        else:
+            raw, unreadable = _read(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)
         if text is None:
             files.append(file)
@@ -225,6 +244,7 @@ def _load(root: Path | str) -> tuple[LoadedConfig, list[Diagnostic]]:
         tuple(documents),
         tuple(files),
         tuple(unread),
+        shown_drafts,
         tuple(signatures),
     )
     return config, sorted(diagnostics)

@@ -27,6 +27,7 @@ from typing import Literal, get_args
 from reconciler.errors import SmsopsError
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
+from reconciler.history.marks import GateSkip
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
 from reconciler.history.values import KeyedValues
 from reconciler.models import Frozen
@@ -62,13 +63,18 @@ class History(Frozen):
     template: str | None = None
     events: tuple[Event, ...]
     warnings: tuple[str, ...] = ()
+    # history --marks: promotions made without their test-send gate, from the rollout marks (None: not read)
+    gate_skips: tuple[GateSkip, ...] | None = None
 
     def summary(self) -> str:
         counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(EventAction)}
         commits = len({event.commit for event in self.events})
         done = ", ".join(f"{count} {action}" for action, count in counts.items())
         events = "event" if len(self.events) == 1 else "events"
-        return f"{len(self.events)} {events} in {commits} commit{'' if commits == 1 else 's'}: {done}"
+        text = f"{len(self.events)} {events} in {commits} commit{'' if commits == 1 else 's'}: {done}"
+        if self.gate_skips is not None:
+            text += f"; {len(self.gate_skips)} promotion(s) without their test-send gate"
+        return text
 
 
 # An event not yet tied to its commit: action, the document shown, the one before, field changes.

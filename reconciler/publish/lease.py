@@ -6,7 +6,9 @@ The lock document is JSON: ``owner`` (who and where: ``default_owner``), ``acqui
 racing applies wins (S3 ``If-None-Match``, SSM put without overwrite, a file link). The others
 wait for it to go, polling, and give up after ``wait`` seconds naming the holder. A holder that
 crashed leaves a lease that expires: the next apply deletes it only if it is still that same
-document (the token), then creates its own, so two applies cannot both take over.
+document (the token), then creates its own, so two applies cannot both take over. The document also
+names the holder's ``host`` and ``pid``: an apply on the same host takes over at once from a holder
+whose process is gone (killed, out of memory), rather than waiting for the lease to expire.
 
 Expiry is compared with the local clock of each machine: CI runners keep time by NTP, and the
 default ``ttl`` (30 minutes) is far above any skew. A long apply calls ``Lease.renew``.
@@ -20,8 +22,9 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import SmsopsError
@@ -30,6 +33,11 @@ from reconciler.publish.targets.base import same_document
 
 UtcClock = Callable[[], datetime]
 Notify = Callable[[str], None]
+
+# How long an apply waits for another apply's lease, and how often it looks again: the real values,
+# read when a lease is taken, which tests replace (as commands/apply.py's GATE_* constants).
+WAIT_S = 600.0
+POLL_S = 5.0
 
 
 def _now() -> datetime:
@@ -56,9 +64,14 @@ class Holder:
     owner: str
     acquired: datetime
     expires: datetime
+    # where the holding process runs (absent from documents of older smsops: 0 = unknown)
+    host: str = field(default="", compare=False)
+    pid: int = field(default=0, compare=False)
 
     def document(self) -> str:
-        data = {"owner": self.owner, "acquired": _iso(self.acquired), "expires": _iso(self.expires)}
+        data: dict[str, object] = {"owner": self.owner, "acquired": _iso(self.acquired), "expires": _iso(self.expires)}
+        if self.pid:
+            data |= {"host": self.host, "pid": self.pid}
         return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
     @classmethod
@@ -66,10 +79,38 @@ class Holder:
         """None for anything smsops did not write (it is treated as an expired lease)."""
         try:
             data = json.loads(text)
-            found = cls(str(data["owner"]), _moment(data["acquired"]), _moment(data["expires"]))
+            found = cls(
+                str(data["owner"]),
+                _moment(data["acquired"]),
+                _moment(data["expires"]),
+                host=str(data.get("host", "")),
+                pid=int(data.get("pid", 0)),
+            )
         except (ValueError, KeyError, TypeError):
             return None
         return found
+
+    def gone(self, alive: Callable[[str, int], bool]) -> bool:
+        """The holder ran on this host and its process no longer runs."""
+        return bool(self.pid) and not alive(self.host, self.pid)
+
+
+def running_here(host: str, pid: int) -> bool:
+    """Whether process ``pid`` of ``host`` may still run: True unless ``host`` is this host and the
+    process does not exist or is a zombie (killed, waiting to be reaped)."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: the signal said it exists
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _moment(value: object) -> datetime:
@@ -103,7 +144,13 @@ class Lease:
     def renew(self) -> datetime:
         """Extend the lease to ``ttl`` from now. Refuses (``SmsopsError``) when the lock document
         is no longer ours: our lease expired and another apply took it over."""
-        renewed = Holder(self.holder.owner, self.holder.acquired, self._clock() + self.ttl)
+        renewed = Holder(
+            self.holder.owner,
+            self.holder.acquired,
+            self._clock() + self.ttl,
+            host=self.holder.host,
+            pid=self.holder.pid,
+        )
         text = renewed.document()
         found = self.store.read(LOCK) if self.store.replace(LOCK, text, self._token) else None
         if found is None or not same_document(found.text, text):
@@ -131,15 +178,28 @@ def lease(
     channel: str,
     owner: str,
     ttl: timedelta = timedelta(minutes=30),
-    wait: float = 600.0,
-    poll: float = 5.0,
+    wait: float | None = None,
+    poll: float | None = None,
     clock: UtcClock = _now,
     sleep: Callable[[float], None] = time.sleep,
     notify: Notify = lambda _: None,
+    alive: Callable[[str, int], bool] = running_here,
 ) -> Iterator[Lease]:
-    """Hold the channel's lease for the ``with`` block (see the module docstring)."""
+    """Hold the channel's lease for the ``with`` block (see the module docstring). ``wait`` and
+    ``poll`` default to ``WAIT_S`` and ``POLL_S``."""
+    wait = WAIT_S if wait is None else wait
+    poll = POLL_S if poll is None else poll
     held = acquire(
-        store, channel=channel, owner=owner, ttl=ttl, wait=wait, poll=poll, clock=clock, sleep=sleep, notify=notify
+        store,
+        channel=channel,
+        owner=owner,
+        ttl=ttl,
+        wait=wait,
+        poll=poll,
+        clock=clock,
+        sleep=sleep,
+        notify=notify,
+        alive=alive,
     )
     try:
         yield held
@@ -169,13 +229,14 @@ def acquire(
     clock: UtcClock,
     sleep: Callable[[float], None],
     notify: Notify,
+    alive: Callable[[str, int], bool] = running_here,
 ) -> Lease:
     """Take the lease, waiting up to ``wait`` seconds for another holder, taking over an expired one."""
     deadline = clock() + timedelta(seconds=wait)
     announced = False
     while True:
         now = clock()
-        mine = Holder(owner, now, now + ttl)
+        mine = Holder(owner, now, now + ttl, host=socket.gethostname(), pid=os.getpid())
         store.create(LOCK, mine.document())  # one racer's create succeeds; the read says whose
         found = store.read(LOCK)
         if found is None:
@@ -183,10 +244,12 @@ def acquire(
         if same_document(found.text, mine.document()):
             return Lease(store, channel, mine, found.token, ttl, clock)
         holder = Holder.parse(found.text)
-        if holder is None or holder.expires <= now:
+        if holder is None or holder.expires <= now or holder.gone(alive):
             whose = "an unreadable lock"
-            if holder is not None:
+            if holder is not None and holder.expires <= now:
                 whose = f"{holder.owner}'s expired lease (expired {_iso(holder.expires)})"
+            elif holder is not None:
+                whose = f"{holder.owner}'s lease (its process {holder.pid} on this host is gone)"
             notify(f"taking over {whose} on channel {channel} in {store.location(LOCK)}")
             store.delete(LOCK, found.token)  # only if still that document: one of several racers wins
             continue

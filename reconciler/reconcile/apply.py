@@ -33,6 +33,7 @@ from reconciler.models import Frozen
 from reconciler.providers import retry
 from reconciler.providers.base import ObservedTemplate, Provider
 from reconciler.providers.ratelimit import quota
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
 from reconciler.reconcile.rollout import (
     GATE,
@@ -74,19 +75,7 @@ class ChangeResult(Frozen):
     code: str = ""
     error: str = ""
     attempts: int = 0
-    note: str = ""  # e.g. a promotion without its gate, and why
-
-
-class BreakGlass(Frozen):
-    """Promote without test sends (``apply --skip-gate --reason``): recorded with the promotion."""
-
-    reason: str
-    actor: str
-    commit: str = ""
-
-    def mark(self) -> str:
-        commit = f", {self.commit[:12]}" if self.commit else ""
-        return f"{self.reason} ({self.actor}{commit})"
+    note: str = ""  # a promotion made without its gate (break glass), and why
 
 
 # Writes the channel's published runtime config now; returns where it went (raises on failure).
@@ -180,7 +169,7 @@ class ChannelApplier:
         # order; the published config is written before anything is retired or deleted.
         gated = [c for c in self.plan.changes if c.action is Action.PROMOTE and c.gated]
         gate_runs = self.gate is not None and gated and self.break_glass is None
-        self.verdicts = self.gate(gated) if gate_runs and self.gate is not None else {}
+        self.verdicts = self._run_gate(gated) if gate_runs else {}
         todo = [c for c in self.plan.changes if c.action not in (Action.NOOP, Action.PUBLISH)]
         results = [self._report(self._one(c)) for c in todo if c.action not in _CLEAN_UP]
         published = True
@@ -196,6 +185,16 @@ class ChannelApplier:
                 why = "not done: the published config could not be written"
                 results.append(self._report(self._result(change, ChangeOutcome.SKIPPED, error=why)))
         return results
+
+    def _run_gate(self, gated: Sequence[Change]) -> dict[str, str]:
+        """The gate's verdicts. A provider failure of its own calls (a send that failed after the
+        adapter's retries) fails these promotions, not the apply: the old versions stay live and the
+        channel's other changes go on."""
+        assert self.gate is not None
+        try:
+            return self.gate(gated)
+        except ProviderError as error:
+            return {change.address: f"the gate could not run: {error.message}" for change in gated}
 
     def _report(self, result: ChangeResult) -> ChangeResult:
         self.on_result(result)
@@ -344,9 +343,20 @@ class ChannelApplier:
         return self.now().isoformat(timespec="seconds")
 
     def _delete(self, change: Change) -> str:
+        """Retire or delete a version. Its being gone is the goal, so a version already gone is done:
+        another apply deleted it (the provider answers "not found"), or our delete went through and
+        its answer was lost (looked for, not there)."""
         assert change.before is not None
-        self.provider.delete_template(change.before.code)
-        return change.before.code
+        code = change.before.code
+        try:
+            self.provider.delete_template(code)
+        except ResponseLost:
+            if any(template.code == code for template in self.provider.list_templates()):
+                raise
+        except ProviderError as error:
+            if error.kind is not ErrorKind.NOT_FOUND:
+                raise
+        return code
 
     def _mark(self, code: str, marks: dict[str, str]) -> str:
         """Record rollout marks: as template tags, or beside the published config."""
@@ -356,11 +366,11 @@ class ChannelApplier:
     def _promote(self, change: Change) -> ChangeResult:
         assert change.after is not None
         code = change.after.code
-        if self.break_glass is not None:
-            glass = self.break_glass
-            marks = {LIVE: self._stamp(), SKIP_GATE: glass.mark()}
+        if self.break_glass is not None and change.gated and self.gate is not None:
+            glass, stamp = self.break_glass, self._stamp()
+            marks = {LIVE: stamp, SKIP_GATE: glass.mark(stamp)}
             result = self._once(change, lambda: self._mark(code, marks))
-            return result.model_copy(update={"note": redact(f"gate skipped: {glass.mark()}")})
+            return result.model_copy(update={"note": redact(f"gate skipped: {glass.describe()}")})
         if change.gated and self.gate is not None:
             why = self.verdicts.get(change.address, "the gate gave no verdict")
             if why:

@@ -15,8 +15,22 @@ from pydantic import BaseModel
 from reconciler.formats import APPLY_REPORT_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
+from reconciler.reconcile.breakglass import BreakGlass
+from reconciler.reconcile.changes import Action
 from reconciler.render.escape import markdown_cell, workflow_data
 from reconciler.secrets.redact import redact
+
+
+class BreakGlassRecord(Frozen):
+    """``apply --skip-gate --reason``: who skipped the test-send gate, why, at which commit, and the
+    promotions made without it (none: the apply promoted nothing, no gate was skipped)."""
+
+    reason: str
+    actor: str
+    commit: str
+    dirty: bool = False
+    promoted: tuple[str, ...] = ()
+    note: str
 
 
 class ApplyReport(Frozen):
@@ -38,6 +52,7 @@ class ApplyReport(Frozen):
     error: str = ""
     under_way: str = ""
     not_started: tuple[str, ...] = ()
+    break_glass: BreakGlassRecord | None = None  # the gate was skipped (apply --skip-gate)
     summary: str
 
     @property
@@ -73,6 +88,47 @@ def current_actor(path: str, environ: Mapping[str, str]) -> str:
         return _name_only(getpass.getuser())
     except (OSError, KeyError):
         return "unknown"
+
+
+def breaking_glass(config_dir: str, reason: str, environ: Mapping[str, str] | None = None) -> BreakGlass:
+    """``apply --skip-gate --reason``: the reason with who is applying which commit, as the report
+    names them (``current_actor``, ``current_commit``, ``is_dirty``)."""
+    env = os.environ if environ is None else environ
+    return BreakGlass(
+        reason=reason,
+        actor=current_actor(config_dir, env),
+        commit=current_commit(config_dir, env),
+        dirty=is_dirty(config_dir, env),
+    )
+
+
+def break_glass_record(glass: BreakGlass, results: Sequence[ChangeResult]) -> BreakGlassRecord:
+    """What the report says of a skipped gate: the promotions made without it, in a sentence."""
+    # a promotion made without its gate carries a note saying so (one with no gate to skip does not)
+    promoted = tuple(
+        r.address for r in results if r.action is Action.PROMOTE and r.outcome is ChangeOutcome.DONE and r.note
+    )
+    if promoted:
+        commit = f" at commit {glass.short_commit}" if glass.commit else ""
+        note = (
+            f"test-send gate skipped for {len(promoted)} promotion(s) by {glass.actor}{commit}, reason: {glass.reason}"
+        )
+    else:
+        note = "no test-send gate was skipped: no promotion of this apply had one"
+    return BreakGlassRecord(
+        reason=glass.reason, actor=glass.actor, commit=glass.commit, dirty=glass.dirty, promoted=promoted, note=note
+    )
+
+
+def render_break_glass(record: BreakGlassRecord, output: str) -> str:
+    """One line after the results, saying the gate was skipped and why (json: in the report)."""
+    if output == "json":
+        return ""
+    if output == "github" and record.promoted:
+        return f"::warning title=smsops apply::{workflow_data(redact(record.note))}\n"
+    if output == "markdown":
+        return redact(f"\n> :warning: {markdown_cell(record.note)}") + "\n"
+    return redact(f"Break glass (--skip-gate): {record.note}") + "\n"
 
 
 def is_dirty(path: str, environ: Mapping[str, str]) -> bool:
@@ -118,6 +174,7 @@ def build_report(
     error: str = "",
     under_way: str = "",
     not_started: Sequence[str] = (),
+    break_glass: BreakGlass | None = None,
 ) -> ApplyReport:
     env = os.environ if environ is None else environ
     note = stopped_note(interrupted=interrupted, error=error, under_way=under_way, not_started=len(not_started))
@@ -134,6 +191,7 @@ def build_report(
         error=redact(error),
         under_way=under_way,
         not_started=tuple(not_started),
+        break_glass=break_glass_record(break_glass, results) if break_glass is not None else None,
         summary=f"{summarize(results)} {note}".rstrip(),
     )
 
@@ -147,7 +205,8 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         if results:
             lines += ["| outcome | action | template | code | detail |", "|---|---|---|---|---|"]
             lines += [
-                f"| {r.outcome.value} | {r.action.value} | `{r.address}` | {r.code or ''} | {markdown_cell(r.error)} |"
+                f"| {r.outcome.value} | {r.action.value} | `{r.address}` | {r.code or ''} | "
+                f"{markdown_cell(r.error or r.note)} |"
                 for r in results
             ]
             lines.append("")
@@ -170,7 +229,8 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
     for r in results:
         code = f" {r.code}" if r.code else ""
         error = f": {r.error}" if r.error else ""
-        lines.append(f"  {r.outcome.value:<8} {r.action.value:<7} {r.address}{code}{error}")
+        note = f" ({r.note})" if r.note else ""
+        lines.append(f"  {r.outcome.value:<8} {r.action.value:<7} {r.address}{code}{error}{note}")
     lines.append(summarize(results))
     return redact("\n".join(lines)) + "\n"
 

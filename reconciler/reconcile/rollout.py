@@ -13,8 +13,9 @@ unpublished; it is deleted after the grace period), ``smsops-unpublished`` (ISO 
 runtime config stopped naming the code: the grace period before retiring counts from it),
 ``smsops-renamed`` (``<time> <old name>``: the old name stays published as an alias for the grace
 period), ``smsops-remark`` (digest of the remark last submitted for review: a changed remark on a
-rejected version is resubmitted) and ``smsops-skip-gate`` (``<reason> (<actor>, <commit>)`` when a
-version was promoted without its gate). Values never hold a phone number unmasked or a secret.
+rejected version is resubmitted) and ``smsops-skip-gate`` (``<time> <reason> (<actor>, <commit>)``
+when a version was promoted without its gate: ``reconcile.breakglass``). Values never hold a phone
+number unmasked or a secret.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ REMOVED = "smsops-removed"  # a live template removed from git: when it was unpu
 UNPUBLISHED = "smsops-unpublished"  # when the published config stopped naming the code
 RENAMED = "smsops-renamed"  # "<time> <old name>": the live code published under a new name
 REMARK = "smsops-remark"  # digest of the remark last submitted with the version
-SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: why, by whom, at which commit
+SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: when, why, by whom, at which commit
 # The marks a provider with template tags keeps as tags (its listing shows them at no extra cost per
 # key); every other mark goes to the marks document beside the channel's published config.
 TAG_KEYS = (LIVE, GATE, REMOVED)
@@ -61,7 +62,7 @@ def _document(marks: dict[str, dict[str, str]]) -> str:
     )
 
 
-def _parse(text: str, where: str) -> dict[str, dict[str, str]]:
+def parse_marks(text: str, where: str) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(text)
         marks = data["marks"]
@@ -86,14 +87,14 @@ class StoredMarks:
 
     def read(self) -> dict[str, dict[str, str]]:
         found = self.store.read(MARKS)
-        return {} if found is None else _parse(found.text, self.store.location(MARKS))
+        return {} if found is None else parse_marks(found.text, self.store.location(MARKS))
 
     def write(self, code: str, marks: dict[str, str]) -> None:
         call(lambda: self._merge(code, marks), MERGE_POLICY, retry_if=lambda e: isinstance(e, _Raced))
 
     def _merge(self, code: str, marks: dict[str, str]) -> None:
         found = self.store.read(MARKS)
-        current = {} if found is None else _parse(found.text, self.store.location(MARKS))
+        current = {} if found is None else parse_marks(found.text, self.store.location(MARKS))
         wanted = {**current.get(code, {}), **{k: bound(v) for k, v in marks.items()}}
         if found is not None and current.get(code) == wanted:
             return  # already marked: no new version of the document

@@ -24,11 +24,12 @@ from reconciler.content.identity import parse_provider_name
 from reconciler.errors import stage
 from reconciler.models import Frozen
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus
+from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
 from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at
-from reconciler.reconcile.rollout import GATE
+from reconciler.reconcile.rollout import GATE, SKIP_GATE
 
 
 class TemplateState(StrEnum):
@@ -75,6 +76,7 @@ class LiveVersion(Frozen):
     fingerprint: str = ""
     since: datetime | None = None
     adopted: bool = False
+    gate_skipped: BreakGlass | None = None  # promoted without its test-send gate (apply --skip-gate): why, who
 
 
 class LeavingVersion(Frozen):
@@ -182,6 +184,7 @@ def template_status(
             fingerprint=_fingerprint(live),
             since=promoted_at(live),
             adopted=live.code == template.adopt_code,
+            gate_skipped=BreakGlass.from_mark(live.tags[SKIP_GATE]) if live.tags.get(SKIP_GATE) else None,
         )
         if live is not None
         else None
@@ -304,6 +307,9 @@ def summary(statuses: Iterable[ChannelStatus]) -> str:
         f"{counts[TemplateState.PENDING]} pending review, {counts[TemplateState.REJECTED]} rejected, "
         f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
     )
+    skipped = sum(1 for c in channels for t in c.templates if t.live is not None and t.live.gate_skipped)
+    if skipped:
+        text += f" {skipped} live version(s) promoted without their test-send gate."
     leaving = sum(len(c.leaving) for c in channels)
     if leaving:
         text += f" {leaving} version(s) waiting to be retired or deleted."

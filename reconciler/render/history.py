@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 
 from reconciler.formats import HISTORY_FORMAT_VERSION
+from reconciler.history.marks import describe
 from reconciler.history.walk import Event, History
 from reconciler.secrets.redact import redact
+
+_SKIPS_TITLE = "Promotions without their test-send gate (apply --skip-gate, from the rollout marks):"
 
 
 def _title(history: History) -> str:
@@ -45,6 +48,9 @@ def render_text(history: History) -> str:
         lines += [f"    {change.summary}" for change in event.changes]
     if not history.events:
         lines.append("No changes recorded in git.")
+    if history.gate_skips is not None:
+        lines += ["", _SKIPS_TITLE]
+        lines += [f"  {describe(skip)}" for skip in history.gate_skips] or ["  none recorded"]
     lines.append("")
     lines += [f"warning: {warning}" for warning in history.warnings]
     lines.append(history.summary())
@@ -71,6 +77,9 @@ def render_json(history: History) -> str:
             }
             for event in history.events
         ],
+        "gate_skips": None
+        if history.gate_skips is None
+        else [skip.model_dump(mode="json") for skip in history.gate_skips],
         "warnings": list(history.warnings),
         "summary": history.summary(),
     }
@@ -92,6 +101,9 @@ def render_markdown(history: History) -> str:
             lines.append(f"| `{event.short}` | {event.date} | {_cell(event.author)} | {pr} | {resource} | {changes} |")
     else:
         lines.append("No changes recorded in git.")
+    if history.gate_skips is not None:
+        lines += ["", f"**{_SKIPS_TITLE}**", ""]
+        lines += [f"- {_cell(describe(skip))}" for skip in history.gate_skips] or ["- none recorded"]
     lines.append("")
     lines += [f"> warning: {_cell(warning)}" for warning in history.warnings]
     lines.append(f"**{history.summary()}**")

@@ -42,6 +42,17 @@ def _live(template: TemplateStatus) -> str:
     return f"live {live.code} since {_when(live.since)}{adopted}" if live.since else f"live {live.code}{adopted}"
 
 
+def gate_skipped(template: TemplateStatus) -> str:
+    """The live version went live without its test-send gate: when, who, at which commit, why."""
+    live = template.live
+    if live is None or live.gate_skipped is None:
+        return ""
+    glass = live.gate_skipped
+    commit = f" at commit {glass.short_commit}" if glass.commit else ""
+    who = f" by {glass.actor}" if glass.actor else ""
+    return f"gate skipped {_when(glass.at or live.since)}{who}{commit}: {glass.reason}"
+
+
 def _state(template: TemplateStatus) -> str:
     version = template.desired_version
     if template.state is TemplateState.REJECTED:
@@ -82,6 +93,8 @@ def render_text(statuses: Sequence[ChannelStatus]) -> str:
                 _live(template) if template.state is TemplateState.LIVE else f"{_state(template)}; {_live(template)}"
             )
             lines.append(f"  {template.name:<{width}}  {shown}")
+            if gate_skipped(template):
+                lines.append(f"  {'':<{width}}    ! {gate_skipped(template)}")
             for version in template.versions:
                 if version.desired:
                     continue
@@ -119,7 +132,8 @@ def render_markdown(statuses: Sequence[ChannelStatus]) -> str:
         if channel.templates:
             lines += ["| template | desired version | live version |", "|---|---|---|"]
             for template in channel.templates:
-                lines.append(f"| `{template.name}` | {_md(_state(template))} | {_md(_live(template))} |")
+                skipped = f" ({gate_skipped(template)})" if gate_skipped(template) else ""
+                lines.append(f"| `{template.name}` | {_md(_state(template))} | {_md(_live(template) + skipped)} |")
             lines.append("")
         if channel.leaving:
             lines += ["Waiting to be retired or deleted:", ""]
@@ -145,6 +159,10 @@ def render_github(statuses: Sequence[ChannelStatus]) -> str:
                 lines.append(f"::error {title}::{workflow_data(redact(text))}")
             elif template.state in (TemplateState.PENDING, TemplateState.APPROVED, TemplateState.NOT_REGISTERED):
                 lines.append(f"::notice {title}::{workflow_data(redact(text))}")
+        for template in channel.templates:
+            if gate_skipped(template):
+                text = f"{channel.channel}/{template.name}: live version {gate_skipped(template)}"
+                lines.append(f"::warning {title}::{workflow_data(redact(text))}")
         for version in channel.leaving:
             text = f"{channel.channel}/{version.template}: {_leaving(version)}"
             lines.append(f"::notice {title}::{workflow_data(redact(text))}")

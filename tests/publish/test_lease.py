@@ -60,6 +60,8 @@ def test_the_lease_is_held_then_released(store: Store) -> None:
             "owner": "ana@ci pid 1",
             "acquired": "2026-12-01T09:00:00Z",
             "expires": "2026-12-01T09:30:00Z",
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
     assert store.read("lock") is None
 
@@ -218,3 +220,59 @@ def test_channel_leases_take_every_channel_in_order_and_release_all(moto: str, t
             pass
         assert stores["a"].read("lock") is None
     assert notes == []
+
+
+def test_a_holder_killed_on_this_host_is_taken_over_at_once(store: Store) -> None:
+    """A real process takes the lease and is killed (SIGKILL: no release); the next apply on the same
+    host sees that the process is gone and takes over without waiting for the expiry."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        document = Holder(
+            f"ci pid {holder.pid}", T0, T0 + timedelta(minutes=30), host=socket.gethostname(), pid=holder.pid
+        )
+        assert store.create("lock", document.document())
+        time, notes = FakeTime(), []
+        with pytest.raises(SmsopsError, match=f"locked by ci pid {holder.pid}"):  # alive: it waits, then gives up
+            acquire(
+                store,
+                channel="prod",
+                owner="bo",
+                ttl=timedelta(minutes=30),
+                wait=30,
+                poll=10,
+                clock=time.clock,
+                sleep=time.sleep,
+                notify=notes.append,
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+    time, notes = FakeTime(), []
+    with lease(store, channel="prod", owner="bo", clock=time.clock, sleep=time.sleep, notify=notes.append):
+        assert held_by(store) == Holder("bo", T0, T0 + timedelta(minutes=30))
+    assert time.slept == []
+    assert notes[0].startswith(
+        f"taking over ci pid {holder.pid}'s lease (its process {holder.pid} on this host is gone)"
+    )
+
+
+def test_a_holder_on_another_host_is_not_judged_by_local_processes(store: Store) -> None:
+    document = Holder("ci pid 1", T0, T0 + timedelta(minutes=30), host="another-runner", pid=999_999_999)
+    assert store.create("lock", document.document())
+    time = FakeTime()
+    with pytest.raises(SmsopsError):
+        acquire(
+            store,
+            channel="prod",
+            owner="bo",
+            ttl=timedelta(minutes=30),
+            wait=30,
+            poll=10,
+            clock=time.clock,
+            sleep=time.sleep,
+            notify=lambda _: None,
+        )
+    assert held_by(store) == Holder("ci pid 1", T0, T0 + timedelta(minutes=30))

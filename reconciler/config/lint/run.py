@@ -25,7 +25,7 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     check_plaintext(config, out)
     check_sops(config, out)
     check_channels(config, out)
-    check_templates(config, out, Sources())
+    check_templates(config, out, Sources(config.overlay))
     check_references(config, out)
     check_signatures(config, out)
     return sorted(out.diagnostics)

@@ -9,6 +9,7 @@ the source text and falls back to the value's start when the source does not mat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ Where = tuple[str, int, int]
 class Sources:
     """File lines, read once per lint run and only when a position inside a value is wanted."""
 
-    def __init__(self) -> None:
-        self._lines: dict[str, list[str] | None] = {}
+    def __init__(self, drafts: Mapping[str, str] | None = None) -> None:
+        # a draft loaded in place of its file (``LoadedConfig.overlay``) is read from there
+        self._lines: dict[str, list[str] | None] = {f: text.split("\n") for f, text in (drafts or {}).items()}
 
     def lines(self, file: str) -> list[str] | None:
         if file not in self._lines:

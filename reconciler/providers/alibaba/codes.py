@@ -51,6 +51,10 @@ RETRYABLE_CODES = ("ServiceUnavailable", "InternalError", "isp.SYSTEM_ERROR", "i
 # a problem of this one request, a missing RAM permission is FORBIDDEN).
 _REFUSED_PREFIXES = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "IncompleteSignature")
 _FORBIDDEN_PREFIXES = ("Forbidden", "isp.RAM_PERMISSION_DENY")
+# A template code the account lacks, answered by the template operations (on SendSms the same code
+# also means "not approved", so there it stays a refusal of the message).
+TEMPLATE_MISSING = "isv.SMS_TEMPLATE_ILLEGAL"
+_TEMPLATE_OPERATIONS = ("GetSmsTemplate", "UpdateSmsTemplate", "DeleteSmsTemplate")
 # Account-wide daily/monthly allowances; on SendSms the same codes are per number.
 _DAY_LIMITS = ("isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL")
 _TEMPLATE_QUOTAS = ("isv.TEMPLATE_COUNT_OVER_LIMIT", "isv.TEMPLATE_OVER_LIMIT")
@@ -68,6 +72,8 @@ def kind(code: str, operation: str) -> ErrorKind:
     if code in RETRYABLE_CODES:
         return ErrorKind.UNAVAILABLE
     if code in SIGN_MISSING:
+        return ErrorKind.NOT_FOUND
+    if code == TEMPLATE_MISSING and operation in _TEMPLATE_OPERATIONS:
         return ErrorKind.NOT_FOUND
     sending = operation == "SendSms"
     if code == LIMITED_CODE:

@@ -1,0 +1,61 @@
+"""The working tree's changes to the config as a diff, and a commit of the console's saves on a new
+branch, ready for a pull request. git is the source of truth: nothing is pushed, and only the files
+the console wrote are committed (a plaintext file someone left beside them is never swept in).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import SmsopsError
+from reconciler.history.git import Repository, open_repository
+
+# git check-ref-format, simplified to what a branch for a pull request needs
+_BRANCH = re.compile(r"^(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]+(?<![./])$")
+
+
+@dataclass(frozen=True)
+class WorkingChanges:
+    branch: str
+    diff: str  # unified diff of the config directory against HEAD, new files included
+    files: tuple[str, ...]  # changed files, repo-relative
+
+
+def working_changes(config_dir: str) -> WorkingChanges:
+    repo = open_repository(config_dir)
+    branch = repo.run("rev-parse", "--abbrev-ref", "HEAD").strip() if repo.has_commits() else ""
+    tracked = repo.run("diff", "--no-color", "--no-ext-diff", "HEAD", "--", repo.config) if branch else ""
+    untracked = repo.run("ls-files", "--others", "--exclude-standard", "-z", "--", repo.config).split("\0")
+    new = [_new_file_diff(repo.top, path) for path in untracked if path]
+    status = repo.run("status", "--porcelain", "-z", "--", repo.config).split("\0")
+    files = tuple(entry[3:] for entry in status if len(entry) > 3)
+    return WorkingChanges(branch, tracked + "".join(new), files)
+
+
+def _new_file_diff(top: Path, path: str) -> str:
+    try:
+        lines = (top / path).read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError):
+        return f"Binary or unreadable new file {path}\n"
+    return "".join(difflib.unified_diff([], lines, "/dev/null", f"b/{path}"))
+
+
+def commit_on_branch(config_dir: str, files: Iterable[str], branch: str, message: str) -> str:
+    """Switch to a new ``branch`` from HEAD (the working tree goes along) and commit ``files``
+    (relative to the config directory) with ``message``; returns the commit's short id."""
+    if not _BRANCH.match(branch):
+        raise SmsopsError(f"{branch!r} is not a usable branch name", hint="use letters, digits, '-', '_', '/' and '.'")
+    if not message.strip():
+        raise SmsopsError("the commit needs a message", hint="say what changed and why, for the reviewers")
+    repo: Repository = open_repository(config_dir)
+    paths = [str(Path(repo.config) / file) for file in sorted(set(files))]
+    if not paths:
+        raise SmsopsError("nothing to commit: the console has saved no file yet", hint="save a change first")
+    repo.run("switch", "--quiet", "-c", branch)
+    repo.run("add", "--all", "--", *paths)
+    repo.run("commit", "--quiet", "-m", message.strip(), "--", *paths)
+    return repo.run("rev-parse", "--short", "HEAD").strip()
