@@ -18,29 +18,28 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import quote
 
 import click
 
-from reconciler.config.load import load_config
+from reconciler.commands.sandbox_accounts import (
+    DEFAULT_STATE_DIR,
+    account_option,
+    control,
+    control_state_dir_option,
+    local_accounts,
+    remote_accounts,
+    url_option,
+)
+from reconciler.commands.sandbox_fixtures import COMMANDS as FIXTURE_COMMANDS
 from reconciler.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, SmsopsError
-from reconciler.providers.traits import traits
-from reconciler.sandbox.control import ControlClient, ControlError
 from reconciler.sandbox.server import describe, start
 from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.sandbox.store.records import RuleViolation
 from reconciler.secrets.redact import redact
-
-DEFAULT_STATE_DIR = ".smsops/sandbox"
-# Where the control commands look for state when none is given: the config directory each belongs
-# to (``serve``'s, from the current directory; the example config's, which ``smsops demo`` uses).
-CONFIG_DIRS = (".", "sms-config")
 
 state_dir_option = click.option(
     "--state-dir",
@@ -49,21 +48,6 @@ state_dir_option = click.option(
     show_default=True,
     envvar="SMSOPS_SANDBOX_STATE",
     help="Directory of the sandbox accounts (one SQLite file each).",
-)
-control_state_dir_option = click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    envvar="SMSOPS_SANDBOX_STATE",
-    help="Directory of the sandbox accounts. Default: .smsops/sandbox, else sms-config/.smsops/sandbox.",
-)
-account_option = click.option(
-    "--account",
-    default=None,
-    help="Sandbox account name. Default: the one holding CODE, the config's sandbox channel, or the only one.",
-)
-url_option = click.option(
-    "--url", envvar="SMSOPS_SANDBOX_URL", default=None, help="Control a running sandbox at this URL instead."
 )
 
 
@@ -130,86 +114,6 @@ def serve(
     return how.get("code", EXIT_OK)
 
 
-@dataclass(frozen=True)
-class _Accounts:
-    """The accounts the control commands may act on: in a state directory, or behind a control API."""
-
-    where: str
-    names: list[str]
-    codes: Callable[[str], set[str]]  # account -> its template codes and signature names
-    configured: tuple[str, ...] = ()  # accounts of the embedded channels of the config beside the state
-
-    def choose(self, account: str | None, code: str | None = None) -> str:
-        listed = ", ".join(self.names) or "none"
-        if account is not None:
-            if account in self.names:
-                return account
-            raise SmsopsError(f"no sandbox account {account!r} in {self.where}", hint=f"accounts there: {listed}")
-        candidates = self.names
-        if code is not None:
-            holding = [name for name in self.names if code in self.codes(name)]
-            candidates = holding or self.names  # none: the account will say the template does not exist
-        for narrowed in ([n for n in candidates if n in self.configured], candidates):
-            if len(narrowed) == 1:
-                return narrowed[0]
-        if not candidates:
-            raise SmsopsError(
-                f"no sandbox account in {self.where}",
-                hint="`smsops demo` or an apply on a sandbox channel creates one; so does `smsops sandbox serve`",
-            )
-        which = f" holding template {code}" if code is not None and candidates != self.names else ""
-        raise SmsopsError(
-            f"{len(candidates)} sandbox accounts{which} in {self.where}: {', '.join(candidates)}",
-            hint="pass one with --account",
-        )
-
-
-def _embedded_channels(config_dir: Path) -> tuple[str, ...]:
-    """Names of the config's embedded sandbox channels (their accounts' names); () if it does not load."""
-    try:
-        config, _ = load_config(str(config_dir))
-    except SmsopsError:
-        return ()
-    return tuple(c.resource.name for c in config.channels if traits(c.resource.spec.provider).embedded)
-
-
-def _local(state_dir: str | None) -> tuple[Sandbox, _Accounts]:
-    if state_dir is not None:
-        found, config_dir = Path(state_dir), None
-        if not found.is_dir():
-            raise SmsopsError(f"no sandbox state in {state_dir}", hint="check --state-dir (or SMSOPS_SANDBOX_STATE)")
-    else:
-        tried = [(Path(c), Path(c) / DEFAULT_STATE_DIR) for c in CONFIG_DIRS]
-        config_dir, found = next(((c, s) for c, s in tried if s.is_dir()), (None, Path(DEFAULT_STATE_DIR)))
-        if config_dir is None:
-            raise SmsopsError(
-                f"no sandbox state in {' or '.join(str(s) for _, s in tried)}",
-                hint="run `smsops demo` (or `smsops sandbox serve`) first, or pass --state-dir",
-            )
-    sandbox = Sandbox(found)
-    names = [account.name for account in sandbox.accounts()]
-    configured = _embedded_channels(config_dir) if config_dir is not None else ()
-    return sandbox, _Accounts(str(found), names, lambda name: _held(sandbox.account(name).snapshot()), configured)
-
-
-def _held(snapshot: dict[str, Any]) -> set[str]:
-    """What an account holds that a control command may name: template codes and signature names."""
-    return {t["code"] for t in snapshot["templates"]} | {s["name"] for s in snapshot["signatures"]}
-
-
-def _remote(url: str) -> _Accounts:
-    names = [entry["name"] for entry in _control(url, "GET", "accounts")]
-
-    return _Accounts(url, names, lambda name: _held(_control(url, "GET", f"accounts/{name}")))
-
-
-def _control(url: str, method: str, path: str, body: Any = None) -> Any:
-    try:
-        return ControlClient(url).call(method, path, body)
-    except ControlError as error:
-        raise SmsopsError(str(error), hint="is `smsops sandbox serve` running at that URL?") from None
-
-
 @command.command()
 @click.argument("code")
 @control_state_dir_option
@@ -218,8 +122,8 @@ def _control(url: str, method: str, path: str, body: Any = None) -> Any:
 def approve(code: str, state_dir: str | None, account: str | None, url: str | None) -> int:
     """Approve template CODE now, whatever the review rules say."""
     if url:
-        name = _remote(url).choose(account, code)
-        record = _control(url, "POST", f"accounts/{name}/templates/{code}/approve", {})
+        name = remote_accounts(url).choose(account, code)
+        record = control(url, "POST", f"accounts/{name}/templates/{code}/approve", {})
     else:
         record = _decide(state_dir, account, code, None)
     click.echo(f"{record['code']}: {record['status']}")
@@ -235,8 +139,8 @@ def approve(code: str, state_dir: str | None, account: str | None, url: str | No
 def reject(code: str, reason: str, state_dir: str | None, account: str | None, url: str | None) -> int:
     """Reject template CODE now, with --reason as the provider's rejection reason."""
     if url:
-        name = _remote(url).choose(account, code)
-        record = _control(url, "POST", f"accounts/{name}/templates/{code}/reject", {"reason": reason})
+        name = remote_accounts(url).choose(account, code)
+        record = control(url, "POST", f"accounts/{name}/templates/{code}/reject", {"reason": reason})
     else:
         record = _decide(state_dir, account, code, reason)
     click.echo(redact(f"{record['code']}: {record['status']} ({record['reason']})"))
@@ -244,7 +148,7 @@ def reject(code: str, reason: str, state_dir: str | None, account: str | None, u
 
 
 def _decide(state_dir: str | None, account: str | None, code: str, reason: str | None) -> dict[str, Any]:
-    sandbox, accounts = _local(state_dir)
+    sandbox, accounts = local_accounts(state_dir)
     target = sandbox.account(accounts.choose(account, code))
     try:
         record = target.approve(code) if reason is None else target.reject(code, reason)
@@ -284,12 +188,12 @@ def _decide_signature(
 ) -> dict[str, Any]:
     """Approve (``reason`` None) or reject signature ``name`` locally or through ``url``."""
     if url:
-        chosen = _remote(url).choose(account, name)
+        chosen = remote_accounts(url).choose(account, name)
         action = "approve" if reason is None else "reject"
         path = f"accounts/{chosen}/signatures/{quote(name, safe='')}/{action}"
-        result: dict[str, Any] = _control(url, "POST", path, {} if reason is None else {"reason": reason})
+        result: dict[str, Any] = control(url, "POST", path, {} if reason is None else {"reason": reason})
         return result
-    sandbox, accounts = _local(state_dir)
+    sandbox, accounts = local_accounts(state_dir)
     target = sandbox.account(accounts.choose(account, name))
     try:
         record = target.approve_signature(name) if reason is None else target.reject_signature(name, reason)
@@ -306,9 +210,9 @@ def _decide_signature(
 def status(state_dir: str | None, account: str | None, url: str | None, as_json: bool) -> int:
     """Show an account: signatures, templates with review status, request counters."""
     if url:
-        snapshot = _control(url, "GET", f"accounts/{_remote(url).choose(account)}")
+        snapshot = control(url, "GET", f"accounts/{remote_accounts(url).choose(account)}")
     else:
-        sandbox, accounts = _local(state_dir)
+        sandbox, accounts = local_accounts(state_dir)
         snapshot = sandbox.account(accounts.choose(account)).snapshot()
     if as_json:
         click.echo(redact(json.dumps(snapshot, ensure_ascii=False, indent=2, sort_keys=True)))
@@ -323,3 +227,7 @@ def status(state_dir: str | None, account: str | None, url: str | None, as_json:
     counters = ", ".join(f"{k}={v}" for k, v in snapshot["counters"].items()) or "none"
     click.echo(f"  counters: {counters}")
     return EXIT_OK if snapshot else EXIT_ERROR
+
+
+for _fixture_command in FIXTURE_COMMANDS:
+    command.add_command(_fixture_command)

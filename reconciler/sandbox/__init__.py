@@ -12,7 +12,12 @@ State — ``reconciler.sandbox.store.account``
       ``.ensure_demo(provider, DemoAccount)``, ``.add_schema(sql)``.
     ``SandboxAccount``: ``.behaviour`` / ``.configure(**changes)`` / ``.set_behaviour(b)``;
       ``.access_keys()``;
-      ``.put_signature(name, status=APPROVED, *, reason="", scene="general"|"verification")``,
+      ``.put_signature(name, status=APPROVED, *, reason="", scene="general"|"verification", extra={})``
+      (no review: fixtures), ``.create_signature(name, *, scene, remark, extra, problem="")`` (review
+      scheduled like a template's; ``problem`` is a rejection reason the emulator found),
+      ``.update_signature(name, *, new_name=None, scene, remark, extra, problem, updatable=(REJECTED,))``,
+      ``.delete_signature(name, *, allow_pending=False)``, ``.approve_signature(name)``,
+      ``.reject_signature(name, reason)``, ``.set_signature_extra(name, **extra)``,
       ``.signature(name)``, ``.signatures()``;
       ``.create_template(*, name, content, kind, code_factory=lambda n: ..., international=False,
       remark="", sign_name="", extra={}) -> TemplateRecord`` (daily quota + spacing; review scheduled),
@@ -27,8 +32,9 @@ State — ``reconciler.sandbox.store.account``
       ``.next_sequence(conn, name)``, ``.bump(conn, counter)``, ``.now()``.
     Records (``reconciler.sandbox.store.records``): ``TemplateRecord`` (status/reason as of now, ``extra``
     dict for provider fields), ``SendRecord`` (``state`` WAITING/DELIVERED/FAILED as of now),
-    ``SignatureRecord``; ``RuleViolation(kind: Violation, message, **details)`` with kinds NOT_FOUND,
-    IMMUTABLE_APPROVED, STATE, UNDER_REVIEW, DAILY_QUOTA, SPACING, NUMBER_LIMIT, SEND_QUOTA, which each
+    ``SignatureRecord`` (status/reason as of now, ``extra`` for provider fields); ``RuleViolation(kind:
+    Violation, message, **details)`` with kinds NOT_FOUND, IMMUTABLE_APPROVED, STATE, UNDER_REVIEW,
+    DAILY_QUOTA, SPACING, NUMBER_LIMIT, SEND_QUOTA, ALREADY_EXISTS, which each
     emulator maps to its provider's error code.
     Clocks: ``SystemClock()``, ``ManualClock(current).advance(seconds)`` — review and delivery are
     evaluated lazily on read against the clock, so tests never sleep.
@@ -45,7 +51,12 @@ Behaviour — ``reconciler.sandbox.store.behaviour.Behaviour`` (frozen, persiste
     "limit": 1}})`` loses exactly the next CreateSmsTemplate answer after applying it.
 
 Review engine — ``reconciler.sandbox.store.review``: ``decide(behaviour, kind=, content=, remark=) ->
-    Verdict`` (rules in order: link in a verification template, missing remark, banned word).
+    Verdict`` (rules in order: link in a verification template, missing remark, banned word);
+    ``decide_signature(behaviour, name=, problem="")`` (the emulator's problem, then a banned word).
+
+Fixtures — ``reconciler.sandbox.fixtures``: ``add_signature``, ``add_template`` (a hand-made one in a
+    chosen review state), ``request_sender_id`` (AWS), ``summary(sandbox)`` (behind ``smsops sandbox
+    accounts | add-signature | add-template | request-sender-id``).
 
 Emulators — ``reconciler.sandbox.core``
     Registered in ``EMULATORS`` {name: "module:Class"}; a class has ``name`` (= the account

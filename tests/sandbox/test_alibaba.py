@@ -324,6 +324,8 @@ def test_wrong_secret_and_unknown_key_are_rejected(sms_sandbox: SandboxHandle) -
     with pytest.raises(ClientException) as wrong:
         sms_sandbox.alibaba_client(access_key_secret="not-the-secret").get_sms_sign(request)
     assert (wrong.value.code, wrong.value.status_code) == ("SignatureDoesNotMatch", 400)
+    # The real gateway's message: its own string to sign after a colon.
+    assert wrong.value.data["Message"].split(":", 1)[1].startswith("ACS3-HMAC-SHA256\n")
     assert {"RequestId", "HostId", "Code", "Message", "Recommend"} <= set(wrong.value.data)
     with pytest.raises(ClientException) as unknown:
         sms_sandbox.alibaba_client(access_key_id="LTAI5tNobody").get_sms_sign(request)

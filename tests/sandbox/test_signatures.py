@@ -119,18 +119,20 @@ def test_alibaba_old_sign_writes_are_offline(sms_sandbox: SandboxHandle) -> None
     assert client.add_sms_sign(request).body.code == "isv.INTERFACE_OFFLINE"
 
 
+TENCENT_SIGN: dict[str, Any] = {
+    "SignName": "Acme",
+    "SignType": 0,
+    "DocumentType": 1,
+    "International": 0,
+    "SignPurpose": 0,
+    "ProofImage": PROOF,
+    "QualificationId": 9,
+}
+
+
 def add_sign(client: Any, **overrides: Any) -> Any:
     request = tm.AddSmsSignRequest()
-    fields: dict[str, Any] = {
-        "SignName": "Acme",
-        "SignType": 0,
-        "DocumentType": 1,
-        "International": 0,
-        "SignPurpose": 0,
-        "ProofImage": PROOF,
-        "QualificationId": 9,
-    }
-    fields.update(overrides)
+    fields = {**TENCENT_SIGN, **overrides}
     request.from_json_string(json.dumps({k: v for k, v in fields.items() if v is not None}))
     return client.AddSmsSign(request)
 
@@ -146,16 +148,7 @@ def describe_signs(client: Any, **fields: Any) -> list[Any]:
 def modify_sign(client: Any, sign_id: int, **overrides: Any) -> Any:
     request = tm.ModifySmsSignRequest()
     request.SignId = sign_id
-    for key, value in {
-        "SignName": "Acme",
-        "SignType": 0,
-        "DocumentType": 1,
-        "International": 0,
-        "SignPurpose": 0,
-        "ProofImage": PROOF,
-        "QualificationId": 9,
-        **overrides,
-    }.items():
+    for key, value in {**TENCENT_SIGN, **overrides}.items():
         setattr(request, key, value)
     return client.ModifySmsSign(request)
 

@@ -268,6 +268,24 @@ def test_send_then_pull_delivery_status(env: Env) -> None:
     )
 
 
+def test_pull_status_queue_hands_each_report_out_once(env: Env) -> None:
+    template_id = approved(env)
+    send(env.client(), template_id, PHONE, "+8613812340000")
+    queue = {"Limit": 1, "SmsSdkAppId": APP_ID}
+    assert call(env.client(), "PullSmsSendStatus", **queue).PullSmsSendStatusSet == []  # nothing reported yet
+    env.clock.advance(env.account.behaviour.delivery_delay_s)
+    first = call(env.client(), "PullSmsSendStatus", **queue).PullSmsSendStatusSet
+    second = call(env.client(), "PullSmsSendStatus", **queue).PullSmsSendStatusSet
+    assert [(r.PhoneNumber, r.ReportStatus) for r in first + second] == [
+        (PHONE, "SUCCESS"),
+        ("+8613812340000", "FAIL"),
+    ]
+    assert call(env.client(), "PullSmsSendStatus", **queue).PullSmsSendStatusSet == []
+    assert error_of(env.client(), "PullSmsSendStatus", Limit=101, SmsSdkAppId=APP_ID).code == (
+        "InvalidParameterValue.LimitVerifyFail"
+    )
+
+
 def test_send_errors_per_number(env: Env) -> None:
     template_id = approved(env)
     pending = add(env.client(), "Code {1}")

@@ -31,6 +31,19 @@ def _member_id(biz_id: str, index: int) -> Callable[[int], str]:
     return lambda _n: biz_id if index == 0 else f"{biz_id}#{index}"
 
 
+BATCH_MAX = 100
+
+
+def _json_list(p: dict[str, str], name: str) -> list[Any]:
+    try:
+        value = json.loads(required(p, name))
+    except json.JSONDecodeError:
+        raise Biz("isv.INVALID_JSON_PARAM", f"{name} is not valid JSON.") from None
+    if not isinstance(value, list) or not value:
+        raise Biz("isv.INVALID_JSON_PARAM", f"{name} must be a non-empty JSON array.")
+    return value
+
+
 class MessagingOps:
     """``op_<Action>`` methods of ``AlibabaEmulator`` for sending and tags."""
 
@@ -39,30 +52,52 @@ class MessagingOps:
         numbers = [n.strip() for n in required(p, "PhoneNumbers").split(",") if n.strip()]
         if len(numbers) > 1000:
             raise Biz("isv.MOBILE_COUNT_OVER_LIMIT", "At most 1000 numbers per request.")
-        sign = account.signature(required(p, "SignName"))
-        if sign is None or sign.status is not ReviewStatus.APPROVED:
-            raise Biz("isv.SMS_SIGNATURE_ILLEGAL", "The signature does not exist or is not approved.")
-        template = account.template(required(p, "TemplateCode"))
+        sign = required(p, "SignName")
+        raw = p.get("TemplateParam", "")
+        return self._deliver(account, required(p, "TemplateCode"), [(n, sign, raw) for n in numbers], p)
+
+    def op_SendBatchSms(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
+        """Index-aligned JSON arrays: numbers, signs and (when the template has variables) parameters."""
+        numbers, signs = _json_list(p, "PhoneNumberJson"), _json_list(p, "SignNameJson")
+        params = _json_list(p, "TemplateParamJson") if p.get("TemplateParamJson") else [{}] * len(numbers)
+        if len(numbers) > BATCH_MAX:
+            raise Biz("isv.MOBILE_COUNT_OVER_LIMIT", f"At most {BATCH_MAX} numbers per batch.")
+        if not (len(numbers) == len(signs) == len(params)):
+            raise Biz("isv.INVALID_PARAMETERS", "PhoneNumberJson, SignNameJson and TemplateParamJson differ in length.")
+        items = [(str(n), str(s), json.dumps(v)) for n, s, v in zip(numbers, signs, params, strict=True)]
+        return self._deliver(account, required(p, "TemplateCode"), items, p)
+
+    def _deliver(
+        self, account: SandboxAccount, code: str, items: list[tuple[str, str, str]], p: dict[str, str]
+    ) -> dict[str, Any]:
+        """Check every (number, sign, TemplateParam) against the template, then record each send
+        under one BizId; nothing is sent when one item is refused."""
+        template = account.template(code)
         if template is None or template.status is not ReviewStatus.APPROVED:
             raise Biz("isv.SMS_TEMPLATE_ILLEGAL", "The template does not exist or is not approved.")
-        if sign.scene == "verification" and template.kind is not TemplateKind.VERIFICATION:
-            raise Biz("isv.SMS_SIGNATURE_SCENE_ILLEGAL", "A verification signature sends verification templates only.")
-        content = self._render(template, p.get("TemplateParam", ""))
-        normalised = []
-        for number in numbers:
+        checked = []
+        for number, sign_name, raw in items:
+            sign = account.signature(sign_name)
+            if sign is None or sign.status is not ReviewStatus.APPROVED:
+                raise Biz("isv.SMS_SIGNATURE_ILLEGAL", "The signature does not exist or is not approved.")
+            if sign.scene == "verification" and template.kind is not TemplateKind.VERIFICATION:
+                raise Biz(
+                    "isv.SMS_SIGNATURE_SCENE_ILLEGAL", "A verification signature sends verification templates only."
+                )
             mainland, intl = _MAINLAND.match(number), _INTERNATIONAL.match(number)
             if (template.international and intl is None) or (not template.international and mainland is None):
                 raise Biz("isv.MOBILE_NUMBER_ILLEGAL", "Invalid mobile number.")
-            normalised.append(mainland.group(1) if mainland and not template.international else number.lstrip("+"))
+            stored = mainland.group(1) if mainland and not template.international else number.lstrip("+")
+            checked.append((number, stored, sign.name, self._render(template, raw)))
         n = sequence(account, "alibaba:biz")
         biz_id = f"{n:06d}{int(account.now() * 1000) % 10**12:012d}^0"
-        scope = sign.name if template.kind is TemplateKind.VERIFICATION else f"{sign.name}|{template.code}"
-        for i, number in enumerate(normalised):
+        for i, (number, stored, sign_name, content) in enumerate(checked):
+            scope = sign_name if template.kind is TemplateKind.VERIFICATION else f"{sign_name}|{template.code}"
             account.record_send(
-                phone=number,
+                phone=stored,
                 template_code=template.code,
-                sign_name=sign.name,
-                content=f"【{sign.name}】{content}",
+                sign_name=sign_name,
+                content=f"【{sign_name}】{content}",
                 kind=template.kind,
                 limit_scope=scope,
                 message_id_factory=_member_id(biz_id, i),

@@ -28,6 +28,11 @@ from reconciler.sandbox.store.records import TemplateRecord
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,34}$")
 
 
+def template_code(n: int) -> str:
+    """The n-th TemplateCode of an account."""
+    return f"SMS_{470_000_000 + n}"
+
+
 class TemplateOps:
     """``op_<Action>`` methods of ``AlibabaEmulator`` for templates."""
 
@@ -80,7 +85,7 @@ class TemplateOps:
     def op_CreateSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         fields = self._template_fields(account, p)
         fields["extra"]["order_id"] = str(sequence(account, "alibaba:order") + 20_000_000_000)
-        record = account.create_template(code_factory=lambda n: f"SMS_{470_000_000 + n}", **fields)
+        record = account.create_template(code_factory=template_code, **fields)
         return {"TemplateCode": record.code, "TemplateName": record.name, "OrderId": record.extra["order_id"]}
 
     def op_UpdateSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
@@ -96,6 +101,19 @@ class TemplateOps:
         with account.transaction() as conn:
             conn.execute("DELETE FROM alibaba_tags WHERE resource_id = ?", (record.code,))
         return {"TemplateCode": record.code}
+
+    def op_QuerySmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
+        """The old read GetSmsTemplate replaces: status and type as integers, the reason flat."""
+        t = existing_template(account, required(p, "TemplateCode"))
+        return {
+            "TemplateCode": t.code,
+            "TemplateName": t.name,
+            "TemplateContent": t.content,
+            "TemplateStatus": STATUS[t.status],
+            "TemplateType": int(t.extra.get("type", OUTER[t.kind])),
+            "CreateDate": beijing(t.created_at),
+            "Reason": t.reason,
+        }
 
     def op_GetSmsTemplate(self, account: SandboxAccount, p: dict[str, str]) -> dict[str, Any]:
         t = existing_template(account, required(p, "TemplateCode"))

@@ -48,6 +48,16 @@ class GatewayError(Exception):
         self.headers = headers or {}
 
 
+def signature_mismatch(to_sign: str) -> GatewayError:
+    """The gateway's answer to a wrong signature: its own string to sign after a colon, which
+    clients compare with theirs (the older SDK splits the message on ':' to tell a wrong secret)."""
+    return GatewayError(
+        400,
+        "SignatureDoesNotMatch",
+        f"Specified signature does not match our calculation. server string to sign is:{to_sign}",
+    )
+
+
 def request_id() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -113,7 +123,7 @@ class Authenticator:
         if authorization:
             key_id, action = self._verify_v3(request, authorization)
             return key_id, action, request.params()
-        if any(key == "Signature" for key, _ in request.query):
+        if "Signature" in request.params():  # V2: in the query, or in a POST form body
             return self._verify_v2(request)
         raise GatewayError(
             400,
@@ -165,7 +175,7 @@ class Authenticator:
         to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         expected = hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
-            raise GatewayError(400, "SignatureDoesNotMatch", "Specified signature does not match our calculation.")
+            raise signature_mismatch(to_sign)
         if request.headers["x-acs-version"] != API_VERSION:
             raise GatewayError(400, "InvalidVersion", "Specified parameter Version is not valid.")
         self._check_time_and_nonce(request.headers["x-acs-date"], request.headers["x-acs-signature-nonce"])
@@ -190,7 +200,7 @@ class Authenticator:
         to_sign = f"{request.method}&%2F&{quote_plus(canonical, safe='~')}"
         digest = hmac.new((secret + "&").encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha1).digest()
         if not hmac.compare_digest(base64.b64encode(digest).decode(), params["Signature"]):
-            raise GatewayError(400, "SignatureDoesNotMatch", "Specified signature does not match our calculation.")
+            raise signature_mismatch(to_sign)
         if params["Version"] != API_VERSION:
             raise GatewayError(400, "InvalidVersion", "Specified parameter Version is not valid.")
         self._check_time_and_nonce(params["Timestamp"], params["SignatureNonce"])

@@ -92,14 +92,18 @@ class SendRecord:
         return asdict(self)
 
 
-def template_from_row(row: sqlite3.Row, now: float) -> TemplateRecord:
+def _review(row: sqlite3.Row, now: float) -> tuple[ReviewStatus, str, float | None]:
+    """(status, reason, decided_at) of a reviewed row as of ``now``: a due verdict shows itself."""
     stored = ReviewStatus(row["status"])
     verdict = Verdict(ReviewStatus(row["verdict"]), row["verdict_reason"]) if row["verdict"] else None
     status, auto_reason = effective(stored, row["due_at"], verdict, now)
     if status is stored:
-        reason, decided = row["reason"], row["decided_at"]
-    else:
-        reason, decided = auto_reason, row["due_at"]
+        return status, row["reason"], row["decided_at"]
+    return status, auto_reason, row["due_at"]
+
+
+def template_from_row(row: sqlite3.Row, now: float) -> TemplateRecord:
+    status, reason, decided = _review(row, now)
     return TemplateRecord(
         code=row["code"],
         name=row["name"],
@@ -117,13 +121,7 @@ def template_from_row(row: sqlite3.Row, now: float) -> TemplateRecord:
 
 
 def signature_from_row(row: sqlite3.Row, now: float) -> SignatureRecord:
-    stored = ReviewStatus(row["status"])
-    verdict = Verdict(ReviewStatus(row["verdict"]), row["verdict_reason"]) if row["verdict"] else None
-    status, auto_reason = effective(stored, row["due_at"], verdict, now)
-    if status is stored:
-        reason, decided = row["reason"], row["decided_at"]
-    else:
-        reason, decided = auto_reason, row["due_at"]
+    status, reason, decided = _review(row, now)
     return SignatureRecord(
         name=row["name"],
         status=status,

@@ -56,6 +56,7 @@ OPERATIONS: dict[str, Callable[[SandboxAccount, dict[str, Any]], dict[str, Any]]
     "DeleteSmsSign": signs.delete_sign,
     "DescribeSmsSignList": signs.describe_signs,
     "SendSms": sending.send_sms,
+    "PullSmsSendStatus": sending.pull_status,
     "PullSmsSendStatusByPhoneNumber": sending.pull_status_by_phone,
 }
 
@@ -73,6 +74,8 @@ class TencentEmulator:
     schema_sql: ClassVar[str] = (
         "CREATE TABLE IF NOT EXISTS tencent_calls (op TEXT NOT NULL, at REAL NOT NULL);"
         "CREATE INDEX IF NOT EXISTS tencent_calls_by_op ON tencent_calls (op, at);"
+        # The reports PullSmsSendStatus has handed out (its queue gives each one once).
+        "CREATE TABLE IF NOT EXISTS tencent_pulled (message_id TEXT PRIMARY KEY);"
     )
     demo: ClassVar[DemoAccount] = DemoAccount(
         name="tencent-demo",

@@ -155,11 +155,16 @@ def _template(account: SandboxAccount, template_id: int, missing: str) -> Templa
     return template
 
 
+def template_code(n: int) -> str:
+    """The n-th TemplateId of an account (a number, kept as text by the store)."""
+    return str(1_000_000 + n)
+
+
 # -- template and signature actions ---------------------------------------------------------------
 def add_template(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
     fields = _submission(params)
     try:
-        record = account.create_template(code_factory=lambda n: str(1_000_000 + n), **fields)
+        record = account.create_template(code_factory=template_code, **fields)
     except RuleViolation as error:
         if error.kind is Violation.DAILY_QUOTA:
             raise TencentError("FailedOperation.TemplateNumberLimit", error.message) from None

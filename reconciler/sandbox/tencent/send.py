@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from reconciler.providers.base import DeliveryState, ReviewStatus, TemplateKind
 from reconciler.sandbox.store.account import SandboxAccount
-from reconciler.sandbox.store.records import RuleViolation, TemplateRecord, Violation
+from reconciler.sandbox.store.records import RuleViolation, SendRecord, TemplateRecord, Violation
 from reconciler.sandbox.tencent.ops import (
     APP_ID_META,
     TencentError,
@@ -167,12 +167,7 @@ def send_sms(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
 
 def _app_and_numbers(account: SandboxAccount, params: dict[str, Any]) -> tuple[str, list[str]]:
     """The request's SmsSdkAppId and numbers, or the request-level refusal (wrong app, no or too many numbers)."""
-    app_id: str = field(params, "SmsSdkAppId", str)
-    if app_id != meta(account, APP_ID_META):
-        raise TencentError(
-            "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
-            "SmsSdkAppId does not belong to the account of this SecretId.",
-        )
+    app_id = _app(account, params)
     numbers = str_list(params, "PhoneNumberSet")
     if not numbers:
         raise TencentError("MissingParameter.EmptyPhoneNumberSet", "PhoneNumberSet is empty.")
@@ -200,13 +195,52 @@ def _serial_factory(account: SandboxAccount) -> Callable[[int], str]:
     return lambda n: f"2433:{day}{n:012d}"
 
 
-def pull_status_by_phone(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
+def _app(account: SandboxAccount, params: dict[str, Any]) -> str:
     app_id: str = field(params, "SmsSdkAppId", str)
     if app_id != meta(account, APP_ID_META):
         raise TencentError(
             "UnauthorizedOperation.SmsSdkAppIdVerifyFail",
             "SmsSdkAppId does not belong to the account of this SecretId.",
         )
+    return app_id
+
+
+def _report(send: SendRecord) -> dict[str, Any]:
+    """One PullSmsSendStatus entry for a send the carrier has reported on."""
+    phone = parse_phone("+" + send.phone)  # stored as digits with the country code
+    country = phone.country_code if phone else ""
+    number = phone.number if phone else "+" + send.phone
+    delivered = send.state is DeliveryState.DELIVERED
+    return {
+        "UserReceiveTime": int(send.reported_at or 0),
+        "CountryCode": country,
+        "SubscriberNumber": number[1 + len(country) :],
+        "PhoneNumber": number,
+        "SerialNo": send.message_id,
+        "ReportStatus": "SUCCESS" if delivered else "FAIL",
+        "Description": "DELIVRD" if delivered else "UNDELIV",
+        "SessionContext": str(send.extra.get("session", "")),
+    }
+
+
+def pull_status(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
+    """The status queue: each carrier report is handed out once, oldest first, ``Limit`` at a time."""
+    _app(account, params)
+    limit = field(params, "Limit", int)
+    if not 0 <= limit <= 100:
+        raise TencentError("InvalidParameterValue.LimitVerifyFail", "Limit must be between 0 and 100.")
+    with account.read() as conn:
+        pulled = {r[0] for r in conn.execute("SELECT message_id FROM tencent_pulled")}
+    reported = [s for s in account.sends() if s.reported_at is not None and s.message_id not in pulled]
+    reported.sort(key=lambda s: (s.reported_at or 0, s.message_id))
+    batch = reported[:limit]
+    with account.transaction() as conn:
+        conn.executemany("INSERT OR IGNORE INTO tencent_pulled VALUES (?)", [(s.message_id,) for s in batch])
+    return {"PullSmsSendStatusSet": [_report(s) for s in batch]}
+
+
+def pull_status_by_phone(account: SandboxAccount, params: dict[str, Any]) -> dict[str, Any]:
+    _app(account, params)
     begin, end = field(params, "BeginTime", int), field(params, "EndTime", int, required=False)
     phone: str = field(params, "PhoneNumber", str)
     limit, offset = page(params)
@@ -223,18 +257,4 @@ def pull_status_by_phone(account: SandboxAccount, params: dict[str, Any]) -> dic
     sends = account.sends(phone=parsed.number, since=begin, until=None if end is None else end + 1)
     # Only messages the carrier has reported on appear, as on the real service.
     reported = [s for s in sends if s.state is not DeliveryState.WAITING and s.reported_at is not None]
-    return {
-        "PullSmsSendStatusSet": [
-            {
-                "UserReceiveTime": int(s.reported_at or 0),
-                "CountryCode": parsed.country_code,
-                "SubscriberNumber": parsed.number[1 + len(parsed.country_code) :],
-                "PhoneNumber": parsed.number,
-                "SerialNo": s.message_id,
-                "ReportStatus": "SUCCESS" if s.state is DeliveryState.DELIVERED else "FAIL",
-                "Description": "DELIVRD" if s.state is DeliveryState.DELIVERED else "UNDELIV",
-                "SessionContext": str(s.extra.get("session", "")),
-            }
-            for s in reported[:limit]
-        ]
-    }
+    return {"PullSmsSendStatusSet": [_report(s) for s in reported[:limit]]}
