@@ -33,7 +33,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def _repo(where: Path) -> Path:
+def _repo(where: Path) -> None:
     config = where / "sms-config"
     shutil.copytree(ROOT / "sms-config", config, ignore=shutil.ignore_patterns(".smsops"))
     (where / ".gitignore").write_text(".smsops/\n")
@@ -41,16 +41,18 @@ def _repo(where: Path) -> Path:
                 "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}  # fmt: skip
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "Example config"]):
         subprocess.run(["git", "-C", str(where), *args], check=True, env={**os.environ, **identity})
-    return config
 
 
 def main_() -> int:
     os.environ["SOPS_AGE_KEY_FILE"] = str(ROOT / "sms-config" / "keys" / "sandbox.agekey")
     with tempfile.TemporaryDirectory() as scratch:
-        config = _repo(Path(scratch))
-        if main(["demo", str(config)]) != 0:
+        _repo(Path(scratch))
+        # As a user runs it: from the repository, naming the config by its path there (the pages
+        # and their diagnostics then say sms-config/..., not where the scratch copy lives).
+        os.chdir(scratch)
+        if main(["demo", "sms-config"]) != 0:
             return 1
-        server = uvicorn.Server(uvicorn.Config(create_app(str(config), token=TOKEN), port=PORT, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(create_app("sms-config", token=TOKEN), port=PORT, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()
         while not server.started:
             time.sleep(0.05)
@@ -67,6 +69,7 @@ def main_() -> int:
             page.screenshot(path=str(ROOT / "docs" / "console-editor.png"), full_page=True)
             browser.close()
         server.should_exit = True
+        os.chdir(ROOT)  # out of the scratch directory before it goes
     print("wrote docs/console-channel.png and docs/console-editor.png")
     return 0
 

@@ -93,8 +93,8 @@ LONGEST_FIRST = (
     "test_workflows.py",
     "test_docs_commands.py",
     "commands/test_demo.py",
-    "console/test_app.py",
-    "console/test_browser.py",
+    "console/test_browser_edit.py",
+    "console/test_browser_send.py",
     "reconcile/test_reliability.py",
     "publish/test_export.py",
 )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from reconciler.console.gitwork import shown_dir
 from reconciler.console.routes import changes, channels, history, sends, templates
 from reconciler.console.security import Guard, TokenMiddleware
 from reconciler.console.state import Console, console_of, json_answer
@@ -59,5 +60,7 @@ def create_app(
         ],
         exception_handlers={HTTPException: _http_error},
     )
-    app.state.console = Console(config_dir=config_dir, guard=guard, environment=environment)
+    app.state.console = Console(
+        config_dir=config_dir, guard=guard, environment=environment, shown_dir=shown_dir(config_dir)
+    )
     return app

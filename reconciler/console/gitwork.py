@@ -6,6 +6,7 @@ the console wrote are committed (a plaintext file someone left beside them is ne
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +24,17 @@ class WorkingChanges:
     branch: str
     diff: str  # unified diff of the config directory against HEAD, new files included
     files: tuple[str, ...]  # changed files, repo-relative
+
+
+def shown_dir(config_dir: str) -> str:
+    """How the pages name the config directory: its path in its git repository (the repository's
+    name when it is the top), else its own name; never an absolute path, which says where a
+    scratch copy lives rather than which config this is."""
+    try:
+        repo = open_repository(config_dir)
+    except SmsopsError:
+        return os.path.basename(os.path.abspath(config_dir))
+    return repo.top.name if repo.config == "." else repo.config
 
 
 def working_changes(config_dir: str) -> WorkingChanges:

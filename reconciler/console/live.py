@@ -1,8 +1,9 @@
 """What the channel page shows: the settings as git has them, the keys masked, and the live state.
 
 The live state is what ``status``, ``plan`` and the published config say, computed by their own
-code (``observe_statuses``, ``compute_plan``, ``session.documents``) on one session; nothing here
-decides anything about versions. Invariant: no secret value and no phone number is in a
+code (``channel_status``, ``make_plan``, ``session.documents``) from one observation of the
+provider (the two commands observe on their own; a page needs only one); nothing here decides
+anything about versions. Invariant: no secret value and no phone number is in a
 ``ChannelView``: the access key id is masked to its first and last four characters, the secret is
 only said to be set, test numbers go through ``mask_phone``.
 """
@@ -10,15 +11,18 @@ only said to be set, test numbers go through ``mask_phone``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import SmsopsError
-from reconciler.pipeline import compute_plan
+from reconciler.pipeline import block_unopened
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import ChannelPlan
-from reconciler.reconcile.observe import open_session
-from reconciler.reconcile.status import ChannelStatus, observe_statuses
+from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.observe import observe_all, open_session
+from reconciler.reconcile.plan import make_plan
+from reconciler.reconcile.status import ChannelStatus, channel_status
 from reconciler.render.plan import render_text
 from reconciler.secrets.redact import mask_phone, redact
 from reconciler.secrets.sops import channel_secrets
@@ -85,8 +89,11 @@ def channel_view(config: LoadedConfig, located: Located[Channel], *, live: bool 
     name = located.resource.name
     try:
         with open_session(config, [name]) as session:
-            plan = compute_plan(session, config_dir=str(config.root))
-            (status,) = observe_statuses(session)
+            desired = desired_channel(config, located)
+            (observed,) = observe_all(session, [desired])
+            now = datetime.now(UTC)
+            plan = block_unopened(make_plan([(desired, observed)], config_dir=str(config.root), now=now), session)
+            status = channel_status(desired, observed, now=now)
             read = session.documents.get(name)
             published = read() if read is not None else None
     except SmsopsError as error:

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from reconciler.config.load import LoadedConfig
 from reconciler.console.security import Guard
+from reconciler.console.testsends import SendJobs
 from reconciler.errors import Diagnostic, Severity
 from reconciler.pipeline import checked_config
 from reconciler.secrets.redact import redact
@@ -26,13 +27,15 @@ from reconciler.secrets.redact import redact
 
 @dataclass
 class Console:
-    """What every route needs: the config directory, the guard, and the files saved so far."""
+    """What every route needs: the config directory, the guard, the files saved so far, the test sends."""
 
     config_dir: str
     guard: Guard
     environment: Environment
+    shown_dir: str  # the config directory as the pages name it (see ``gitwork.shown_dir``)
     # files (relative to the config root) this console wrote or deleted: what "Commit" offers
     touched: set[str] = field(default_factory=set)
+    sends: SendJobs = field(default_factory=SendJobs)  # "Send Test SMS", running and done
 
     @property
     def root(self) -> Path:
@@ -47,7 +50,7 @@ class Console:
             request=request,
             csrf=self.guard.csrf,
             read_only=self.guard.read_only,
-            config_dir=self.config_dir,
+            config_dir=self.shown_dir,
             touched=sorted(self.touched),
             config_errors=config_errors or [],
             **context,

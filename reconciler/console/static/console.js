@@ -1,6 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 // - the template editor checks the draft as you type (the same POST its "Check" button makes);
-// - a Delete button asks before it posts.
+// - a Delete button asks before it posts;
+// - a running "Send Test SMS" shows the gate's reports as they arrive (without a script, the page
+//   refreshes itself until the send is done).
 (function () {
   "use strict";
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -60,4 +62,49 @@
     clearTimeout(timer);
     timer = setTimeout(check, 300);
   });
+})();
+
+(function () {
+  "use strict";
+  var send = document.getElementById("send");
+  if (!send || send.hasAttribute("data-done")) return;
+  var progress = document.getElementById("send-progress");
+  var log = send.querySelector("ol.log");
+  var INTERVAL_MS = 500;
+
+  function showSoFar(answer) {
+    progress.textContent = "Sending… " + answer.finished + " of " + (answer.total || "?") +
+      " send(s) with a final outcome so far.";
+    log.replaceChildren();
+    answer.log.forEach(function (line) {
+      var item = document.createElement("li");
+      item.textContent = line;
+      log.append(item);
+    });
+  }
+
+  // The finished page, rendered by the server, put in place of this one's section: one template.
+  function showFinished() {
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var finished = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+        if (finished) document.getElementById("main").replaceWith(finished);
+      })
+      .catch(function () { window.location.reload(); });
+  }
+
+  function poll() {
+    fetch(send.getAttribute("data-progress"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (!answer) return window.location.reload();
+        if (answer.done) return showFinished();
+        showSoFar(answer);
+        setTimeout(poll, INTERVAL_MS);
+      })
+      .catch(function () { setTimeout(poll, INTERVAL_MS); });
+  }
+
+  setTimeout(poll, INTERVAL_MS);
 })();
