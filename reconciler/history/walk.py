@@ -36,7 +36,7 @@ EventAction = Literal["created", "changed", "renamed", "deleted"]
 
 
 class ResourceRef(Frozen):
-    kind: Literal["Channel", "Template"]
+    kind: Literal["Channel", "Template", "Signature"]
     name: str
 
 

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reconciler.config.lint.catalogue import Reporter
 from reconciler.config.lint.references import written_names
 from reconciler.providers.traits import traits
@@ -72,7 +74,7 @@ def signature_files(signature: Any) -> list[tuple[tuple[str | int, ...], Any]]:
     spec = signature.spec
     for api in type(spec).model_fields:  # the name, then one block per provider API
         block = getattr(spec, api)
-        if not hasattr(block, "model_fields"):
+        if not isinstance(block, BaseModel):
             continue
         for attribute, info in type(block).model_fields.items():
             value = getattr(block, attribute)
