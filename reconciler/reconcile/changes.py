@@ -139,12 +139,15 @@ class Change(Frozen):
     # files by sha256 only. ``template`` is "" and before/after are None for these.
     signature: SignatureRequest | None = None
     waits_for: str = ""  # a template change held until this (``signature <name>``) is approved
+    signature_status: ReviewStatus | None = None  # a signature row: its review state at the provider
 
     @property
     def awaiting_review(self) -> bool:
         version = self.after or self.before
-        return self.action in (Action.CREATE, Action.UPDATE) or (
-            version is not None and version.status is ReviewStatus.PENDING
+        return (
+            self.action in (Action.CREATE, Action.UPDATE)
+            or (version is not None and version.status is ReviewStatus.PENDING)
+            or self.signature_status is ReviewStatus.PENDING
         )
 
 

@@ -157,7 +157,16 @@ def plan_signature(
     address = f"{channel}/signature/{request.name}"
 
     def change(action: Action, reason: str) -> Change:
-        return Change(action=action, channel=channel, template="", address=address, reason=reason, signature=request)
+        status = observed.status if observed is not None else None
+        return Change(
+            action=action,
+            channel=channel,
+            template="",
+            address=address,
+            reason=reason,
+            signature=request,
+            signature_status=status,
+        )
 
     if observed is None:
         return SignaturePlan(change(Action.CREATE, "new signature: submitted for review"), waits="to be created")
@@ -216,7 +225,8 @@ def with_signature(planned: ChannelPlan, desired: DesiredChannel, observed: Obse
 def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Change]:
     """Template changes while the signature is not approved: nothing is created, rewritten or
     promoted against it; each says what it waits for."""
-    held = (Action.CREATE, Action.UPDATE, Action.PROMOTE, Action.RENAME)
+    # Publishing too: the application would send with a signature the provider does not accept.
+    held = (Action.CREATE, Action.UPDATE, Action.PROMOTE, Action.RENAME, Action.PUBLISH)
     return [
         c.model_copy(
             update={

@@ -177,7 +177,8 @@ def test_aws_sender_id_requested_then_templates_published_and_updated_in_place(
     write_doc(aws_repo.root / "signatures" / "newsign.yaml", signature_doc("NewSign", aws=sender(True)))
     cli = Cli(run_cli, aws_repo.root, aws_sandbox.clock)
     out = cli.ok("plan")
-    assert "create  uk/signature/NewSign" in out and "waits for signature 'NewSign' (to be created)" in out
+    assert "+ create  uk/signature/NewSign  signature" in out  # the kind in the code column, not "(new)"
+    assert "waits for signature 'NewSign' (to be created): publish once it is approved" in out
     cli.ok("apply", "--auto-approve")
     client = aws_sandbox.aws_client()
     (found,) = client.describe_sender_ids()["SenderIds"]
@@ -185,7 +186,8 @@ def test_aws_sender_id_requested_then_templates_published_and_updated_in_place(
     assert "signature NewSign: approved" in cli("status")[1]
 
     out = cli.ok("plan")
-    assert "waits for" not in out and "publish" in out
+    assert "noop    uk/signature/NewSign  signature      approved" in out
+    assert "waits for" not in out and "* publish uk/published" in out
     cli.ok("apply", "--auto-approve")
     published = json.loads((aws_repo.root / ".smsops" / "published" / "uk.json").read_text())
     assert "alert" in published["channel"]["templates"]
