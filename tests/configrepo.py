@@ -55,12 +55,13 @@ def write_sops(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def write_sops_binary(path: Path, content: bytes) -> Path:
-    """``sops encrypt`` of a binary file (a proof image), plaintext only on sops' stdin."""
+def write_sops_binary(path: Path, content: bytes, key_file: Path = SANDBOX_KEY) -> Path:
+    """``sops encrypt`` of a binary file (a proof image) to ``key_file``'s recipient, plaintext only
+    on sops' stdin."""
     path.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [
-            *(str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient()),
+            *(str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient(key_file)),
             *("--input-type", "binary", "--output-type", "binary", "/dev/stdin"),
         ],
         input=content,

@@ -45,6 +45,13 @@ class Action(StrEnum):
     NOOP = "noop"
 
 
+class Blocker(Frozen):
+    channel: str
+    code: str
+    message: str
+    hint: str = ""
+
+
 class DesiredTemplate(Frozen):
     """One template as one channel should have it, already in provider-native form."""
 
@@ -70,6 +77,8 @@ class DesiredChannel(Frozen):
     updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
     # kind: Signature managed by this channel (spec.signature.managed), files decrypted in memory
     managed_signature: SignatureRequest | None = None
+    # Why the managed signature's files could not be read (decrypted): the channel is blocked.
+    signature_unreadable: Blocker | None = None
 
 
 class ChannelObservation(Frozen):
@@ -149,13 +158,6 @@ class Change(Frozen):
             or (version is not None and version.status is ReviewStatus.PENDING)
             or self.signature_status is ReviewStatus.PENDING
         )
-
-
-class Blocker(Frozen):
-    channel: str
-    code: str
-    message: str
-    hint: str = ""
 
 
 class ChannelPlan(Frozen):

@@ -12,10 +12,10 @@ from reconciler.content.identity import fingerprint
 from reconciler.content.parse import parse_content, render
 from reconciler.content.segments import count_segments
 from reconciler.content.translate import native, native_parameters
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SecretsError
 from reconciler.providers.base import TemplateRequest
 from reconciler.providers.traits import traits
-from reconciler.reconcile.changes import DesiredChannel, DesiredTemplate
+from reconciler.reconcile.changes import Blocker, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.signatures import desired_signature
 
 __all__ = ["api_provider", "desired_channel", "desired_template", "example_values", "native_parameters"]
@@ -80,6 +80,13 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
     channel = located.resource
     spec = channel.spec
     own = traits(spec.provider)
+    try:
+        managed, unreadable = desired_signature(config, located), None
+    except SecretsError as error:  # blocks this channel only: channels are independent
+        managed, unreadable = (
+            None,
+            Blocker(channel=channel.name, code="signature-files", message=error.message, hint=error.hint),
+        )
     return DesiredChannel(
         name=channel.name,
         provider=spec.provider.value,
@@ -90,5 +97,6 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         grace=spec.rollout.grace_period,
         registers_templates=own.registers_templates,
         updatable=own.updatable,
-        managed_signature=desired_signature(config, located),
+        managed_signature=managed,
+        signature_unreadable=unreadable,
     )

@@ -293,7 +293,8 @@ def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, no
     if observed.error:
         return ChannelPlan(**base, blockers=(_observe_failed(desired, observed.error),), observed_digest=digest)
     # A managed signature that is not approved holds the templates (with_signature) instead of blocking.
-    blockers = _signature_blockers(desired, observed) if desired.managed_signature is None else []
+    managed = desired.managed_signature is not None or desired.signature_unreadable is not None
+    blockers = [] if managed else _signature_blockers(desired, observed)
     ctx = PlanContext(desired, observed.tags_supported, now, observed.published)
     if blockers or not desired.registers_templates:
         changes = [] if blockers else list(_rendered_by_application(desired))

@@ -205,6 +205,10 @@ def with_signature(planned: ChannelPlan, desired: DesiredChannel, observed: Obse
     """``planned`` (the channel's template plan) with its managed signature's change first, its
     template changes held while the signature is not approved, and what to show about it."""
     request = desired.managed_signature
+    if desired.signature_unreadable is not None:  # its files could not be decrypted: nothing to go on
+        kept = [b for b in planned.blockers if not b.code.startswith("signature-")]
+        held = hold_templates(planned.changes, desired.signature, "its files cannot be decrypted")
+        return planned.model_copy(update={"changes": tuple(held), "blockers": (*kept, desired.signature_unreadable)})
     if request is None or any(b.code == "observe-failed" for b in planned.blockers):
         return planned
     signature = plan_signature(desired.name, desired.provider, request, observed)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.sandbox.testing import SandboxHandle
-from tests.configrepo import SANDBOX_KEY, ConfigRepo, write_doc, write_sops_binary
+from tests.configrepo import ROOT, SANDBOX_KEY, ConfigRepo, write_doc, write_sops_binary
 
 CANARY = "CANARY-PROOF-7f3a9c"
 
@@ -91,3 +91,19 @@ def test_signature_created_rejected_resubmitted_approved_then_templates(
 
     written = plan_file.read_text() + "".join(outputs)
     assert CANARY not in written and "proof.png.enc" in plan_file.read_text()
+
+
+def test_a_signature_file_that_cannot_be_decrypted_blocks_only_its_channels(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    wrong = ROOT / "tests" / "keys" / "wrong.agekey"
+    write_sops_binary(repo.root / "signatures" / "proof.png.enc", b"\x89PNG" + CANARY.encode(), key_file=wrong)
+    repo.channel("other", "alibaba", sms_sandbox.url())  # signs with OnePro, managed by hand
+    code, out, err = run_cli("plan", str(repo.root))
+    assert code == 1 and CANARY not in out + err
+    other, prod = out.split("Channel prod")  # channels in name order
+    assert "! blocked: " in prod and "signatures/proof.png.enc" in prod and "+ create" not in prod
+    assert "create  other/shipped~" in other and "Plan: 1 to create" in prod
+    code, out, err = run_cli("apply", str(repo.root), "--auto-approve")
+    assert [t.name.split("~")[0] for t in sms_sandbox.account.templates()] == ["shipped"]
+    assert sms_sandbox.account.signature("NewSign") is None
