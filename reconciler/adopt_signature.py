@@ -52,14 +52,15 @@ def _tencent(settings: dict[str, str], slug: str) -> tuple[dict[str, Any], list[
     notes = [
         f"tencent.type and tencent.documentType: {FILLED_IN}",
         f"tencent.proofImage: add the proof image encrypted (sops encrypt proof.png > {slug}-proof.png.enc); "
-        "the provider never returns it",
+        f"the provider never returns it. Then rename this file {slug}.yaml",
     ]
     return block, notes
 
 
-def signature_document(observed: ObservedSignature, api: str) -> tuple[str, dict[str, Any], list[str]]:
-    """(metadata.name, the document, notes on what to check) for ``observed`` as provider API ``api``
-    reports it; api is ``alibaba`` or ``tencent`` (AWS has no template registry to import from)."""
+def signature_document(observed: ObservedSignature, api: str) -> tuple[str, dict[str, Any], list[str], bool]:
+    """(metadata.name, the document, notes on what to check, whether it is complete: valid without
+    files to add) for ``observed`` as provider API ``api`` reports it; api is ``alibaba`` or
+    ``tencent`` (AWS has no template registry to import from)."""
     slug = slugify(observed.name) or "signature"
     settings = dict(observed.settings)
     block, notes = _alibaba(settings) if api == "alibaba" else _tencent(settings, slug)
@@ -69,7 +70,7 @@ def signature_document(observed: ObservedSignature, api: str) -> tuple[str, dict
         "metadata": {"name": slug},
         "spec": {"name": observed.name, api: block},
     }
-    return slug, document, notes
+    return slug, document, notes, api == "alibaba"
 
 
 def render_signature(document: dict[str, Any], notes: list[str], *, schema: str, channel: str) -> str:

@@ -65,8 +65,11 @@ def test_tencent_signature_adopted_with_placeholders_for_what_is_never_returned(
     code, out, err = run_cli("import", str(repo.root), "--channel", "tc", "-o", "json")
     assert code == 0, err
     path = Path(json.loads(out)["signature_file"])
+    assert path.name == "onepro.yaml.draft"  # not loaded: the config stays valid until the image is added
+    assert run_cli("validate", str(repo.root))[0] == 0
     text = path.read_text()
     assert "sops encrypt proof.png > onepro-proof.png.enc" in text
     assert yaml.safe_load(text)["spec"]["tencent"]["proofImage"] == {"sops": "onepro-proof.png.enc"}
+    path.rename(path.with_suffix(""))
     code, out, err = run_cli("validate", str(repo.root))
     assert code == 1 and "onepro-proof.png.enc" in out + err  # the image must be added, encrypted

@@ -166,8 +166,8 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
         }
         click.echo(redact(json.dumps(report, indent=2, ensure_ascii=False)))
     else:
-        wrote = [f"+ wrote {signature_file}: kind Signature for '{sign_name}'"] if signature_file else []
-        click.echo(redact("\n".join([*wrote, _text(signature, warning, written, skipped, summary)])))
+        wrote = f"+ wrote {signature_file}: kind Signature for '{sign_name}'" if signature_file else ""
+        click.echo(redact(_text(signature, warning, written, skipped, summary, wrote)))
     return EXIT_OK
 
 
@@ -181,13 +181,16 @@ def _adopt_signature(
     force: bool,
 ) -> str | None:
     """Write the channel's signature as a Signature document (``adopt_signature``), unless git has one
-    for it already or the file exists (without --force); the path written, or None."""
+    for it already or the file exists (without --force); the path written, or None. One that needs
+    files (Tencent's proof image) is written as ``<name>.yaml.draft``."""
     managed = located.resource.spec.signature.managed
     if observed is None or managed or any(s.resource.spec.name == observed.name for s in config.signatures):
         return None
-    slug, document, notes = signature_document(observed, api)
+    slug, document, notes, complete = signature_document(observed, api)
     folder = config_dir / "signatures"
-    path = folder / f"{slug}.yaml"
+    # A document that needs files the provider never returns would fail validation, and with it
+    # every command: it is written as a draft the user renames once the files are added.
+    path = folder / (f"{slug}.yaml" if complete else f"{slug}.yaml.draft")
     if path.exists() and not force:
         return None
     schema = adopt.schema_reference(folder).replace("template.schema.json", "signature.schema.json")
@@ -275,6 +278,7 @@ def _text(
     written: list[Written],
     skipped: list[tuple[str, str, str]],
     summary: str,
+    wrote: str = "",
 ) -> str:
     lines = [f"warning: {warning}"] if warning else [f"signature '{signature.name}' is approved" if signature else ""]
     for w in written:
@@ -283,5 +287,5 @@ def _text(
         lines.extend(f"    warning: {warning}" for warning in w.warnings)
         lines.extend(f"    error: {problem} (written anyway, marked in the file)" for problem in w.problems)
     lines.extend(f"- skipped {code} '{name}': {reason}" for code, name, reason in skipped)
-    lines.append(summary)
+    lines.extend([wrote, summary])
     return "\n".join(line for line in lines if line)
