@@ -236,7 +236,7 @@ class ChannelApplier:
     def _one(self, change: Change) -> ChangeResult:
         self.progress.step(f"{change.action.value} {change.address}")
         try:
-            if change.signature is not None:  # kind: Signature (signatures.py)
+            if change.signature is not None or change.retired_signature is not None:  # kind: Signature
                 return self._once(change, lambda: self._signature(change))
             if change.action is Action.CREATE:
                 return self._create(change)

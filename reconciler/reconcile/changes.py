@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from reconciler.formats import PLAN_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.providers.base import (
@@ -79,6 +81,8 @@ class DesiredChannel(Frozen):
     managed_signature: SignatureRequest | None = None
     # Why the managed signature's files could not be read (decrypted): the channel is blocked.
     signature_unreadable: Blocker | None = None
+    # Every signature name channels in git send with -> those channels: one still named is never deleted.
+    signature_users: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class ChannelObservation(Frozen):
@@ -91,6 +95,10 @@ class ChannelObservation(Frozen):
     # The channel's published runtime config as its durable target holds it: template name -> code
     # (aliases of renamed templates included); None when the target holds no document yet.
     published: dict[str, str] | None = None
+    published_signature: str | None = None  # the signature the published config names
+    # Signatures smsops registered for this channel earlier (their marks) that it no longer manages,
+    # as the provider has them now: candidates for deletion with prune.
+    retired_signatures: tuple[ObservedSignature, ...] = ()
     error: str = ""
 
     def digest(self) -> str:
@@ -149,6 +157,7 @@ class Change(Frozen):
     signature: SignatureRequest | None = None
     waits_for: str = ""  # a template change held until this (``signature <name>``) is approved
     signature_status: ReviewStatus | None = None  # a signature row: its review state at the provider
+    retired_signature: ObservedSignature | None = None  # delete (or keep) a signature no longer managed
 
     @property
     def awaiting_review(self) -> bool:

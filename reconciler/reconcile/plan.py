@@ -43,7 +43,7 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
 from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
-from reconciler.reconcile.signatures import with_signature
+from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
     alias_of,
     content_key,
@@ -284,7 +284,11 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
     """Compute the changes for one channel. Pure: no provider calls, no clock of its own. A managed
     signature (kind: Signature) goes first and holds the templates until approved (signatures.py)."""
     planned = _plan_templates(desired, observed, now=now)
-    return with_signature(planned, desired, observed.signature) if not observed.error else planned
+    if observed.error:
+        return planned
+    planned = with_signature(planned, desired, observed.signature)
+    retired = retire_signatures(desired, observed)
+    return planned.model_copy(update={"changes": (*planned.changes, *retired)}) if retired else planned
 
 
 def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:

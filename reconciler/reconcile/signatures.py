@@ -15,7 +15,13 @@ Plan rules for one channel's signature (``plan_signature``), in order:
   API (its ``signature_mutable`` trait), else a blocker that says what to do (its
   ``signature_immutable`` trait).
 While the signature is not approved, nothing is created or rewritten against it: template changes
-become ``noop`` with ``waits_for`` naming the signature. Deleting a signature is not planned here.
+become ``noop`` with ``waits_for`` naming the signature.
+
+Deleting (``retire_signatures``): a signature smsops registered for the channel (its mark) that the
+channel no longer manages is deleted only with ``rollout.prune``, and only when nothing needs it: no
+channel in git sends with it, the channel's published config no longer names it (the application
+sends with what that names), it is not under review, and (AWS) its deletion protection is off. Each
+reason to keep it is shown on its row.
 """
 
 from __future__ import annotations
@@ -41,10 +47,11 @@ from reconciler.providers.base import (
     Signing,
 )
 from reconciler.providers.traits import traits
-from reconciler.reconcile.changes import Action, Blocker, Change, ChannelPlan, DesiredChannel
+from reconciler.reconcile.changes import Action, Blocker, Change, ChannelObservation, ChannelPlan, DesiredChannel
 from reconciler.secrets.sops import decrypt_binary
 
 SIGNED = "smsops-signature"  # mark: digest of the settings and files last submitted for review
+DELETED = "deleted"  # the SIGNED mark of a signature smsops deleted: no longer its own
 MARK_PREFIX = "signature:"  # marks-document key of a signature (template marks are keyed by code)
 
 
@@ -226,6 +233,53 @@ def with_signature(planned: ChannelPlan, desired: DesiredChannel, observed: Obse
     )
 
 
+def retired_signatures(
+    provider: object, kept: dict[str, dict[str, str]], current: str
+) -> tuple[ObservedSignature, ...]:
+    """The signatures smsops registered for this channel (their marks in ``kept``) other than
+    ``current``, as the provider has them now; one the provider no longer has is left out."""
+    names = sorted(
+        key.removeprefix(MARK_PREFIX)
+        for key, marks in kept.items()
+        if key.startswith(MARK_PREFIX) and marks.get(SIGNED) not in (None, DELETED)
+    )
+    if not isinstance(provider, Signing):
+        return ()
+    found = ((name, provider.read_signature(name)) for name in names if name != current)
+    return tuple(s.model_copy(update={"tags": kept[mark_key(name)]}) for name, s in found if s is not None)
+
+
+def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> list[Change]:
+    """A row per signature the channel no longer manages: delete, or why it is kept."""
+    rows = []
+    for old in observed.retired_signatures:
+        users = desired.signature_users.get(old.name, ())
+        if users:
+            why = f"kept: channel(s) {', '.join(users)} in git send with it"
+        elif observed.published_signature == old.name:
+            why = "kept: the published config still names it (the application sends with it) until the next publish"
+        elif old.status is ReviewStatus.PENDING:
+            why = "kept: under review; deleted once reviewed"
+        elif old.settings.get("deletionProtection") == "true":
+            why = "kept: deletion protection is on (UpdateSenderId DeletionProtectionEnabled=false releases it)"
+        elif not desired.prune:
+            why = "kept: no longer used; rollout.prune is off"
+        else:
+            why = ""
+        rows.append(
+            Change(
+                action=Action.DELETE if not why else Action.NOOP,
+                channel=desired.name,
+                template="",
+                address=f"{desired.name}/signature/{old.name}",
+                reason=why or "no longer used by any channel: deleted (prune)",
+                signature_status=old.status,
+                retired_signature=old,
+            )
+        )
+    return rows
+
+
 def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Change]:
     """Template changes while the signature is not approved: nothing is created, rewritten or
     promoted against it; each says what it waits for."""
@@ -248,10 +302,12 @@ def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Chang
 def apply_signature(provider: object, change: Change, *, marks: Any, config_dir: str) -> str:
     """Run one planned signature change and remember what was submitted. Files the plan carries
     only by digest (a saved plan) are decrypted now and must still have that digest."""
-    request = change.signature
-    assert request is not None, "a signature change carries its request"
     if not isinstance(provider, Signing):
         raise SmsopsError(f"{change.address}: this provider cannot register signatures")
+    if change.retired_signature is not None:
+        return _delete(provider, change, marks)
+    request = change.signature
+    assert request is not None, "a signature change carries its request"
     request = request.model_copy(update={"files": tuple(_decrypted(f, config_dir) for f in request.files)})
     if change.action is Action.CREATE:
         provider.create_signature(request)
@@ -263,6 +319,17 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
     if marks is not None:
         marks.write(mark_key(request.name), {SIGNED: request.digest})
     return request.name
+
+
+def _delete(provider: Signing, change: Change, marks: Any) -> str:
+    retired = change.retired_signature
+    assert retired is not None and change.action is Action.DELETE
+    current = provider.read_signature(retired.name)
+    if current is not None:  # already gone: nothing to do but forget it
+        provider.delete_signature(current)
+    if marks is not None:
+        marks.write(mark_key(retired.name), {SIGNED: DELETED})
+    return retired.name
 
 
 def _decrypted(planned: SignatureFile, config_dir: str) -> SignatureFile:

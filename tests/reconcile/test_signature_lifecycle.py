@@ -107,3 +107,40 @@ def test_a_signature_file_that_cannot_be_decrypted_blocks_only_its_channels(
     code, out, err = run_cli("apply", str(repo.root), "--auto-approve")
     assert [t.name.split("~")[0] for t in sms_sandbox.account.templates()] == ["shipped"]
     assert sms_sandbox.account.signature("NewSign") is None
+
+
+def rows(out: str) -> str:
+    """The plan's rows with their column padding squeezed to one space."""
+    return "\n".join(" ".join(line.split()) for line in out.splitlines())
+
+
+def test_a_signature_no_longer_managed_is_deleted_only_with_prune_and_when_nothing_needs_it(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    cfg = str(repo.root)
+    assert run_cli("apply", cfg, "--auto-approve")[0] == 0
+    sms_sandbox.account.approve_signature("NewSign")
+    # The channel moves to a new signature; another channel still sends with the old one.
+    next_doc = signature_doc("Our company name.")
+    next_doc["metadata"]["name"], next_doc["spec"]["name"] = "nextsign", "NextSign"
+    write_doc(repo.root / "signatures" / "nextsign.yaml", next_doc)
+    (repo.root / "signatures" / "newsign.yaml").unlink()
+    repo.channel("prod", "alibaba", sms_sandbox.url(), signature={"name": "NextSign", "managed": "nextsign"})
+    repo.channel("other", "alibaba", sms_sandbox.url(), signature={"name": "NewSign"})
+    code, out, err = run_cli("plan", cfg, "--channel", "prod")
+    assert "noop prod/signature/NewSign signature approved kept: channel(s) other in git send with it" in rows(out)
+
+    (repo.root / "channels" / "other.yaml").unlink()
+    code, out, err = run_cli("plan", cfg)
+    assert "prod/signature/NewSign signature approved kept: no longer used; rollout.prune is off" in rows(out)
+
+    signature = {"name": "NextSign", "managed": "nextsign"}
+    repo.channel("prod", "alibaba", sms_sandbox.url(), signature=signature, rollout={"prune": True})
+    code, out, err = run_cli("plan", cfg)
+    assert "- delete prod/signature/NewSign signature approved no longer used by any channel: deleted (prune)" in rows(
+        out
+    )
+    code, out, err = run_cli("apply", cfg, "--auto-approve")
+    assert code == 0, out + err
+    assert sms_sandbox.account.signature("NewSign") is None and sms_sandbox.account.signature("NextSign")
+    assert "prod/signature/NewSign" not in run_cli("plan", cfg)[1]
