@@ -4,9 +4,8 @@
 provider and no Signature document in git describes it. The document holds what the provider reports
 back (``ObservedSignature.settings``), so that once the channel names it in
 ``spec.signature.managed``, ``plan`` finds nothing to change. What the provider never returns is
-written as a placeholder with a comment: proof and commission images (Tencent, required), the sign
-type and document type (Tencent), the source, type and remark (Alibaba, from the reported ids where
-they tell). Images are never fetched: the placeholder names an encrypted file the user must add.
+written as a placeholder with a note (each provider's ``adopt_signature`` trait says which): images
+are never fetched, so a placeholder names an encrypted file the user must add.
 
 Pure: the caller writes the file.
 """
@@ -19,58 +18,30 @@ import yaml
 
 from reconciler.adopt import slugify
 from reconciler.providers.base import ObservedSignature
+from reconciler.providers.traits import traits
 
 SCHEMA = "signature.schema.json"
-FILLED_IN = "the provider does not report it: check it"
 
 
-def _alibaba(settings: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    block: dict[str, Any] = {}
-    if "appIcpRecordId" in settings:
-        block["source"] = "app"
-    elif "trademarkId" in settings:
-        block["source"] = "trademark"
-    block["qualificationId"] = settings.get("qualificationId", "0")
-    if "authorizationLetterId" in settings:
-        block["thirdParty"] = True
-    for key in ("appIcpRecordId", "trademarkId", "authorizationLetterId"):
-        if key in settings:
-            block[key] = settings[key]
-    notes = [f"alibaba.type (general unless written here): {FILLED_IN}"]
-    if "qualificationId" not in settings:
-        notes.append("alibaba.qualificationId: the provider reported none; give the approved qualification's id")
-    return block, notes
-
-
-def _tencent(settings: dict[str, str], slug: str) -> tuple[dict[str, Any], list[str]]:
-    block: dict[str, Any] = {"type": "company", "documentType": 0}
-    if settings.get("international") == "true":
-        block["international"] = True
-    if settings.get("qualificationId"):
-        block["qualificationId"] = int(settings["qualificationId"])
-    block["proofImage"] = {"sops": f"{slug}-proof.png.enc"}
-    notes = [
-        f"tencent.type and tencent.documentType: {FILLED_IN}",
-        f"tencent.proofImage: add the proof image encrypted (sops encrypt proof.png > {slug}-proof.png.enc); "
-        f"the provider never returns it. Then rename this file {slug}.yaml",
-    ]
-    return block, notes
-
-
-def signature_document(observed: ObservedSignature, api: str) -> tuple[str, dict[str, Any], list[str], bool]:
+def signature_document(
+    observed: ObservedSignature, provider: str
+) -> tuple[str, dict[str, Any], list[str], bool] | None:
     """(metadata.name, the document, notes on what to check, whether it is complete: valid without
-    files to add) for ``observed`` as provider API ``api`` reports it; api is ``alibaba`` or
-    ``tencent`` (AWS has no template registry to import from)."""
+    files to add) for ``observed`` as ``provider``'s API reports it (its ``adopt_signature`` trait);
+    None when that provider's signatures are not adopted."""
+    own = traits(provider)
+    if own.adopt_signature is None:
+        return None
     slug = slugify(observed.name) or "signature"
-    settings = dict(observed.settings)
-    block, notes = _alibaba(settings) if api == "alibaba" else _tencent(settings, slug)
+    api = own.api
+    block, notes, complete = own.adopt_signature(dict(observed.settings), slug)
     document = {
         "apiVersion": "smsops/v1",
         "kind": "Signature",
         "metadata": {"name": slug},
         "spec": {"name": observed.name, api: block},
     }
-    return slug, document, notes, api == "alibaba"
+    return slug, document, notes, complete
 
 
 def render_signature(document: dict[str, Any], notes: list[str], *, schema: str, channel: str) -> str:

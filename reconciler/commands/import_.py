@@ -186,7 +186,10 @@ def _adopt_signature(
     managed = located.resource.spec.signature.managed
     if observed is None or managed or any(s.resource.spec.name == observed.name for s in config.signatures):
         return None
-    slug, document, notes, complete = signature_document(observed, api)
+    adopted = signature_document(observed, located.resource.spec.provider)
+    if adopted is None:
+        return None
+    slug, document, notes, complete = adopted
     folder = config_dir / "signatures"
     # A document that needs files the provider never returns would fail validation, and with it
     # every command: it is written as a draft the user renames once the files are added.

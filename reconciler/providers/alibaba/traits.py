@@ -4,7 +4,7 @@ only after rejection, typed variables (TemplateRule), rollout marks in template 
 from __future__ import annotations
 
 from reconciler.content.translate import by_name
-from reconciler.providers.alibaba import lint, syntax
+from reconciler.providers.alibaba import adopt, lint, syntax
 from reconciler.providers.base import ReviewStatus
 from reconciler.providers.traits import NumberLimit, ProviderTraits
 
@@ -33,6 +33,7 @@ def number_limits(kind: str) -> tuple[NumberLimit, ...]:
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="alibaba",
     api="alibaba",
     display="Alibaba",

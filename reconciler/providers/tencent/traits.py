@@ -8,7 +8,7 @@ import re
 from reconciler.content.parse import ParsedContent, parse_content
 from reconciler.content.translate import by_position, positions, read_native, spell
 from reconciler.providers.base import ReviewStatus
-from reconciler.providers.tencent import lint
+from reconciler.providers.tencent import adopt, lint
 from reconciler.providers.traits import NativeVariable, NumberLimit, ProviderTraits, SignatureField
 
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
@@ -45,6 +45,7 @@ def number_limits(kind: str) -> tuple[NumberLimit, ...]:
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="tencent",
     api="tencent",
     display="Tencent",
