@@ -16,7 +16,7 @@ from reconciler.providers.base import (
 )
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.plan import plan_channel
-from reconciler.reconcile.signatures import SIGNED, plan_signature, reported
+from reconciler.reconcile.signatures import SIGNED, plan_signature, reported, retire_signatures
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 PROOF = SignatureFile(field="proofImage", path="signatures/proof.png.enc", suffix="png", sha256="ab" * 32)
@@ -133,3 +133,23 @@ def test_the_plan_json_holds_file_digests_never_contents() -> None:
     desired = DesiredChannel(name="cn", provider="tencent", signature="OnePro", templates=(), managed_signature=loaded)
     text = plan_channel(desired, ChannelObservation(channel="cn"), now=NOW).model_dump_json()
     assert "CANARY" not in text and PROOF.sha256 in text
+
+
+def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None:
+    def old(status: ReviewStatus = ReviewStatus.APPROVED, **settings: str) -> ObservedSignature:
+        return ObservedSignature(name="OldSign", status=status, settings=settings, tags={SIGNED: "d0"})
+
+    desired = DesiredChannel(name="cn", provider="aws", signature="OnePro", templates=(), prune=True)
+    cases = [
+        (desired.model_copy(update={"signature_users": {"OldSign": ("eu",)}}), old(), {}, "channel(s) eu"),
+        (desired, old(), {"published_signature": "OldSign"}, "the published config still names it"),
+        (desired, old(ReviewStatus.PENDING), {}, "under review"),
+        (desired, old(deletionProtection="true"), {}, "deletion protection is on"),
+        (desired.model_copy(update={"prune": False}), old(), {}, "rollout.prune is off"),
+        (desired, old(deletionProtection="false"), {}, "deleted (prune)"),
+    ]
+    for wanted, retired, seen_more, why in cases:
+        observed = ChannelObservation(channel="cn", retired_signatures=(retired,), **seen_more)
+        (row,) = retire_signatures(wanted, observed)
+        assert why in row.reason and row.address == "cn/signature/OldSign"
+        assert row.action is (Action.DELETE if why == "deleted (prune)" else Action.NOOP)
