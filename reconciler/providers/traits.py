@@ -119,6 +119,7 @@ class ProviderTraits:
     # settings (as the Signature document writes them) the provider lets the API change on an
     # approved one; changing any other is a blocker with ``signature_immutable`` as its hint.
     signature_updatable: tuple[ReviewStatus, ...] = ()
+    signature_created: str = "new signature: submitted for review"  # the plan's reason for a create
     signature_mutable: tuple[str, ...] = ()
     signature_immutable: str = (
         "the provider cannot change an approved signature by API: revert the change, or give the Signature "

@@ -176,7 +176,7 @@ def plan_signature(
         )
 
     if observed is None:
-        return SignaturePlan(change(Action.CREATE, "new signature: submitted for review"), waits="to be created")
+        return SignaturePlan(change(Action.CREATE, own.signature_created), waits="to be created")
     submitted = observed.tags.get(SIGNED)
     fields = changed_settings(request, observed)
     differs = bool(fields) or (submitted is not None and submitted != request.digest)

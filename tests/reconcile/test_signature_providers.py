@@ -178,6 +178,7 @@ def test_aws_sender_id_requested_then_templates_published_and_updated_in_place(
     cli = Cli(run_cli, aws_repo.root, aws_sandbox.clock)
     out = cli.ok("plan")
     assert "+ create  uk/signature/NewSign  signature" in out  # the kind in the code column, not "(new)"
+    assert "new sender ID: requested (sender IDs have no content review)" in out
     assert "waits for signature 'NewSign' (to be created): publish once it is approved" in out
     cli.ok("apply", "--auto-approve")
     client = aws_sandbox.aws_client()

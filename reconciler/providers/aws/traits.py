@@ -39,6 +39,7 @@ TRAITS = ProviderTraits(
         "request it (End User Messaging SMS RequestSenderId, or the console's Sender IDs), then plan again",
     ),
     # Only DeletionProtectionEnabled can change (UpdateSenderId); the rest means a new sender ID.
+    signature_created="new sender ID: requested (sender IDs have no content review)",
     signature_mutable=("deletionProtection",),
     signature_immutable=(
         "a sender ID's message types and registration cannot change by API: set deletionProtection: false, "
