@@ -47,8 +47,10 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
     def format(self) -> str:
-        text = f"{self.location}: {self.severity.value} {self.rule}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        from reconciler.render.escape import printable  # one line per part, whatever a file is named
+
+        text = printable(f"{self.location}: {self.severity.value} {self.rule}: {self.message}")
+        return f"{text}\n  hint: {printable(self.hint)}" if self.hint else text
 
     def escalated(self) -> Diagnostic:
         """The same diagnostic as an error (``--strict``)."""

@@ -9,20 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import click
+
 from reconciler.config.heap import gc_paused
+from reconciler.config.lint.paths import OUTSIDE
 from reconciler.config.lint.run import check
 from reconciler.config.load import LoadedConfig, load_config
-from reconciler.errors import ConfigError, Diagnostic, Severity, stage
+from reconciler.errors import ConfigError, Diagnostic, SecretsError, Severity, stage
 from reconciler.reconcile.changes import Blocker, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
 from reconciler.reconcile.plan import make_plan
+from reconciler.secrets.redact import redact
 
 
 def load_valid_config(config_dir: str) -> LoadedConfig:
     """Load and lint; any error stops here with every diagnostic (nothing is contacted)."""
     config, diagnostics = checked_config(config_dir)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    for allowed in (d for d in diagnostics if d.rule == OUTSIDE and not errors):
+        # A path outside the config dir that spec.allowOutside permits is said on every plan and apply.
+        click.echo(redact(allowed.format()), err=True)
     if errors:
         raise ConfigError(
             f"{len(errors)} problem(s) in {config_dir}; nothing was contacted",
@@ -64,7 +71,8 @@ def block_unopened(plan: Plan, session: Session) -> Plan:
     for channel in plan.channels:
         error = session.unopened.get(channel.channel)
         if error is not None:
-            blocker = Blocker(channel=channel.channel, code="secrets-failed", message=error.message, hint=error.hint)
+            code = "secrets-failed" if isinstance(error, SecretsError) else "lease-unavailable"
+            blocker = Blocker(channel=channel.channel, code=code, message=error.message, hint=error.hint)
             channel = channel.model_copy(update={"blockers": (blocker,)})
         channels.append(channel)
     return plan.model_copy(update={"channels": tuple(channels)})

@@ -88,14 +88,22 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # The files whose tests take longest (real waits, whole pipelines in subprocesses) are collected
 # first: with `--dist loadfile --no-loadscope-reorder` (make test) each worker starts on one of them,
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
-LONGEST_FIRST = (
-    "concurrency/test_two_applies.py",
+LONGEST_FIRST = (  # by their time in a full run, longest first
     "test_workflows.py",
+    "test_action.py",
+    "concurrency/test_two_applies.py",
     "test_docs_commands.py",
-    "commands/test_demo.py",
-    "console/test_browser_edit.py",
-    "console/test_browser_send.py",
     "reconcile/test_reliability.py",
+    "concurrency/test_two_applies_without_lease.py",
+    "soak/test_published_codes.py",
+    "soak/test_fresh_clone.py",
+    "fuzz/test_fuzz_validate.py",
+    "console/test_browser_send.py",
+    "reconcile/test_status.py",
+    "console/test_browser_edit.py",
+    "commands/test_apply_interrupted.py",
+    "secrets/test_sdk_debug_logs.py",
+    "commands/test_demo.py",
     "publish/test_export.py",
 )
 

@@ -180,12 +180,13 @@ def _run(
     with open_session(config, channels) as session:
         selected = [c.resource.name for c in session.channels]
         # One apply per channel at a time, from planning to the last change: a lock on this machine,
-        # and a lease in each channel's durable target for applies on other machines (taking it is
-        # also the first contact with the target: one that cannot be reached stops here).
+        # and a lease in each channel's durable target for applies on other machines. Taking it is
+        # also the first contact with the target: a channel whose target cannot be reached (or whose
+        # lease another apply keeps) is blocked before any change; the other channels go on.
         stores = {c.resource.name: channel_store(config, c) for c in session.opened().channels}
         with (
             channel_locks(state_dir(config) / "locks", selected, notify=note),
-            channel_leases(stores, owner=default_owner(os.environ), notify=note) as leases,
+            channel_leases(stores, owner=default_owner(os.environ), refused=session.unopened, notify=note) as leases,
         ):
             done.renew = _renewer(leases.values())
             plan = block_unopened(saved, session) if saved else compute_plan(session, config_dir=config_dir)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler.errors import SecretsError, SmsopsError
+from reconciler.errors import SmsopsError
 from reconciler.secrets.redact import redact
 
 OUTPUT_FORMATS = ("text", "json", "markdown", "github")
@@ -102,7 +102,7 @@ def _flag(option: str) -> str:
     return "--" + option.replace("_", "-")
 
 
-def note_unopened(unopened: dict[str, SecretsError]) -> None:
+def note_unopened(unopened: Mapping[str, SmsopsError]) -> None:
     """On stderr, each channel that could not be opened (its secrets could not be read) and what to do:
     the others went on, and the command will exit 1."""
     for name, error in unopened.items():

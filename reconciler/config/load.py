@@ -1,13 +1,14 @@
 """Config files -> resources with source positions, and a diagnostic for everything that is wrong.
 
 Every ``*.yaml``/``*.yml`` under the config dir (sorted, recursive, hidden directories skipped) is a
-config file, except ``.sops.yaml`` and SOPS-encrypted files (a top-level ``sops`` mapping with a
-``mac``), which are data. Nothing here raises for bad input: every problem comes back as a
+config file, except ``.sops.yaml`` and SOPS-encrypted files (one document with a full, valid
+``sops`` block; see ``reconciler.secrets.metadata``), which are data. Only regular files are read,
+up to a size cap (``reconciler.config.files``). Nothing here raises for bad input: every problem comes back as a
 ``Diagnostic``, sorted. Parsing is in ``reconciler.config.source`` (libyaml, through PyYAML).
 Nothing is cached on disk: a config file may hold a plaintext secret (which lint reports), and no
 copy of it may land anywhere else.
 
-Rule ids: SMS001 config dir, SMS002-SMS006 YAML text (see ``reconciler.config.source``), SMS010
+Rule ids: SMS001 config dir, SMS002-SMS008 YAML text and SOPS blocks (see ``reconciler.config.source``), SMS010
 kind, SMS011 apiVersion, SMS020 schema, SMS021 duplicate resource name. SMS1xx+ are ``reconciler.config.lint.run``'s.
 """
 
@@ -21,7 +22,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from reconciler.config.describe import describe
+from reconciler.config.describe import describe, show
+from reconciler.config.files import find_config_files, read_regular, skipped_diagnostics
 from reconciler.config.heap import gc_paused
 from reconciler.config.models import API_VERSION, KINDS, Channel, Signature, Template
 from reconciler.config.positions import FieldPath, Mark, Positions
@@ -93,14 +95,7 @@ class LoadedConfig:
 
 def config_files(root: Path) -> list[str]:
     """The config files under ``root``, relative to it, in load order."""
-    found: list[str] = []
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        relative = os.path.relpath(directory, root)
-        for name in filenames:
-            if name.endswith((".yaml", ".yml")) and name != ".sops.yaml":
-                found.append(os.path.normpath(os.path.join(relative, name)))
-    return sorted(found, key=lambda name: name.split(os.sep))
+    return find_config_files(root).files
 
 
 def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
@@ -108,12 +103,12 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     if not isinstance(data, dict):
         return (), "SMS010", "a document must be a mapping with apiVersion and kind"
     kind = data.get("kind")
-    if kind not in KINDS:
-        what = "missing kind" if kind is None else f"unknown kind {kind!r}"
+    if not isinstance(kind, str) or kind not in KINDS:  # a mapping as kind is unhashable
+        what = "missing kind" if kind is None else f"unknown kind {show(kind)}"
         return ("kind",), "SMS010", f"{what}; expected Channel, Template or Signature"
     version = data.get("apiVersion")
     if version != API_VERSION:
-        what = "missing apiVersion" if version is None else f"unsupported apiVersion {version!r}"
+        what = "missing apiVersion" if version is None else f"unsupported apiVersion {show(version)}"
         return ("apiVersion",), "SMS011", f"{what}; expected {API_VERSION}"
     return None
 
@@ -140,18 +135,6 @@ def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagn
             line, column = key or positions.nearest(problem.path)
             diagnostics.append(Diagnostic(document.file, line, column, "SMS020", problem.message, problem.hint))
         return None, diagnostics
-
-
-def _read(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
-    try:
-        return path.read_bytes(), None
-    except OSError as error:
-        reason = error.strerror or str(error)
-        if isinstance(error, FileNotFoundError) and path.is_symlink():
-            reason = "broken symbolic link"
-        elif path.is_dir():
-            reason = "it is a directory"
-        return None, Diagnostic(file, 1, 1, "SMS005", f"cannot read file: {reason}", "check the path and permissions")
 
 
 def load_config(
@@ -185,7 +168,9 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
     unread: list[str] = []
     first_seen: dict[tuple[str, str], Located[Any]] = {}
     drafts = {os.path.normpath(relative): text for relative, text in overlay.items()}
-    on_disk = [relative for relative in config_files(root_path) if relative not in drafts]
+    found = find_config_files(root_path)
+    diagnostics.extend(skipped_diagnostics(shown_root, found))
+    on_disk = [relative for relative in found.files if relative not in drafts]
     present = [relative for relative, text in drafts.items() if text is not None]
     shown_drafts: dict[str, str] = {}
     for relative in sorted([*on_disk, *present], key=lambda name: name.split(os.sep)):
@@ -196,7 +181,7 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
             shown_drafts[file] = draft
             raw, unreadable = draft.encode("utf-8"), None
         else:
-            raw, unreadable = _read(root_path / relative, file)
+            raw, unreadable = read_regular(root_path / relative, file)
         text, undecodable = decode(raw) if raw is not None else (None, None)
         if text is None:
             files.append(file)
@@ -205,7 +190,8 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
             diagnostics.extend([unusable] if unusable else [])
             continue
         parsed = parse_text(text)
-        if parsed.sops:
+        if parsed.sops:  # data, not config; only values left in the clear are reported
+            diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)
             continue
         files.append(file)
         diagnostics.extend(Diagnostic(file, *_fields(problem)) for problem in parsed.problems)

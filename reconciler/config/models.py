@@ -257,6 +257,11 @@ class ChannelSpec(_Model):
     publish: PublishTarget | None = Field(
         None, description="Where live template codes are published; default .smsops/published/<channel>.json."
     )
+    allow_outside: StrictBool = Field(
+        False,
+        description="Let credentials.sops, testSend.recipients.sops and publish.file point outside the config "
+        "directory (each such path is then a warning, shown by validate and plan).",
+    )
 
     @model_validator(mode="after")
     def _provider_requirements(self) -> ChannelSpec:

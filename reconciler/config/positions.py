@@ -5,6 +5,8 @@ Positions are built from the document's node tree only when someone asks where a
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Iterator, Mapping
 
 import yaml
@@ -67,3 +69,48 @@ class Positions(Mapping[FieldPath, Mark]):
         while path not in values:
             path = path[:-1]
         return values[path]
+
+
+# YAML 1.1 (libyaml) also breaks lines at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR; editors, git
+# and GitHub do not, so libyaml's line numbers would point below the real line after one of them.
+ODD_BREAKS = ("\x85", "\u2028", "\u2029")
+_EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class EditorLines:
+    """Character offset -> 1-based (line, column) as an editor counts them (\\n, \\r\\n or \\r)."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0, *(match.end() for match in _EDITOR_BREAK.finditer(text))]
+
+    def mark(self, index: int) -> Mark:
+        line = bisect.bisect_right(self._starts, index)
+        return line, index - self._starts[line - 1] + 1
+
+
+def has_odd_breaks(text: str) -> bool:
+    return any(character in text for character in ODD_BREAKS)
+
+
+def fix_marks(text: str, roots: list[Node]) -> None:
+    """Move the marks of every node under ``roots`` to editor lines, in place. Only needed (and
+    only called) when ``text`` holds one of ``ODD_BREAKS``; marks keep libyaml's character offset."""
+    lines = EditorLines(text)
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias is the same node again, possibly inside itself
+            continue
+        seen.add(id(node))
+        # libyaml's marks are read-only: replace them (keeping the offset) rather than edit them
+        node.start_mark, node.end_mark = (_moved(mark, lines) for mark in (node.start_mark, node.end_mark))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _moved(mark: yaml.Mark, lines: EditorLines) -> yaml.Mark:
+    line, column = lines.mark(mark.index)
+    return yaml.Mark(mark.name, mark.index, line - 1, column - 1, None, None)  # type: ignore[arg-type]

@@ -5,8 +5,10 @@ libyaml composes nodes (each keeps its start mark); ``_Builder`` turns them into
 refusing what smsops does not accept: aliases (so no YAML bomb can expand), merge keys, tags other
 than the plain scalar ones, and duplicate keys (which PyYAML would silently overwrite).
 
-Rule ids used here: SMS002 YAML syntax, SMS003 duplicate key, SMS004 unsupported YAML,
-SMS005 unreadable / not text, SMS006 empty file.
+Rule ids used here: SMS002 YAML syntax, SMS003 duplicate key, SMS004 unsupported YAML (also a
+value that does not fit its tag, ``!!int 5m``, or does not exist, ``2024-02-30``), SMS005
+unreadable / not text, SMS006 empty file, SMS007 an invalid ``sops`` block, SMS008 a value in a
+SOPS file that is not encrypted.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from typing import Any
 
 import yaml
 
-from reconciler.config.positions import Mark, mark_of
+from reconciler.config.positions import ODD_BREAKS, EditorLines, Mark, Positions, fix_marks, has_odd_breaks, mark_of
 from reconciler.errors import Severity
+from reconciler.secrets.metadata import metadata_problem, plaintext_paths
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _MAP, _SEQ, _MERGE = (f"{_TAG}{name}" for name in ("str", "map", "seq", "merge"))
 _SCALARS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _PLAIN_TAGS: dict[str, str] = {}
+# Deeper than any config needs; keeps every recursive walk after parsing (pydantic, lint) shallow.
+MAX_DEPTH = 64
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # pure Python only if PyYAML lacks libyaml
 
@@ -70,6 +75,7 @@ class ParsedText:
     nodes: dict[int, yaml.Node] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     sops: bool = False
+    sops_data: dict[Any, Any] | None = None  # the SOPS document itself, when ``sops``
 
 
 class _Refused(Exception):
@@ -89,7 +95,9 @@ class _Builder:
         self.seen: set[int] | None = set() if check_aliases else None
         self.problems: list[Problem] = []
 
-    def build(self, node: yaml.Node) -> Any:
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise _Refused(node, f"nested more than {MAX_DEPTH} levels deep", "flatten the structure")
         if self.seen is not None:
             if id(node) in self.seen:
                 raise _Refused(node, "YAML anchors and aliases are not supported", "write the value out in full")
@@ -98,23 +106,24 @@ class _Builder:
         if tag == _STR:
             return node.value
         if tag == _MAP and isinstance(node, yaml.MappingNode):
-            return self._mapping(node)
+            return self._mapping(node, depth)
         if tag == _SEQ and isinstance(node, yaml.SequenceNode):
-            return [self.build(item) for item in node.value]
+            return [self.build(item, depth + 1) for item in node.value]
         if tag in _SCALARS and isinstance(node, yaml.ScalarNode):
-            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+            return construct(node)
         raise _Refused(node, f"unsupported YAML tag {_tag(tag)}", "remove the tag; plain values only")
 
-    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 raise _Refused(key_node, "YAML merge keys (<<) are not supported", "write the keys out in full")
-            key = self.build(key_node)
+            key = self.build(key_node, depth + 1)
             if isinstance(key, dict | list):
                 raise _Refused(key_node, "a mapping key must be a plain value", "use a string key")
             if key in result:
-                first = next(k for k, _ in node.value if _plain_key(k) == key)
+                # .nan is not equal to itself but is one object, so `in` finds it and == does not
+                first = next((k for k, _ in node.value if _same(_plain_key(k), key)), key_node)
                 line, column = mark_of(key_node)
                 self.problems.append(
                     Problem(
@@ -123,24 +132,71 @@ class _Builder:
                         "keep one of them; YAML would silently use the last",
                     )
                 )  # fmt: skip
-            result[key] = self.build(value_node)
+            result[key] = self.build(value_node, depth + 1)
         return result
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or a == b
+
+
+def construct(node: yaml.ScalarNode) -> Any:
+    """A plain scalar's value; text that does not fit its tag (``!!int 5m``, ``2024-02-30``, an
+    integer of more than 4,300 digits) is refused at the node instead of raising."""
+    try:
+        return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError):
+        kind = _tag(node.tag).removeprefix("!!")
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        what = "a valid date or time" if kind == "timestamp" else f"a valid {kind}"
+        if kind == "int" and len(node.value) > 4000:
+            what = "a number of at most 4,300 digits"
+        # A plain value the resolver typed (rather than an explicit tag): quoting keeps it as text.
+        if node.style is None and _PLAIN_TAGS.get(node.value) == node.tag:
+            hint = f'quote it to keep it as text: "{shown}"'
+        else:
+            hint = f"remove the {_tag(node.tag)} tag or write {what}"
+        raise _Refused(node, f"'{shown}' is not {what}", hint) from None
 
 
 def _plain_key(node: yaml.Node) -> Any:
     """A scalar key's value, built again to find the first of two equal keys (``on`` and ``true``
     are the same key to YAML 1.1); only called once a duplicate was found."""
     if isinstance(node, yaml.ScalarNode) and node.tag in _SCALARS:
-        return node.value if node.tag == _STR else _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        if node.tag == _STR:
+            return node.value
+        try:
+            return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        except Exception:  # refused where it was built; here it only cannot match
+            return None
     return None
+
+
+def _has_odd_break(lines: list[str], line: int) -> bool:
+    return line <= len(lines) and any(character in lines[line - 1] for character in ODD_BREAKS)
 
 
 def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        odd = has_odd_breaks(text)
         lines = text.split("\n")
-        if line <= len(lines) and lines[line - 1][column - 1 : column] == "\t":
+        if mark and odd:
+            editor = EditorLines(text)
+            line, column = editor.mark(mark.index)
+            # The odd break is usually on the line where the construct began (the context mark).
+            for other in (error.context_mark, error.problem_mark):
+                if other is not None and _has_odd_break(lines, editor.mark(other.index)[0]):
+                    line, column = editor.mark(other.index)
+                    break
+        if odd and _has_odd_break(lines, line):
+            message = (error.problem or "invalid syntax") + (f" ({error.context})" if error.context else "")
+            hint = (
+                "this line holds U+0085, U+2028 or U+2029, which YAML reads as a line break and editors do "
+                "not show; remove it (or write it as \\u2028 in a double-quoted string)"
+            )
+        elif line <= len(lines) and lines[line - 1][column - 1 : column] == "\t":
             # libyaml says "found character that cannot start any token" without naming the tab
             message, hint = "tab character in indentation", "indent with spaces; YAML does not allow tabs"
         else:
@@ -171,18 +227,46 @@ def decode(raw: bytes) -> tuple[str | None, Problem | None]:
         )  # fmt: skip
 
 
-def _is_sops(node: yaml.Node) -> bool:
-    if not isinstance(node, yaml.MappingNode):
-        return False
-    for key, value in node.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "sops" and isinstance(value, yaml.MappingNode):
-            return any(isinstance(k, yaml.ScalarNode) and k.value == "mac" for k, _ in value.value)
-    return False
+def _sops_key(node: yaml.Node) -> yaml.Node | None:
+    """The ``sops`` key node of a document's top-level mapping, if it has one."""
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "sops":
+                return key
+    return None
+
+
+def _sops_problems(text: str, node: yaml.Node, data: dict[Any, Any]) -> list[Problem]:
+    """A real SOPS file: one problem per value left in the clear (pasted in after encryption)."""
+    positions = Positions(node)
+    problems = []
+    for path in plaintext_paths(data):
+        line, column = positions.nearest(path)
+        shown = ".".join(str(part) for part in path)
+        problems.append(
+            Problem(
+                line, column, "SMS008", f"value '{shown}' in this SOPS file is not encrypted",
+                "remove the line and add the value with `sops edit FILE`; rotate it if it was ever committed",
+            )
+        )  # fmt: skip
+    return problems
+
+
+def not_sops_reason(parsed: ParsedText) -> str:
+    """Why a parsed file is not SOPS data (for a file that should be)."""
+    found = next((problem.message for problem in parsed.problems if problem.rule == "SMS007"), None)
+    if found is not None:
+        return found.removeprefix("not a valid SOPS file: ")
+    if any(problem.rule in ("SMS002", "SMS004", "SMS005") for problem in parsed.problems):
+        return "it is not valid YAML"
+    return "it has no sops metadata"
 
 
 def parse_text(text: str) -> ParsedText:
     """Every document of ``text`` as data, with its node for positions; the ones before a syntax
-    error are kept."""
+    error are kept. A file that is one document with a valid ``sops`` block is SOPS data
+    (``sops=True``, no documents); any other ``sops`` block is reported (SMS007) and its document
+    is config like any other, so nothing is hidden from the checks."""
     parsed = ParsedText()
     nodes: list[yaml.Node] = []
     try:
@@ -191,8 +275,8 @@ def parse_text(text: str) -> ParsedText:
         parsed.problems.append(_syntax_problem(text, error))
     except RecursionError:
         parsed.problems.append(Problem(1, 1, "SMS002", "invalid YAML: nested too deeply", "flatten the structure"))
-    if any(_is_sops(node) for node in nodes):
-        return ParsedText(sops=True)
+    if nodes and has_odd_breaks(text):
+        fix_marks(text, nodes)
     if not nodes and not parsed.problems:
         parsed.problems.append(
             Problem(1, 1, "SMS006", "file contains no YAML documents",
@@ -208,6 +292,16 @@ def parse_text(text: str) -> ParsedText:
         except RecursionError:
             parsed.problems.append(Problem(*mark_of(node), "SMS002", "nested too deeply", "flatten the structure"))
             continue
+        sops_key = _sops_key(node)
+        if sops_key is not None and isinstance(data, dict):
+            why = metadata_problem(data.get("sops"))
+            if why is None and len(nodes) == 1 and not parsed.problems and not builder.problems:
+                return ParsedText(problems=_sops_problems(text, node, data), sops=True, sops_data=data)
+            why = why or "a SOPS file holds one document and nothing else"
+            parsed.problems.append(
+                Problem(*mark_of(sops_key), "SMS007", f"not a valid SOPS file: {why}",
+                        "encrypt secrets with `sops encrypt -i FILE`; a config document has no sops key")
+            )  # fmt: skip
         parsed.documents.append((index, mark_of(node), data))
         parsed.nodes[index] = node
     parsed.problems.extend(builder.problems)

@@ -134,7 +134,40 @@ def parse_content(text: str) -> ParsedContent:
     fast = _parse_canonical(text)
     if fast is not None:
         return fast
-    return _parse_with_jinja(text)
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        return ParsedContent(text, (), (), (too_deep,))
+    try:
+        return _parse_with_jinja(text)
+    except RecursionError:  # the depth check above should make this unreachable; never a traceback
+        return ParsedContent(text, (), (), (_nesting_problem(1, 1),))
+
+
+# Jinja's parser recurses once per bracket: a thousand "(" or "{{" exhaust the interpreter stack.
+# Real content has none; this bound is far below where recursion starts to hurt.
+MAX_NESTING = 32
+
+
+def _too_deep(text: str) -> ContentProblem | None:
+    """A problem at the first tag whose brackets nest deeper than ``MAX_NESTING``, or None."""
+    lines = _LineIndex(text)
+    for tag in _scan_tags(text):
+        depth = 0
+        for character in tag.text(text):
+            if character in "([{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return _nesting_problem(*lines.position(tag.start))
+            elif character in ")]}":
+                depth = max(depth - 1, 0)
+    return None
+
+
+def _nesting_problem(line: int, column: int) -> ContentProblem:
+    return ContentProblem(
+        line, column, SYNTAX, f"content is not valid template syntax: brackets nested more than {MAX_NESTING} deep",
+        "Write variables as {{ name }}; a literal '{{' cannot appear in content.",
+    )  # fmt: skip
 
 
 def _parse_canonical(text: str) -> ParsedContent | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from reconciler.errors import SmsopsError
+from reconciler.secrets.environment import git_environment
 
 # Separates commits in ``git log -z`` output; no commit message contains the ASCII record separator.
 _MARK = "\x1esmsops-commit"
@@ -69,7 +70,7 @@ class CommitInfo:
 
 def _git_env(environ: Mapping[str, str]) -> dict[str, str]:
     # A fixed locale and no pager or terminal prompts: the output is parsed, never shown.
-    return {**environ, "LC_ALL": "C", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
+    return git_environment(environ)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ Parsed = tuple[Doc, ...] | SopsMeta | Invalid | None  # None: not a config file 
 def _document_error(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "a document is not a mapping"
-    if data.get("kind") not in KINDS:
+    if not isinstance(data.get("kind"), str) or data.get("kind") not in KINDS:
         return f"unknown kind {data.get('kind')!r}"
     if data.get("apiVersion") != API_VERSION:
         return f"unsupported apiVersion {data.get('apiVersion')!r}"

@@ -208,14 +208,28 @@ def lease(
 
 
 @contextmanager
-def channel_leases(stores: Mapping[str, Store], *, owner: str, **terms: Any) -> Iterator[dict[str, Lease]]:
+def channel_leases(
+    stores: Mapping[str, Store],
+    *,
+    owner: str,
+    refused: dict[str, SmsopsError] | None = None,
+    **terms: Any,
+) -> Iterator[dict[str, Lease]]:
     """The lease of every channel in ``stores`` (channel name -> its target), taken in sorted order
     so two applies of overlapping channels cannot wait on each other forever; all released on exit,
-    also when taking one of them fails. ``terms`` are ``lease``'s keyword arguments (ttl, wait, ...)."""
+    also when taking one of them fails. With ``refused``, a channel whose lease cannot be had (its
+    target cannot be reached, another apply keeps it) goes there with why, and the others are held:
+    channels are independent. ``terms`` are ``lease``'s keyword arguments (ttl, wait, ...)."""
     with ExitStack() as held:
-        yield {
-            name: held.enter_context(lease(stores[name], channel=name, owner=owner, **terms)) for name in sorted(stores)
-        }
+        taken: dict[str, Lease] = {}
+        for name in sorted(stores):
+            try:
+                taken[name] = held.enter_context(lease(stores[name], channel=name, owner=owner, **terms))
+            except SmsopsError as error:
+                if refused is None:
+                    raise
+                refused[name] = error
+        yield taken
 
 
 def acquire(

@@ -340,7 +340,8 @@ class ChannelApplier:
         return self._mark(change.before.code, {RENAMED: f"{self._stamp()} {old}"})
 
     def _stamp(self) -> str:
-        return self.now().isoformat(timespec="seconds")
+        # Fractions of a second: two promotions within one second still order (``promotion_order``).
+        return self.now().isoformat(timespec="microseconds")
 
     def _delete(self, change: Change) -> str:
         """Retire or delete a version. Its being gone is the goal, so a version already gone is done:

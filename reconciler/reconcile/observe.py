@@ -39,8 +39,9 @@ class Session:
     marks: dict[str, MarkStore] = field(default_factory=dict)
     # each channel's published runtime config, read back from its target
     documents: dict[str, ReadDocument] = field(default_factory=dict)
-    # channels that could not be opened, with why: their secrets could not be read
-    unopened: dict[str, SecretsError] = field(default_factory=dict)
+    # channels that could not be opened, with why: their secrets could not be read (SecretsError),
+    # or apply could not take their lease (its target cannot be reached, another apply keeps it)
+    unopened: dict[str, SmsopsError] = field(default_factory=dict)
 
     def provider(self, channel: str) -> Provider:
         self.require(channel)
@@ -64,8 +65,8 @@ class Session:
         )
 
     def opened(self) -> Session:
-        """This session narrowed to the channels that could be opened."""
-        return self.only(self.providers)
+        """This session narrowed to the channels that could be opened (and were not blocked since)."""
+        return self.only([name for name in self.providers if name not in self.unopened])
 
     def observe(self, desired: DesiredChannel) -> ChannelObservation:
         name = desired.name

@@ -132,8 +132,12 @@ def render_break_glass(record: BreakGlassRecord, output: str) -> str:
 
 
 def is_dirty(path: str, environ: Mapping[str, str]) -> bool:
-    """True when the config directory holds changes git has not committed (tracked or not, not ignored)."""
-    return bool(_git(path, environ, "status", "--porcelain", "--untracked-files=normal", "--", "."))
+    """True when the config directory holds changes git has not committed (tracked or not, not ignored).
+    A ``.smsops/`` directory is smsops' own state (locks, the runner-local published copy, the
+    sandbox): what an apply writes there never makes the config dirty, even where no ``.gitignore``
+    names it."""
+    own_state = ":(exclude,glob)**/.smsops/**"
+    return bool(_git(path, environ, "status", "--porcelain", "--untracked-files=normal", "--", ".", own_state))
 
 
 def _name_only(value: str) -> str:

@@ -5,18 +5,43 @@ status and export."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from reconciler.providers.base import ObservedTemplate, ReviewStatus
-from reconciler.reconcile.rollout import LIVE, RENAMED
+from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED
 
 
 def _live_version(versions: list[ObservedTemplate], tags_supported: bool) -> ObservedTemplate | None:
     approved = [v for v in versions if v.status is ReviewStatus.APPROVED]
     if tags_supported:
-        tagged = [v for v in approved if v.tags.get(LIVE)]
-        return max(tagged, key=lambda v: v.tags[LIVE], default=None)
+        promoted = [v for v in approved if promoted_at(v) is not None]
+        return max(promoted, key=promotion_order, default=None)
     return max(approved, key=created_order, default=None)
+
+
+def promotion_order(template: ObservedTemplate) -> tuple[bool, datetime, tuple[str, str]]:
+    """Sort key of promoted versions, the latest promotion last.
+
+    - A version the published config stopped naming after it was promoted (its ``smsops-unpublished``
+      mark is later than its ``smsops-live`` mark) was superseded whatever the stamps say: another
+      runner's clock may have been ahead when it was promoted. A rollback promotes it again, after
+      that mark, and so counts again.
+    - Then the promotion time as an instant (not as text: "...Z" and "...+00:00" are one time;
+      stamps may carry fractions of a second).
+    - Then, for promotions stamped the same instant (a fast clock, stamps of one-second resolution),
+      creation order: the newer version is the one a forward rollout promoted last."""
+    promoted = promoted_at(template) or _EPOCH
+    unpublished = mark_time(template, UNPUBLISHED)
+    withdrawn = unpublished is not None and _utc(unpublished) > _utc(promoted)
+    return (not withdrawn, _utc(promoted), created_order(template))
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stamps without an offset were written as UTC; compare them as such."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def live_version(

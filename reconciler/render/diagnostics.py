@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from reconciler.errors import Diagnostic, Severity
 from reconciler.formats import DIAGNOSTICS_FORMAT_VERSION
 from reconciler.render.escape import markdown_cell as _cell
-from reconciler.render.escape import workflow_data, workflow_property
+from reconciler.render.escape import printable, workflow_data, workflow_property
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,12 @@ def _location(diagnostic: Diagnostic) -> str:
 def render_text(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:
     lines = []
     for diagnostic in diagnostics:
-        lines.append(f"{_location(diagnostic)}: {diagnostic.severity.value} {diagnostic.rule}: {diagnostic.message}")
+        # Every part is made one line: a file named "x\nother.yaml:1:1: error ..." must not print a
+        # line that reads as a diagnostic of its own.
+        where, message = printable(_location(diagnostic)), printable(diagnostic.message)
+        lines.append(f"{where}: {diagnostic.severity.value} {diagnostic.rule}: {message}")
         if diagnostic.hint:
-            lines.append(f"  hint: {diagnostic.hint}")
+            lines.append(f"  hint: {printable(diagnostic.hint)}")
     lines.append(summary.line())
     return "\n".join(lines) + "\n"
 

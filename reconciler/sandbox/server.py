@@ -12,7 +12,7 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -54,15 +54,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request = SandboxRequest.build(self.command, self.path, dict(self.headers.items()), body)
+        running = self.server.running
+        control = request.path.startswith("/_sandbox/") or request.path == "/_sandbox"
         try:
-            if request.path.startswith("/_sandbox/") or request.path == "/_sandbox":
-                running = self.server.running
+            if control:
                 response = handle_control(running.sandbox, running.endpoints(), request)
             else:
                 response = self.server.emulator.handle(request)
         except Exception as error:  # a bug in an emulator must not kill the server thread silently
             print(f"sandbox: internal error: {type(error).__name__}: {error}", file=sys.stderr)
             response = SandboxResponse.json({"Code": "InternalError", "Message": "sandbox internal error"}, 500)
+        if not control:
+            running.call_after_request(self.server.emulator.name, request, response)
         self._answer(response)
 
     def _answer(self, response: SandboxResponse) -> None:
@@ -86,15 +89,36 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+# Called with (emulator name, request, response) after each provider API request (see RunningSandbox).
+AfterRequest = Callable[[str, SandboxRequest, SandboxResponse], None]
+
+
 @dataclass
 class RunningSandbox:
-    """Emulators serving on loopback. ``endpoint(name)`` is host:port as the SDKs want it."""
+    """Emulators serving on loopback. ``endpoint(name)`` is host:port as the SDKs want it.
+
+    ``after_request``, when set, is called after each provider API request has been handled (its
+    effect is in the store, a fault included) and before its answer is sent: the client is still
+    waiting, so what the callback reads is the state that call left. Control API requests
+    (``/_sandbox/``) are not reported. Calls come from the server's threads, one per connection:
+    a callback that keeps figures must lock. An exception it raises is printed and the answer sent
+    as if nothing happened (a check should record what it finds, not fail the client)."""
 
     sandbox: Sandbox
     verbose: bool = False
     servers: dict[str, _Server] = field(default_factory=dict)
     emulators: dict[str, Emulator] = field(default_factory=dict)
+    after_request: AfterRequest | None = None
     _threads: list[threading.Thread] = field(default_factory=list)
+
+    def call_after_request(self, emulator: str, request: SandboxRequest, response: SandboxResponse) -> None:
+        hook = self.after_request
+        if hook is None:
+            return
+        try:
+            hook(emulator, request, response)
+        except Exception as error:
+            print(f"sandbox: after_request callback failed: {type(error).__name__}: {error}", file=sys.stderr)
 
     def port(self, name: str) -> int:
         return int(self.servers[name].server_address[1])

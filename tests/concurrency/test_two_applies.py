@@ -7,33 +7,15 @@ are printed (`pytest -s` shows them)."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import pytest
 
-from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import SandboxHandle
-from tests.concurrency.rounds import APPLY_ENV, ROOT, Figures, TwoApplies, ZygoteLauncher
+from tests.concurrency.rounds import Figures, TwoApplies, ZygoteLauncher
 
 RATE = 0.2
-
-
-@pytest.fixture
-def sandbox_clock() -> ManualClock:
-    return ManualClock(time.time())  # delivery reports are due by the wall clock the gate waits on
-
-
-@pytest.fixture
-def launcher(moto: str) -> Iterator[ZygoteLauncher]:
-    zygote = ZygoteLauncher({**os.environ, **APPLY_ENV, "PYTHONPATH": str(ROOT)})
-    try:
-        yield zygote
-    finally:
-        zygote.close()
 
 
 def rounds(
@@ -75,13 +57,3 @@ def test_two_applies_at_once_take_turns_by_the_lease_and_lose_nothing(
     two = rounds(tmp_path, sms_sandbox, moto, launcher, 20, lease=True)
     # one at a time: nothing registered twice; an apply that gave up named the other (checked per round)
     assert (two.figures.duplicates_created, two.figures.duplicates_after_next) == (0, 0)
-
-
-def test_without_the_lease_the_clean_up_alone_retires_what_was_registered_twice(
-    tmp_path: Path, sms_sandbox: SandboxHandle, moto: str, launcher: ZygoteLauncher
-) -> None:
-    two = rounds(tmp_path, sms_sandbox, moto, launcher, 8, lease=False)
-    # both plan the same creates at the same moment: copies are made, and retired by the next apply,
-    # or the one after where the copies came before the channel's first publish (``converge``)
-    assert two.figures.duplicates_created > 0
-    assert two.figures.lease_refusals == 0

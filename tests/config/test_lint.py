@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -344,10 +345,17 @@ def test_sops_references(tmp_path: Path) -> None:
         ("channels/t.yaml", 9, 18, "../secrets/s.enc.yaml has no key of the name given in credentials.accessKeyId "
          "(keys: access_key_id, access_key_secret, test_recipients)", E),
     ]  # fmt: skip
-    (tmp_path / "secrets" / "plain.enc.yaml").write_text("sops:\n  mac: abc\naccess_key_id: x\n")
-    plain = TENCENT.replace("s.enc.yaml", "plain.enc.yaml")
+    # JSON, so the loader does not read it as config: a fake sops block there is an SMS007 of its own.
+    (tmp_path / "secrets" / "plain.enc.json").write_text('{"sops": {"mac": "abc"}, "access_key_id": "x"}')
+    plain = TENCENT.replace("s.enc.yaml", "plain.enc.json")
     assert only(tmp_path, {"channels/t.yaml": plain}, "SMS405") == [
-        ("channels/t.yaml", 8, 11, "../secrets/plain.enc.yaml: is not SOPS-encrypted (no sops metadata with a mac)", E)
+        (
+            "channels/t.yaml",
+            8,
+            11,
+            "../secrets/plain.enc.json: is not SOPS-encrypted (sops.mac is not an encrypted MAC (ENC[AES256_GCM,…]))",
+            E,
+        )
     ]
 
 
@@ -417,17 +425,43 @@ def test_signature_references_are_checked_at_the_channel(tmp_path: Path) -> None
         ("channels/a.yaml", 12, 14, "Signature 'onepro' requests no sender ID for US (countries: GB)", E)
     ]
     clean = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
-    assert signature_lint(tmp_path, clean, "SMS30") == signature_lint(tmp_path, clean, "SMS407") == []
+    assert signature_lint(tmp_path, clean, "SMS30") == signature_lint(tmp_path, clean, "SMS409") == []
 
 
 def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> None:
     files = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
-    assert signature_lint(tmp_path, files, "SMS407") == []
+    assert signature_lint(tmp_path, files, "SMS409") == []
     plain = SIGNATURE.replace("proof.png.enc", "plain.png")
-    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": plain}, "SMS407") == [
+    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": plain}, "SMS409") == [
         ("signatures/s.yaml", 10, 24, "plain.png: is not SOPS-encrypted (encrypt it: sops encrypt FILE > FILE.enc)", E)
     ]
     gone = SIGNATURE.replace("proof.png.enc", "gone.png.enc")
-    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS407") == [
+    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS409") == [
         ("signatures/s.yaml", 10, 24, "gone.png.enc: file not found", E)
     ]
+
+
+def test_paths_outside_the_config_directory_need_allow_outside(tmp_path: Path) -> None:
+    config = tmp_path / "cfg"
+    outside = tmp_path / "elsewhere.enc.yaml"
+    shutil.copy(ENCRYPTED, outside)
+    (config / "secrets").mkdir(parents=True)
+    os.symlink(outside, config / "secrets" / "link.enc.yaml")  # a link out of the tree is outside too
+    published = "  publish:\n    file: /tmp/published.json\n"
+    channel = TENCENT.replace("../secrets/s.enc.yaml", "../secrets/link.enc.yaml") + published
+    assert only(config, {"channels/t.yaml": channel}, "SMS407") == [
+        ("channels/t.yaml", 8, 11, "../secrets/link.enc.yaml is outside the config directory", E),
+        ("channels/t.yaml", 13, 11, "/tmp/published.json is outside the config directory", E),
+    ]
+    allowed = channel + "  allowOutside: true\n"
+    assert [sev for *_, sev in only(config, {"channels/t.yaml": allowed}, "SMS407")] == [W, W]
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("..", "../ is a directory"), ("/proc/self/mem", "/proc/self/mem is a kernel interface, not a file")],
+)
+def test_publish_file_must_be_a_regular_file(tmp_path: Path, target: str, message: str) -> None:
+    written = target + "/" if target == ".." else target
+    channel = TENCENT + f"  allowOutside: true\n  publish:\n    file: {written}\n"
+    assert only(tmp_path, {"channels/t.yaml": channel}, "SMS408") == [("channels/t.yaml", 14, 11, message, E)]

@@ -301,6 +301,7 @@ def test_semantic_changes(repo: Path) -> None:
     assert created == [
         ("provider", None, "sandbox"), ("signature.name", None, "OnePro"), ("enabled", None, True),
         ("maxSegments", None, 2), ("rollout.prune", None, False), ("rollout.gracePeriod", None, "1d"),
+        ("allowOutside", None, False),
     ]  # fmt: skip
     deleted = _fields(events["Retire promo", "promo"])
     assert ("type", "notification", None) in deleted and ("content", "Spring sale {{ code }} today.", None) in deleted

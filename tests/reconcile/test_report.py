@@ -108,3 +108,27 @@ def test_apply_report_records_git_actor_and_a_dirty_tree(
     assert f"note: {config.root} has uncommitted changes: what was applied is not exactly commit " in err
     assert "(the report records dirty: true)" in err
     assert "@" not in json.dumps({k: report[k] for k in ("actor", "commit", "config_dir")})
+
+
+def test_smsops_own_state_never_makes_the_config_dirty(tmp_path: Path) -> None:
+    """What apply writes under ``.smsops/`` (no .gitignore names it here) is not a change to the config;
+    the same files elsewhere are, and so is a tracked file changed under a subdirectory."""
+    repo = committed_repo(tmp_path / "repo")
+    config = repo / "sms-config"
+    (config / "templates").mkdir(parents=True)
+    (config / "templates" / "login.yaml").write_text("a: 1\n")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=x", "-c", "user.email=x@example.invalid", "commit", "-q", "-m", "templates")
+    env = no_global_git(tmp_path)
+    for where in (repo, config):
+        (where / ".smsops" / "published").mkdir(parents=True)
+        (where / ".smsops" / "published" / "prod.json").write_text("{}\n")
+        (where / ".smsops" / "locks").mkdir()
+        (where / ".smsops" / "locks" / "prod.lock").write_text("")
+    assert is_dirty(str(config), env) is False
+    assert is_dirty(str(repo), env) is False
+    (config / "smsops-notes.json").write_text("{}\n")  # a file of another name is still a change
+    assert is_dirty(str(config), env) is True
+    (config / "smsops-notes.json").unlink()
+    (config / "templates" / "login.yaml").write_text("a: 2\n")
+    assert is_dirty(str(repo), env) is True

@@ -26,9 +26,11 @@ def test_a_plaintext_line_appended_by_hand(tmp_path: Path, monkeypatch: pytest.M
     code, out, err = run_cli("plan", "cfg", "--channel", "sandbox")
     assert code == 1
     assert "HandAddedCanary0001" not in out + err
-    # Said once per file, as an error or as the reason its channel is blocked.
+    # Found before anything is decrypted: validation reads every SOPS file in the config, at the line.
     shown = out + err
-    assert "cfg/secrets/sandbox.enc.yaml" in shown
-    assert "edited outside sops: a value is plaintext where sops ciphertext should be (a line added by hand?)" in shown
-    assert "add the value with `sops edit cfg/secrets/sandbox.enc.yaml`" in shown
+    assert (
+        "cfg/secrets/sandbox.enc.yaml:22:14: error SMS008: value 'extra_token' in this SOPS file is not encrypted"
+        in shown
+    )
+    assert "add the value with `sops edit FILE`" in shown
     assert "AES-GCM" not in shown

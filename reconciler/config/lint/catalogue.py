@@ -140,6 +140,13 @@ _RULES = (
     Rule("SMS406", "key missing from SOPS file", E, "add the key with `sops edit FILE` or fix the key name here"),
     Rule(
         "SMS407",
+        "path outside the config directory",
+        E,
+        "keep SOPS files and publish.file inside the config directory, or set spec.allowOutside: true on the channel",
+    ),
+    Rule("SMS408", "publish.file is not a regular file", E, "point spec.publish.file at a regular file (or a new one)"),
+    Rule(
+        "SMS409",
         "signature file missing or not encrypted",
         E,
         "encrypt the image or document with `sops encrypt FILE > FILE.enc`, commit only the .enc file, and "
@@ -157,10 +164,14 @@ class Reporter:
     def __init__(self) -> None:
         self._seen: dict[Diagnostic, None] = {}
 
-    def report(self, rule: str, where: tuple[str, int, int], message: str, hint: str | None = None) -> None:
+    def report(
+        self, rule: str, where: tuple[str, int, int], message: str, hint: str | None = None, *, warn: bool = False
+    ) -> None:
+        """``warn``: this occurrence is a warning although the rule is an error (it was allowed)."""
         entry = RULES[rule]
         file, line, column = where
-        diagnostic = Diagnostic(file, line, column, rule, message, entry.hint if hint is None else hint, entry.severity)
+        severity = Severity.WARNING if warn else entry.severity
+        diagnostic = Diagnostic(file, line, column, rule, message, entry.hint if hint is None else hint, severity)
         self._seen.setdefault(diagnostic)
 
     @property

@@ -9,6 +9,7 @@ live in ``reconciler.rules``.
 from __future__ import annotations
 
 from reconciler.config.lint.catalogue import RULES, Reporter, Rule
+from reconciler.config.lint.paths import check_paths
 from reconciler.config.lint.references import check_references
 from reconciler.config.lint.secrets import check_plaintext, check_sops
 from reconciler.config.lint.signatures import check_signatures
@@ -24,6 +25,7 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     out = Reporter()
     check_plaintext(config, out)
     check_sops(config, out)
+    check_paths(config, out)
     check_channels(config, out)
     check_templates(config, out, Sources(config.overlay))
     check_references(config, out)

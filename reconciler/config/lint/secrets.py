@@ -8,14 +8,16 @@ YAML only (their key names and ``ENC[`` markers are plaintext): no key needed, n
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from reconciler.config.files import read_regular
 from reconciler.config.lint.catalogue import Reporter
+from reconciler.config.source import decode, not_sops_reason, parse_text
+from reconciler.secrets.metadata import plaintext_paths
 from reconciler.secrets.redact import mask_phone
 
 _ACCESS_KEYS = (
@@ -30,7 +32,6 @@ _SECRET_KEYS = ("secret", "password", "passwd", "token", "apikey", "privatekey",
 _KEY_NAME_FIELDS = {("spec", "credentials", "accessKeyId"), ("spec", "credentials", "accessKeySecret")}
 _KEY_NAME_KEYS = frozenset(path[-1] for path in _KEY_NAME_FIELDS)
 _LOOKS_RANDOM = re.compile(r"(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9+/=]{16,}")
-_MAX_SOPS_BYTES = 5_000_000
 
 
 def check_plaintext(config: Any, out: Reporter) -> None:
@@ -198,30 +199,21 @@ class _SopsFile:
 
     @classmethod
     def read(cls, path: Path) -> _SopsFile:
-        if not path.exists():
-            return cls({}, ("SMS404", "file not found"))
+        """Never raises: a missing, special, huge or hostile file is a problem like any other."""
         try:
-            if path.stat().st_size > _MAX_SOPS_BYTES:
-                return cls({}, ("SMS405", "file is too large to be a SOPS secrets file"))
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            data = yaml.load(path.read_bytes(), Loader=loader)
-        except OSError as error:
+            os.lstat(path)
+        except FileNotFoundError:
+            return cls({}, ("SMS404", "file not found"))
+        except OSError as error:  # a name over 255 bytes, a path through a file
             return cls({}, ("SMS404", f"cannot be read ({error.strerror or 'error'})"))
-        except (yaml.YAMLError, ValueError):
-            return cls({}, ("SMS405", "is not a SOPS-encrypted YAML file (it does not parse as YAML)"))
-        metadata = data.get("sops") if isinstance(data, dict) else None
-        mac = metadata.get("mac") if isinstance(metadata, dict) else None
-        if not isinstance(mac, str) or not mac.startswith("ENC["):
-            return cls({}, ("SMS405", "is not SOPS-encrypted (no sops metadata with a mac)"))
-        assert isinstance(data, dict)
-        return cls({str(key): _encrypted(value) for key, value in data.items() if key != "sops"})
-
-
-def _encrypted(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.startswith("ENC[")
-    if isinstance(value, list):
-        return all(_encrypted(item) for item in value)
-    if isinstance(value, dict):
-        return all(_encrypted(item) for item in value.values())
-    return False
+        raw, unreadable = read_regular(path, str(path))
+        if raw is None:
+            reason = unreadable.message.removeprefix("cannot read file: ") if unreadable else "unreadable"
+            return cls({}, ("SMS404", f"cannot be read ({reason})"))
+        text, _ = decode(raw)
+        parsed = parse_text(text) if text is not None else None
+        if parsed is None or parsed.sops_data is None:
+            why = not_sops_reason(parsed) if parsed is not None else "it is not UTF-8 text"
+            return cls({}, ("SMS405", f"is not SOPS-encrypted ({why})"))
+        clear = {path[0] for path in plaintext_paths(parsed.sops_data)}
+        return cls({str(key): key not in clear for key in parsed.sops_data if key != "sops"})

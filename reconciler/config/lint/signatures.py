@@ -1,4 +1,4 @@
-"""SMS305-SMS309 and SMS407: ``kind: Signature`` documents and the channels that name them.
+"""SMS305-SMS309 and SMS409: ``kind: Signature`` documents and the channels that name them.
 
 A channel's ``spec.signature.managed`` must name a Signature document written in this config, with
 the same provider-side name and settings for the API the channel speaks; an AWS-style channel's
@@ -65,7 +65,7 @@ def check_signatures(config: Any, out: Reporter) -> None:
         for field, ref in signature_files(located.resource):
             problem = _file_problem(located.resolve(ref.sops))
             if problem is not None:
-                out.report("SMS407", located.at(*field, "sops"), f"{ref.sops}: {problem}")
+                out.report("SMS409", located.at(*field, "sops"), f"{ref.sops}: {problem}")
 
 
 def signature_files(signature: Any) -> list[tuple[tuple[str | int, ...], Any]]:

@@ -10,6 +10,8 @@ request provably did not arrive (no connection, throttled) and, when repeating i
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -70,8 +72,8 @@ def _transient(error: BaseException, repeatable: bool) -> bool:
 
 
 class Client:
-    """A lazily created boto3 client for one service, shared by threads (creation is locked, and
-    each client has its own session: boto3's default session is not thread-safe)."""
+    """A lazily made boto3 client for one service, shared by threads and by every store of the
+    process that reaches the same service, region and endpoint (``shared_client``)."""
 
     def __init__(
         self,
@@ -86,28 +88,56 @@ class Client:
         self.region = region
         self.endpoint = endpoint
         self.addressing = addressing
-        self._client: Any = client  # given by tests; else created on first use
+        self._client: Any = client  # given by tests; else found or made on first use
         self._lock = threading.Lock()
 
     def get(self) -> Any:
         with self._lock:
             if self._client is None:
-                try:
-                    import boto3
-                    from botocore.config import Config
-                except ImportError:  # pragma: no cover - boto3 is a dependency
-                    raise SmsopsError("publishing to SSM or S3 needs boto3", hint="pip install boto3") from None
-                config = Config(
-                    retries={"mode": "standard", "total_max_attempts": 1},
-                    connect_timeout=10,
-                    read_timeout=30,
-                    s3={"addressing_style": self.addressing} if self.addressing else None,
-                )
-                session = boto3.session.Session()
-                self._client = session.client(
-                    self.service, region_name=self.region, endpoint_url=self.endpoint, config=config
-                )
+                self._client = shared_client(self.service, self.region, self.endpoint, self.addressing)
             return self._client
+
+
+# A boto3 session costs ~80 ms to make (it loads the service models), and an apply opens the
+# target of each channel several times (lease, marks, published config): one session and one
+# client per (service, region, endpoint, addressing) serve them all. What the clients read from
+# the environment (credentials, AWS_ENDPOINT_URL_*, AWS_PROFILE) is fixed when they are made, so the
+# key holds a digest of the AWS variables too: a changed environment gets new ones. Sessions are
+# made under the lock (boto3's are not thread-safe to create with); clients are thread-safe.
+_sessions: dict[str, Any] = {}
+_clients: dict[tuple[str, str, str, str, str], Any] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_client(service: str, region: str, endpoint: str | None, addressing: str | None) -> Any:
+    """The process's boto3 client for ``service`` in ``region`` at ``endpoint``, made on first use."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        raise SmsopsError("publishing to SSM or S3 needs boto3", hint="pip install boto3") from None
+    environment = _environment_digest()
+    key = (service, region, endpoint or "", addressing or "", environment)
+    with _shared_lock:
+        if key not in _clients:
+            if environment not in _sessions:
+                _sessions[environment] = boto3.session.Session()
+            config = Config(
+                retries={"mode": "standard", "total_max_attempts": 1},
+                connect_timeout=10,
+                read_timeout=30,
+                s3={"addressing_style": addressing} if addressing else None,
+            )
+            _clients[key] = _sessions[environment].client(
+                service, region_name=region, endpoint_url=endpoint, config=config
+            )
+        return _clients[key]
+
+
+def _environment_digest() -> str:
+    """A digest (never the values: they hold credentials) of the AWS variables boto3 reads."""
+    seen = sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))
+    return hashlib.sha256(repr(seen).encode()).hexdigest()
 
 
 def unreachable(error: Exception, *, where: str, operation: str, permissions: str) -> TargetUnreachable:
