@@ -65,7 +65,13 @@ SOPS_YAML = """\
 # sandbox: the committed TEST-ONLY demo key (sms-config/keys/sandbox.agekey).
 # staging/production/tencent, and any new file under secrets/: a recipient whose private key is
 # NOT in this repository.
+# Signature images and documents (sops encrypt FILE > FILE.enc): the sandbox example's under
+# signatures/sandbox/ to the demo key, every other one to the recipient outside the repository.
 creation_rules:
+  - path_regex: signatures/sandbox/[^/]+$
+    age: {sandbox}
+  - path_regex: signatures/
+    age: {production}
   - path_regex: secrets/sandbox\\.enc\\.yaml$
     age: {sandbox}
   - path_regex: secrets/(staging|production|tencent)\\.enc\\.yaml$

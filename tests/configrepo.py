@@ -55,6 +55,25 @@ def write_sops(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def write_sops_binary(path: Path, content: bytes, key_file: Path = SANDBOX_KEY) -> Path:
+    """``sops encrypt`` of a binary file (a proof image) to ``key_file``'s recipient, plaintext only
+    on sops' stdin."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            *(str(sops_binary.get_binary_path()), "--config", os.devnull, "encrypt", "--age", recipient(key_file)),
+            *("--input-type", "binary", "--output-type", "binary", "/dev/stdin"),
+        ],
+        input=content,
+        capture_output=True,
+        env={**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    path.write_bytes(done.stdout)
+    return path
+
+
 def write_doc(path: Path, doc: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler import adopt
+from reconciler.adopt_signature import render_signature, signature_document
 from reconciler.commands.options import config_dir_argument
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
 from reconciler.pipeline import load_valid_config
+from reconciler.providers.base import Signing
 from reconciler.providers.traits import traits
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import open_session, select_channels
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from reconciler.adopt import Imported
+    from reconciler.config.load import LoadedConfig, Located
     from reconciler.config.models import Channel
     from reconciler.providers.base import ObservedSignature
 
@@ -128,6 +131,8 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
         provider = session.provider(channel)
         signature = provider.get_signature()
         observed = provider.list_templates()
+        # Everything the provider reports back about the signature, to adopt it as a Signature document.
+        registered = provider.read_signature(signature.name) if isinstance(provider, Signing) and signature else None
 
     adoption = adopt.adopt_templates(
         observed,
@@ -147,11 +152,13 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     sign_name = located.resource.spec.signature.name
     warning = adopt.signature_warning(signature, sign_name)
     summary = _summary(written, len(skipped), len(adoption.in_git), channel)
+    signature_file = _adopt_signature(config, located, registered, provider_api, Path(config_dir), force=force)
     if output == "json":
         report = {
             "channel": channel,
             "provider": provider_api,
             "signature": _signature_json(signature, sign_name, warning),
+            "signature_file": signature_file,
             "written": [vars(w) for w in written],
             "skipped": [{"code": c, "provider_name": n, "reason": r} for c, n, r in skipped],
             "in_git": list(adoption.in_git),
@@ -159,8 +166,40 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
         }
         click.echo(redact(json.dumps(report, indent=2, ensure_ascii=False)))
     else:
-        click.echo(redact(_text(signature, warning, written, skipped, summary)))
+        wrote = f"+ wrote {signature_file}: kind Signature for '{sign_name}'" if signature_file else ""
+        click.echo(redact(_text(signature, warning, written, skipped, summary, wrote)))
     return EXIT_OK
+
+
+def _adopt_signature(
+    config: LoadedConfig,
+    located: Located[Channel],
+    observed: ObservedSignature | None,
+    api: str,
+    config_dir: Path,
+    *,
+    force: bool,
+) -> str | None:
+    """Write the channel's signature as a Signature document (``adopt_signature``), unless git has one
+    for it already or the file exists (without --force); the path written, or None. One that needs
+    files (Tencent's proof image) is written as ``<name>.yaml.draft``."""
+    managed = located.resource.spec.signature.managed
+    if observed is None or managed or any(s.resource.spec.name == observed.name for s in config.signatures):
+        return None
+    adopted = signature_document(observed, located.resource.spec.provider)
+    if adopted is None:
+        return None
+    slug, document, notes, complete = adopted
+    folder = config_dir / "signatures"
+    # A document that needs files the provider never returns would fail validation, and with it
+    # every command: it is written as a draft the user renames once the files are added.
+    path = folder / (f"{slug}.yaml" if complete else f"{slug}.yaml.draft")
+    if path.exists() and not force:
+        return None
+    schema = adopt.schema_reference(folder).replace("template.schema.json", "signature.schema.json")
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_signature(document, notes, schema=schema, channel=located.resource.name), encoding="utf-8")
+    return str(path)
 
 
 def _registry_api(channel: Channel) -> str:
@@ -242,6 +281,7 @@ def _text(
     written: list[Written],
     skipped: list[tuple[str, str, str]],
     summary: str,
+    wrote: str = "",
 ) -> str:
     lines = [f"warning: {warning}"] if warning else [f"signature '{signature.name}' is approved" if signature else ""]
     for w in written:
@@ -250,5 +290,5 @@ def _text(
         lines.extend(f"    warning: {warning}" for warning in w.warnings)
         lines.extend(f"    error: {problem} (written anyway, marked in the file)" for problem in w.problems)
     lines.extend(f"- skipped {code} '{name}': {reason}" for code, name, reason in skipped)
-    lines.append(summary)
+    lines.extend([wrote, summary])
     return "\n".join(line for line in lines if line)

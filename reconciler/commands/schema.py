@@ -13,7 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-from reconciler.config.models import Channel, Template
+from reconciler.config.models import Channel, Signature, Template
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 
 # A URN, not a URL: the schemas are files in this repository, served from no web address.
@@ -45,6 +45,7 @@ def render_schemas() -> dict[str, str]:
     schemas = {
         "channel.schema.json": schema_for(Channel, "channel.schema.json", "smsops Channel"),
         "template.schema.json": schema_for(Template, "template.schema.json", "smsops Template"),
+        "signature.schema.json": schema_for(Signature, "signature.schema.json", "smsops Signature"),
     }
     return {
         name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

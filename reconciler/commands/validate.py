@@ -26,7 +26,12 @@ def validate(config_dir: str, *, strict: bool = False) -> tuple[list[Diagnostic]
         diagnostics = diagnostics + list(check(config))
     if strict:
         diagnostics = [d.escalated() if d.severity is Severity.WARNING else d for d in diagnostics]
-    counts = {"files": len(config.files), "channels": len(config.channels), "templates": len(config.templates)}
+    counts = {
+        "files": len(config.files),
+        "channels": len(config.channels),
+        "templates": len(config.templates),
+        "signatures": len(config.signatures),
+    }
     return sorted(set(diagnostics)), counts
 
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from reconciler.config.describe import describe, show
 from reconciler.config.files import find_config_files, read_regular, skipped_diagnostics
 from reconciler.config.heap import gc_paused
-from reconciler.config.models import API_VERSION, KINDS, Channel, Template
+from reconciler.config.models import API_VERSION, KINDS, Channel, Signature, Template
 from reconciler.config.positions import FieldPath, Mark, Positions
 from reconciler.config.source import Problem, decode, parse_text
 from reconciler.errors import Diagnostic, Severity
@@ -81,6 +81,10 @@ class LoadedConfig:
     # Files read from ``load_config``'s ``overlay`` instead of the disk (file as shown -> text): lint
     # reads their lines from here too (a draft being edited in ``smsops console``).
     overlay: Mapping[str, str] = field(default_factory=dict)
+    signatures: tuple[Located[Signature], ...] = ()
+
+    def signature(self, name: str) -> Located[Signature] | None:
+        return next((located for located in self.signatures if located.resource.name == name), None)
 
     def channel(self, name: str) -> Located[Channel] | None:
         return next((located for located in self.channels if located.resource.name == name), None)
@@ -101,7 +105,7 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:  # a mapping as kind is unhashable
         what = "missing kind" if kind is None else f"unknown kind {show(kind)}"
-        return ("kind",), "SMS010", f"{what}; expected Channel or Template"
+        return ("kind",), "SMS010", f"{what}; expected Channel, Template or Signature"
     version = data.get("apiVersion")
     if version != API_VERSION:
         what = "missing apiVersion" if version is None else f"unsupported apiVersion {show(version)}"
@@ -109,7 +113,9 @@ def _header_problem(data: Any) -> tuple[FieldPath, str, str] | None:
     return None
 
 
-_HEADER_HINT = f"start the document with 'apiVersion: {API_VERSION}' and 'kind: Channel' or 'kind: Template'"
+_HEADER_HINT = (
+    f"start the document with 'apiVersion: {API_VERSION}' and 'kind: Channel', 'kind: Template' or 'kind: Signature'"
+)
 
 
 def _check(document: RawDocument, positions: Positions) -> tuple[Any, list[Diagnostic]]:
@@ -156,6 +162,7 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
     diagnostics: list[Diagnostic] = []
     channels: list[Located[Channel]] = []
     templates: list[Located[Template]] = []
+    signatures: list[Located[Signature]] = []
     documents: list[RawDocument] = []
     files: list[str] = []
     unread: list[str] = []
@@ -208,6 +215,8 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
                 )
             elif isinstance(resource, Channel):
                 channels.append(located)
+            elif isinstance(resource, Signature):
+                signatures.append(located)
             else:
                 templates.append(located)
 
@@ -215,7 +224,14 @@ def _load(root: Path | str, overlay: Mapping[str, str | None]) -> tuple[LoadedCo
         hint = "add channels/*.yaml and templates/*.yaml"
         diagnostics.append(Diagnostic(shown_root, 0, 0, "SMS001", "no .yaml or .yml config files found", hint))
     config = LoadedConfig(
-        root_path, tuple(channels), tuple(templates), tuple(documents), tuple(files), tuple(unread), shown_drafts
+        root_path,
+        tuple(channels),
+        tuple(templates),
+        tuple(documents),
+        tuple(files),
+        tuple(unread),
+        shown_drafts,
+        tuple(signatures),
     )
     return config, sorted(diagnostics)
 

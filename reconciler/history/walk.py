@@ -28,6 +28,7 @@ from reconciler.errors import SmsopsError
 from reconciler.history.diff import FieldChange, SopsMeta, diff_credentials, diff_resources
 from reconciler.history.git import BlobReader, CommitInfo, open_repository
 from reconciler.history.marks import GateSkip
+from reconciler.history.signatures import SignatureFiles, managing
 from reconciler.history.state import Doc, Invalid, Key, Tree, channel_targets, parse_file, secret_refs
 from reconciler.history.values import KeyedValues
 from reconciler.models import Frozen
@@ -36,7 +37,7 @@ EventAction = Literal["created", "changed", "renamed", "deleted"]
 
 
 class ResourceRef(Frozen):
-    kind: Literal["Channel", "Template"]
+    kind: Literal["Channel", "Template", "Signature"]
     name: str
 
 
@@ -97,6 +98,8 @@ class _Walk:
         self.records: list[_Record] = []
         self.warnings: list[str] = []
         self.parent: dict[Key, Key] = {}  # union-find: names one resource has had
+        self.signature_files = SignatureFiles(values)
+        self.other: dict[str, bytes | None] = {}  # this commit's files that are not config (encrypted images)
 
     def group(self, key: Key) -> Key:
         self.parent.setdefault(key, key)
@@ -127,6 +130,7 @@ class _Walk:
         events = self._resource_events(keys, before, after, renamed_from)
         if sops_touched:
             self._secret_events(events, channels_before, sops_before, touched)
+        self._signature_file_events(events)
         for key in sorted(events):
             action, shown, old_doc, changes = events[key]
             event = Event(
@@ -137,6 +141,8 @@ class _Walk:
             )  # fmt: skip
             targets_before, targets_after = channel_targets(old_doc), channel_targets(after.get(key))
             targets = None if targets_before is None or targets_after is None else targets_before | targets_after
+            if key[0] == "Signature":  # a Signature belongs to the trail of the channels that manage it
+                targets = managing(tree.channels().values(), key[1])
             self.records.append(_Record(event, targets))
 
     def _read(self, commit: CommitInfo) -> tuple[set[str], dict[str, tuple[Doc, ...] | SopsMeta]]:
@@ -145,10 +151,15 @@ class _Walk:
         tree = self.tree
         removed: set[str] = set()
         written: dict[str, tuple[Doc, ...] | SopsMeta] = {}
+        self.other = {}
         for change in commit.changes:
             old = change.old_path if change.status == "R" else None
             if old is not None or change.status == "D":
                 removed.add(old or change.path)
+                if not tree.wanted(old or change.path):
+                    self.other[old or change.path] = None
+            if change.status != "D" and not tree.wanted(change.path):
+                self.other[change.path] = self.blobs.read(commit.sha, change.stored)
             if change.status == "D" or not tree.wanted(change.path):
                 continue
             raw = self.blobs.read(commit.sha, change.stored)
@@ -222,6 +233,17 @@ class _Walk:
                 events[key] = (action, shown, old_doc, changes)
         return events
 
+    def _signature_file_events(self, events: dict[Key, _Pending]) -> None:
+        """Add to ``events`` the changes of the encrypted files Signatures name (signatures.py)."""
+        tree = self.tree
+        signatures = [doc for doc in (tree.resolve(key) for key in tree.index if key[0] == "Signature") if doc]
+        for key, changes in self.signature_files.changes(signatures, self.other).items():
+            if changes:
+                doc = tree.resolve(key)
+                assert doc is not None
+                action, shown, prior, earlier = events.get(key, ("changed", doc, doc, []))
+                events[key] = (action, shown, prior, [*earlier, *changes])
+
     def _secret_events(
         self,
         events: dict[Key, _Pending],
@@ -284,8 +306,9 @@ def _selected(records: Iterable[_Record], walk: _Walk, channel: str | None, temp
         resource = record.event.resource
         own = resource.kind == kind and resource.name in names
         # A template with no channels list goes to every channel, so it is part of each one's trail.
-        targeting = (
-            kind == "Channel" and resource.kind == "Template" and (record.targets is None or record.targets & names)
+        targeting = kind == "Channel" and (
+            (resource.kind == "Template" and (record.targets is None or record.targets & names))
+            or (resource.kind == "Signature" and bool(record.targets and record.targets & names))
         )
         if own or targeting:
             chosen.append(record.event)

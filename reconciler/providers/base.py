@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from pydantic import Field
+from pydantic import Field, SecretBytes
 
+from reconciler.config.signature import AlibabaSignature, AwsSignature, TencentSignature
 from reconciler.models import Frozen
 
 if TYPE_CHECKING:
@@ -60,12 +61,56 @@ class ObservedTemplate(Frozen):
     kind_inferred: bool = False
 
 
+class CarrierFiling(Frozen):
+    """The signature's filing with one carrier (Alibaba SignIspRegisterDetailList), in our words."""
+
+    operator: str
+    status: str  # filed, filing, failed, expired, not filed, pending verification
+
+
 class ObservedSignature(Frozen):
-    """The channel's signature (Alibaba SignName, Tencent SignName, AWS sender ID)."""
+    """The channel's signature (Alibaba SignName, Tencent SignName, AWS sender ID).
+
+    ``id`` is the provider's handle where it is not the name (Tencent SignId); ``settings`` are the
+    submitted fields the provider reports back, keyed and valued as the Signature document writes
+    them (what the plan compares); ``tags`` are smsops' marks kept for it (the digest of what was
+    last submitted, see ``reconciler.reconcile.signatures``)."""
 
     name: str
     status: ReviewStatus
     reason: str = ""
+    id: str = ""
+    filings: tuple[CarrierFiling, ...] = ()
+    settings: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class SignatureFile(Frozen):
+    """An image or document submitted with a signature. ``content`` is the decrypted file, filled in
+    memory just before the provider call and never serialised (plans carry ``sha256`` only)."""
+
+    field: str  # where the Signature document names it: proofImage, commissionImage, moreData.0
+    path: str  # the encrypted file, as the plan's config dir reaches it
+    suffix: str
+    sha256: str
+    content: SecretBytes | None = Field(None, exclude=True, repr=False)
+
+
+class SignatureRequest(Frozen):
+    """What to register: the name, the Signature document's block for this provider (sender-ID
+    providers: only the channel's country), and the files, by digest."""
+
+    name: str
+    settings: AlibabaSignature | TencentSignature | AwsSignature
+    files: tuple[SignatureFile, ...] = ()
+    digest: str = ""  # of the settings and the files' sha256: what a mark remembers as submitted
+
+    def file(self, field: str) -> bytes:
+        """The decrypted content of the file named at ``field`` (apply fills it in; plans never hold it)."""
+        found = next((f for f in self.files if f.field == field), None)
+        if found is None or found.content is None:
+            raise KeyError(f"signature file {field} was not decrypted")
+        return found.content.get_secret_value()
 
 
 class TemplateRequest(Frozen):
@@ -172,6 +217,22 @@ class Provider(Protocol):
     def query_delivery(self, receipt: SendReceipt) -> DeliveryReport: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Signing(Protocol):
+    """Providers whose signatures smsops can register (``kind: Signature``). ``read_signature`` is
+    read-only and returns None when there is no such signature; writes raise ``ProviderError``.
+    ``update_signature`` resubmits in place (a rejected or pending signature, or a provider-mutable
+    field of an approved one); ``delete_signature`` removes it (releases a sender ID)."""
+
+    def read_signature(self, name: str) -> ObservedSignature | None: ...
+
+    def create_signature(self, request: SignatureRequest) -> None: ...
+
+    def update_signature(self, observed: ObservedSignature, request: SignatureRequest) -> None: ...
+
+    def delete_signature(self, observed: ObservedSignature) -> None: ...
 
 
 @runtime_checkable

@@ -32,6 +32,9 @@ PROVIDERS: tuple[str, ...] = ("alibaba", "tencent", "aws", "sandbox")
 TemplateLint = Callable[[Any, "ParsedContent", "Reporter", "Sources"], None]
 # Lint of one channel document: (located channel, reporter).
 ChannelLint = Callable[[Any, "Reporter"], None]
+# ``smsops import`` of a signature: (settings the provider reports back, file-name stem) -> (the
+# Signature document's block for this API, notes on what to check, whether it is valid as written).
+AdoptSignature = Callable[[dict[str, str], str], tuple[dict[str, Any], list[str], bool]]
 # Lint of the whole message sent through one channel: (located template, body with every variable at
 # its longest value, located channel, reporter).
 MessageLint = Callable[[Any, str, Any, "Reporter"], None]
@@ -112,6 +115,17 @@ class ProviderTraits:
         "signature '{signature}' does not exist at the provider",
         "create and get the signature approved in the provider console, then plan again",
     )
+    # kind: Signature. Review states in which a signature may be resubmitted in place, and the
+    # settings (as the Signature document writes them) the provider lets the API change on an
+    # approved one; changing any other is a blocker with ``signature_immutable`` as its hint.
+    signature_updatable: tuple[ReviewStatus, ...] = ()
+    signature_created: str = "new signature: submitted for review"  # the plan's reason for a create
+    signature_mutable: tuple[str, ...] = ()
+    signature_immutable: str = (
+        "the provider cannot change an approved signature by API: revert the change, or give the Signature "
+        "a new spec.name (a new signature is registered and reviewed; templates follow once it is approved)"
+    )
+    adopt_signature: AdoptSignature | None = None  # None: signatures are not adopted by import
     lint_channel: ChannelLint = _no_lint
     lint_template: TemplateLint = _no_lint
     lint_message: MessageLint = _no_lint

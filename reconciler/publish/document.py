@@ -37,6 +37,15 @@ def published_map(text: str, where: str) -> dict[str, str]:
         ) from None
 
 
+def published_signature(text: str) -> str | None:
+    """The signature name the published config tells the application to send with (None: unreadable)."""
+    try:
+        name = json.loads(text)["channel"]["signature"]["name"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return str(name) if name else None
+
+
 def document_reader(config: LoadedConfig, located: Located[Channel]) -> ReadDocument:
     """How to read one channel's published config back from its durable target
     (``reconciler.publish.store``: a file, SSM or S3), where ``publish_channel`` writes it. The

@@ -46,6 +46,7 @@ from reconciler.reconcile.rollout import (
     remark_digest,
     write_marks,
 )
+from reconciler.reconcile.signatures import apply_signature
 from reconciler.secrets.redact import redact
 
 
@@ -128,8 +129,10 @@ class ChannelApplier:
         break_glass: BreakGlass | None = None,
         on_result: Callable[[ChangeResult], None] = lambda _: None,
         remember_remarks: bool = True,
+        config_dir: str = ".",
     ) -> None:
         self.provider = provider
+        self.config_dir = config_dir  # where a saved plan's signature files are decrypted from
         self.plan = plan
         self.observe = observe
         self.gate = gate
@@ -233,6 +236,8 @@ class ChannelApplier:
     def _one(self, change: Change) -> ChangeResult:
         self.progress.step(f"{change.action.value} {change.address}")
         try:
+            if change.signature is not None or change.retired_signature is not None:  # kind: Signature
+                return self._once(change, lambda: self._signature(change))
             if change.action is Action.CREATE:
                 return self._create(change)
             if change.action is Action.UPDATE:
@@ -255,6 +260,9 @@ class ChannelApplier:
             return self._result(change, ChangeOutcome.DONE, code=operation(), attempts=1)
         except ProviderError as error:
             return self._result(change, ChangeOutcome.FAILED, error=error.message, attempts=1)
+
+    def _signature(self, change: Change) -> str:
+        return apply_signature(self.provider, change, marks=self.marks, config_dir=self.config_dir)
 
     def _find_by_name(self, name: str) -> str:
         for template in self.provider.list_templates():
@@ -452,6 +460,7 @@ def apply_plan(
             break_glass=break_glass,
             on_result=on_result,
             remember_remarks=channel.channel not in remarks_observed,
+            config_dir=plan.config_dir,
         )
         results.extend(applier.run(check_digest=check_digest))
     return results

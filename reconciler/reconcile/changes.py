@@ -21,12 +21,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from reconciler.formats import PLAN_FORMAT_VERSION
 from reconciler.models import Frozen
 from reconciler.providers.base import (
     ObservedSignature,
     ObservedTemplate,
     ReviewStatus,
+    SignatureRequest,
     TemplateKind,
     TemplateRequest,
 )
@@ -42,6 +45,13 @@ class Action(StrEnum):
     RENAME = "rename"  # the live code published under a new name; the old name stays as an alias for the grace
     PUBLISH = "publish"  # the published runtime config is behind what is live: write it
     NOOP = "noop"
+
+
+class Blocker(Frozen):
+    channel: str
+    code: str
+    message: str
+    hint: str = ""
 
 
 class DesiredTemplate(Frozen):
@@ -67,6 +77,12 @@ class DesiredChannel(Frozen):
     # Review states in which the provider lets a template be rewritten in place: Alibaba only
     # rejected ones (UpdateSmsTemplate), Tencent also those still under review (ModifySmsTemplate).
     updatable: tuple[ReviewStatus, ...] = (ReviewStatus.REJECTED,)
+    # kind: Signature managed by this channel (spec.signature.managed), files decrypted in memory
+    managed_signature: SignatureRequest | None = None
+    # Why the managed signature's files could not be read (decrypted): the channel is blocked.
+    signature_unreadable: Blocker | None = None
+    # Every signature name channels in git send with -> those channels: one still named is never deleted.
+    signature_users: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class ChannelObservation(Frozen):
@@ -79,6 +95,10 @@ class ChannelObservation(Frozen):
     # The channel's published runtime config as its durable target holds it: template name -> code
     # (aliases of renamed templates included); None when the target holds no document yet.
     published: dict[str, str] | None = None
+    published_signature: str | None = None  # the signature the published config names
+    # Signatures smsops registered for this channel earlier (their marks) that it no longer manages,
+    # as the provider has them now: candidates for deletion with prune.
+    retired_signatures: tuple[ObservedSignature, ...] = ()
     error: str = ""
 
     def digest(self) -> str:
@@ -132,20 +152,21 @@ class Change(Frozen):
     segments: int | None = None
     request: TemplateRequest | None = None  # create/update: exactly what apply sends
     gated: bool = False  # promote: a test send must be delivered first
+    # A change of the channel's managed signature (kind: Signature): the request apply sends, its
+    # files by sha256 only. ``template`` is "" and before/after are None for these.
+    signature: SignatureRequest | None = None
+    waits_for: str = ""  # a template change held until this (``signature <name>``) is approved
+    signature_status: ReviewStatus | None = None  # a signature row: its review state at the provider
+    retired_signature: ObservedSignature | None = None  # delete (or keep) a signature no longer managed
 
     @property
     def awaiting_review(self) -> bool:
         version = self.after or self.before
-        return self.action in (Action.CREATE, Action.UPDATE) or (
-            version is not None and version.status is ReviewStatus.PENDING
+        return (
+            self.action in (Action.CREATE, Action.UPDATE)
+            or (version is not None and version.status is ReviewStatus.PENDING)
+            or self.signature_status is ReviewStatus.PENDING
         )
-
-
-class Blocker(Frozen):
-    channel: str
-    code: str
-    message: str
-    hint: str = ""
 
 
 class ChannelPlan(Frozen):

@@ -12,10 +12,11 @@ from reconciler.content.identity import fingerprint
 from reconciler.content.parse import parse_content, render
 from reconciler.content.segments import count_segments
 from reconciler.content.translate import native, native_parameters
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SecretsError
 from reconciler.providers.base import TemplateRequest
 from reconciler.providers.traits import traits
-from reconciler.reconcile.changes import DesiredChannel, DesiredTemplate
+from reconciler.reconcile.changes import Blocker, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.signatures import desired_signature
 
 __all__ = ["api_provider", "desired_channel", "desired_template", "example_values", "native_parameters"]
 
@@ -79,6 +80,13 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
     channel = located.resource
     spec = channel.spec
     own = traits(spec.provider)
+    try:
+        managed, unreadable = desired_signature(config, located), None
+    except SecretsError as error:  # blocks this channel only: channels are independent
+        managed, unreadable = (
+            None,
+            Blocker(channel=channel.name, code="signature-files", message=error.message, hint=error.hint),
+        )
     return DesiredChannel(
         name=channel.name,
         provider=spec.provider.value,
@@ -89,4 +97,14 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         grace=spec.rollout.grace_period,
         registers_templates=own.registers_templates,
         updatable=own.updatable,
+        managed_signature=managed,
+        signature_unreadable=unreadable,
+        signature_users=_signature_users(config),
     )
+
+
+def _signature_users(config: LoadedConfig) -> dict[str, tuple[str, ...]]:
+    users: dict[str, list[str]] = {}
+    for located in config.channels:
+        users.setdefault(located.resource.spec.signature.name, []).append(located.resource.name)
+    return {name: tuple(channels) for name, channels in users.items()}

@@ -20,9 +20,10 @@ from reconciler.errors import ConfigError, ErrorKind, ProviderError, SecretsErro
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
-from reconciler.publish.document import ReadDocument, document_reader, published_map
+from reconciler.publish.document import ReadDocument, document_reader, published_map, published_signature
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import MarkStore, mark_store
+from reconciler.reconcile.signatures import mark_key, retired_signatures
 from reconciler.secrets.redact import redact
 from reconciler.secrets.sops import ChannelSecrets, channel_secrets
 
@@ -133,7 +134,8 @@ def observe_channel(
     planned on a guess of what the application reads."""
     try:
         signature, templates = _read(provider, desired.registers_templates)
-        published = _published(document)
+        text = document() if document is not None else None
+        published = None if text is None else published_map(text, "the channel's published config")
         kept = marks.read() if marks is not None else None
     except ProviderError as error:
         message = redact(error.message)
@@ -142,6 +144,12 @@ def observe_channel(
         return ChannelObservation(channel=desired.name, error=message)
     except SmsopsError as error:  # the publish target (marks, published config) could not be read
         return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
+    if kept is not None and signature is not None and mark_key(signature.name) in kept:
+        signature = signature.model_copy(update={"tags": kept[mark_key(signature.name)]})
+    try:
+        retired = retired_signatures(provider, kept or {}, signature.name if signature else desired.signature)
+    except ProviderError as error:
+        return ChannelObservation(channel=desired.name, error=redact(error.message))
     if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
@@ -152,14 +160,9 @@ def observe_channel(
         templates=templates,
         tags_supported=isinstance(provider, Tagging) or marks is not None,
         published=published,
+        published_signature=published_signature(text) if text else None,
+        retired_signatures=retired,
     )
-
-
-def _published(document: ReadDocument | None) -> dict[str, str] | None:
-    if document is None:
-        return None
-    text = document()
-    return None if text is None else published_map(text, "the channel's published config")
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:

@@ -43,6 +43,7 @@ from reconciler.reconcile.changes import (
 )
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
 from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
+from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
     alias_of,
     content_key,
@@ -280,12 +281,24 @@ def _expected_published(desired: DesiredChannel, planned: dict[str, _Planned], c
 
 
 def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:
-    """Compute the changes for one channel. Pure: no provider calls, no clock of its own."""
+    """Compute the changes for one channel. Pure: no provider calls, no clock of its own. A managed
+    signature (kind: Signature) goes first and holds the templates until approved (signatures.py)."""
+    planned = _plan_templates(desired, observed, now=now)
+    if observed.error:
+        return planned
+    planned = with_signature(planned, desired, observed.signature)
+    retired = retire_signatures(desired, observed)
+    return planned.model_copy(update={"changes": (*planned.changes, *retired)}) if retired else planned
+
+
+def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:
     digest = observed.digest()
     base = {"channel": desired.name, "provider": desired.provider, "enabled": desired.enabled}
     if observed.error:
         return ChannelPlan(**base, blockers=(_observe_failed(desired, observed.error),), observed_digest=digest)
-    blockers = _signature_blockers(desired, observed)
+    # A managed signature that is not approved holds the templates (with_signature) instead of blocking.
+    managed = desired.managed_signature is not None or desired.signature_unreadable is not None
+    blockers = [] if managed else _signature_blockers(desired, observed)
     ctx = PlanContext(desired, observed.tags_supported, now, observed.published)
     if blockers or not desired.registers_templates:
         changes = [] if blockers else list(_rendered_by_application(desired))

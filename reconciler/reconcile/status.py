@@ -116,6 +116,8 @@ class ChannelStatus(Frozen):
     signature_name: str
     signature: SignatureState
     signature_reason: str = ""
+    # carrier filings of the signature where the provider reports them: "CMCC filed", ...
+    signature_filings: tuple[str, ...] = ()
     templates: tuple[TemplateStatus, ...] = ()
     removed: tuple[LeavingVersion, ...] = ()  # versions of templates no longer in git, not deleted yet
     error: str = ""  # the channel could not be observed; templates are then UNKNOWN
@@ -273,6 +275,7 @@ def channel_status(
     signature_fields = {
         "signature": _signature_state(signature),
         "signature_reason": signature.reason if signature else "",
+        "signature_filings": tuple(f"{f.operator} {f.status}" for f in signature.filings) if signature else (),
     }
     if not desired.registers_templates:
         rendered = tuple(
@@ -337,6 +340,8 @@ def review_outcome(statuses: Iterable[ChannelStatus]) -> ReviewOutcome:
             failed.append(f"{channel.channel}: could not be observed: {channel.error}")
             continue
         signature = f"{channel.channel}: signature '{channel.signature_name}'"
+        # Templates are registered only once the signature is approved: until then they wait too.
+        held = channel.signature in (SignatureState.PENDING, SignatureState.MISSING)
         if channel.signature is SignatureState.PENDING:
             pending.append(f"{signature} (pending review)")
         elif channel.signature is not SignatureState.APPROVED:
@@ -354,6 +359,8 @@ def review_outcome(statuses: Iterable[ChannelStatus]) -> ReviewOutcome:
                 failed.append(f"{address}{code} rejected by the provider: {template.reason or 'no reason given'}")
             elif template.state is TemplateState.CANCELLED:
                 failed.append(f"{address}{code}: review was cancelled")
+            elif held:
+                pending.append(f"{address} (waits for signature '{channel.signature_name}')")
             else:
                 failed.append(f"{address}: version {template.fingerprint} is not registered; run `smsops apply` first")
     return ReviewOutcome(tuple(ready), tuple(pending), tuple(failed))

@@ -24,6 +24,7 @@ class Summary:
     files: int
     channels: int
     templates: int
+    signatures: int = 0
 
     @property
     def ok(self) -> bool:
@@ -32,15 +33,18 @@ class Summary:
     def line(self) -> str:
         if not self.errors and not self.warnings:
             return (
-                f"OK: {_count(self.channels, 'channel')}, {_count(self.templates, 'template')} "
-                f"in {_count(self.files, 'file')}"
+                f"OK: {_count(self.channels, 'channel')}, {_count(self.templates, 'template')}"
+                + (f", {_count(self.signatures, 'signature')}" if self.signatures else "")
+                + f" in {_count(self.files, 'file')}"
             )
         return f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')} in {_count(self.files, 'file')}"
 
 
-def summarize(diagnostics: Sequence[Diagnostic], *, files: int, channels: int, templates: int) -> Summary:
+def summarize(
+    diagnostics: Sequence[Diagnostic], *, files: int, channels: int, templates: int, signatures: int = 0
+) -> Summary:
     errors = sum(1 for diagnostic in diagnostics if diagnostic.severity is Severity.ERROR)
-    return Summary(errors, len(diagnostics) - errors, files, channels, templates)
+    return Summary(errors, len(diagnostics) - errors, files, channels, templates, signatures)
 
 
 def _count(number: int, noun: str) -> str:

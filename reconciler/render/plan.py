@@ -40,6 +40,8 @@ _COLOURS = {
 def _status(change: Change) -> str:
     if change.action is Action.PUBLISH:
         return "-"
+    if (change.signature or change.retired_signature) is not None and change.action in (Action.NOOP, Action.DELETE):
+        return change.signature_status.value if change.signature_status else "-"
     version = change.after or change.before
     if change.action in (Action.CREATE, Action.UPDATE):
         return "to review"
@@ -54,6 +56,8 @@ def _code(change: Change) -> str:
     )
     if change.action is Action.PUBLISH:
         return ""
+    if (change.signature or change.retired_signature) is not None:  # a signature row: not a template code
+        return "signature"
     return version.code if version and version.code else "(new)"
 
 

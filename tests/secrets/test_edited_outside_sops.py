@@ -19,7 +19,7 @@ def test_a_plaintext_line_appended_by_hand(tmp_path: Path, monkeypatch: pytest.M
     clear_cache()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(ROOT / "sms-config" / "keys" / "sandbox.agekey"))
-    for part in ("channels", "templates", "secrets"):
+    for part in ("channels", "templates", "secrets", "signatures"):
         shutil.copytree(ROOT / "sms-config" / part, tmp_path / "cfg" / part)
     secret = tmp_path / "cfg" / "secrets" / "sandbox.enc.yaml"
     secret.write_text(secret.read_text() + "extra_token: HandAddedCanary0001\n")

@@ -2,7 +2,7 @@
 
 Ids are stable: users grep for them and docs list them. SMS0xx are the loader's
 (``reconciler.config.load``); SMS1xx content and variables; SMS2xx provider limits; SMS3xx references
-across resources; SMS4xx secrets.
+across resources (SMS305-SMS309 signatures); SMS4xx secrets.
 
 Some limits are enforced by the schema (reconciler.config.models, reported by the loader as
 SMS020) and so have no lint rule: signature name 2-12 characters, variable names 1-35 characters,
@@ -102,6 +102,21 @@ _RULES = (
         E,
         "list templates that go to this channel, or add the channel to the template's channels",
     ),
+    Rule("SMS305", "unknown signature", E, "name a Signature document by its metadata.name, or remove managed"),
+    Rule(
+        "SMS306",
+        "signature name differs from the Signature document",
+        E,
+        "make spec.signature.name the Signature's spec.name: the channel sends with what is registered",
+    ),
+    Rule(
+        "SMS307",
+        "Signature has no settings for this provider",
+        E,
+        "add the block of the channel's provider to the Signature's spec (sandbox channels use alibaba)",
+    ),
+    Rule("SMS308", "sender ID not requested for the channel's country", E, "add the country to spec.aws.senderIds"),
+    Rule("SMS309", "Signature named by no channel", W, "name it in a channel's spec.signature.managed, or delete it"),
     # SMS4xx: secrets
     Rule(
         "SMS401",
@@ -130,6 +145,13 @@ _RULES = (
         "keep SOPS files and publish.file inside the config directory, or set spec.allowOutside: true on the channel",
     ),
     Rule("SMS408", "publish.file is not a regular file", E, "point spec.publish.file at a regular file (or a new one)"),
+    Rule(
+        "SMS409",
+        "signature file missing or not encrypted",
+        E,
+        "encrypt the image or document with `sops encrypt FILE > FILE.enc`, commit only the .enc file, and "
+        "refer to it relative to this YAML file",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.config.lint.catalogue import Reporter
 
 
-def _written(config: Any, kind: str) -> set[str]:
+def written_names(config: Any, kind: str) -> set[str]:
     """Names of every ``kind`` document written, valid or not: a document that failed its schema
     (already reported) is still not "unknown" to the documents that refer to it."""
     names = set()
@@ -21,7 +21,7 @@ def _written(config: Any, kind: str) -> set[str]:
 
 def check_references(config: Any, out: Reporter) -> None:
     channels = {located.resource.name: located for located in config.channels}
-    written = _written(config, "Channel")
+    written = written_names(config, "Channel")
     for located in config.templates if not config.unread else ():
         # With a file not read to its end (its YAML error is reported), the channel may be in it.
         spec = located.resource.spec
@@ -33,7 +33,7 @@ def check_references(config: Any, out: Reporter) -> None:
             if adopt.channel is not None and adopt.channel not in channels and adopt.channel not in written:
                 out.report("SMS301", located.at("spec", "adopt", index, "channel"), _unknown(adopt.channel, channels))
     # A template that failed its schema may well go to a channel: no "has no templates" for that.
-    broken_templates = bool(config.unread) or len(_written(config, "Template")) > len(
+    broken_templates = bool(config.unread) or len(written_names(config, "Template")) > len(
         {t.resource.name for t in config.templates}
     )
     # Template names per channel, in one pass (what LoadedConfig.templates_for gives per channel).

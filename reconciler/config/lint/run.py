@@ -12,6 +12,7 @@ from reconciler.config.lint.catalogue import RULES, Reporter, Rule
 from reconciler.config.lint.paths import check_paths
 from reconciler.config.lint.references import check_references
 from reconciler.config.lint.secrets import check_plaintext, check_sops
+from reconciler.config.lint.signatures import check_signatures
 from reconciler.config.lint.templates import check_channels, check_templates
 from reconciler.config.lint.where import Sources
 from reconciler.config.load import LoadedConfig
@@ -28,4 +29,5 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     check_channels(config, out)
     check_templates(config, out, Sources(config.overlay))
     check_references(config, out)
+    check_signatures(config, out)
     return sorted(out.diagnostics)

@@ -27,6 +27,7 @@ from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure, utcnow
 from reconciler.providers.alibaba import codes
 from reconciler.providers.alibaba.observe import MARK_KEYS, PAGE_SIZE, PARALLEL_PAGES, AlibabaObserver
+from reconciler.providers.alibaba.signatures import AlibabaSignatures
 from reconciler.providers.alibaba.traits import TRAITS
 from reconciler.providers.alibaba.transport import DEFAULT_ENDPOINT, DEFAULT_REGION, PROVIDER, AlibabaTransport
 from reconciler.providers.base import (
@@ -38,6 +39,7 @@ from reconciler.providers.base import (
     PastSend,
     SendReceipt,
     SendRequest,
+    SignatureRequest,
     TemplateKind,
     TemplateRequest,
 )
@@ -119,6 +121,7 @@ class AlibabaProvider:
             name=name,
         )
         self.observer = AlibabaObserver(self.transport)
+        self.signatures = AlibabaSignatures(self.transport)
         self.name = name
         self.lifecycle = lifecycle
         self._now = now
@@ -149,6 +152,20 @@ class AlibabaProvider:
 
     def get_signature(self) -> ObservedSignature | None:
         return self.observer.get_signature()
+
+    # -- signatures (kind: Signature; signatures.py) ---------------------------------------------
+
+    def read_signature(self, name: str) -> ObservedSignature | None:
+        return self.signatures.read(name)
+
+    def create_signature(self, request: SignatureRequest) -> None:
+        self.signatures.create(request)
+
+    def update_signature(self, observed: ObservedSignature, request: SignatureRequest) -> None:
+        self.signatures.update(observed, request)
+
+    def delete_signature(self, observed: ObservedSignature) -> None:
+        self.signatures.delete(observed)
 
     # -- change ----------------------------------------------------------------------------------
 

@@ -7,9 +7,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from reconciler.errors import ProviderError
 from reconciler.providers._support import failure
 from reconciler.providers.alibaba import codes, listing
+from reconciler.providers.alibaba.signatures import read_sign
 from reconciler.providers.alibaba.transport import AlibabaTransport
 from reconciler.providers.base import ObservedSignature, ObservedTemplate, ReviewStatus, TemplateKind
 
@@ -140,19 +140,7 @@ class AlibabaObserver:
         return entries, body.next_token or None
 
     def get_signature(self) -> ObservedSignature | None:
-        request = self.transport.models.GetSmsSignRequest(sign_name=self.transport.sign_name)
-        try:
-            body = self.transport.call("GetSmsSign", "get_sms_sign", request, write=False)
-        except ProviderError as error:
-            if error.code in codes.SIGN_MISSING or error.code.endswith(("NOT_EXIST", "NotFound", "NOT_FOUND")):
-                return None
-            raise
-        reason = body.audit_info.reject_info if body.audit_info is not None else ""
-        return ObservedSignature(
-            name=body.sign_name or self.transport.sign_name,
-            status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
-            reason=reason or "",
-        )
+        return read_sign(self.transport, self.transport.sign_name)
 
 
 class _Listing:

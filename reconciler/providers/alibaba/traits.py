@@ -4,7 +4,7 @@ only after rejection, typed variables (TemplateRule), rollout marks in template 
 from __future__ import annotations
 
 from reconciler.content.translate import by_name
-from reconciler.providers.alibaba import lint, syntax
+from reconciler.providers.alibaba import adopt, lint, syntax
 from reconciler.providers.base import ReviewStatus
 from reconciler.providers.traits import NumberLimit, ProviderTraits
 
@@ -33,6 +33,7 @@ def number_limits(kind: str) -> tuple[NumberLimit, ...]:
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="alibaba",
     api="alibaba",
     display="Alibaba",
@@ -41,6 +42,12 @@ TRAITS = ProviderTraits(
     from_native=syntax.from_native,
     exported_variables=syntax.exported_variables,
     updatable=(ReviewStatus.REJECTED,),
+    signature_updatable=(ReviewStatus.REJECTED,),
+    signature_immutable=(
+        "Alibaba changes an approved signature only in the console (UpdateSmsSign takes rejected ones): "
+        "revert the change here, or edit it in the SMS console and then here, or give the Signature a new "
+        "spec.name (a new signature is registered and reviewed; templates follow once it is approved)"
+    ),
     variable_types=VARIABLE_TYPES,
     marks="tags",
     observes_remark=True,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ErrorKind, ProviderError
 from reconciler.providers._support import failure, missing_sdk, required_setting, utcnow, was_not_sent
+from reconciler.providers.aws import sender_ids
 from reconciler.providers.aws.traits import TRAITS
 from reconciler.providers.base import (
     DeliveryReport,
@@ -31,9 +32,9 @@ from reconciler.providers.base import (
     NumberLimit,
     ObservedSignature,
     ObservedTemplate,
-    ReviewStatus,
     SendReceipt,
     SendRequest,
+    SignatureRequest,
     TemplateKind,
     TemplateRequest,
 )
@@ -191,26 +192,24 @@ class AwsProvider:
         return []
 
     def get_signature(self) -> ObservedSignature | None:
-        fields = {"SenderIds": [{"SenderId": self.sender_id, "IsoCountryCode": self.country}]}
-        try:
-            response = self._call("DescribeSenderIds", fields, write=False)
-        except ProviderError as error:  # a missing sender ID is an answer, not a failure
-            if error.code.startswith("ResourceNotFoundException"):
-                return None
-            raise
-        for info in response.get("SenderIds", []):
-            if info.get("SenderId") != self.sender_id or info.get("IsoCountryCode", "").upper() != self.country:
-                continue
-            # A sender ID that exists can send: countries that need registration only provision it
-            # once registered, the others never register. A registration still under way is pending.
-            if info.get("RegistrationId") and not info.get("Registered"):
-                return ObservedSignature(
-                    name=self.sender_id,
-                    status=ReviewStatus.PENDING,
-                    reason=f"sender ID registration {info['RegistrationId']} for {self.country} is not complete",
-                )
-            return ObservedSignature(name=self.sender_id, status=ReviewStatus.APPROVED)
-        return None
+        return self.read_signature(self.sender_id)
+
+    # -- signatures: the sender ID of the channel's country (sender_ids.py) ----------------------
+
+    def _sender_call(self, operation: str, fields: dict[str, Any], write: bool) -> dict[str, Any]:
+        return self._call(operation, fields, write=write)
+
+    def read_signature(self, name: str) -> ObservedSignature | None:
+        return sender_ids.read(self._sender_call, name, self.country)
+
+    def create_signature(self, request: SignatureRequest) -> None:
+        sender_ids.request(self._sender_call, request)
+
+    def update_signature(self, observed: ObservedSignature, request: SignatureRequest) -> None:
+        sender_ids.update(self._sender_call, observed, request)
+
+    def delete_signature(self, observed: ObservedSignature) -> None:
+        sender_ids.release(self._sender_call, observed, self.country)
 
     def ensure_configuration_set(self, name: str) -> bool:
         """Create the configuration set (where delivery events are routed) if missing; True if created."""

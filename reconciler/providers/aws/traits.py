@@ -38,6 +38,14 @@ TRAITS = ProviderTraits(
         "sender ID '{signature}' is not registered in this AWS account for the channel's country",
         "request it (End User Messaging SMS RequestSenderId, or the console's Sender IDs), then plan again",
     ),
+    # Only DeletionProtectionEnabled can change (UpdateSenderId); the rest means a new sender ID.
+    signature_created="new sender ID: requested (sender IDs have no content review)",
+    signature_mutable=("deletionProtection",),
+    signature_immutable=(
+        "a sender ID's message types and registration cannot change by API: set deletionProtection: false, "
+        "apply, release it (smsops does, with prune, once nothing uses it), then request it again with the "
+        "new settings, or revert the change"
+    ),
     lint_channel=lint.lint_channel,
     lint_template=lint.lint_template,
 )

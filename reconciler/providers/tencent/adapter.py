@@ -31,11 +31,13 @@ from reconciler.providers.base import (
     ReviewStatus,
     SendReceipt,
     SendRequest,
+    SignatureRequest,
     TemplateKind,
     TemplateRequest,
 )
 from reconciler.providers.ratelimit import Pacer, Sleep
 from reconciler.providers.retry import RetryPolicy, call
+from reconciler.providers.tencent import signatures
 from reconciler.providers.tencent.codes import SMS_TYPE, STATUS, error_kind, hint_for, infer_kind
 from reconciler.providers.tencent.traits import TRAITS
 from reconciler.secrets.redact import register_secret
@@ -187,13 +189,30 @@ class TencentProvider:
         return list(seen.values())
 
     def get_signature(self) -> ObservedSignature | None:
+        return self.read_signature(self.sign_name)
+
+    # -- signatures (kind: Signature; signatures.py) ---------------------------------------------
+
+    def read_signature(self, name: str) -> ObservedSignature | None:
         for international in (0, 1):
-            for item in self._pages("DescribeSmsSignList", international, "DescribeSignListStatusSet"):
-                if item.SignName == self.sign_name:
-                    status = STATUS.get(int(item.StatusCode), ReviewStatus.PENDING)
-                    reason = (item.ReviewReply or "") if status is ReviewStatus.REJECTED else ""
-                    return ObservedSignature(name=item.SignName, status=status, reason=reason)
+            found = signatures.find(
+                self._pages("DescribeSmsSignList", international, "DescribeSignListStatusSet"), name
+            )
+            if found is not None:
+                return found
         return None
+
+    def _write(self, operation: str, fields: dict[str, Any]) -> Any:
+        return self._call(operation, fields, write=True)
+
+    def create_signature(self, request: SignatureRequest) -> None:
+        signatures.create(self._write, request)
+
+    def update_signature(self, observed: ObservedSignature, request: SignatureRequest) -> None:
+        signatures.update(self._write, observed, request)
+
+    def delete_signature(self, observed: ObservedSignature) -> None:
+        signatures.delete(self._write, observed)
 
     # -- change ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import re
 from reconciler.content.parse import ParsedContent, parse_content
 from reconciler.content.translate import by_position, positions, read_native, spell
 from reconciler.providers.base import ReviewStatus
-from reconciler.providers.tencent import lint
+from reconciler.providers.tencent import adopt, lint
 from reconciler.providers.traits import NativeVariable, NumberLimit, ProviderTraits, SignatureField
 
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
@@ -45,6 +45,7 @@ def number_limits(kind: str) -> tuple[NumberLimit, ...]:
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="tencent",
     api="tencent",
     display="Tencent",
@@ -53,6 +54,12 @@ TRAITS = ProviderTraits(
     from_native=from_native,
     exported_variables=exported_variables,
     updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    signature_updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    signature_immutable=(
+        "Tencent refuses to modify an approved signature (SignAlreadyPassedCheck): revert the change here, or "
+        "give the Signature a new spec.name (a new signature is registered and reviewed; templates follow once "
+        "it is approved), then delete the old one in the console"
+    ),
     marks="published",
     number_limits=number_limits,
     bracket_signature=True,

@@ -1,0 +1,80 @@
+"""AWS sender IDs as signatures (``kind: Signature``): DescribeSenderIds, RequestSenderId,
+UpdateSenderId (deletion protection, the only field that can change) and ReleaseSenderId.
+
+A sender ID has no content review: it exists (approved) or not; one in a country that needs a
+registration is pending until the registration completes. The request for one country is the
+Signature document's entry for the channel's country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.config.signature import AwsSignature, SenderId
+from reconciler.errors import ProviderError
+from reconciler.providers.base import ObservedSignature, ReviewStatus, SignatureRequest
+
+Call = Callable[[str, dict[str, Any], bool], dict[str, Any]]
+
+
+def read(call: Call, sender_id: str, country: str) -> ObservedSignature | None:
+    """The sender ID in ``country``, in our words, or None when the account has none."""
+    fields = {"SenderIds": [{"SenderId": sender_id, "IsoCountryCode": country}]}
+    try:
+        response = call("DescribeSenderIds", fields, False)
+    except ProviderError as error:  # a missing sender ID is an answer, not a failure
+        if error.code.startswith("ResourceNotFoundException"):
+            return None
+        raise
+    for info in response.get("SenderIds", []):
+        if info.get("SenderId") != sender_id or info.get("IsoCountryCode", "").upper() != country:
+            continue
+        settings = {
+            "deletionProtection": "true" if info.get("DeletionProtectionEnabled") else "false",
+            "messageTypes": ",".join(sorted(info.get("MessageTypes") or ())),
+        }
+        if info.get("RegistrationId"):
+            settings["registrationId"] = str(info["RegistrationId"])
+        # A sender ID that exists can send: countries that need registration only provision it
+        # once registered, the others never register. A registration still under way is pending.
+        if info.get("RegistrationId") and not info.get("Registered"):
+            return ObservedSignature(
+                name=sender_id,
+                status=ReviewStatus.PENDING,
+                reason=f"sender ID registration {info['RegistrationId']} for {country} is not complete",
+                settings=settings,
+            )
+        return ObservedSignature(name=sender_id, status=ReviewStatus.APPROVED, settings=settings)
+    return None
+
+
+def entry(request: SignatureRequest) -> SenderId:
+    settings = request.settings
+    assert isinstance(settings, AwsSignature) and len(settings.sender_ids) == 1, "one country per request"
+    return settings.sender_ids[0]
+
+
+def request(call: Call, wanted: SignatureRequest) -> None:
+    sender = entry(wanted)
+    fields: dict[str, Any] = {
+        "SenderId": wanted.name,
+        "IsoCountryCode": sender.country,
+        "MessageTypes": list(sender.message_types),
+        "DeletionProtectionEnabled": sender.deletion_protection,
+    }
+    call("RequestSenderId", fields, True)
+
+
+def update(call: Call, observed: ObservedSignature, wanted: SignatureRequest) -> None:
+    sender = entry(wanted)
+    fields = {
+        "SenderId": observed.name,
+        "IsoCountryCode": sender.country,
+        "DeletionProtectionEnabled": sender.deletion_protection,
+    }
+    call("UpdateSenderId", fields, True)
+
+
+def release(call: Call, observed: ObservedSignature, country: str) -> None:
+    call("ReleaseSenderId", {"SenderId": observed.name, "IsoCountryCode": country}, True)

@@ -1,0 +1,155 @@
+"""Signature planning rules (pure: no provider, no sops): what the plan does with a channel's
+managed signature in each review state, and how templates wait for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from reconciler.config.signature import AlibabaSignature, AwsSignature, SenderId, TencentSignature
+from reconciler.providers.base import (
+    ObservedSignature,
+    ReviewStatus,
+    SignatureFile,
+    SignatureRequest,
+    TemplateKind,
+    TemplateRequest,
+)
+from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.plan import plan_channel
+from reconciler.reconcile.signatures import SIGNED, plan_signature, reported, retire_signatures
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
+PROOF = SignatureFile(field="proofImage", path="signatures/proof.png.enc", suffix="png", sha256="ab" * 32)
+TENCENT = SignatureRequest(
+    name="OnePro",
+    settings=TencentSignature(type="company", document_type=0, proof_image={"sops": "proof.png.enc"}),
+    files=(PROOF,),
+    digest="d1",
+)
+ALIBABA = SignatureRequest(name="OnePro", settings=AlibabaSignature(qualification_id="42"), digest="d2")
+AWS = SignatureRequest(
+    name="OnePro", settings=AwsSignature(sender_ids=(SenderId(country="GB", deletion_protection=True),)), digest="d3"
+)
+
+
+def seen(status: ReviewStatus, reason: str = "", submitted: str = "", **settings: str) -> ObservedSignature:
+    return ObservedSignature(
+        name="OnePro", status=status, reason=reason, settings=settings, tags={SIGNED: submitted} if submitted else {}
+    )
+
+
+def test_a_missing_signature_is_created_and_templates_wait() -> None:
+    planned = plan_signature("cn", "tencent", TENCENT, None)
+    assert (planned.change.action, planned.change.reason, planned.waits) == (
+        Action.CREATE,
+        "new signature: submitted for review",
+        "to be created",
+    )
+    assert planned.change.address == "cn/signature/OnePro" and planned.change.awaiting_review
+
+
+def test_pending_waits_and_a_change_while_pending_is_resubmitted_where_allowed() -> None:
+    assert plan_signature("cn", "tencent", TENCENT, seen(ReviewStatus.PENDING, submitted="d1")).change.action is (
+        Action.NOOP
+    )
+    changed = plan_signature("cn", "tencent", TENCENT, seen(ReviewStatus.PENDING, submitted="old"))
+    assert (changed.change.action, changed.waits) == (Action.UPDATE, "pending")
+    # Alibaba's UpdateSmsSign takes rejected signatures only: a pending one waits for its review.
+    held = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.PENDING, submitted="old"))
+    assert (held.change.action, held.change.reason) == (Action.NOOP, "awaiting provider review")
+
+
+def test_rejected_is_shown_with_its_reason_and_resubmitted_in_place_once_git_changes() -> None:
+    same = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.REJECTED, "blurred licence", "d2"))
+    assert same.change.action is Action.NOOP
+    assert [a.message for a in same.attention] == ["signature 'OnePro' was rejected by the provider: blurred licence"]
+    fixed = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.REJECTED, "blurred licence", "older"))
+    assert (fixed.change.action, fixed.change.reason) == (
+        Action.UPDATE,
+        "rejected: blurred licence; resubmitted in place",
+    )
+    # A setting the provider reports back counts even without the mark.
+    reported_change = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.REJECTED, qualificationId="7"))
+    assert reported_change.change.action is Action.UPDATE
+
+
+def test_an_approved_signature_that_changed_is_a_blocker_unless_the_provider_can_change_it() -> None:
+    ok = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.APPROVED, submitted="d2", qualificationId="42"))
+    assert (ok.change.action, ok.waits, ok.blockers) == (Action.NOOP, "", [])
+    moved = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.APPROVED, qualificationId="41"))
+    assert [(b.code, b.message) for b in moved.blockers] == [
+        ("signature-immutable", "signature 'OnePro' is approved, and qualificationId changed in git")
+    ]
+    assert "UpdateSmsSign takes rejected ones" in moved.blockers[0].hint
+    protection = seen(ReviewStatus.APPROVED, deletionProtection="false", messageTypes="TRANSACTIONAL")
+    updated = plan_signature("us", "aws", AWS, protection)
+    assert (updated.change.action, updated.change.reason) == (
+        Action.UPDATE,
+        "approved; deletionProtection changed: updated in place",
+    )
+    types = seen(ReviewStatus.APPROVED, deletionProtection="true", messageTypes="PROMOTIONAL")
+    assert [b.code for b in plan_signature("us", "aws", AWS, types).blockers] == ["signature-immutable"]
+
+
+def test_reported_settings_are_flat_and_spelt_as_adapters_report_them() -> None:
+    assert reported(AWS) == {"country": "GB", "deletionProtection": "true", "messageTypes": "TRANSACTIONAL"}
+    assert reported(TENCENT)["international"] == "false"
+
+
+def template(name: str) -> DesiredTemplate:
+    request = TemplateRequest(name=f"{name}~abcdef1", content="Code ${code}", kind=TemplateKind.VERIFICATION)
+    return DesiredTemplate(name=name, fingerprint="abcdef1", request=request)
+
+
+def test_templates_wait_for_an_unapproved_signature_and_go_once_it_is_approved() -> None:
+    desired = DesiredChannel(
+        name="prod", provider="alibaba", signature="OnePro", templates=(template("login"),), managed_signature=ALIBABA
+    )
+    waiting = plan_channel(desired, ChannelObservation(channel="prod", tags_supported=True), now=NOW)
+    assert [(c.action, c.address, c.waits_for, c.reason) for c in waiting.changes] == [
+        (Action.CREATE, "prod/signature/OnePro", "", "new signature: submitted for review"),
+        (
+            Action.NOOP,
+            "prod/login~abcdef1",
+            "signature OnePro",
+            "waits for signature 'OnePro' (to be created): create once it is approved",
+        ),
+    ]
+    assert waiting.blockers == ()
+    approved = ChannelObservation(
+        channel="prod", tags_supported=True, signature=seen(ReviewStatus.APPROVED, submitted="d2")
+    )
+    going = plan_channel(desired, approved, now=NOW)
+    assert [(c.action, c.address) for c in going.changes] == [
+        (Action.NOOP, "prod/signature/OnePro"),
+        (Action.CREATE, "prod/login~abcdef1"),
+    ]
+
+
+def test_the_plan_json_holds_file_digests_never_contents() -> None:
+    from pydantic import SecretBytes
+
+    loaded = TENCENT.model_copy(update={"files": (PROOF.model_copy(update={"content": SecretBytes(b"CANARY")}),)})
+    desired = DesiredChannel(name="cn", provider="tencent", signature="OnePro", templates=(), managed_signature=loaded)
+    text = plan_channel(desired, ChannelObservation(channel="cn"), now=NOW).model_dump_json()
+    assert "CANARY" not in text and PROOF.sha256 in text
+
+
+def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None:
+    def old(status: ReviewStatus = ReviewStatus.APPROVED, **settings: str) -> ObservedSignature:
+        return ObservedSignature(name="OldSign", status=status, settings=settings, tags={SIGNED: "d0"})
+
+    desired = DesiredChannel(name="cn", provider="aws", signature="OnePro", templates=(), prune=True)
+    cases = [
+        (desired.model_copy(update={"signature_users": {"OldSign": ("eu",)}}), old(), {}, "channel(s) eu"),
+        (desired, old(), {"published_signature": "OldSign"}, "the published config still names it"),
+        (desired, old(ReviewStatus.PENDING), {}, "under review"),
+        (desired, old(deletionProtection="true"), {}, "deletion protection is on"),
+        (desired.model_copy(update={"prune": False}), old(), {}, "rollout.prune is off"),
+        (desired, old(deletionProtection="false"), {}, "deleted (prune)"),
+    ]
+    for wanted, retired, seen_more, why in cases:
+        observed = ChannelObservation(channel="cn", retired_signatures=(retired,), **seen_more)
+        (row,) = retire_signatures(wanted, observed)
+        assert why in row.reason and row.address == "cn/signature/OldSign"
+        assert row.action is (Action.DELETE if why == "deleted (prune)" else Action.NOOP)

@@ -1,0 +1,75 @@
+"""`smsops import` adopts the channel's signature into a ``kind: Signature`` document (against the
+Alibaba and Tencent emulators): what the provider reports back is written, what it never returns is
+a placeholder with a note; once the channel manages it, plan finds nothing to change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.sandbox.testing import SandboxHandle
+from tests.configrepo import SANDBOX_KEY, ConfigRepo, channel_doc, write_doc
+
+
+@pytest.fixture(autouse=True)
+def _age_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(SANDBOX_KEY))
+    monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
+
+
+def test_alibaba_signature_adopted_then_managed_with_no_change(
+    run_cli: Any, tmp_path: Path, sms_sandbox: SandboxHandle
+) -> None:
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(*sms_sandbox.credentials)
+    repo.channel("prod", "alibaba", sms_sandbox.url())
+    code, out, err = run_cli("import", str(repo.root), "--channel", "prod")
+    assert code == 0, err
+    written = repo.root / "signatures" / "onepro.yaml"
+    assert f"+ wrote {written}: kind Signature for 'OnePro'" in out
+    text = written.read_text()
+    assert "set `managed: onepro` in the channel's spec.signature" in text
+    document = yaml.safe_load(text)
+    assert (document["kind"], document["spec"]["name"], list(document["spec"])) == (
+        "Signature",
+        "OnePro",
+        ["name", "alibaba"],
+    )
+    assert run_cli("validate", str(repo.root))[0] == 0
+
+    doc = channel_doc("prod", "alibaba", sms_sandbox.url(), signature={"name": "OnePro", "managed": "onepro"})
+    write_doc(repo.root / "channels" / "prod.yaml", doc)
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 0, out + err
+    assert "prod/signature/OnePro" in run_cli("plan", str(repo.root), "--output", "json")[1]
+
+    # Managed now: a second import leaves it alone.
+    code, out, _ = run_cli("import", str(repo.root), "--channel", "prod", "-o", "json")
+    assert code == 0 and json.loads(out)["signature_file"] is None
+
+
+def test_tencent_signature_adopted_with_placeholders_for_what_is_never_returned(
+    run_cli: Any, tmp_path: Path, sandbox_factory: Any
+) -> None:
+    from reconciler.sandbox.testing import TENCENT_TEST_APP_ID, TENCENT_TEST_SECRET_ID, TENCENT_TEST_SECRET_KEY
+
+    handle: SandboxHandle = sandbox_factory.start("tencent")
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(TENCENT_TEST_SECRET_ID, TENCENT_TEST_SECRET_KEY)
+    signature = {"name": "OnePro", "smsSdkAppId": TENCENT_TEST_APP_ID}
+    repo.channel("tc", "tencent", handle.url("tencent"), signature=signature)
+    code, out, err = run_cli("import", str(repo.root), "--channel", "tc", "-o", "json")
+    assert code == 0, err
+    path = Path(json.loads(out)["signature_file"])
+    assert path.name == "onepro.yaml.draft"  # not loaded: the config stays valid until the image is added
+    assert run_cli("validate", str(repo.root))[0] == 0
+    text = path.read_text()
+    assert "sops encrypt proof.png > onepro-proof.png.enc" in text
+    assert yaml.safe_load(text)["spec"]["tencent"]["proofImage"] == {"sops": "onepro-proof.png.enc"}
+    path.rename(path.with_suffix(""))
+    code, out, err = run_cli("validate", str(repo.root))
+    assert code == 1 and "onepro-proof.png.enc" in out + err  # the image must be added, encrypted
