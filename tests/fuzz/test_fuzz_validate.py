@@ -101,7 +101,7 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     config = tmp_path / "cfg"
-    for part in ("channels", "templates", "secrets"):
+    for part in ("channels", "templates", "secrets", "signatures"):
         shutil.copytree(ROOT / "sms-config" / part, config / part)
     originals = {path: path.read_bytes() for path in sorted(config.rglob("*.yaml"))}
     files = list(originals)

@@ -15,10 +15,10 @@ from reconciler.config.signature import AwsSignature, SenderId
 from reconciler.errors import ProviderError
 from reconciler.providers.base import ObservedSignature, ReviewStatus, SignatureRequest
 
-Call = Callable[[str, dict[str, Any], bool], dict[str, Any]]
+AwsCall = Callable[[str, dict[str, Any], bool], dict[str, Any]]
 
 
-def read(call: Call, sender_id: str, country: str) -> ObservedSignature | None:
+def read(call: AwsCall, sender_id: str, country: str) -> ObservedSignature | None:
     """The sender ID in ``country``, in our words, or None when the account has none."""
     fields = {"SenderIds": [{"SenderId": sender_id, "IsoCountryCode": country}]}
     try:
@@ -55,7 +55,7 @@ def entry(request: SignatureRequest) -> SenderId:
     return settings.sender_ids[0]
 
 
-def request(call: Call, wanted: SignatureRequest) -> None:
+def request(call: AwsCall, wanted: SignatureRequest) -> None:
     sender = entry(wanted)
     fields: dict[str, Any] = {
         "SenderId": wanted.name,
@@ -66,7 +66,7 @@ def request(call: Call, wanted: SignatureRequest) -> None:
     call("RequestSenderId", fields, True)
 
 
-def update(call: Call, observed: ObservedSignature, wanted: SignatureRequest) -> None:
+def update(call: AwsCall, observed: ObservedSignature, wanted: SignatureRequest) -> None:
     sender = entry(wanted)
     fields = {
         "SenderId": observed.name,
@@ -76,5 +76,5 @@ def update(call: Call, observed: ObservedSignature, wanted: SignatureRequest) ->
     call("UpdateSenderId", fields, True)
 
 
-def release(call: Call, observed: ObservedSignature, country: str) -> None:
+def release(call: AwsCall, observed: ObservedSignature, country: str) -> None:
     call("ReleaseSenderId", {"SenderId": observed.name, "IsoCountryCode": country}, True)

@@ -19,7 +19,7 @@ from reconciler.providers.tencent.codes import STATUS
 SIGN_TYPE = {"company": 0, "app": 1, "trademark": 4, "government": 5}
 PURPOSE = {"self": 0, "others": 1}
 
-Call = Callable[[str, dict[str, Any]], Any]
+TencentCall = Callable[[str, dict[str, Any]], Any]
 
 
 def find(items: Iterable[Any], name: str) -> ObservedSignature | None:
@@ -60,13 +60,13 @@ def fields(request: SignatureRequest) -> dict[str, Any]:
     return found
 
 
-def create(call: Call, request: SignatureRequest) -> None:
+def create(call: TencentCall, request: SignatureRequest) -> None:
     call("AddSmsSign", fields(request))
 
 
-def update(call: Call, observed: ObservedSignature, request: SignatureRequest) -> None:
+def update(call: TencentCall, observed: ObservedSignature, request: SignatureRequest) -> None:
     call("ModifySmsSign", {"SignId": int(observed.id), **fields(request)})
 
 
-def delete(call: Call, observed: ObservedSignature) -> None:
+def delete(call: TencentCall, observed: ObservedSignature) -> None:
     call("DeleteSmsSign", {"SignId": int(observed.id)})
