@@ -25,7 +25,7 @@ from reconciler.sandbox.fixtures import (
     summary,
 )
 from reconciler.sandbox.store.account import SandboxAccount
-from reconciler.secrets.redact import redact
+from reconciler.secrets.redact import mask_key, redact
 
 STATUSES = click.Choice([s.value for s in (ReviewStatus.APPROVED, ReviewStatus.PENDING, ReviewStatus.REJECTED)])
 
@@ -47,9 +47,9 @@ def _account(state_dir: str | None, account: str | None, providers: tuple[str, .
 @control_state_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
 def accounts_command(state_dir: str | None, as_json: bool) -> int:
-    """List the sandbox accounts: provider, access key ids (never secrets), what each holds."""
+    """List the sandbox accounts: provider, access key ids (masked; never secrets), what each holds."""
     sandbox, _ = local_accounts(state_dir)
-    rows = summary(sandbox)
+    rows = [row | {"access_key_ids": [mask_key(k) for k in row["access_key_ids"]]} for row in summary(sandbox)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
         return EXIT_OK

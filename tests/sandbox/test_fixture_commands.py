@@ -20,8 +20,8 @@ Run = Callable[..., tuple[int, str, str]]
 def state(tmp_path: Path) -> Path:
     path = tmp_path / "state"
     sandbox = Sandbox(path)
-    sandbox.create_account("shop", provider="alibaba", access_keys={"LTAIshop": "secret-never-printed"})
-    create_aws(sandbox, "shop-aws", access_key_id="AKIASHOP", secret_access_key="aws-secret-never-printed")
+    sandbox.create_account("shop", provider="alibaba", access_keys={"LTAIshop00000001": "secret-never-printed"})
+    create_aws(sandbox, "shop-aws", access_key_id="AKIASHOP00000002", secret_access_key="aws-secret-never-printed")
     return path
 
 
@@ -29,10 +29,11 @@ def test_accounts_lists_key_ids_never_secrets(state: Path, run_cli: Run) -> None
     code, out, err = run_cli("sandbox", "accounts", "--state-dir", str(state))
     assert (code, err) == (0, "")
     assert out == (
-        "shop (alibaba): 0 signatures, 0 templates; access key ids: LTAIshop\n"
-        "shop-aws (aws): 0 sender IDs; access key ids: AKIASHOP\n"
+        "shop (alibaba): 0 signatures, 0 templates; access key ids: LTAI****0001\n"
+        "shop-aws (aws): 0 sender IDs; access key ids: AKIA****0002\n"
     )
-    assert "secret" not in run_cli("sandbox", "accounts", "--json", "--state-dir", str(state))[1]
+    listed = run_cli("sandbox", "accounts", "--json", "--state-dir", str(state))[1]
+    assert "secret" not in listed and "LTAIshop" not in listed and "LTAI****0001" in listed
 
 
 def test_hand_made_signature_and_template_land_in_the_only_fitting_account(state: Path, run_cli: Run) -> None:
