@@ -439,6 +439,10 @@ def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> 
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS409") == [
         ("signatures/s.yaml", 10, 24, "gone.png.enc: file not found", E)
     ]
+    away = SIGNATURE.replace("proof.png.enc", "../../elsewhere/proof.png.enc")
+    assert signature_lint(tmp_path, {**files, "signatures/s.yaml": away}, "SMS407") == [
+        ("signatures/s.yaml", 10, 24, "../../elsewhere/proof.png.enc is outside the config directory", E)
+    ]
 
 
 def test_paths_outside_the_config_directory_need_allow_outside(tmp_path: Path) -> None:

@@ -39,6 +39,11 @@ def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def outside(config_root: str, path: Path) -> bool:
+    """Whether ``path``, links resolved, lies outside the config directory."""
+    return not _inside(os.path.realpath(config_root), os.path.realpath(path))
+
+
 def check_paths(config: Any, out: Reporter) -> None:
     root = os.path.realpath(config.root)
     for located in config.channels:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from reconciler.config.lint.catalogue import Reporter
+from reconciler.config.lint.paths import OUTSIDE, outside
 from reconciler.config.lint.references import written_names
 from reconciler.providers.traits import traits
 
@@ -63,6 +64,10 @@ def check_signatures(config: Any, out: Reporter) -> None:
         if name not in used:
             out.report("SMS309", located.at("metadata", "name"), f"Signature '{name}' is named by no channel")
         for field, ref in signature_files(located.resource):
+            if outside(config.root, located.resolve(ref.sops)):
+                # a Signature has no allowOutside: proof documents come from the reviewed repository
+                out.report(OUTSIDE, located.at(*field, "sops"), f"{ref.sops} is outside the config directory")
+                continue
             problem = _file_problem(located.resolve(ref.sops))
             if problem is not None:
                 out.report("SMS409", located.at(*field, "sops"), f"{ref.sops}: {problem}")
