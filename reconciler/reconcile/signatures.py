@@ -195,6 +195,13 @@ def plan_signature(
         )
         return SignaturePlan(change(Action.NOOP, "approved; the change in git cannot be made"), blockers=[blocker])
     state = f"{status.value}" + (f": {observed.reason}" if observed.reason else "")
+    if status is ReviewStatus.REJECTED and submitted is None and status in own.signature_updatable:
+        # Submitted outside smsops (by hand, or before it was adopted): what the provider rejected is
+        # unknown, so git's document is the fix; from then on the mark says what was submitted.
+        return SignaturePlan(
+            change(Action.UPDATE, f"{state}; submitted outside smsops: resubmitted in place from git"),
+            waits=status.value,
+        )
     if differs and status in own.signature_updatable:
         return SignaturePlan(change(Action.UPDATE, f"{state}; resubmitted in place"), waits=status.value)
     if status is ReviewStatus.PENDING:

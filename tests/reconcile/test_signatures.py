@@ -73,6 +73,20 @@ def test_rejected_is_shown_with_its_reason_and_resubmitted_in_place_once_git_cha
     assert reported_change.change.action is Action.UPDATE
 
 
+def test_a_rejected_signature_submitted_outside_smsops_is_resubmitted_from_git() -> None:
+    """No mark says what the provider rejected (made by hand, or before adoption): git's document is
+    the fix, shown as such in the plan; once smsops has submitted it, the mark decides again."""
+    unknown = plan_signature(
+        "prod", "alibaba", ALIBABA, seen(ReviewStatus.REJECTED, "blurred licence", qualificationId="42")
+    )
+    assert (unknown.change.action, unknown.change.reason) == (
+        Action.UPDATE,
+        "rejected: blurred licence; submitted outside smsops: resubmitted in place from git",
+    )
+    pending = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.PENDING, qualificationId="42"))
+    assert pending.change.action is Action.NOOP  # a review under way is never restarted on a guess
+
+
 def test_an_approved_signature_that_changed_is_a_blocker_unless_the_provider_can_change_it() -> None:
     ok = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.APPROVED, submitted="d2", qualificationId="42"))
     assert (ok.change.action, ok.waits, ok.blockers) == (Action.NOOP, "", [])
