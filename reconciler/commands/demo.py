@@ -67,6 +67,10 @@ def command(config_dir: str, channel: str, reset: bool) -> int:
     finally:
         apply_command.GATE_POLL_INTERVAL_S = default
     click.secho(f"\nDemo complete. Sandbox state is kept in {state}; `smsops demo --reset` starts over.", fg="green")
+    key = Path(config_dir) / "keys" / "sandbox.agekey"
+    if os.environ.get("SOPS_AGE_KEY_FILE") == str(key.resolve()):
+        # the demo found the key itself; the commands it ran need it named when typed by hand
+        click.echo(f"To run these commands yourself: export SOPS_AGE_KEY_FILE={key}")
     return EXIT_OK
 
 

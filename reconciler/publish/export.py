@@ -115,6 +115,13 @@ def export_channel(
     channel = located.resource
     spec = channel.spec
     if observed.error:
+        if observed.error.startswith("publish target:"):  # see reconcile.observe
+            raise SmsopsError(
+                f"channel {channel.name}: could not read its publish target, nothing exported: "
+                f"{redact(observed.error.removeprefix('publish target:').strip())}",
+                hint="check spec.publish, that the target can be reached from here, and that the AWS "
+                "credentials in the environment may read and write it; then run export again",
+            )
         raise SmsopsError(
             f"channel {channel.name}: could not read the provider, nothing exported: {redact(observed.error)}",
             hint="fix access to the provider (credentials, endpoint, network) and run export again",

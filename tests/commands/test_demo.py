@@ -34,7 +34,11 @@ def test_demo_runs_the_whole_loop_then_finds_nothing_left_to_do(tmp_path: Path) 
     assert "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 4 awaiting review." in out
     assert "Gate passed on sandbox" in out and "delivered" in out
     assert "Apply: 4 done, 0 failed, 0 deferred, 0 skipped." in out
-    assert out.rstrip().endswith("`smsops demo --reset` starts over.")
+    assert "`smsops demo --reset` starts over.\n" in out
+    # the key the demo found itself is named for the commands typed by hand afterwards
+    assert out.rstrip().endswith(
+        f"To run these commands yourself: export SOPS_AGE_KEY_FILE={config}/keys/sandbox.agekey"
+    )
     assert "Traceback" not in done.stderr
     for secret in ("SandboxDemoSecretNotReal000001", "13800000001"):
         assert secret not in out + done.stderr

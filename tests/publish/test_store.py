@@ -334,6 +334,7 @@ def test_export_publishes_to_s3_and_fails_cleanly_when_it_cannot(
     code, out, err = run_cli("export", str(config.root))
     assert code == 1
     assert "cannot reach the publish target ssm:/smsops/demo/config (eu-west-1): Could not connect" in err
+    assert "could not read its publish target, nothing exported" in err and "check spec.publish" in err
     assert "Traceback" not in out + err
 
 
