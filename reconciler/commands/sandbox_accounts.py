@@ -36,7 +36,8 @@ control_state_dir_option = click.option(
 account_option = click.option(
     "--account",
     default=None,
-    help="Sandbox account name. Default: the one holding CODE, the config's sandbox channel, or the only one.",
+    help="Sandbox account name. Default: the one holding the template or signature named, the config's sandbox "
+    "channel, or the only one.",
 )
 _url = click.option(
     "--url", envvar="SMSOPS_SANDBOX_URL", default=None, help="Control a running sandbox at this URL instead."

@@ -46,8 +46,8 @@ def aws_region(channel: Channel, environ: Environ, *, setting: str) -> str:
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise ConfigError(
-            f"channel {channel.name}: {setting} is set but no AWS region is known for a "
-            f"{channel.spec.provider.value} channel",
+            f"channel {channel.name}: {setting} is set but no AWS region is known "
+            f"(the channel's provider is {channel.spec.provider.value})",
             hint="set AWS_REGION (or AWS_DEFAULT_REGION) in the environment that runs smsops",
         )
     return region
