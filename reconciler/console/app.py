@@ -20,6 +20,7 @@ from reconciler.console.gitwork import shown_dir
 from reconciler.console.routes import changes, channels, history, sends, templates
 from reconciler.console.security import Guard, TokenMiddleware
 from reconciler.console.state import Console, console_of, json_answer
+from reconciler.render.status import gate_skipped
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -43,6 +44,8 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # the break-glass line as `smsops status` words it: an auditor sees it on the channel page too
+    environment.globals["gate_skipped"] = gate_skipped
     guard = Guard(token=token, read_only=read_only)
     routes = [
         *channels.ROUTES,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from reconciler.console.gitwork import shown_dir
+from reconciler.sandbox.store.account import Sandbox
 from reconciler.secrets.sops import clear_cache
 from tests.configrepo import SANDBOX_KEY
 from tests.console.conftest import CANARIES, Client, csrf, draft, git, sent
@@ -94,3 +96,28 @@ def test_pages_name_the_config_directory_by_its_place_in_its_repository(tmp_path
     git(top, "init", "-q")
     assert shown_dir(str(top / "deep" / "sms")) == "deep/sms"
     assert shown_dir(str(top)) == "notifications"  # the repository's top: the repository's name
+
+
+def test_a_promotion_without_its_gate_shows_on_the_channel_page(
+    client: Client, console_repo: Path, run_cli: Any
+) -> None:
+    """An auditor on `console --read-only` sees break glass as `smsops status` words it."""
+    account = Sandbox(console_repo / "sms-config" / ".smsops" / "sandbox").account("sandbox")
+    pending = [t for t in account.templates() if t.name.startswith("task-status~") and t.status.value == "pending"]
+    assert len(pending) == 1
+    account.approve(pending[0].code)
+    code, out, err = run_cli(
+        "apply",
+        "sms-config",
+        "--channel",
+        "sandbox",
+        "--auto-approve",
+        "--skip-gate",
+        "--reason",
+        "carrier outage INC-42",
+    )
+    assert code == 0, out + err
+    page = client(read_only=True).get("/channels/sandbox").text
+    shown = re.search(r'data-testid="gate-skipped">([^<]+)<', page)
+    assert shown is not None and shown.group(1).startswith("gate skipped ")
+    assert shown.group(1).endswith(": carrier outage INC-42") and " by " in shown.group(1)
