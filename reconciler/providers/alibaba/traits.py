@@ -45,8 +45,8 @@ TRAITS = ProviderTraits(
     signature_updatable=(ReviewStatus.REJECTED,),
     signature_immutable=(
         "Alibaba changes an approved signature only in the console (UpdateSmsSign takes rejected ones): "
-        "revert the change here, or edit it in the SMS console and then here, or give the Signature a new "
-        "spec.name (a new signature is registered and reviewed; templates follow once it is approved)"
+        "revert the change here, or give the Signature a new spec.name (a new signature is registered and "
+        "reviewed; templates follow once it is approved)"
     ),
     variable_types=VARIABLE_TYPES,
     marks="tags",
