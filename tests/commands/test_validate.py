@@ -40,6 +40,19 @@ def test_example_config_is_valid(run_cli) -> None:  # type: ignore[no-untyped-de
     assert (code, out, err) == (0, "OK: 4 channels, 5 templates, 1 signature in 10 files\n", "")
 
 
+def test_a_channel_failing_its_schema_still_names_its_signature(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Only the schema error: no follow-on "Signature named by no channel" hinting to delete it."""
+    import shutil
+
+    config = tmp_path / "sms-config"
+    shutil.copytree(ROOT / "sms-config", config, ignore=shutil.ignore_patterns(".smsops"))
+    channel = config / "channels" / "sandbox.yaml"
+    channel.write_text(channel.read_text().replace("  enabled: true\n", "  enabled: yes please\n"))
+    code, out, _ = run_cli("validate", str(config))
+    assert code == 1 and "error SMS020: spec.enabled" in out
+    assert "SMS309" not in out
+
+
 def test_errors_exit_1_with_locations_hints_and_a_summary(run_cli, cfg: Path) -> None:  # type: ignore[no-untyped-def]
     (cfg / "a.yaml").write_text(CHANNEL.format(name="a", provider="twilio"), encoding="utf-8")
     (cfg / "b.yaml").write_text("x: 1\nx: 2\n", encoding="utf-8")

@@ -60,8 +60,10 @@ def check_signatures(config: Any, out: Reporter) -> None:
                 f"Signature '{name}' requests no sender ID for {spec.signature.country} "
                 f"(countries: {', '.join(countries)})",
             )
+    # A channel that failed its schema (already reported) may still name a signature: not "unused".
+    used |= _managed_in_raw_channels(config)
     for name, located in documents.items():
-        if name not in used:
+        if name not in used and not config.unread:
             out.report("SMS309", located.at("metadata", "name"), f"Signature '{name}' is named by no channel")
         for field, ref in signature_files(located.resource):
             if outside(config.root, located.resolve(ref.sops)):
@@ -71,6 +73,18 @@ def check_signatures(config: Any, out: Reporter) -> None:
             problem = _file_problem(located.resolve(ref.sops))
             if problem is not None:
                 out.report("SMS409", located.at(*field, "sops"), f"{ref.sops}: {problem}")
+
+
+def _managed_in_raw_channels(config: Any) -> set[str]:
+    names = set()
+    for document in config.documents:
+        data = document.data if isinstance(document.data, dict) else {}
+        spec = data.get("spec") if data.get("kind") == "Channel" else None
+        signature = spec.get("signature") if isinstance(spec, dict) else None
+        managed = signature.get("managed") if isinstance(signature, dict) else None
+        if isinstance(managed, str):
+            names.add(managed)
+    return names
 
 
 def signature_files(signature: Any) -> list[tuple[tuple[str | int, ...], Any]]:
