@@ -75,5 +75,10 @@ def command(config_dir: str, channels: tuple[str, ...], timeout: timedelta, inte
         note(f"timed out after {format_duration(timeout)}: still pending: {', '.join(outcome.pending)}")
     if result.ok and not blocked:
         note(f"all {len(outcome.ready)} template(s) approved")
+        if outcome.to_register:
+            note(
+                f"signature approved: the next apply registers {len(outcome.to_register)} template(s) "
+                f"that waited for it: {', '.join(outcome.to_register)}"
+            )
         return EXIT_OK
     return EXIT_ERROR

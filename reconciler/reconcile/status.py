@@ -118,6 +118,7 @@ class ChannelStatus(Frozen):
     signature_reason: str = ""
     # carrier filings of the signature where the provider reports them: "CMCC filed", ...
     signature_filings: tuple[str, ...] = ()
+    signature_managed: bool = False  # the signature is kind: Signature in git (smsops registers it)
     templates: tuple[TemplateStatus, ...] = ()
     removed: tuple[LeavingVersion, ...] = ()  # versions of templates no longer in git, not deleted yet
     error: str = ""  # the channel could not be observed; templates are then UNKNOWN
@@ -264,6 +265,7 @@ def channel_status(
         "provider": desired.provider,
         "enabled": desired.enabled,
         "signature_name": desired.signature,
+        "signature_managed": desired.managed_signature is not None,
     }
     if observed.error:
         unknown = tuple(
@@ -329,12 +331,15 @@ class ReviewOutcome:
     ready: tuple[str, ...]
     pending: tuple[str, ...]
     failed: tuple[str, ...]  # one message each, with the provider's reason; waiting cannot help
+    # waited for their channel's managed signature, approved now: the next apply registers them
+    to_register: tuple[str, ...] = ()
 
 
 def review_outcome(statuses: Iterable[ChannelStatus]) -> ReviewOutcome:
     ready: list[str] = []
     pending: list[str] = []
     failed: list[str] = []
+    to_register: list[str] = []
     for channel in statuses:
         if channel.error:
             failed.append(f"{channel.channel}: could not be observed: {channel.error}")
@@ -361,9 +366,13 @@ def review_outcome(statuses: Iterable[ChannelStatus]) -> ReviewOutcome:
                 failed.append(f"{address}{code}: review was cancelled")
             elif held:
                 pending.append(f"{address} (waits for signature '{channel.signature_name}')")
+            elif channel.signature_managed and channel.signature is SignatureState.APPROVED:
+                # It waited for the signature smsops registered, now approved: review is over, and
+                # the next apply registers the template (a pipeline runs apply after wait).
+                to_register.append(address)
             else:
                 failed.append(f"{address}: version {template.fingerprint} is not registered; run `smsops apply` first")
-    return ReviewOutcome(tuple(ready), tuple(pending), tuple(failed))
+    return ReviewOutcome(tuple(ready), tuple(pending), tuple(failed), tuple(to_register))
 
 
 @dataclass(frozen=True)
