@@ -33,6 +33,13 @@ EMULATOR = "alibaba"
 DEFAULT_ACCESS_KEY_ID = "sandbox-access-key"
 DEFAULT_ACCESS_KEY_SECRET = "sandbox-access-secret"
 
+# The channel's signature as a console leaves one registered there by hand before smsops managed
+# it: a general organisation signature on a qualification, with a remark. These are the fields the
+# example config's signatures/onepro.yaml gives, so the demo adopts it with nothing to change (its
+# first apply records a baseline of what GetSmsSign does not return: the source and the proof file).
+CONSOLE_REMARK = "Company name of OnePro; sends login codes and order notices to its own users."
+CONSOLE_FIELDS = {"source": 0, "sign_type": 1, "qualification_id": 10000001, "third_party": False}
+
 _lock = threading.Lock()
 _servers: dict[Path, tuple[RunningSandbox, int]] = {}
 
@@ -70,7 +77,7 @@ def ensure_account(
         account, provider=EMULATOR, access_keys={access_key_id: access_key_secret}
     )
     if sandbox_account.signature(sign_name) is None:
-        sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED)
+        sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED, extra=CONSOLE_FIELDS, remark=CONSOLE_REMARK)
 
 
 class Emulator:
