@@ -160,7 +160,7 @@ def test_readme_quickstart_runs_from_the_checkout(tmp_path: Path) -> None:
     assert_all_passed(ran)
     runnable = [run for run in ran if not all("# needs:" in c for c in run.block.commands())]
     quickstart = "".join(run.output for run in runnable)
-    assert "Gate passed on sandbox" in quickstart and "Apply: 4 done, 0 failed" in quickstart
+    assert "Gate passed on sandbox" in quickstart and "Apply: 5 done, 0 failed" in quickstart
     # `make test` collected the suite (one line per file), this file included.
     assert re.search(r"^tests/test_docs_commands\.py: \d+$", quickstart, re.M), quickstart[-2000:]
     # the demo's sandbox state is ignored by git

@@ -31,9 +31,11 @@ def test_demo_runs_the_whole_loop_then_finds_nothing_left_to_do(tmp_path: Path) 
     out = done.stdout
     steps = [line.split(": smsops ")[1].split()[0] for line in out.splitlines() if line.startswith("== ")]
     assert steps == ["validate", "plan", "apply", "wait", "apply", "status", "export", "plan"]
-    assert "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 4 awaiting review." in out
+    # OnePro was made in the sandbox's console: adopted, its baseline is recorded once (a row of its own)
+    assert "0 to delete, 1 to record; 4 awaiting review." in out and "Plan: 4 to create, 0 to update" in out
+    assert "~ record  sandbox/signature/OnePro" in out
     assert "Gate passed on sandbox" in out and "delivered" in out
-    assert "Apply: 4 done, 0 failed, 0 deferred, 0 skipped." in out
+    assert "Apply: 5 done, 0 failed, 0 deferred, 0 skipped." in out
     assert "`smsops demo --reset` starts over.\n" in out
     # the key the demo found itself is named for the commands typed by hand afterwards
     assert out.rstrip().endswith(
