@@ -27,6 +27,14 @@ MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 _ALIBABA_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, TemplateKind.MARKETING: 2}
 
 
+HAND_MADE_REMARK = "Made by hand in the sandbox."
+# What a console stores with a signature made there, in the emulators' own fields.
+_CONSOLE_FIELDS: dict[str, dict[str, Any]] = {
+    "alibaba": {"source": 0, "qualification_id": 10000001, "third_party": False},
+    "tencent": {"sign_type": 0, "document_type": 0, "international": 0, "purpose": 0, "qualification_id": 1},
+}
+
+
 class FixtureError(ValueError):
     """A fixture the account's provider cannot hold; the message says what to do instead."""
 
@@ -51,11 +59,16 @@ def summary(sandbox: Sandbox) -> list[dict[str, Any]]:
 def add_signature(
     account: SandboxAccount, name: str, *, status: ReviewStatus, scene: str = "general", reason: str = ""
 ) -> SignatureRecord:
+    """A signature as a console leaves one made by hand: with a qualification and the provider's
+    other submitted fields, which its read returns (``import`` writes them, ``plan`` compares them)."""
     if account.provider == "aws":
         raise FixtureError("AWS has no signatures: request a sender ID instead (`smsops sandbox request-sender-id`)")
     if status is ReviewStatus.REJECTED and not reason:
         reason = "Rejected by the sandbox."
-    return account.put_signature(name, status, reason=reason, scene=scene)
+    fields = dict(_CONSOLE_FIELDS.get(account.provider, {}))
+    if account.provider == "alibaba":
+        fields["sign_type"] = 0 if scene == "verification" else 1
+    return account.put_signature(name, status, reason=reason, scene=scene, extra=fields, remark=HAND_MADE_REMARK)
 
 
 def add_template(
@@ -67,7 +80,7 @@ def add_template(
     status: ReviewStatus,
     sign_name: str = "",
     international: bool = False,
-    remark: str = "Made by hand in the sandbox.",
+    remark: str = HAND_MADE_REMARK,
     reason: str = "",
 ) -> TemplateRecord:
     """A template as the provider would hold it after review ended in ``status``."""

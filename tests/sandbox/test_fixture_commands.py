@@ -52,6 +52,13 @@ def test_hand_made_signature_and_template_land_in_the_only_fitting_account(state
     )  # fmt: skip
     assert out == "shop: template SMS_470000002 promo: rejected\n"
     account = Sandbox(state).account("shop")
+    # As a console leaves it: what GetSmsSign returns is there for `import` to write and `plan` to compare.
+    acme = account.signature("Acme")
+    assert acme is not None and (acme.remark, acme.extra["qualification_id"], acme.extra["sign_type"]) == (
+        "Made by hand in the sandbox.",
+        10000001,
+        1,
+    )
     assert [(t.name, t.status, t.reason, t.extra["type"]) for t in account.templates()] == [
         ("welcome", ReviewStatus.APPROVED, "", 1),
         ("promo", ReviewStatus.REJECTED, "too loud", 2),
