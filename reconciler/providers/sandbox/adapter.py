@@ -72,11 +72,13 @@ def ensure_account(
 ) -> None:
     """The channel's account, with its key and, the first time, its signature approved, as a
     provider console would have left it. After that the signature is the provider's: a rejection
-    (``smsops sandbox reject-signature``) stays until smsops resubmits the signature."""
+    (``smsops sandbox reject-signature``) stays until smsops resubmits the signature. One seeded
+    bare by an earlier smsops (no field at all: never submitted over the API) gets the fields."""
     sandbox_account = running.sandbox.create_account(
         account, provider=EMULATOR, access_keys={access_key_id: access_key_secret}
     )
-    if sandbox_account.signature(sign_name) is None:
+    found = sandbox_account.signature(sign_name)
+    if found is None or (found.status is ReviewStatus.APPROVED and not found.extra and not found.remark):
         sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED, extra=CONSOLE_FIELDS, remark=CONSOLE_REMARK)
 
 
