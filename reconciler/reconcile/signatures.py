@@ -205,7 +205,9 @@ def plan_signature(
         return SignaturePlan(change(Action.NOOP, "approved"))
     if status is ReviewStatus.APPROVED:
         if fields and set(fields) <= set(own.signature_mutable) and not (baseline and moved):
-            return SignaturePlan(change(Action.UPDATE, f"approved; {', '.join(fields)} changed: updated in place"))
+            return SignaturePlan(
+                change(Action.UPDATE, f"approved; {', '.join(fields)} changed: {own.signature_updated}")
+            )
         what = [f"{', '.join(fields)} changed in git"] if fields else []
         if not fields and not baseline:
             what = ["its settings or files changed in git"]

@@ -203,7 +203,10 @@ def test_aws_adopted_sender_id_is_compared_field_by_field_and_needs_no_baseline(
     assert code == 1 and "signature 'Adopted' is approved, and registrationId changed in git" in out
     signature(repo.root, **sender_ids(False))
     out = cli.ok("plan")
-    assert "update uk/signature/Adopted" in rows(out) and "deletionProtection changed: updated in place" in out
+    assert (
+        "update uk/signature/Adopted" in rows(out)
+        and "deletionProtection changed: updated in place (sender IDs have no review)" in out
+    )
     cli.ok("apply", "--auto-approve")
     assert client.describe_sender_ids()["SenderIds"][0]["DeletionProtectionEnabled"] is False
     assert cli("plan", "--detailed-exitcode")[0] == 0

@@ -100,7 +100,7 @@ def test_an_approved_signature_that_changed_is_a_blocker_unless_the_provider_can
     updated = plan_signature("us", "aws", AWS, protection)
     assert (updated.change.action, updated.change.reason) == (
         Action.UPDATE,
-        "approved; deletionProtection changed: updated in place",
+        "approved; deletionProtection changed: updated in place (sender IDs have no review)",
     )
     types = seen(ReviewStatus.APPROVED, deletionProtection="true", messageTypes="PROMOTIONAL")
     assert [b.code for b in plan_signature("us", "aws", AWS, types).blockers] == ["signature-immutable"]
