@@ -18,6 +18,7 @@ from reconciler.commands.interrupt import exit_code, signal_name, terminate_as_i
 from reconciler.commands.options import (
     check_output_paths,
     config_dir_argument,
+    output_file_option,
     output_option,
     skip_gate_options,
     skip_gate_reason,
@@ -104,13 +105,8 @@ class _Done:
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Saved plan.")
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required when not on a terminal).")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
-@click.option(
-    "--junit",
-    "junit_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the gate's sends as JUnit XML.",
-)
+@output_file_option("--report", "report_file", "Write a JSON report.")
+@output_file_option("--junit", "junit_file", "Write the gate's sends as JUnit XML.")
 @skip_gate_options
 @output_option
 def command(

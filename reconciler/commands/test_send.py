@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, write_output
+from reconciler.commands.options import check_output_paths, output_file_option, write_output
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -85,7 +85,7 @@ def _parse_timeout(value: str | None) -> float | None:
     metavar="DURATION",
     help="How long to wait for each delivery report, e.g. 90s or 5m (default: testSend.deliveryTimeout).",
 )
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@output_file_option("--junit", "junit_file", "Write JUnit XML here.")
 @click.option(
     "--output", "-o", "output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
 )

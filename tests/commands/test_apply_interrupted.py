@@ -210,6 +210,42 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_the_provider_is
     assert sms_sandbox.account.counters().get("requests", 0) == 0  # the provider was not contacted
 
 
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["apply", "--auto-approve", "--report", ""], "--report"),
+        (["apply", "--auto-approve", "--junit", ""], "--junit"),
+        (["plan", "--out", ""], "--out"),
+        (["export", "--out", ""], "--out"),
+        (["test-send", "--channel", "prod", "--junit", ""], "--junit"),
+    ],
+)
+def test_an_empty_output_path_is_a_usage_error_naming_its_option(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, args: list[str], flag: str
+) -> None:
+    code, out, err = run_cli(args[0], str(repo.root), *args[1:])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"Usage: smsops {args[0]} [OPTIONS]")  # as any other usage error
+    assert err.endswith(f"Error: {flag}: empty path; give a file path\n")
+    assert sms_sandbox.account.counters().get("requests", 0) == 0  # the provider was not contacted
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [("apply", ("--report", "--junit")), ("plan", ("--out",)), ("export", ("--out",)), ("test-send", ("--junit",))],
+)
+def test_each_output_path_option_says_it_creates_missing_folders(
+    run_cli: Any, command: str, flags: tuple[str, ...]
+) -> None:
+    code, out, _ = run_cli(command, "--help")
+    assert code == 0
+    # click wraps help text: compare with the line breaks and their indentation taken out
+    text = " ".join(out.split())
+    for flag in flags:
+        option = text.split(f" {flag} FILE ", 1)[1].split(" --", 1)[0]
+        assert "Missing parent folders are created." in option, (flag, option)
+
+
 def test_an_apply_that_fails_before_any_change_still_writes_its_report(
     run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
