@@ -236,11 +236,11 @@ def _stopped(
         break_glass=done.break_glass,
     )
     # The terminal first: it says what was done even if the report cannot be written. An apply that
-    # stopped before it had a plan has nothing to list; the error says why.
+    # stopped before it had a plan has nothing to list; the error says why. The results end with the
+    # summary, which says why the rest was not done: once, not again on stderr.
     started_applying = bool(interrupted) or done.plan is not None
     if started_applying:
         click.echo(render_unfinished(report, output), nl=False)
-        click.echo(redact(report.summary), err=True)  # what was done, and why the rest was not
         _note_dirty(report)
     _write_files(report, done.gates, report_file=report_file, junit_file=junit_file)
     if started_applying and report_file is not None:

@@ -96,11 +96,11 @@ def test_an_interrupted_apply_reports_what_it_did_and_loses_nothing(
         "Run `smsops plan` to see where things stand."
     )
     assert report["actor"] == "octo-deployer"
-    # The terminal says the same: what was done, then why the rest was not.
+    # The terminal says the same, once: what was done, then the summary line with why the rest was not.
     assert "  done     create  prod/alpha~" in out and f" {created.code}\n" in out
-    assert out.rstrip().endswith("Apply: 1 done, 0 failed, 0 deferred, 0 skipped.")
-    assert report["summary"] in err
-    assert f"the report of what was done is in {report_file}" in err
+    assert out.endswith(f"\n{report['summary']}\n")
+    assert (out + err).count("Apply: 1 done, 0 failed") == 1
+    assert err.endswith(f"the report of what was done is in {report_file}\n")
 
     # Nothing lost: the next plan sees the created template and plans only the other two.
     code, plan_out, _ = run_cli("plan", str(repo.root), "--output", "json")
@@ -142,7 +142,7 @@ def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
     assert report["interrupted"] == "" and report["under_way"] == ""
     assert [a.split("~")[0] for a in report["not_started"]] == ["second/alpha"]
     assert report["summary"].startswith("Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped by an error (")
-    assert report["summary"] in err and "Traceback" not in err
+    assert out.endswith(f"\n{report['summary']}\n") and "Apply: 1 done" not in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,8 @@ def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
             "| done | create | `prod/alpha~",
             "> :warning: Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped",
         ),
-        ("github", "Apply: 1 done, 0 failed, 0 deferred, 0 skipped.", "::error title=smsops apply::Apply: 1 done,"),
+        ("github", "", "::error title=smsops apply::Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped"),
+        ("text", "  done     create  prod/alpha~", "Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped"),
         (
             "json",
             '"address": "prod/alpha~',
@@ -171,9 +172,11 @@ def test_a_stopped_apply_says_so_in_every_output_format(
     stopped_line: str,
 ) -> None:
     saved = stale_for_the_second_channel(run_cli, repo, sms_sandbox, tmp_path)
-    code, out, _ = run_cli("apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--output", output)
+    code, out, err = run_cli("apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--output", output)
     assert code == 1
     assert done_line in out and stopped_line in out
+    # The summary once, where the format ends it (json: the report's summary field), and not again on stderr.
+    assert (out + err).count("Apply: 1 done, 0 failed, 0 deferred, 0 skipped.") == 1
 
 
 @pytest.mark.parametrize(
