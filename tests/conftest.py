@@ -104,7 +104,6 @@ LONGEST_FIRST = (  # by their time in a full run, longest first
     "console/test_browser_edit.py",
     "commands/test_apply_interrupted.py",
     "secrets/test_sdk_debug_logs.py",
-    "commands/test_demo.py",
     "publish/test_export.py",
 )
 

@@ -38,6 +38,7 @@ def test_alibaba_signature_adopted_then_managed_with_no_change(
     assert f"+ wrote {written}: kind Signature for 'OnePro'" in out
     text = written.read_text()
     assert "set `managed: onepro` in the channel's spec.signature" in text
+    assert text.startswith("# Imported by `smsops import`")  # no schemas/ here: no schema line to a dead address
     document = yaml.safe_load(text)
     assert (document["kind"], document["spec"]["name"], list(document["spec"])) == (
         "Signature",

@@ -160,7 +160,34 @@ def test_readme_quickstart_runs_from_the_checkout(tmp_path: Path) -> None:
     assert_all_passed(ran)
     runnable = [run for run in ran if not all("# needs:" in c for c in run.block.commands())]
     quickstart = "".join(run.output for run in runnable)
-    assert "Gate passed on sandbox" in quickstart and "Apply: 5 done, 0 failed" in quickstart
+    # `make demo`: the whole loop, in order, on the embedded sandbox (tests/commands/test_demo.py has the rest)
+    steps = [line.split(": smsops ")[1].split()[0] for line in quickstart.splitlines() if line.startswith("== ")]
+    assert steps == ["validate", "plan", "apply", "wait", "apply", "status", "export", "plan"]
+    # OnePro was made in the sandbox's console: adopted, its baseline is recorded once (a row of its own)
+    assert (
+        "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to record; 4 awaiting review."
+        in (quickstart)
+    )
+    assert "~ record  sandbox/signature/OnePro" in quickstart
+    assert "Gate passed on sandbox" in quickstart and "delivered" in quickstart
+    assert "Apply: 5 done, 0 failed, 0 deferred, 0 skipped." in quickstart
+    assert "`smsops demo --reset` starts over.\n" in quickstart
+    # the key the demo found itself is named for the commands typed by hand afterwards, as the README says
+    assert "To run these commands yourself: export SOPS_AGE_KEY_FILE=sms-config/keys/sandbox.agekey\n" in quickstart
+    assert "Traceback" not in quickstart
+    for secret in ("SandboxDemoSecretNotReal000001", "13800000001"):
+        assert secret not in quickstart
+    # the sandbox account persists: the demo run again has nothing to do
+    again = subprocess.run(
+        [".venv/bin/smsops", "demo", "sms-config"],
+        cwd=checkout,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Plan: 0 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 0 awaiting review." in again.stdout
     # `make test` collected the suite (one line per file), this file included.
     assert re.search(r"^tests/test_docs_commands\.py: \d+$", quickstart, re.M), quickstart[-2000:]
     # the demo's sandbox state is ignored by git

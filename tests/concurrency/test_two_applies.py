@@ -1,5 +1,6 @@
 """Two applies started together from two clones, round after round, faults at 20 % of every kind at
-the provider (``tests.concurrency.rounds``). With the apply lease in the S3 target (moto's server)
+the provider (``tests.concurrency.rounds``): 10 rounds here, 20 in ``benchmarks/bench_two_applies.py``
+with a fresh process per apply. With the apply lease in the S3 target (moto's server)
 one applies at a time, and no duplicate is left after the next apply; without it (as with a store
 that ignores conditional writes) they register the same versions twice and the clean-up alone
 converges. Either way no change is lost, and the published document is valid whenever it is read. The figures
@@ -54,6 +55,6 @@ def rounds(
 def test_two_applies_at_once_take_turns_by_the_lease_and_lose_nothing(
     tmp_path: Path, sms_sandbox: SandboxHandle, moto: str, launcher: ZygoteLauncher
 ) -> None:
-    two = rounds(tmp_path, sms_sandbox, moto, launcher, 20, lease=True)
+    two = rounds(tmp_path, sms_sandbox, moto, launcher, 10, lease=True)
     # one at a time: nothing registered twice; an apply that gave up named the other (checked per round)
     assert (two.figures.duplicates_created, two.figures.duplicates_after_next) == (0, 0)
