@@ -164,10 +164,8 @@ def test_readme_quickstart_runs_from_the_checkout(tmp_path: Path) -> None:
     steps = [line.split(": smsops ")[1].split()[0] for line in quickstart.splitlines() if line.startswith("== ")]
     assert steps == ["validate", "plan", "apply", "wait", "apply", "status", "export", "plan"]
     # OnePro was made in the sandbox's console: adopted, its baseline is recorded once (a row of its own)
-    assert (
-        "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to record; 4 awaiting review."
-        in (quickstart)
-    )
+    summary = "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to record; 4 awaiting review."
+    assert summary in quickstart
     assert "~ record  sandbox/signature/OnePro" in quickstart
     assert "Gate passed on sandbox" in quickstart and "delivered" in quickstart
     assert "Apply: 5 done, 0 failed, 0 deferred, 0 skipped." in quickstart
