@@ -36,6 +36,7 @@ from reconciler.reconcile.changes import Action, Plan
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.lock import channel_locks
 from reconciler.reconcile.observe import Session, open_session, state_dir
+from reconciler.reconcile.owner import named_on_account
 from reconciler.reconcile.report import (
     ApplyReport,
     breaking_glass,
@@ -302,6 +303,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
             marks=session.marks,
             publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
             remarks_observed={name for name, c in located.items() if traits(c.resource.spec.provider).observes_remark},
+            named=lambda name: named_on_account(config, located[name])(),
             check_digest=check_digest,
             break_glass=done.break_glass,
             spacing={

@@ -82,12 +82,13 @@ def command(config_dir: str, channels: tuple[str, ...], out: Path | None, publis
         exported, blocked = _export(config, session, desired, observed)
         if publish:
             now = datetime.now(UTC)
+            wanted = {d.name: d for d in desired}
             for located, seen, channel in exported:
                 for done in publish_channel(config, located, channel):
                     state = "published" if done.changed else "unchanged"
                     click.echo(f"{channel.name}: {state} {done.target}", err=True)
                 # what the published config stopped naming starts its grace period now
-                record_unpublished(seen, channel, marker(session, channel.name), now)
+                record_unpublished(seen, channel, marker(session, channel.name), now, wanted[channel.name])
     if output == "text":
         click.echo(_text([channel for _, _, channel in exported]), nl=False)
     if blocked:

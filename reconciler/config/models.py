@@ -180,6 +180,14 @@ class RolloutPolicy(_Model):
             "Set it only for an account whose limit differs, such as a local emulator."
         ),
     )
+    owner: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._-]{1,40}$",
+        description="Names who owns the templates this channel creates, beside the channel's name "
+        "(the smsops-owner mark, <channel>@<owner>). Default: a digest of the channel's publish target. "
+        "Set it when two config repositories on one provider account both have a channel of this name "
+        "publishing to a file at the same path, or to keep ownership when moving the publish target.",
+    )
 
 
 class S3Target(_Model):

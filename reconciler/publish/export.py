@@ -33,7 +33,7 @@ from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session
-from reconciler.reconcile.plan import versions_by_template
+from reconciler.reconcile.plan import split_owned, versions_by_template
 from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED, write_marks
 from reconciler.reconcile.versions import alias_of, live_version
 from reconciler.secrets.redact import redact
@@ -128,7 +128,7 @@ def export_channel(
         )
     now = now or datetime.now(UTC)
     resources = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
-    groups, _ = versions_by_template(desired, observed.templates)
+    groups, _ = versions_by_template(desired, split_owned(desired, observed)[0])
     published = observed.published or {}
     templates: dict[str, ExportedTemplate] = {}
     for template in desired.templates:
@@ -185,16 +185,21 @@ def publish_channel(
 
 
 def record_unpublished(
-    observed: ChannelObservation, exported: ExportedChannel, mark: Callable[[str, dict[str, str]], None], now: datetime
+    observed: ChannelObservation,
+    exported: ExportedChannel,
+    mark: Callable[[str, dict[str, str]], None],
+    now: datetime,
+    desired: DesiredChannel,
 ) -> list[str]:
     """After a publish: mark each approved managed version that the published config stopped naming
     (its grace period before retiring counts from now), and clear the mark of one it names again
-    (a rollback), so an old mark never shortens a later grace period. Returns the codes marked."""
+    (a rollback), so an old mark never shortens a later grace period. Only this channel's versions
+    (``plan.split_owned``) are marked: another channel's are not ours to mark. Returns the codes marked."""
     named = {t.code for t in exported.templates.values() if t.code}
     before = set((observed.published or {}).values())
     stamp = now.isoformat(timespec="seconds")
     marked: list[str] = []
-    for version in observed.templates:
+    for version in split_owned(desired, observed)[0]:
         if version.status is not ReviewStatus.APPROVED or not parse_provider_name(version.name):
             continue
         if version.code in named:
@@ -216,7 +221,7 @@ def publish_live(session: Session, config: LoadedConfig, located: Located[Channe
     observed = session.observe(desired)
     exported = export_channel(config, located, desired, observed, now=now)
     done = publish_channel(config, located, exported)
-    record_unpublished(observed, exported, marker(session, located.resource.name), now)
+    record_unpublished(observed, exported, marker(session, located.resource.name), now, desired)
     return ", ".join(d.target for d in done)
 
 

@@ -14,7 +14,10 @@ Steps per channel:
 5. publish: the channel's runtime config is written to its durable target in the same apply, right
    after the promotions, so what the application reads is never behind; codes it no longer names
    are marked unpublished (their grace period starts);
-6. retire and delete last, only what the plan found unnamed by the published config.
+6. retire and delete last, only what the plan found unnamed by the published config, and only
+   after a last look at the published configs of every channel of the config on the same provider
+   (``named``): a code any of them names is never deleted, whoever planned it.
+Each template created is marked as the channel's own (``smsops-owner``, ``reconcile.owner``) at once.
 Nothing is decided here: the plan said what to do.
 """
 
@@ -38,6 +41,7 @@ from reconciler.reconcile.changes import Action, Change, ChannelObservation, Cha
 from reconciler.reconcile.rollout import (
     GATE,
     LIVE,
+    OWNER,
     REMARK,
     REMOVED,
     RENAMED,
@@ -87,6 +91,10 @@ _CLEAN_UP = (Action.RETIRE, Action.DELETE)
 _PUBLISHES = (Action.PROMOTE, Action.RENAME, Action.UNPUBLISH, Action.PUBLISH)
 
 
+# Every code a published config of a channel on the same provider names -> those channels (a last
+# look before anything is deleted); raises SmsopsError when one of them cannot be read.
+ReadNamed = Callable[[], dict[str, str]]
+
 # The gate decides which versions may be promoted: address -> "" when its test passed, else why not.
 Gate = Callable[[Sequence[Change]], dict[str, str]]
 
@@ -130,8 +138,10 @@ class ChannelApplier:
         on_result: Callable[[ChangeResult], None] = lambda _: None,
         remember_remarks: bool = True,
         config_dir: str = ".",
+        named: ReadNamed | None = None,
     ) -> None:
         self.provider = provider
+        self.named = named
         self.config_dir = config_dir  # where a saved plan's signature files are decrypted from
         self.plan = plan
         self.observe = observe
@@ -178,13 +188,32 @@ class ChannelApplier:
             outcome = self._report(self._publish())
             results.append(outcome)
             published = outcome.outcome is ChangeOutcome.DONE
-        for change in (c for c in todo if c.action in _CLEAN_UP):
-            if published:
-                results.append(self._report(self._one(change)))
-            else:
-                why = "not done: the published config could not be written"
+        clean_up = [c for c in todo if c.action in _CLEAN_UP]
+        kept = self._still_named(clean_up) if published and clean_up else {}
+        for change in clean_up:
+            why = kept.get(change.address, "") if published else "not done: the published config could not be written"
+            if why:
                 results.append(self._report(self._result(change, ChangeOutcome.SKIPPED, error=why)))
+            else:
+                results.append(self._report(self._one(change)))
         return results
+
+    def _still_named(self, clean_up: Sequence[Change]) -> dict[str, str]:
+        """The last look before retiring or deleting: address -> why not, for each version a
+        published config of a channel on the same provider names (or all, when one cannot be read)."""
+        if self.named is None:
+            return {}
+        try:
+            named = self.named()
+        except SmsopsError as error:
+            why = f"not done: could not read every published config on this provider: {error.message}"
+            return {change.address: why for change in clean_up}
+        return {
+            change.address: f"not done: the published config of channel {named[change.before.code]} names "
+            f"{change.before.code}"
+            for change in clean_up
+            if change.before is not None and change.before.code in named
+        }
 
     def _run_gate(self, gated: Sequence[Change]) -> dict[str, str]:
         """The gate's verdicts. A provider failure of its own calls (a send that failed after the
@@ -265,8 +294,9 @@ class ChannelApplier:
         return apply_signature(self.provider, change, marks=self.marks, config_dir=self.config_dir)
 
     def _find_by_name(self, name: str) -> str:
+        """The template a lost create made: that name, and no other channel's owner mark."""
         for template in self.provider.list_templates():
-            if template.name == name:
+            if template.name == name and template.tags.get(OWNER, self.plan.owner) == self.plan.owner:
                 return template.code
         return ""
 
@@ -295,6 +325,7 @@ class ChannelApplier:
                     raise _NotCreated(error) from None
                 raise
             self.last_created = self.now()
+            self._claim(code)
             self._remember_remark(code, request.remark)
             return code
 
@@ -324,6 +355,13 @@ class ChannelApplier:
         self.provider.update_template(change.before.code, change.request)
         self._remember_remark(change.before.code, change.request.remark)
         return change.before.code
+
+    def _claim(self, code: str) -> None:
+        """Mark a template just created as this channel's: the only mark that lets a later apply
+        retire or delete it. Without it (the write failed) the template is kept for good: safe."""
+        if self.plan.owner:
+            with contextlib.suppress(ProviderError, SmsopsError):
+                self._mark(code, {OWNER: self.plan.owner})
 
     def _remember_remark(self, code: str, remark: str) -> None:
         """Mark which remark went to review, so a changed remark can resubmit a rejected version,
@@ -418,10 +456,12 @@ def apply_plan(
     break_glass: BreakGlass | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     remarks_observed: Collection[str] = (),
+    named: Callable[[str], dict[str, str]] | None = None,
 ) -> list[ChangeResult]:
     """Apply each channel's changes. ``spacing``: seconds between creations per channel;
     ``publish(channel)`` writes a channel's published runtime config; ``on_result`` hears of each
-    result as it happens (an interrupted apply still reports what it did)."""
+    result as it happens (an interrupted apply still reports what it did); ``named(channel)`` reads
+    every code the published configs of the channels sharing its provider name (``ReadNamed``)."""
     spacing = spacing or {}
     results: list[ChangeResult] = []
     for channel in plan.channels:
@@ -461,6 +501,7 @@ def apply_plan(
             on_result=on_result,
             remember_remarks=channel.channel not in remarks_observed,
             config_dir=plan.config_dir,
+            named=(lambda name=channel.channel: named(name)) if named is not None else None,  # type: ignore[misc]
         )
         results.extend(applier.run(check_digest=check_digest))
     return results

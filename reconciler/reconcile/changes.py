@@ -86,6 +86,9 @@ class DesiredChannel(Frozen):
     signature_unreadable: Blocker | None = None
     # Every signature name channels in git send with -> those channels: one still named is never deleted.
     signature_users: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # The smsops-owner mark of the templates this channel creates (reconcile.owner): the only ones
+    # it retires, deletes or counts as copies. "" (hand-built channels only): it owns none.
+    owner: str = ""
 
 
 class ChannelObservation(Frozen):
@@ -102,6 +105,9 @@ class ChannelObservation(Frozen):
     # Signatures smsops registered for this channel earlier (their marks) that it no longer manages,
     # as the provider has them now: candidates for deletion with prune.
     retired_signatures: tuple[ObservedSignature, ...] = ()
+    # Codes the channel's own marks document holds marks for (reconcile.owner: proof of a template
+    # created before smsops recorded owners); empty where marks are template tags only.
+    recorded: tuple[str, ...] = ()
     error: str = ""
 
     def digest(self) -> str:
@@ -184,6 +190,10 @@ class ChannelPlan(Frozen):
     # drift by ``plan --detailed-exitcode``, but the rest of the channel is applied.
     attention: tuple[Blocker, ...] = ()
     unmanaged: tuple[ObservedTemplate, ...] = ()
+    # smsops-named templates this channel does not own (another channel's or repository's, or
+    # unproven): left alone by plan and apply, only counted in the plan (reconcile.owner).
+    foreign: tuple[ObservedTemplate, ...] = ()
+    owner: str = ""  # the smsops-owner mark apply writes on each template it creates
     observed_digest: str
 
 

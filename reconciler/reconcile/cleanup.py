@@ -5,7 +5,9 @@ it names is never retired or deleted; an approved version goes only after the gr
 from when the published config stopped naming it (the ``smsops-unpublished`` mark, written by the
 apply that published without it); a version known never to have been published (never approved,
 or a copy registered twice by two applies at once) goes at once. ``publish`` is planned when the
-document is behind what is live and nothing else in the plan writes it.
+document is behind what is live and nothing else in the plan writes it. Only a version marked as
+this channel's (``smsops-owner``, ``reconcile.owner``) is ever retired or deleted; one it merely
+uses is kept, and the plan says how to claim it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import datetime
 from reconciler.content.identity import Identity, parse_provider_name
 from reconciler.providers.base import ObservedTemplate, ReviewStatus
 from reconciler.reconcile.changes import Action, Change, DesiredChannel, DesiredTemplate, TemplateVersion
-from reconciler.reconcile.rollout import LIVE, REMOVED, RENAMED, UNPUBLISHED
+from reconciler.reconcile.owner import claim_hint
+from reconciler.reconcile.rollout import LIVE, OWNER, REMOVED, RENAMED, UNPUBLISHED
 from reconciler.reconcile.versions import mark_time
 
 
@@ -29,6 +32,10 @@ class PlanContext:
     now: datetime
     # name -> code as the channel's published runtime config has it; None: the target holds none
     published: dict[str, str] | None
+    owner: str = ""  # the channel's smsops-owner mark: only versions carrying it may go
+
+    def owns(self, version: ObservedTemplate) -> bool:
+        return bool(self.owner) and version.tags.get(OWNER) == self.owner
 
     @property
     def named(self) -> set[str]:
@@ -83,6 +90,8 @@ def superseded(template: DesiredTemplate, old: ObservedTemplate, label: str, ctx
     address = f"{ctx.desired.name}/{old.name}"
     version = TemplateVersion.observed(old)
     base = {"channel": ctx.desired.name, "template": template.name, "address": address, "before": version}
+    if not ctx.owns(old):
+        return Change(action=Action.NOOP, after=version, reason=f"{label}; {not_owned(ctx)}", **base)
     if old.status is ReviewStatus.PENDING:
         # cannot be deleted while under review; a copy is shown so two applies at once are visible
         return (
@@ -111,6 +120,11 @@ def why_waiting(old: ObservedTemplate, label: str, ctx: PlanContext) -> str:
     return f"{label}; retired after the grace period, at {due.isoformat(timespec='minutes')}"
 
 
+def not_owned(ctx: PlanContext) -> str:
+    """Why a version this channel uses is kept for good: it cannot prove the version its own."""
+    return f"never deleted: no smsops-owner mark of this channel (created by an older smsops?); {claim_hint(ctx.owner)}"
+
+
 def removed(old: ObservedTemplate, name: str, ctx: PlanContext) -> Change:
     """A managed template no longer in git (prune on). One the application may still use (named by
     the published config) is first ``unpublish``ed - left out of the published config - and deleted
@@ -120,6 +134,9 @@ def removed(old: ObservedTemplate, name: str, ctx: PlanContext) -> Change:
     if old.code in ctx.named:
         reason = "removed from git: no longer published; deleted after the grace period"
         return Change(action=Action.UNPUBLISH, before=version, reason=reason, **base)
+    if not ctx.owns(old):
+        reason = f"removed from git; {not_owned(ctx)}"
+        return Change(action=Action.NOOP, before=version, after=version, reason=reason, **base)
     waiting = why_waiting(old, "removed from git", ctx)
     if waiting:
         return Change(

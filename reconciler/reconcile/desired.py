@@ -16,6 +16,7 @@ from reconciler.errors import ConfigError, SecretsError
 from reconciler.providers.base import TemplateRequest
 from reconciler.providers.traits import traits
 from reconciler.reconcile.changes import Blocker, DesiredChannel, DesiredTemplate
+from reconciler.reconcile.owner import owner_id
 from reconciler.reconcile.signatures import desired_signature
 
 __all__ = ["api_provider", "desired_channel", "desired_template", "example_values", "native_parameters"]
@@ -100,6 +101,7 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         managed_signature=managed,
         signature_unreadable=unreadable,
         signature_users=_signature_users(config),
+        owner=owner_id(config, located),
     )
 
 

@@ -22,7 +22,7 @@ from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
 from reconciler.publish.document import ReadDocument, document_reader, published_map, published_signature
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
-from reconciler.reconcile.rollout import MarkStore, mark_store
+from reconciler.reconcile.rollout import UNPUBLISHED, MarkStore, mark_store
 from reconciler.reconcile.signatures import mark_key, retired_signatures
 from reconciler.secrets.redact import redact
 from reconciler.secrets.sops import ChannelSecrets, channel_secrets
@@ -162,7 +162,14 @@ def observe_channel(
         published=published,
         published_signature=published_signature(text) if text else None,
         retired_signatures=retired,
+        recorded=_recorded(kept or {}),
     )
+
+
+def _recorded(kept: dict[str, dict[str, str]]) -> tuple[str, ...]:
+    """Codes the channel's marks document marked for a reason of its own. An unpublished mark alone
+    proves nothing: an older smsops also wrote it for other channels' promoted templates."""
+    return tuple(sorted(code for code, marks in kept.items() if any(v for k, v in marks.items() if k != UNPUBLISHED)))
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:

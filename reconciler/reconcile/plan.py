@@ -19,6 +19,10 @@ from when the published config stopped naming it (the ``smsops-unpublished`` mar
 is promoted is the ``smsops-live`` mark (kept as template tags or beside the published config),
 else the code the published config names. Two versions with one identity (two applies at once):
 every plan keeps the oldest and retires the others by the same rules.
+
+A channel plans only for the templates it may touch (``split_owned``, ``reconcile.owner``): another
+channel's or repository's templates on the same account are left alone, and only versions marked
+as this channel's are ever retired, deleted or counted as copies.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from reconciler.reconcile.changes import (
     TemplateVersion,
 )
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
+from reconciler.reconcile.owner import Ownership, ownership
 from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
 from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
@@ -52,7 +57,15 @@ from reconciler.reconcile.versions import (
     promoted_at,
 )
 
-__all__ = ["created_order", "live_version", "make_plan", "plan_channel", "promoted_at", "versions_by_template"]
+__all__ = [
+    "created_order",
+    "live_version",
+    "make_plan",
+    "plan_channel",
+    "promoted_at",
+    "split_owned",
+    "versions_by_template",
+]
 
 
 def _signature_blockers(desired: DesiredChannel, observed: ChannelObservation) -> list[Blocker]:
@@ -299,7 +312,7 @@ def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, no
     # A managed signature that is not approved holds the templates (with_signature) instead of blocking.
     managed = desired.managed_signature is not None or desired.signature_unreadable is not None
     blockers = [] if managed else _signature_blockers(desired, observed)
-    ctx = PlanContext(desired, observed.tags_supported, now, observed.published)
+    ctx = PlanContext(desired, observed.tags_supported, now, observed.published, desired.owner)
     if blockers or not desired.registers_templates:
         changes = [] if blockers else list(_rendered_by_application(desired))
         if not blockers:
@@ -313,7 +326,8 @@ def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, no
             observed_digest=digest,
         )
 
-    by_name, unmanaged = versions_by_template(desired, observed.templates)
+    usable, foreign = split_owned(desired, observed)
+    by_name, unmanaged = versions_by_template(desired, usable)
     planned = {t.name: _plan_template(t, by_name.get(t.name, []), ctx) for t in desired.templates}
     changes = [change for p in planned.values() for change in p.changes]
     gone = sorted(set(by_name) - set(planned))
@@ -327,6 +341,8 @@ def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, no
         changes=tuple(changes),
         attention=tuple(p.attention for p in planned.values() if p.attention is not None),
         unmanaged=tuple(unmanaged) + orphans,
+        foreign=foreign,
+        owner=desired.owner,
         observed_digest=digest,
     )
 
@@ -359,6 +375,21 @@ def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
         )
         for t in desired.templates
     )
+
+
+def split_owned(
+    desired: DesiredChannel, observed: ChannelObservation
+) -> tuple[tuple[ObservedTemplate, ...], tuple[ObservedTemplate, ...]]:
+    """The templates this channel may plan for (its own, those its target proves it uses, and
+    templates smsops did not name) and the smsops-named ones it leaves alone (``reconcile.owner``)."""
+    used = {*(observed.published or {}).values(), *(t.adopt_code for t in desired.templates if t.adopt_code)}
+    usable: list[ObservedTemplate] = []
+    foreign: list[ObservedTemplate] = []
+    for template in observed.templates:
+        named = parse_provider_name(template.name) is not None or template.code in used
+        mine = ownership(template, desired.owner, used=used, recorded=observed.recorded) is not Ownership.FOREIGN
+        (usable if mine or not named else foreign).append(template)
+    return tuple(usable), tuple(foreign)
 
 
 def versions_by_template(

@@ -14,7 +14,10 @@ runtime config stopped naming the code: the grace period before retiring counts 
 ``smsops-renamed`` (``<time> <old name>``: the old name stays published as an alias for the grace
 period), ``smsops-remark`` (digest of the remark last submitted for review: a changed remark on a
 rejected version is resubmitted) and ``smsops-skip-gate`` (``<time> <reason> (<actor>, <commit>)``
-when a version was promoted without its gate: ``reconcile.breakglass``). Values never hold a phone
+when a version was promoted without its gate: ``reconcile.breakglass``), ``smsops-owner``
+(``<channel>@<id>``, written when smsops creates the template: which channel may retire or delete it,
+``reconcile.owner``; a tag where the provider has tags, so every channel on the account sees it).
+Values never hold a phone
 number unmasked or a secret.
 """
 
@@ -41,9 +44,10 @@ UNPUBLISHED = "smsops-unpublished"  # when the published config stopped naming t
 RENAMED = "smsops-renamed"  # "<time> <old name>": the live code published under a new name
 REMARK = "smsops-remark"  # digest of the remark last submitted with the version
 SKIP_GATE = "smsops-skip-gate"  # promoted without a gate: when, why, by whom, at which commit
+OWNER = "smsops-owner"  # "<channel>@<id>": the channel that created the template (reconcile.owner)
 # The marks a provider with template tags keeps as tags (its listing shows them at no extra cost per
 # key); every other mark goes to the marks document beside the channel's published config.
-TAG_KEYS = (LIVE, GATE, REMOVED)
+TAG_KEYS = (LIVE, GATE, REMOVED, OWNER)
 MAX_VALUE = 120  # Alibaba tag values are short; keep every mark within what any store accepts
 
 

@@ -28,7 +28,7 @@ from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
-from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at
+from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at, split_owned
 from reconciler.reconcile.rollout import GATE, SKIP_GATE
 
 
@@ -287,7 +287,7 @@ def channel_status(
             for t in desired.templates
         )
         return ChannelStatus(**base, **signature_fields, templates=rendered)
-    groups = group_versions(desired, observed.templates)
+    groups = group_versions(desired, split_owned(desired, observed)[0])
     leaving = leaving_versions(desired, observed, now or datetime.now(UTC))
     templates = tuple(
         template_status(t, groups.get(t.name, []), observed.tags_supported, leaving.pop(t.name, ()))

@@ -16,7 +16,7 @@ from reconciler.providers.base import ObservedSignature, ObservedTemplate, Revie
 PAGE_SIZE = 50  # GetSmsTemplateList page (the list APIs' maximum; the SDK default is 10)
 PARALLEL_PAGES = 8  # list requests in flight at once (the pacer still caps the rate)
 # The tags smsops reads back: the rollout marks (see reconciler.reconcile.rollout).
-MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed")
+MARK_KEYS = ("smsops-live", "smsops-gate", "smsops-removed", "smsops-owner")
 
 
 class AlibabaObserver:

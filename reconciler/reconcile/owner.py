@@ -1,0 +1,132 @@
+"""Whose template is it: the ``smsops-owner`` mark, and what a channel may do to templates it does not own.
+
+One provider account may serve several channels: of one config, or of several config repositories.
+A template's provider-side name (``<name>~<fingerprint>``) says which template a version is of, not
+which channel created it, so smsops marks every template it creates with its owner
+(``smsops-owner``, written right after the create: a template tag where the provider has tags, else
+in the channel's marks document). The owner is ``<channel>@<id>`` (``owner_id``): ``id`` is
+``spec.rollout.owner``, else a digest of where the channel publishes (its SSM prefix, its S3 store,
+bucket and prefix, or its file path relative to the config directory). The config says it, not the
+machine: a fresh clone on an empty runner computes the same owner.
+
+Invariants (``ownership``):
+- ``OWN`` (the mark names this channel's owner): the only versions a channel retires, deletes or
+  counts as copies of one another.
+- ``KNOWN`` (no mark naming this owner, but the channel's own target proves it uses the version:
+  its published config names the code, git adopts it, or, with no owner mark at all, its marks
+  document has marks for it - templates created before smsops recorded owners): used as before
+  (live, promoted, renamed, published), never retired or deleted. The plan says how to claim one.
+- ``FOREIGN``: everything else - another channel's, another repository's, or unproven. The channel's
+  plan, apply, status and export leave it alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
+
+from reconciler.config.load import LoadedConfig, Located
+from reconciler.config.models import Channel
+from reconciler.errors import SmsopsError
+from reconciler.providers.base import ObservedTemplate
+from reconciler.providers.traits import traits
+from reconciler.publish.document import document_reader
+from reconciler.publish.targets import file_target
+from reconciler.reconcile.rollout import OWNER
+
+ID_LENGTH = 10  # digest characters of a publish target: the mark stays short (tag values are)
+
+
+class Ownership(StrEnum):
+    OWN = "own"
+    KNOWN = "known"
+    FOREIGN = "foreign"
+
+
+def target_location(config: LoadedConfig, located: Located[Channel]) -> str:
+    """Where the channel publishes, as the config states it (never a path of this machine)."""
+    publish = located.resource.spec.publish
+    if publish is not None and publish.ssm_prefix:
+        return f"ssm:{publish.ssm_prefix.rstrip('/')}"
+    if publish is not None and publish.s3 is not None:
+        s3 = publish.s3
+        return f"s3:{s3.endpoint or ''}/{s3.bucket}/{s3.prefix.rstrip('/')}/{located.resource.name}"
+    relative = os.path.relpath(file_target(config, located), os.path.abspath(config.root))
+    return f"file:{relative.replace(os.sep, '/')}"
+
+
+def owner_id(config: LoadedConfig, located: Located[Channel]) -> str:
+    """``<channel>@<id>``: the ``smsops-owner`` mark of the templates this channel creates."""
+    channel = located.resource
+    explicit = channel.spec.rollout.owner
+    if explicit:
+        return f"{channel.name}@{explicit}"
+    digest = hashlib.sha256(target_location(config, located).encode()).hexdigest()[:ID_LENGTH]
+    return f"{channel.name}@{digest}"
+
+
+def ownership(
+    template: ObservedTemplate, owner: str, *, used: Iterable[str] = (), recorded: Iterable[str] = ()
+) -> Ownership:
+    """``template`` as seen by the channel whose owner is ``owner``. ``used``: codes its published
+    config names or git adopts; ``recorded``: codes its marks document holds marks for."""
+    mark = template.tags.get(OWNER, "")
+    if mark and mark == owner:
+        return Ownership.OWN
+    if template.code in set(used) or (not mark and template.code in set(recorded)):
+        return Ownership.KNOWN
+    return Ownership.FOREIGN
+
+
+def claim_hint(owner: str) -> str:
+    """How a person claims a template smsops cannot prove this channel's (see the team guide)."""
+    return f"mark it smsops-owner={owner} to let this channel delete it"
+
+
+def named_codes(text: str, where: str) -> set[str]:
+    """Every code a published config names (live or not yet): what no channel may delete."""
+    try:
+        data: Any = json.loads(text)
+        templates = data["channel"]["templates"]
+        return {str(entry["code"]) for entry in templates.values() if entry.get("code")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise SmsopsError(
+            f"{where} is not a published config smsops wrote: nothing is deleted while it cannot be read",
+            hint="restore it from its previous version, or run `smsops export` for that channel",
+        ) from None
+
+
+def same_account(config: LoadedConfig, located: Located[Channel]) -> list[Located[Channel]]:
+    """The channels of the config that may share ``located``'s provider account (itself included):
+    the same API at the same address. Credentials are not compared: two keys may open one account."""
+    spec = located.resource.spec
+    api = traits(spec.provider).api
+    return [
+        c
+        for c in config.channels
+        if traits(c.resource.spec.provider).api == api and c.resource.spec.endpoint == spec.endpoint
+    ]
+
+
+def named_on_account(config: LoadedConfig, located: Located[Channel]) -> Callable[[], dict[str, str]]:
+    """Reads every code the published configs of ``same_account`` name -> those channels: apply's
+    last look before it deletes. Raises ``SmsopsError`` when one cannot be read: nothing is deleted
+    on a guess of what an application reads."""
+    readers = [(c.resource.name, document_reader(config, c)) for c in same_account(config, located)]
+
+    def read() -> dict[str, str]:
+        named: dict[str, list[str]] = {}
+        for channel, document in readers:
+            try:
+                text = document()
+            except SmsopsError as error:
+                raise SmsopsError(f"channel {channel}: {error.message}", hint=error.hint) from None
+            for code in named_codes(text, f"the published config of channel {channel}") if text else ():
+                named.setdefault(code, []).append(channel)
+        return {code: ", ".join(channels) for code, channels in named.items()}
+
+    return read
