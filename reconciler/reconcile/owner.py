@@ -12,10 +12,11 @@ machine: a fresh clone on an empty runner computes the same owner.
 Invariants (``ownership``):
 - ``OWN`` (the mark names this channel's owner): the only versions a channel retires, deletes or
   counts as copies of one another.
-- ``KNOWN`` (no mark naming this owner, but the channel's own target proves it uses the version:
-  its published config names the code, git adopts it, or, with no owner mark at all, its marks
-  document has marks for it - templates created before smsops recorded owners): used as before
-  (live, promoted, renamed, published), never retired or deleted. The plan says how to claim one.
+- ``KNOWN`` (no mark naming this owner, but the channel uses the version: its published config
+  names the code or git adopts it; or, with no owner mark at all, its marks document has marks for
+  it, or where owner marks are tags it has exactly the name git asks for - templates created before
+  smsops recorded owners, or whose mark an interrupted apply never wrote): used as before (live,
+  promoted, renamed, published), never retired or deleted. The plan says how to claim one.
 - ``FOREIGN``: everything else - another channel's, another repository's, or unproven. The channel's
   plan, apply, status and export leave it alone.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from typing import Any
 
@@ -70,14 +71,25 @@ def owner_id(config: LoadedConfig, located: Located[Channel]) -> str:
 
 
 def ownership(
-    template: ObservedTemplate, owner: str, *, used: Iterable[str] = (), recorded: Iterable[str] = ()
+    template: ObservedTemplate,
+    owner: str,
+    *,
+    used: Collection[str] = (),
+    recorded: Collection[str] = (),
+    wanted: Collection[str] = (),
 ) -> Ownership:
     """``template`` as seen by the channel whose owner is ``owner``. ``used``: codes its published
-    config names or git adopts; ``recorded``: codes its marks document holds marks for."""
+    config names or git adopts; ``recorded``: codes its marks document holds marks for; ``wanted``:
+    the provider-side names git asks this channel for, where owner marks are template tags every
+    channel sees (so a missing mark is a template whose mark was never written: an apply stopped
+    between the create and the mark, or an older smsops; using it, never deleting it, is what keeps
+    such an apply from registering the template twice)."""
     mark = template.tags.get(OWNER, "")
     if mark and mark == owner:
         return Ownership.OWN
-    if template.code in set(used) or (not mark and template.code in set(recorded)):
+    if template.code in used:
+        return Ownership.KNOWN
+    if not mark and (template.code in recorded or template.name in wanted):
         return Ownership.KNOWN
     return Ownership.FOREIGN
 

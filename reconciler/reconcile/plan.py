@@ -383,11 +383,15 @@ def split_owned(
     """The templates this channel may plan for (its own, those its target proves it uses, and
     templates smsops did not name) and the smsops-named ones it leaves alone (``reconcile.owner``)."""
     used = {*(observed.published or {}).values(), *(t.adopt_code for t in desired.templates if t.adopt_code)}
+    # Without template tags, another channel's owner mark is out of sight: a name proves nothing.
+    wanted = {t.request.name for t in desired.templates} if traits(desired.provider).marks == "tags" else set()
+    recorded = set(observed.recorded)
     usable: list[ObservedTemplate] = []
     foreign: list[ObservedTemplate] = []
     for template in observed.templates:
         named = parse_provider_name(template.name) is not None or template.code in used
-        mine = ownership(template, desired.owner, used=used, recorded=observed.recorded) is not Ownership.FOREIGN
+        seen = ownership(template, desired.owner, used=used, recorded=recorded, wanted=wanted)
+        mine = seen is not Ownership.FOREIGN
         (usable if mine or not named else foreign).append(template)
     return tuple(usable), tuple(foreign)
 

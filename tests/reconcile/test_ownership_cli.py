@@ -12,7 +12,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox.testing import TENCENT_TEST_APP_ID, TENCENT_TEST_SECRET_ID, TENCENT_TEST_SECRET_KEY, SandboxHandle
+from reconciler.sandbox.testing import (
+    TENCENT_TEST_APP_ID,
+    TENCENT_TEST_SECRET_ID,
+    TENCENT_TEST_SECRET_KEY,
+    SandboxHandle,
+)
 from tests.configrepo import SANDBOX_KEY, ConfigRepo, template_doc, write_doc
 
 NOTICES = [f"notice-{n}" for n in range(1, 7)]
@@ -56,7 +61,7 @@ def two_channels(repo: ConfigRepo, provider: str, url: str, notices: list[str] =
     template(repo, "bee", "ali-b")
 
 
-def roll_out(run_cli: Any, repo: ConfigRepo, approve: approve_all, channels: tuple[str, ...] = ("ali", "ali-b")) -> None:
+def roll_out(run_cli: Any, repo: ConfigRepo, approve: Approver, channels: tuple[str, ...] = ("ali", "ali-b")) -> None:
     # One channel per apply: each paces its own creations, and the account's rate counts both.
     for channel in channels:
         run_ok(run_cli, "apply", str(repo.root), "--channel", channel, "--auto-approve")
@@ -71,7 +76,7 @@ def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
 
 
-class approve_all:  # noqa: N801 - reads as the action it is
+class Approver:
     """Approves every template of the account; ``clock`` is the emulator's."""
 
     def __init__(self, handle: SandboxHandle, account: Any) -> None:
@@ -105,7 +110,7 @@ def test_a_pruning_channel_leaves_the_other_channels_templates_on_one_alibaba_ac
     repo = ConfigRepo(tmp_path / "cfg")
     repo.secrets(*sms_sandbox.credentials)
     two_channels(repo, "alibaba", sms_sandbox.url())
-    roll_out(run_cli, repo, approve_all(sms_sandbox, sms_sandbox.account))
+    roll_out(run_cli, repo, Approver(sms_sandbox, sms_sandbox.account))
     assert len(published(repo, "ali")) == 6
     assert_other_channel_untouched(run_cli, repo, {t.code for t in sms_sandbox.account.templates()})
     assert len(sms_sandbox.account.templates()) == 7
@@ -131,7 +136,7 @@ def test_a_pruning_channel_leaves_the_other_channels_templates_on_one_tencent_ac
     notices = NOTICES[:2]  # the emulator holds AddSmsTemplate to Tencent's rate
     two_channels(repo, "tencent", tencent_sandbox.url("tencent"), notices, signature=signature)
     account = tencent_sandbox.tencent_account
-    roll_out(run_cli, repo, approve_all(tencent_sandbox, account))
+    roll_out(run_cli, repo, Approver(tencent_sandbox, account))
     assert len(published(repo, "ali")) == 2
     assert_other_channel_untouched(run_cli, repo, {t.code for t in account.templates()}, notices)
     assert len(account.templates()) == 3
@@ -145,7 +150,7 @@ def test_a_code_another_channels_published_config_names_is_never_deleted(
     repo = ConfigRepo(tmp_path / "cfg")
     repo.secrets(*sms_sandbox.credentials)
     two_channels(repo, "alibaba", sms_sandbox.url())
-    roll_out(run_cli, repo, approve_all(sms_sandbox, sms_sandbox.account))
+    roll_out(run_cli, repo, Approver(sms_sandbox, sms_sandbox.account))
     code = published(repo, "ali")["notice-6"]
     # ali-b's application was pointed at ali's notice-6 (a document written by hand, or by an
     # older smsops): ali removing notice-6 from git must not take it away from ali-b.
@@ -157,7 +162,7 @@ def test_a_code_another_channels_published_config_names_is_never_deleted(
     run_ok(run_cli, "apply", str(repo.root), "--channel", "ali", "--auto-approve")
     time.sleep(1.1)
     assert ("delete", "notice-6") in actions(plan_json(run_cli, repo, "--channel", "ali"))
-    code_, out, err = run_cli("apply", str(repo.root), "--channel", "ali", "--auto-approve")
+    _, out, err = run_cli("apply", str(repo.root), "--channel", "ali", "--auto-approve")
     assert "Traceback" not in out + err
     assert f"the published config of channel ali-b names {code}" in out + err
     assert code in {t.code for t in sms_sandbox.account.templates()}
@@ -175,7 +180,7 @@ def test_two_repositories_on_one_account_leave_each_others_templates(
         for name in names:
             template(repo, name, "prod")
     for repo in (first, second):
-        roll_out(run_cli, repo, approve_all(sms_sandbox, sms_sandbox.account), ("prod",))
+        roll_out(run_cli, repo, Approver(sms_sandbox, sms_sandbox.account), ("prod",))
     codes = {t.code for t in sms_sandbox.account.templates()}
     assert len(codes) == 4
     time.sleep(1.1)

@@ -14,10 +14,11 @@ from reconciler.providers.base import (
 )
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate, Plan
 from reconciler.reconcile.plan import make_plan, plan_channel
-from reconciler.reconcile.rollout import LIVE, UNPUBLISHED
+from reconciler.reconcile.rollout import LIVE, OWNER, UNPUBLISHED
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SIGNATURE = ObservedSignature(name="OnePro", status=ReviewStatus.APPROVED)
+OWNER_ID = "prod@0123456789"
 
 
 def desired_template(name: str, content: str, kind: TemplateKind = TemplateKind.NOTIFICATION) -> DesiredTemplate:
@@ -29,7 +30,13 @@ def desired_template(name: str, content: str, kind: TemplateKind = TemplateKind.
 
 def channel(*templates: DesiredTemplate, prune: bool = False) -> DesiredChannel:
     return DesiredChannel(
-        name="prod", provider="alibaba", signature="OnePro", templates=templates, prune=prune, grace=timedelta(hours=24)
+        name="prod",
+        provider="alibaba",
+        signature="OnePro",
+        templates=templates,
+        prune=prune,
+        grace=timedelta(hours=24),
+        owner=OWNER_ID,
     )
 
 
@@ -49,7 +56,8 @@ def seen(
         status=status,
         reason=reason,
         created_at=created,
-        tags={LIVE: live_since.isoformat()} if live_since else {},
+        # created by this channel: its owner mark (reconcile.owner)
+        tags={OWNER: OWNER_ID, **({LIVE: live_since.isoformat()} if live_since else {})},
     )
 
 

@@ -65,6 +65,20 @@ def published(repo: ConfigRepo) -> dict[str, Any]:
     return dict(document["channel"]["templates"])
 
 
+def tag(handle: SandboxHandle, code: str, tags: dict[str, str]) -> None:
+    """Tag a template through the official SDK, as an apply does."""
+    from alibabacloud_dysmsapi20170525 import models
+
+    request = models.TagResourcesRequest(
+        region_id="cn-hangzhou",
+        resource_type="TEMPLATE",
+        prod_code="dysms",
+        resource_id=[code],
+        tag=[models.TagResourcesRequestTag(key=key, value=value) for key, value in tags.items()],
+    )
+    handle.alibaba_client().tag_resources(request)
+
+
 def live_rollout(run_cli: Any, repo: ConfigRepo, handle: SandboxHandle) -> dict[str, str]:
     """Create, approve and promote both templates; the codes by template name."""
     run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
@@ -174,6 +188,14 @@ def test_a_version_registered_twice_is_shown_and_the_copy_retired(
         code_factory=lambda n: f"SMS_{470_000_000 + n}",
     )
     sms_sandbox.account.approve(copy.code)
+    # Without its owner mark (an apply stopped between the create and the mark) the copy is used,
+    # never retired: nothing proves it this channel's.
+    _, plan = plan_json(run_cli, repo)
+    [kept] = [c for c in plan["channels"][0]["changes"] if (c["before"] or {}).get("code") == copy.code]
+    assert kept["action"] == "noop" and "no smsops-owner mark of this channel" in kept["reason"]
+    owner = plan["channels"][0]["owner"]
+    assert owner.startswith("prod@")
+    tag(sms_sandbox, copy.code, {"smsops-owner": owner})  # what the second apply wrote right after its create
     _, plan = plan_json(run_cli, repo)
     [retire] = [c for c in plan["channels"][0]["changes"] if c["action"] == "retire"]
     assert retire["before"]["code"] == copy.code
