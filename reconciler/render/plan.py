@@ -102,6 +102,8 @@ def render_text(plan: Plan, *, colour: bool = False, verbose: bool = False) -> s
             lines.append(style(f"    {live} template(s) live and unchanged", "bright_black"))
         for template in channel.unmanaged:
             lines.append(f"  ? unmanaged {template.code} {template.name!r} ({template.status.value})")
+        if channel.foreign:
+            lines.append(style(f"    {_foreign(channel)}", "bright_black"))
         lines.append("")
     lines.append(plan.summary())
     return redact("\n".join(lines)) + "\n"
@@ -152,7 +154,17 @@ def _markdown_channel(channel: ChannelPlan, rows: int | None = None) -> list[str
     if channel.unmanaged:
         names = ", ".join(f"`{t.code}` {markdown_cell(t.name)}" for t in channel.unmanaged)
         lines += [f"Unmanaged at the provider (left alone): {names}", ""]
+    if channel.foreign:
+        lines += [f"_{_foreign(channel)}_", ""]
     return lines
+
+
+def _foreign(channel: ChannelPlan) -> str:
+    return (
+        f"{len(channel.foreign)} smsops template(s) of other channels or config repositories on this "
+        f"account (not marked as this channel's): left alone. One this channel made with an older smsops: "
+        f"mark it smsops-owner={channel.owner} to manage it"
+    )
 
 
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:

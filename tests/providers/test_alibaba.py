@@ -385,7 +385,7 @@ def test_listing_costs_one_call_per_fifty_templates_and_keeps_marks_reasons_and_
     assert n > 50 and len(observed) == n
     # ⌈N/50⌉ pages, one tag page per mark key to check the listed marks, one GetSmsTemplate each for
     # the rejected and the unmanaged template; nothing per managed template, no QuerySmsTemplateList.
-    assert spent == {"GetSmsTemplateList": math.ceil(n / 50), "ListTagResources": 3, "GetSmsTemplate": 2}
+    assert spent == {"GetSmsTemplateList": math.ceil(n / 50), "ListTagResources": len(MARK_KEYS), "GetSmsTemplate": 2}
     by_key = {key: observed[code] for key, code in codes.items()}
     assert by_key["v0"].tags == {"smsops-live": "2025-01-02T03:04:05Z"}  # only smsops' marks
     assert by_key["v1"].tags == {"smsops-gate": "failed 2025-01-02T03:04:05Z: no delivery"}

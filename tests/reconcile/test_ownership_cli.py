@@ -95,6 +95,8 @@ def assert_other_channel_untouched(
     plan = plan_json(run_cli, repo, "--channel", "ali-b")
     assert actions(plan) == [("noop", "bee")]
     assert sorted(t["name"].split("~")[0] for t in plan["channels"][0]["foreign"]) == notices
+    text = run_ok(run_cli, "plan", str(repo.root), "--channel", "ali-b")
+    assert f"{len(notices)} smsops template(s) of other channels or config repositories on this account" in text
     time.sleep(1.1)  # ali-b's grace period is 1s
     out = run_ok(run_cli, "apply", str(repo.root), "--channel", "ali-b", "--auto-approve")
     assert "Apply: 0 done" in out and "done delete" not in out
