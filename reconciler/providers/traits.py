@@ -88,7 +88,7 @@ class ProviderTraits:
     registers_templates: bool = True
     # True: the provider puts ``【signature】`` into the message body, so it counts in segments.
     bracket_signature: bool = False
-    # Where smsops' rollout marks are kept: the three a listing must show (live, gate, removed) in
+    # Where smsops' rollout marks are kept: the four a listing must show (live, gate, removed, owner) in
     # the provider's template tags, or everything in the marks document beside the published config
     # (which holds the other marks of a provider with tags too); nowhere: no templates to mark.
     marks: Literal["tags", "published", "none"] = "published"
