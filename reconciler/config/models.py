@@ -171,7 +171,7 @@ class TestSendSpec(_Model):
 class RolloutPolicy(_Model):
     prune: StrictBool = Field(
         False,
-        description="Delete the templates this channel created (its smsops-owner mark) that are no longer in the config.",
+        description="Delete the templates this channel created (its smsops-owner mark) once no longer in the config.",
     )
     grace_period: Duration = Field(
         "24h", validate_default=True, description="How long a superseded version stays live after promotion."
