@@ -33,7 +33,8 @@ from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session
-from reconciler.reconcile.plan import split_owned, versions_by_template
+from reconciler.reconcile.owner import split_owned
+from reconciler.reconcile.plan import versions_by_template
 from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED, write_marks
 from reconciler.reconcile.versions import alias_of, live_version
 from reconciler.secrets.redact import redact

@@ -38,6 +38,7 @@ from reconciler.providers.base import ObservedTemplate, Provider
 from reconciler.providers.ratelimit import quota
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, Change, ChannelObservation, ChannelPlan, Plan
+from reconciler.reconcile.owner import ReadNamed, still_named
 from reconciler.reconcile.rollout import (
     GATE,
     LIVE,
@@ -90,10 +91,6 @@ _CLEAN_UP = (Action.RETIRE, Action.DELETE)
 # Changes after which the published config must be written again.
 _PUBLISHES = (Action.PROMOTE, Action.RENAME, Action.UNPUBLISH, Action.PUBLISH)
 
-
-# Every code a published config of a channel on the same provider names -> those channels (a last
-# look before anything is deleted); raises SmsopsError when one of them cannot be read.
-ReadNamed = Callable[[], dict[str, str]]
 
 # The gate decides which versions may be promoted: address -> "" when its test passed, else why not.
 Gate = Callable[[Sequence[Change]], dict[str, str]]
@@ -189,7 +186,7 @@ class ChannelApplier:
             results.append(outcome)
             published = outcome.outcome is ChangeOutcome.DONE
         clean_up = [c for c in todo if c.action in _CLEAN_UP]
-        kept = self._still_named(clean_up) if published and clean_up else {}
+        kept = still_named(self.named, clean_up) if published and clean_up else {}
         for change in clean_up:
             why = kept.get(change.address, "") if published else "not done: the published config could not be written"
             if why:
@@ -197,23 +194,6 @@ class ChannelApplier:
             else:
                 results.append(self._report(self._one(change)))
         return results
-
-    def _still_named(self, clean_up: Sequence[Change]) -> dict[str, str]:
-        """The last look before retiring or deleting: address -> why not, for each version a
-        published config of a channel on the same provider names (or all, when one cannot be read)."""
-        if self.named is None:
-            return {}
-        try:
-            named = self.named()
-        except SmsopsError as error:
-            why = f"not done: could not read every published config on this provider: {error.message}"
-            return {change.address: why for change in clean_up}
-        return {
-            change.address: f"not done: the published config of channel {named[change.before.code]} names "
-            f"{change.before.code}"
-            for change in clean_up
-            if change.before is not None and change.before.code in named
-        }
 
     def _run_gate(self, gated: Sequence[Change]) -> dict[str, str]:
         """The gate's verdicts. A provider failure of its own calls (a send that failed after the
@@ -294,9 +274,14 @@ class ChannelApplier:
         return apply_signature(self.provider, change, marks=self.marks, config_dir=self.config_dir)
 
     def _find_by_name(self, name: str) -> str:
-        """The template a lost create made: that name, and no other channel's owner mark."""
+        """The template a lost create made: that name, no other channel's owner mark, and not one
+        the plan saw (another channel's template of the same name is not ours to claim)."""
+        plan = self.plan
+        seen = {t.code for t in (*plan.foreign, *plan.unmanaged)}
+        seen |= {v.code for c in plan.changes for v in (c.before, c.after) if v is not None}
         for template in self.provider.list_templates():
-            if template.name == name and template.tags.get(OWNER, self.plan.owner) == self.plan.owner:
+            mark = template.tags.get(OWNER, plan.owner)
+            if template.name == name and mark == plan.owner and template.code not in seen:
                 return template.code
         return ""
 
@@ -317,6 +302,7 @@ class ChannelApplier:
                 # The create may have happened: look before sending it again.
                 found = self._find_by_name(request.name)
                 if found:
+                    self._claim(found)
                     return found
                 raise _NotCreated(lost) from None
             except ProviderError as error:

@@ -26,17 +26,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from enum import StrEnum
 from typing import Any
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
+from reconciler.content.identity import parse_provider_name
 from reconciler.errors import SmsopsError
 from reconciler.providers.base import ObservedTemplate
 from reconciler.providers.traits import traits
 from reconciler.publish.document import document_reader
 from reconciler.publish.targets import file_target
+from reconciler.reconcile.changes import Change, ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import OWNER
 
 ID_LENGTH = 10  # digest characters of a publish target: the mark stays short (tag values are)
@@ -94,6 +96,25 @@ def ownership(
     return Ownership.FOREIGN
 
 
+def split_owned(
+    desired: DesiredChannel, observed: ChannelObservation
+) -> tuple[tuple[ObservedTemplate, ...], tuple[ObservedTemplate, ...]]:
+    """The templates this channel may plan for (its own, those its target proves it uses, and
+    templates smsops did not name) and the smsops-named ones it leaves alone (``reconcile.owner``)."""
+    used = {*(observed.published or {}).values(), *(t.adopt_code for t in desired.templates if t.adopt_code)}
+    # Without template tags, another channel's owner mark is out of sight: a name proves nothing.
+    wanted = {t.request.name for t in desired.templates} if traits(desired.provider).marks == "tags" else set()
+    recorded = set(observed.recorded)
+    usable: list[ObservedTemplate] = []
+    foreign: list[ObservedTemplate] = []
+    for template in observed.templates:
+        named = parse_provider_name(template.name) is not None or template.code in used
+        seen = ownership(template, desired.owner, used=used, recorded=recorded, wanted=wanted)
+        mine = seen is not Ownership.FOREIGN
+        (usable if mine or not named else foreign).append(template)
+    return tuple(usable), tuple(foreign)
+
+
 def claim_hint(owner: str) -> str:
     """How a person claims a template smsops cannot prove this channel's (see the team guide)."""
     return f"mark it smsops-owner={owner} to let this channel delete it"
@@ -112,6 +133,29 @@ def named_codes(text: str, where: str) -> set[str]:
         ) from None
 
 
+# Every code a published config of a channel on the same provider names -> those channels (a last
+# look before anything is deleted); raises SmsopsError when one of them cannot be read.
+ReadNamed = Callable[[], dict[str, str]]
+
+
+def still_named(read: ReadNamed | None, clean_up: Sequence[Change]) -> dict[str, str]:
+    """Apply's last look before retiring or deleting: address -> why not, for each version a
+    published config of a channel on the same provider names (all of them when one cannot be read)."""
+    if read is None:
+        return {}
+    try:
+        named = read()
+    except SmsopsError as error:
+        why = f"not done: could not read every published config on this provider: {error.message}"
+        return {change.address: why for change in clean_up}
+    return {
+        change.address: f"not done: the published config of channel {named[change.before.code]} names "
+        f"{change.before.code}"
+        for change in clean_up
+        if change.before is not None and change.before.code in named
+    }
+
+
 def same_account(config: LoadedConfig, located: Located[Channel]) -> list[Located[Channel]]:
     """The channels of the config that may share ``located``'s provider account (itself included):
     the same API at the same address. Credentials are not compared: two keys may open one account."""
@@ -124,7 +168,7 @@ def same_account(config: LoadedConfig, located: Located[Channel]) -> list[Locate
     ]
 
 
-def named_on_account(config: LoadedConfig, located: Located[Channel]) -> Callable[[], dict[str, str]]:
+def named_on_account(config: LoadedConfig, located: Located[Channel]) -> ReadNamed:
     """Reads every code the published configs of ``same_account`` name -> those channels: apply's
     last look before it deletes. Raises ``SmsopsError`` when one cannot be read: nothing is deleted
     on a guess of what an application reads."""

@@ -46,7 +46,7 @@ from reconciler.reconcile.changes import (
     TemplateVersion,
 )
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
-from reconciler.reconcile.owner import Ownership, ownership
+from reconciler.reconcile.owner import split_owned
 from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
 from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
@@ -63,7 +63,6 @@ __all__ = [
     "make_plan",
     "plan_channel",
     "promoted_at",
-    "split_owned",
     "versions_by_template",
 ]
 
@@ -375,25 +374,6 @@ def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
         )
         for t in desired.templates
     )
-
-
-def split_owned(
-    desired: DesiredChannel, observed: ChannelObservation
-) -> tuple[tuple[ObservedTemplate, ...], tuple[ObservedTemplate, ...]]:
-    """The templates this channel may plan for (its own, those its target proves it uses, and
-    templates smsops did not name) and the smsops-named ones it leaves alone (``reconcile.owner``)."""
-    used = {*(observed.published or {}).values(), *(t.adopt_code for t in desired.templates if t.adopt_code)}
-    # Without template tags, another channel's owner mark is out of sight: a name proves nothing.
-    wanted = {t.request.name for t in desired.templates} if traits(desired.provider).marks == "tags" else set()
-    recorded = set(observed.recorded)
-    usable: list[ObservedTemplate] = []
-    foreign: list[ObservedTemplate] = []
-    for template in observed.templates:
-        named = parse_provider_name(template.name) is not None or template.code in used
-        seen = ownership(template, desired.owner, used=used, recorded=recorded, wanted=wanted)
-        mine = seen is not Ownership.FOREIGN
-        (usable if mine or not named else foreign).append(template)
-    return tuple(usable), tuple(foreign)
 
 
 def versions_by_template(

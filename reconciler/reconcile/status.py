@@ -28,7 +28,8 @@ from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, observe_all
-from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at, split_owned
+from reconciler.reconcile.owner import split_owned
+from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at
 from reconciler.reconcile.rollout import GATE, SKIP_GATE
 
 
