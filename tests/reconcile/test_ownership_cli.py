@@ -170,25 +170,42 @@ def test_a_code_another_channels_published_config_names_is_never_deleted(
     assert code in {t.code for t in sms_sandbox.account.templates()}
 
 
+@pytest.mark.parametrize("provider", ["alibaba", "tencent"])
 def test_two_repositories_on_one_account_leave_each_others_templates(
-    run_cli: Any, tmp_path: Path, sms_sandbox: SandboxHandle, keyed: None
+    run_cli: Any, tmp_path: Path, provider: str, request: pytest.FixtureRequest, keyed: None
 ) -> None:
-    """Both repositories call their channel ``prod`` and publish to a file at the same path: the
-    second one names itself with ``rollout.owner``, and its prune deletes nothing of the first's."""
+    """Both repositories call their channel ``prod``, publish to a file at the same path and have a
+    template ``shared`` of the same content: the second names itself with ``rollout.owner``. Each
+    registers its own ``shared``; a prune in either deletes nothing of the other's."""
+    handle: SandboxHandle = request.getfixturevalue("sms_sandbox" if provider == "alibaba" else "tencent_sandbox")
+    account = handle.account if provider == "alibaba" else handle.tencent_account
     first, second = ConfigRepo(tmp_path / "first"), ConfigRepo(tmp_path / "second")
-    for repo, owner, names in ((first, {}, NOTICES[:3]), (second, {"owner": "team-b"}, ["bee"])):
-        repo.secrets(*sms_sandbox.credentials)
-        repo.channel("prod", "alibaba", sms_sandbox.url(), rollout={**PRUNE, **owner})
+    for repo, owner, names in ((first, {}, ["notice-1", "shared"]), (second, {"owner": "team-b"}, ["bee", "shared"])):
+        if provider == "alibaba":
+            repo.secrets(*handle.credentials)
+            repo.channel("prod", provider, handle.url(), rollout={**PRUNE, **owner})
+        else:
+            repo.secrets(TENCENT_TEST_SECRET_ID, TENCENT_TEST_SECRET_KEY)
+            signature = {"name": "OnePro", "smsSdkAppId": TENCENT_TEST_APP_ID}
+            repo.channel("prod", provider, handle.url(provider), rollout={**PRUNE, **owner}, signature=signature)
         for name in names:
             template(repo, name, "prod")
     for repo in (first, second):
-        roll_out(run_cli, repo, Approver(sms_sandbox, sms_sandbox.account), ("prod",))
-    codes = {t.code for t in sms_sandbox.account.templates()}
-    assert len(codes) == 4
+        roll_out(run_cli, repo, Approver(handle, account), ("prod",))
+    codes = {t.code for t in account.templates()}
+    assert len(codes) == 4  # shared twice: once per repository
+    assert published(first, "prod")["shared"] != published(second, "prod")["shared"]
     time.sleep(1.1)
     plan = plan_json(run_cli, second)
-    assert actions(plan) == [("noop", "bee")] and len(plan["channels"][0]["foreign"]) == 3
+    assert actions(plan) == [("noop", "bee"), ("noop", "shared")] and len(plan["channels"][0]["foreign"]) == 2
     run_ok(run_cli, "apply", str(second.root), "--auto-approve")
-    run_ok(run_cli, "apply", str(first.root), "--auto-approve")
-    assert {t.code for t in sms_sandbox.account.templates()} == codes
-    assert set(published(first, "prod").values()) | set(published(second, "prod").values()) == codes
+    assert {t.code for t in account.templates()} == codes
+
+    # The first repository drops shared: its own copy goes, the second's stays published and there.
+    own = published(first, "prod")["shared"]
+    (first.root / "templates" / "shared.yaml").unlink()
+    run_ok(run_cli, "apply", str(first.root), "--auto-approve")  # unpublished
+    time.sleep(1.1)
+    run_ok(run_cli, "apply", str(first.root), "--auto-approve")  # deleted after the grace period
+    assert {t.code for t in account.templates()} == codes - {own}
+    assert set(published(second, "prod").values()) <= codes - {own}
