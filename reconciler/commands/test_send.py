@@ -36,6 +36,7 @@ from reconciler.providers.base import TemplateKind
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import Session, open_session, select_channels
+from reconciler.reconcile.owner import split_owned
 from reconciler.reconcile.plan import live_version, plan_channel
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
@@ -249,7 +250,7 @@ def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[s
         return {t.name: "" for t in desired.templates}
     adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
     versions: dict[str, list[Any]] = {}
-    for seen in observed.templates:
+    for seen in split_owned(desired, observed)[0]:  # never another channel's version of the name
         identity = parse_provider_name(seen.name)
         name = adopted.get(seen.code) or (identity.name if identity else None)
         if name is not None:
