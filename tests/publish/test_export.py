@@ -191,7 +191,8 @@ def test_tencent_variables_carry_positions_and_names_only_for_the_version_git_de
             status=ReviewStatus.APPROVED,
         )  # fmt: skip
         signature = ObservedSignature(name="OnePro", status=ReviewStatus.APPROVED)
-        return ChannelObservation(channel="tc", signature=signature, templates=(template,))
+        # the channel's marks document has marks for it: one of this channel's (reconcile.owner)
+        return ChannelObservation(channel="tc", signature=signature, templates=(template,), recorded=("101",))
 
     current = export_channel(config, config.channels[0], desired, observed("Code {1}, {2} min"))
     assert current.signature.sms_sdk_app_id == "1400000000"
