@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.console.drafts import OutsideConfig, inside_config
-from tests.console.conftest import Client, csrf, draft
+from tests.console.conftest import Client, csrf, draft, git
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,42 @@ def test_inside_config_normalises_what_stays_inside(tmp_path: Path) -> None:
     for bad in ("", ".", "..", "templates", "../x.yaml"):
         with pytest.raises(OutsideConfig):
             inside_config(tmp_path, bad)
+
+
+def test_a_commit_that_fails_leaves_the_repository_on_its_branch_with_the_saves(
+    client: Client, console_repo: Path
+) -> None:
+    browser = client()
+    token = csrf(browser)
+    assert browser.post("/templates/save", data=draft(token)).status_code == 200
+    hook = console_repo / ".git/hooks/pre-commit"  # a team's hook that refuses this commit
+    hook.write_text("#!/bin/sh\necho 'refused by the team hook' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = git(console_repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    done = browser.post("/changes/commit", data={"csrf": token, "branch": "sms/welcome", "message": "Add welcome"})
+    assert done.status_code == 422
+    assert "not committed: git commit failed" in done.text and "refused by the team hook" in done.text
+    assert git(console_repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == before
+    assert git(console_repo, "branch", "--list", "sms/welcome") == ""
+    assert (console_repo / "sms-config/templates/welcome.yaml").exists()  # the save is kept
+
+    hook.unlink()  # fixed: the same commit goes through
+    done = browser.post("/changes/commit", data={"csrf": token, "branch": "sms/welcome", "message": "Add welcome"})
+    assert "on branch sms/welcome" in done.text
+
+
+def test_a_saved_file_deleted_since_is_left_out_and_an_option_is_no_branch_name(
+    client: Client, console_repo: Path
+) -> None:
+    browser = client()
+    token = csrf(browser)
+    assert browser.post("/templates/save", data=draft(token)).status_code == 200
+    assert browser.post("/templates/save", data=draft(token, name="farewell")).status_code == 200
+    refused = browser.post("/changes/commit", data={"csrf": token, "branch": "--orphan", "message": "x"})
+    assert refused.status_code == 422 and "is not a usable branch name" in refused.text
+    (console_repo / "sms-config/templates/welcome.yaml").unlink()
+    done = browser.post("/changes/commit", data={"csrf": token, "branch": "sms/farewell", "message": "Add farewell"})
+    assert "on branch sms/farewell" in done.text
+    assert git(console_repo, "show", "--name-only", "--format=", "HEAD").split() == [
+        "sms-config/templates/farewell.yaml"
+    ]
