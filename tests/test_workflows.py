@@ -801,8 +801,7 @@ def test_break_glass_promotes_with_no_send_and_records_who_dispatched_it_and_why
     sha = commit.stdout[:12]
     assert f"warning: --skip-gate: 1 promotion(s) without test sends: {REASON} ({DISPATCHER}, {sha})" in step.output
     assert (
-        f"> :warning: test-send gate skipped for 1 promotion(s) by {DISPATCHER} at commit {sha}, "
-        f"reason: {REASON}"
+        f"> :warning: test-send gate skipped for 1 promotion(s) by {DISPATCHER} at commit {sha}, reason: {REASON}"
     ) in gitops_loop.summary.read_text()
     # what an auditor sees later, from a laptop
     status = by_hand(gitops_loop, "smsops", "status", "sms-config", "--channel", "sandbox").stdout
