@@ -724,7 +724,10 @@ def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipel
     comment = (gitops_loop.work / "comment.md").read_text()
     assert comment.startswith("<!-- smsops-plan -->\n# smsops plan\n")
     assert "### Channel `sandbox` (sandbox)" in comment
-    assert "**Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 4 awaiting review.**" in comment
+    assert (
+        "**Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to record; 4 awaiting review.**"
+        in (comment)
+    )
     assert "https://github.example/example/sms-settings/actions/runs/1" in comment
     plan = json.loads((gitops_loop.work / "plans/plan-sandbox.json").read_text())
     assert plan["format_version"] == 1 and plan["channels"][0]["channel"] == "sandbox"
@@ -738,7 +741,8 @@ def test_pull_request_comment_carries_the_marker_and_the_plan(gitops_loop: Pipel
 def test_merge_applies_gates_promotes_and_exports(gitops_loop: Pipeline) -> None:
     out = gitops_loop.work / "smsops-out"
     created = json.loads((out / "apply-report.json").read_text())
-    assert [(r["action"], r["outcome"]) for r in created["results"]] == [("create", "done")] * 4
+    # the adopted signature's baseline first (OnePro was made in the sandbox's console), then the templates
+    assert [(r["action"], r["outcome"]) for r in created["results"]] == [("record", "done")] + [("create", "done")] * 4
     promoted = json.loads((out / "promote-report.json").read_text())
     # the four promotions, then the published config written in the same apply
     assert [(r["action"], r["outcome"]) for r in promoted["results"]] == [("promote", "done")] * 4 + [
