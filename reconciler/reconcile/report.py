@@ -68,7 +68,9 @@ def current_commit(path: str, environ: Mapping[str, str]) -> str:
 
 
 # Who is running: the CI's user first (a login, never an email), then git's, then the OS account.
-CI_ACTORS = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
+# GITHUB_TRIGGERING_ACTOR is whoever started this run, also a re-run; GITHUB_ACTOR stays the one who
+# started the first attempt (a dispatch re-run by someone else must name who re-ran it).
+CI_ACTORS = ("GITHUB_TRIGGERING_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
 OS_USERS = ("USER", "LOGNAME", "USERNAME")
 
 
