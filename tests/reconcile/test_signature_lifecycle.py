@@ -97,6 +97,17 @@ def test_signature_created_rejected_resubmitted_approved_then_templates(
     assert sms_sandbox.account.signature("NewSign").status.value == "pending"
 
     sms_sandbox.account.approve_signature("NewSign")
+    # Carrier filing (GetSmsSign SignIspRegisterDetailList): shown while one carrier is not done.
+    sms_sandbox.account.set_signature_extra("NewSign", filing={"mobile": -1, "unicom": 1})
+    code, out = cli("status", cfg)
+    assert (
+        "signature NewSign: approved (carrier filing: mobile filing, unicom pending verification, telecom filed)"
+    ) in out
+    sms_sandbox.account.set_signature_extra("NewSign", filing={})
+    code, out = cli("status", cfg, "--output", "json")
+    [channel] = json.loads(out)["channels"]
+    assert channel["signature_filings"] == ["mobile filed", "unicom filed", "telecom filed"]
+    assert "signature NewSign: approved\n" in cli("status", cfg)[1]  # all filed: nothing to say
     code, out = cli("plan", cfg)
     assert "create  prod/shipped~" in out and "waits for" not in out
     assert cli("apply", cfg, "--auto-approve")[0] == 0, outputs[-2:]

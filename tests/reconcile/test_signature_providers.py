@@ -137,6 +137,10 @@ def test_tencent_signature_rejected_modified_approved_then_templates_gated_and_p
     assert modified.extra["sign_id"] == created.extra["sign_id"]  # ModifySmsSign: the same SignId
 
     account.approve_signature("NewSign")
+    # Tencent reports no carrier filing (DescribeSmsSignList has none): status shows none.
+    assert "signature NewSign: approved\n" in cli.ok("status")
+    [channel] = json.loads(cli.ok("status", "--output", "json"))["channels"]
+    assert channel["signature"] == "approved" and channel["signature_filings"] == []
     # the review wait is over: what waited for the signature is the next apply's to register
     out = cli.ok("wait", "--timeout", "1s")
     assert "the next apply registers 1 template(s) that waited for it: cn/alert" in cli.outputs[-1], cli.outputs[-2:]
