@@ -7,13 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import (
     TENCENT_TEST_APP_ID,
     TENCENT_TEST_SECRET_ID,
@@ -26,11 +24,6 @@ from tests.reconcile.test_signature_providers import Cli, signature_doc, tencent
 CANARY = "CANARY-COMMISSION-93be"
 LETTER = b"%PDF-1.7\nauthorisation letter " + CANARY.encode()
 SIGNED_AGAIN = b"%PDF-1.7\nauthorisation letter, signed by the brand owner " + CANARY.encode()
-
-
-@pytest.fixture
-def sandbox_clock() -> ManualClock:
-    return ManualClock(time.time())
 
 
 @pytest.fixture
