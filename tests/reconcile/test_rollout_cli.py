@@ -153,6 +153,9 @@ def test_a_rename_keeps_the_live_code_with_no_review_and_no_gate(
     after = published(repo)
     assert after["incident-alert"]["code"] == codes["alert"] and "alias_of" not in after["incident-alert"]
     assert after["alert"]["code"] == codes["alert"] and after["alert"]["alias_of"] == "incident-alert"
+    if target.provider == "tencent":  # no tags: the rename is marked beside the published config
+        marks = json.loads((repo.root / ".smsops" / "published" / "prod.marks.json").read_text())["marks"]
+        assert marks[codes["alert"]]["smsops-renamed"].endswith(" alert")
     # no new version, no new review, no test send
     assert len(target.account.templates()) == templates and len(target.account.sends()) == sends
     _, plan = plan_json(run_cli, repo)
