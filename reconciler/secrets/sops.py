@@ -158,8 +158,7 @@ def decrypt_binary(path: Path, *, environ: Mapping[str, str] | None = None) -> S
                 hint="check the `sops:` path; it is relative to the YAML file",
             )
         )
-    env = dict(os.environ if environ is None else environ)
-    env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+    env = sops_environment(os.environ if environ is None else environ)
     if env.get("SOPS_AGE_KEY"):
         register_secret(env["SOPS_AGE_KEY"])
     return SecretBytes(_run_sops(path, env, metadata, binary=True))
@@ -249,7 +248,7 @@ def _run_sops(
     try:
         proc = subprocess.run(
             command,
-            env=env,
+            env=sops_environment(env),  # idempotent: callers filtered it, and every child's env is built in its call
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=SOPS_TIMEOUT_SECONDS,
