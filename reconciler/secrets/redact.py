@@ -96,9 +96,11 @@ def register_file(content: bytes) -> None:
     if len(encoded) < _WHOLE_TOKEN_BELOW:
         register_secret(encoded)
         return
-    percent = quote(encoded, safe="")
-    lower = percent.replace("%2B", "%2b").replace("%2F", "%2f").replace("%3D", "%3d")
-    forms = {encoded, percent, lower, quote(percent, safe=""), encoded.replace("/", "\\/")}
+    # These three are all that percent-encoding changes in base64: replacing them is many times
+    # faster than quote() (or str.translate) on a few megabytes.
+    percent = encoded.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    lower = encoded.replace("+", "%2b").replace("/", "%2f").replace("=", "%3d")
+    forms = {encoded, percent, lower, percent.replace("%", "%25"), encoded.replace("/", "\\/")}
     global _files
     with _lock:
         if forms <= set(_files):
