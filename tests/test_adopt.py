@@ -133,7 +133,7 @@ def test_alibaba_round_trip_import_then_plan_shows_no_change(
         "3 imported, 0 skipped, 0 already in git; next: review the files, then `smsops plan --channel prod`"
     )
     assert (out_dir / "order-shipped.yaml").read_text() == (
-        "# yaml-language-server: $schema=https://smsops.dev/schemas/template.schema.json\n"
+        # No schemas/ directory encloses this config: no schema line (an address would not resolve).
         f"# Imported by `smsops import` from channel prod: {shipped} 'Order shipped'.\n"
         "apiVersion: smsops/v1\n"
         "kind: Template\n"
@@ -296,7 +296,7 @@ def test_template_lint_rejects_is_written_marked_and_reported(
 
     assert code == 0
     assert (
-        "    error: SMS113 at line 11: content is only variables; providers reject templates without fixed text "
+        "    error: SMS113 at line 10: content is only variables; providers reject templates without fixed text "
         "(written anyway, marked in the file)"
     ) in out
     assert "1 imported (1 to fix: validate rejects them)" in out
@@ -304,7 +304,7 @@ def test_template_lint_rejects_is_written_marked_and_reported(
     assert "# smsops validate rejects this template as imported; fix it before `smsops plan`:\n" in text
     assert "# - SMS113 content is only variables; providers reject templates without fixed text\n" in text
     code, out, _ = run_cli("validate", str(repo.root))
-    assert code == 1 and "free-text.yaml:11:12: error SMS113" in out
+    assert code == 1 and "free-text.yaml:10:12: error SMS113" in out
     assert yaml.safe_load(text)["spec"]["adopt"]["code"] == only
 
 
@@ -377,3 +377,7 @@ def test_schema_reference_is_relative_to_the_nearest_schemas_dir(repo_root: Path
     assert schema_reference(repo_root / "sms-config" / "templates" / "imported") == (
         "../../../schemas/template.schema.json"
     )
+
+
+def test_schema_reference_is_empty_where_no_schemas_dir_encloses_the_files(tmp_path: Path) -> None:
+    assert schema_reference(tmp_path / "sms-config" / "templates" / "imported") == ""

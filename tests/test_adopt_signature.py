@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.testing import SandboxHandle
 from tests.configrepo import SANDBOX_KEY, ConfigRepo, channel_doc, write_doc
 
@@ -24,6 +25,10 @@ def _age_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_alibaba_signature_adopted_then_managed_with_no_change(
     run_cli: Any, tmp_path: Path, sms_sandbox: SandboxHandle
 ) -> None:
+    # As a console leaves it: a qualification, a remark (GetSmsSign returns both, and the type).
+    fields = {"source": 0, "sign_type": 0, "qualification_id": 10000003}
+    account = sms_sandbox.account
+    account.put_signature("OnePro", ReviewStatus.APPROVED, scene="verification", extra=fields, remark="Our brand.")
     repo = ConfigRepo(tmp_path / "cfg")
     repo.secrets(*sms_sandbox.credentials)
     repo.channel("prod", "alibaba", sms_sandbox.url())
@@ -33,16 +38,23 @@ def test_alibaba_signature_adopted_then_managed_with_no_change(
     assert f"+ wrote {written}: kind Signature for 'OnePro'" in out
     text = written.read_text()
     assert "set `managed: onepro` in the channel's spec.signature" in text
+    assert text.startswith("# Imported by `smsops import`")  # no schemas/ here: no schema line to a dead address
     document = yaml.safe_load(text)
     assert (document["kind"], document["spec"]["name"], list(document["spec"])) == (
         "Signature",
         "OnePro",
         ["name", "alibaba"],
     )
+    block = document["spec"]["alibaba"]
+    assert (block["type"], block["qualificationId"], block["remark"]) == ("verification", "10000003", "Our brand.")
     assert run_cli("validate", str(repo.root))[0] == 0
 
     doc = channel_doc("prod", "alibaba", sms_sandbox.url(), signature={"name": "OnePro", "managed": "onepro"})
     write_doc(repo.root / "channels" / "prod.yaml", doc)
+    # Nothing to change at the provider; what GetSmsSign never returns (the source) gets its baseline once.
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 2 and "~ record  prod/signature/OnePro" in out and "blocked" not in out, out + err
+    assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
     code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
     assert code == 0, out + err
     assert "prod/signature/OnePro" in run_cli("plan", str(repo.root), "--output", "json")[1]

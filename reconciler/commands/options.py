@@ -60,6 +60,28 @@ def skip_gate_reason(skip_gate: bool, reason: str | None) -> str:
     return text
 
 
+class _OutputFile(click.Path):
+    """The type of an option naming a file smsops writes. An empty value is a usage error naming
+    the option: as a path it would be ".", and the message would be about a directory nobody named."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | bytes | os.PathLike[str]:
+        if value == "":
+            flag = param.opts[0] if param is not None and param.opts else "the path"
+            raise click.UsageError(f"{flag}: empty path; give a file path", ctx=ctx)
+        return super().convert(value, param, ctx)
+
+
+def output_file_option(flag: str, dest: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option naming a file the command writes (``Path | None``). Missing parent folders are
+    created (CI writes ``--report out/report.json`` into a fresh checkout), and its help says so."""
+    return click.option(flag, dest, type=_OutputFile(), help=f"{help} Missing parent folders are created.")
+
+
 def check_output_paths(**paths: Path | None) -> None:
     """Refuse an output path that cannot be written, before the first provider call: a report that
     fails after templates were created or messages sent would lose the record of what was done.

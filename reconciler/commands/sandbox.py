@@ -74,8 +74,9 @@ def serve(
     realistic: bool,
     verbose: bool,
 ) -> int:
-    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo credentials and the
-    control API token (kept in STATE_DIR/control-token, where the --url commands find it).
+    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo accounts and the
+    control API token (kept in STATE_DIR/control-token, where the --url commands find it). Demo key
+    ids are shown masked and secrets never: the key pairs are in STATE_DIR/demo-keys.json (mode 0600).
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
     ports = {"alibaba": alibaba_port or 0}

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, write_output
+from reconciler.commands.options import check_output_paths, output_file_option, write_output
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -85,7 +85,7 @@ def _parse_timeout(value: str | None) -> float | None:
     metavar="DURATION",
     help="How long to wait for each delivery report, e.g. 90s or 5m (default: testSend.deliveryTimeout).",
 )
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
+@output_file_option("--junit", "junit_file", "Write JUnit XML here.")
 @click.option(
     "--output", "-o", "output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
 )
@@ -169,13 +169,22 @@ def _check_names(config: LoadedConfig, channel: Channel, names: Sequence[str], o
             f"no template {', '.join(repr(n) for n in unknown)} goes to channel {channel.name}",
             hint=f"templates of this channel: {', '.join(sorted(known)) or 'none'}",
         )
-    declared = {v for t in known.values() for v in t.spec.variables}
-    stray = sorted(set(overrides) - declared)
-    if stray:
-        raise ConfigError(
-            f"--var {', '.join(stray)}: no template of channel {channel.name} has such a variable",
-            hint=f"variables: {', '.join(sorted(declared)) or 'none'}",
-        )
+    if names:  # what is sent is known before anything is contacted
+        _check_vars(channel.name, [known[n] for n in dict.fromkeys(names)], overrides)
+
+
+def _check_vars(channel: str, templates: Sequence[Template], overrides: dict[str, str], *, sent: bool = True) -> None:
+    """Each --var names a variable of ``templates``: the ones being sent (a variable of another
+    template would be silently left out), or, when nothing is sent, any of the channel's."""
+    stray = sorted(set(overrides) - {v for t in templates for v in t.spec.variables})
+    if not stray:
+        return
+    which = f"no template sent to channel {channel}" if sent else f"no template of channel {channel}"
+    listed = "; ".join(f"{t.name}: {', '.join(sorted(t.spec.variables)) or 'none'}" for t in templates)
+    raise ConfigError(
+        f"--var {', '.join(stray)}: {which} has such a variable",
+        hint=f"variables of the template(s) sent: {listed}" if sent else f"variables: {listed or 'none'}",
+    )
 
 
 def _select(
@@ -204,6 +213,10 @@ def _select(
     def unsent(name: str, outcome: SendOutcome, detail: str) -> SendResult:
         return SendResult(template=name, code="", recipient="-", outcome=outcome, detail=detail)
 
+    def check_vars(sent: Sequence[str]) -> None:
+        """Without --template, what is sent is known only now (named ones: ``_check_names``)."""
+        _check_vars(channel.name, [by_name[n] for n in sent] or list(by_name.values()), overrides, sent=bool(sent))
+
     if names:
         sends, early = [], []
         for name in dict.fromkeys(names):
@@ -219,8 +232,10 @@ def _select(
         listed = channel.spec.test_send.templates if channel.spec.test_send else None
         chosen = [n for n in pending if listed is None or n in listed]
         early = [unsent(n, SendOutcome.SKIPPED, "not in spec.testSend.templates") for n in pending if n not in chosen]
+        check_vars(chosen)
         return [send(n, pending[n]) for n in chosen], early, "templates"
     pick = _channel_test_template(channel, list(by_name.values()), live)
+    check_vars([pick.name] if pick else [])
     return ([send(pick.name, live[pick.name])] if pick else []), [], "channel"
 
 

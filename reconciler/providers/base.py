@@ -73,8 +73,10 @@ class ObservedSignature(Frozen):
 
     ``id`` is the provider's handle where it is not the name (Tencent SignId); ``settings`` are the
     submitted fields the provider reports back, keyed and valued as the Signature document writes
-    them (what the plan compares); ``tags`` are smsops' marks kept for it (the digest of what was
-    last submitted, see ``reconciler.reconcile.signatures``)."""
+    them (what the plan compares): every field the provider's read returns is a key, "" when the
+    provider holds none, so a key that is absent is one the provider never returns (only a
+    baseline digest watches those); ``tags`` are smsops' marks kept for it (the digest of what was
+    last submitted, or the baseline of an adopted one, see ``reconciler.reconcile.signatures``)."""
 
     name: str
     status: ReviewStatus

@@ -121,6 +121,8 @@ class ProviderTraits:
     signature_updatable: tuple[ReviewStatus, ...] = ()
     signature_created: str = "new signature: submitted for review"  # the plan's reason for a create
     signature_mutable: tuple[str, ...] = ()
+    # The plan's reason for such a change: whether the provider sends the signature back to review.
+    signature_updated: str = "updated in place: back to provider review until approved again"
     signature_immutable: str = (
         "the provider cannot change an approved signature by API: revert the change, or give the Signature "
         "a new spec.name (a new signature is registered and reviewed; templates follow once it is approved)"

@@ -10,6 +10,8 @@ The JSON form (``Plan.to_json``) is the contract renderers and ``apply --plan`` 
   unpublish  live managed orphan -> None (marked removed; deleted once the grace period has passed)
   rename  live version -> the same version under a new name (published at once, no review, no gate)
   publish None -> None: the published runtime config differs from what is live (written at apply)
+  record  None -> None: a signature row (``signature`` set): the baseline of an approved signature
+          smsops did not submit is kept in its marks; no provider call
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Action(StrEnum):
     UNPUBLISH = "unpublish"  # a live template removed from git: marked now, deleted after the grace period
     RENAME = "rename"  # the live code published under a new name; the old name stays as an alias for the grace
     PUBLISH = "publish"  # the published runtime config is behind what is live: write it
+    RECORD = "record"  # an adopted signature's baseline: what the provider never returns, as a digest
     NOOP = "noop"
 
 
@@ -158,6 +161,7 @@ class Change(Frozen):
     waits_for: str = ""  # a template change held until this (``signature <name>``) is approved
     signature_status: ReviewStatus | None = None  # a signature row: its review state at the provider
     retired_signature: ObservedSignature | None = None  # delete (or keep) a signature no longer managed
+    baseline: str = ""  # record: the digest apply keeps as the signature's baseline mark
 
     @property
     def awaiting_review(self) -> bool:
@@ -220,7 +224,7 @@ class Plan(Frozen):
             f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['promote']} to promote, "
             f"{counts['retire']} to retire, {counts['delete']} to delete; {waiting} awaiting review."
         )
-        extra = [f"{counts[a]} to {a}" for a in ("unpublish", "rename", "publish") if counts[a]]
+        extra = [f"{counts[a]} to {a}" for a in ("unpublish", "rename", "publish", "record") if counts[a]]
         if extra:
             text = text.replace(" to delete;", f" to delete, {', '.join(extra)};")
         if self.attention:

@@ -298,15 +298,21 @@ def channel_status(
 
 
 def summary(statuses: Iterable[ChannelStatus]) -> str:
-    """One line: ``Status: 3 live, 1 approved, 1 pending, 0 rejected, 0 not registered; 2 channel(s).``"""
+    """One line: ``Status: 3 live, 1 approved, 1 pending, 0 rejected, 0 not registered; 2 channel(s).``
+    A rejected signature counts with the rejected versions (``1 rejected (1 signature)``): it blocks
+    its channel as surely, and a summary that read "0 rejected" would hide it."""
     channels = list(statuses)
     counts: dict[TemplateState, int] = {state: 0 for state in TemplateState}
     for channel in channels:
         for template in channel.templates:
             counts[template.state] += 1
+    signatures = sum(1 for c in channels if c.signature is SignatureState.REJECTED)
+    rejected = f"{counts[TemplateState.REJECTED] + signatures} rejected"
+    if signatures:
+        rejected += f" ({signatures} signature{'s' if signatures > 1 else ''})"
     text = (
         f"Status: {counts[TemplateState.LIVE]} live, {counts[TemplateState.APPROVED]} approved awaiting promotion, "
-        f"{counts[TemplateState.PENDING]} pending review, {counts[TemplateState.REJECTED]} rejected, "
+        f"{counts[TemplateState.PENDING]} pending review, {rejected}, "
         f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
     )
     skipped = sum(1 for c in channels for t in c.templates if t.live is not None and t.live.gate_skipped)

@@ -77,6 +77,11 @@ def test_signature_created_rejected_resubmitted_approved_then_templates(
     sms_sandbox.account.reject_signature("NewSign", "the company name is missing")
     code, out = cli("plan", cfg, "--detailed-exitcode")
     assert code == 2 and "rejected by the provider: the company name is missing" in out
+    code, out = cli("status", cfg)
+    assert out.splitlines()[-1] == (
+        "Status: 0 live, 0 approved awaiting promotion, 0 pending review, 1 rejected (1 signature), "
+        "1 not registered; 1 channel(s)."
+    )
     write_doc(repo.root / "signatures" / "newsign.yaml", signature_doc("OnePro Ltd, our registered company name."))
     code, out = cli("plan", cfg)
     assert "update  prod/signature/NewSign" in out and "resubmitted in place" in out

@@ -194,6 +194,21 @@ def test_status_shows_new_version_in_review_and_its_rejection_reason(run_cli: Ru
     assert github.splitlines()[-1].startswith("Status: 0 live, 0 approved")
 
 
+def test_the_summary_counts_a_rejected_signature_with_the_rejections(run_cli: Run, config: Config) -> None:
+    assert run_cli("status", str(config.root))[0] == 0  # the sandbox channel's first use makes its signature
+    config.account.reject_signature("OnePro", "The company name is missing.")
+    code, out, _ = run_cli("status", str(config.root))
+    assert code == 0
+    assert out.splitlines() == [
+        "Channel demo (sandbox)",
+        "  signature OnePro: rejected: The company name is missing.",
+        "  login  not-registered; none live",
+        "Status: 0 live, 0 approved awaiting promotion, 0 pending review, 1 rejected (1 signature), "
+        "1 not registered; 1 channel(s).",
+    ]
+    assert status_json(run_cli, config)["summary"] == out.splitlines()[-1]
+
+
 def test_status_of_an_unknown_channel_is_a_config_error(run_cli: Run, config: Config) -> None:
     code, _, err = run_cli("status", str(config.root), "--channel", "nope")
     assert code == 1

@@ -123,6 +123,32 @@ def test_channel_test_when_nothing_awaits_promotion(run_cli: Any, repo: ConfigRe
     assert len(sms_sandbox.account.sends()) == before + 1
 
 
+def test_a_var_of_no_template_sent_lists_only_the_variables_of_those_sent(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    code, _, err = run_cli(
+        "test-send", str(repo.root), "--channel", "prod", "--template", "login", "--var", "service=x"
+    )
+    assert code == 1
+    assert err == (
+        "error: --var service: no template sent to channel prod has such a variable\n"
+        "  hint: variables of the template(s) sent: login: code\n"
+    )
+    assert sms_sandbox.account.counters().get("requests", 0) == 0  # refused before the provider is contacted
+
+    # Without --template, the channel test sends the live verification template: its variables only.
+    created(run_cli, repo, sms_sandbox)
+    assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0  # promotes both: nothing awaits
+    before = len(sms_sandbox.account.sends())
+    code, _, err = run_cli("test-send", str(repo.root), "--channel", "prod", "--var", "service=x")
+    assert code == 1
+    assert err.endswith(
+        "error: --var service: no template sent to channel prod has such a variable\n"
+        "  hint: variables of the template(s) sent: login: code\n"
+    )
+    assert len(sms_sandbox.account.sends()) == before  # nothing sent with the --var left out
+
+
 def test_named_template_without_approved_version_fails(run_cli: Any, repo: ConfigRepo) -> None:
     assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0  # created, still in review
     code, result, _ = json_result(run_cli, repo, "--template", "login")

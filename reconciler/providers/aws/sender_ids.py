@@ -30,12 +30,13 @@ def read(call: AwsCall, sender_id: str, country: str) -> ObservedSignature | Non
     for info in response.get("SenderIds", []):
         if info.get("SenderId") != sender_id or info.get("IsoCountryCode", "").upper() != country:
             continue
+        # Every field of the Signature document's entry is returned: "" for no registration.
         settings = {
+            "country": country,
             "deletionProtection": "true" if info.get("DeletionProtectionEnabled") else "false",
             "messageTypes": ",".join(sorted(info.get("MessageTypes") or ())),
+            "registrationId": str(info.get("RegistrationId") or ""),
         }
-        if info.get("RegistrationId"):
-            settings["registrationId"] = str(info["RegistrationId"])
         # A sender ID that exists can send: countries that need registration only provision it
         # once registered, the others never register. A registration still under way is pending.
         if info.get("RegistrationId") and not info.get("Registered"):

@@ -41,6 +41,7 @@ TRAITS = ProviderTraits(
     # Only DeletionProtectionEnabled can change (UpdateSenderId); the rest means a new sender ID.
     signature_created="new sender ID: requested (sender IDs have no content review)",
     signature_mutable=("deletionProtection",),
+    signature_updated="updated in place (sender IDs have no review)",
     signature_immutable=(
         "a sender ID's message types and registration cannot change by API: set deletionProtection: false, "
         "apply, release it (smsops does, with prune, once nothing uses it), then request it again with the "
