@@ -18,6 +18,7 @@ from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
 from reconciler.render.escape import markdown_cell, workflow_data
+from reconciler.secrets.environment import git_environment
 from reconciler.secrets.redact import redact
 
 
@@ -150,7 +151,12 @@ def _git(path: str, environ: Mapping[str, str], *args: str) -> str | None:
     """``git -C path ARGS``' output, stripped; None when git is missing or fails (not a repository)."""
     try:
         done = subprocess.run(
-            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False, env=dict(environ)
+            ["git", "-C", path, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            env=git_environment(environ),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
