@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from reconciler.providers.base import (
 from reconciler.providers.traits import traits
 from reconciler.reconcile.baseline import BASELINE, Hidden, hidden
 from reconciler.reconcile.changes import Action, Blocker, Change, ChannelObservation, ChannelPlan, DesiredChannel
+from reconciler.reconcile.rollout import MarkStore
 from reconciler.secrets.sops import decrypt_binary
 
 SIGNED = "smsops-signature"  # mark: digest of the settings and files last submitted for review
@@ -298,7 +299,7 @@ def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> 
     """A row per signature the channel no longer manages: delete, or why it is kept."""
     rows = []
     for old in observed.retired_signatures:
-        users = desired.signature_users.get(old.name, ())
+        users = observed.signature_users.get(old.name, ())
         if users:
             why = f"kept: channel(s) {', '.join(users)} in git send with it"
         elif observed.published_signature == old.name:
@@ -344,9 +345,11 @@ def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Chang
     ]
 
 
-def apply_signature(provider: object, change: Change, *, marks: Any, config_dir: str) -> str:
-    """Run one planned signature change and remember what was submitted. Files the plan carries
-    only by digest (a saved plan) are decrypted now and must still have that digest."""
+def apply_signature(provider: object, change: Change, *, marks: Sequence[MarkStore], config_dir: str) -> str:
+    """Run one planned signature change and remember what was submitted in ``marks``: the stores
+    of every channel sharing the signature, in name order (the order observing reads them in).
+    Files the plan carries only by digest (a saved plan) are decrypted now and must still have
+    that digest."""
     if not isinstance(provider, Signing):
         raise SmsopsError(f"{change.address}: this provider cannot register signatures")
     if change.retired_signature is not None:
@@ -354,12 +357,12 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
     request = change.signature
     assert request is not None, "a signature change carries its request"
     if change.action is Action.RECORD:  # nothing goes to the provider: smsops remembers what git said
-        if marks is None:
+        if not marks:
             raise SmsopsError(
                 f"{change.address}: no place to keep the signature's baseline",
                 hint="give the channel a publish target (spec.publish)",
             )
-        marks.write(mark_key(request.name), {BASELINE: change.baseline})
+        _mark(marks, request.name, {BASELINE: change.baseline})
         return request.name
     request = request.model_copy(update={"files": tuple(_decrypted(f, config_dir) for f in request.files)})
     if change.action is Action.CREATE:
@@ -369,19 +372,22 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
         if observed is None:
             raise SmsopsError(f"{change.address}: the signature is gone at the provider", hint="plan again")
         provider.update_signature(observed, request)
-    if marks is not None:
-        marks.write(mark_key(request.name), {SIGNED: request.digest})
+    _mark(marks, request.name, {SIGNED: request.digest})
     return request.name
 
 
-def _delete(provider: Signing, change: Change, marks: Any) -> str:
+def _mark(stores: Sequence[MarkStore], name: str, marks: dict[str, str]) -> None:
+    for store in stores:
+        store.write(mark_key(name), marks)
+
+
+def _delete(provider: Signing, change: Change, marks: Sequence[MarkStore]) -> str:
     retired = change.retired_signature
     assert retired is not None and change.action is Action.DELETE
     current = provider.read_signature(retired.name)
     if current is not None:  # already gone: nothing to do but forget it
         provider.delete_signature(current)
-    if marks is not None:
-        marks.write(mark_key(retired.name), {SIGNED: DELETED})
+    _mark(marks, retired.name, {SIGNED: DELETED})
     return retired.name
 
 
