@@ -1,7 +1,7 @@
 """One signature of one provider account is one resource, however many channels use it.
 
 Each channel plans its managed signature on its own (``reconciler.reconcile.signatures``); this pass
-over the whole plan keeps one row per signature of an account: the first sharing channel in the plan
+over the whole plan keeps one row per signature of an account: the first sharing channel by name
 that is not blocked carries it (its reason names every sharing channel), the others drop theirs and
 their notices of a rejection, and leave that signature out of the digest apply checks (the owner's
 apply changes it first). A signature no longer managed that several channels of an account still
@@ -27,7 +27,7 @@ def one_row_each(planned: Sequence[tuple[ChannelPlan, ChannelObservation]]) -> t
     """``planned`` (each channel's plan with what it was computed from) with one row per signature."""
     plans = [(_naming_sharers(plan, observed), observed) for plan, observed in planned]
     carriers: Carriers = {}
-    for plan, observed in sorted(plans, key=lambda p: p[0].blockers != ()):  # the unblocked first
+    for plan, observed in sorted(plans, key=lambda p: (p[0].blockers != (), p[0].channel)):  # unblocked first
         for key in filter(None, _row_keys(plan, observed)):
             carriers.setdefault(key, []).append(plan.channel)
     return tuple(_one_each(plan, observed, carriers) for plan, observed in plans)

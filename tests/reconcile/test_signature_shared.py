@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox.testing import SandboxHandle
+from reconciler.sandbox.testing import (
+    AWS_TEST_KEY_ID,
+    AWS_TEST_SECRET,
+    TENCENT_TEST_APP_ID,
+    TENCENT_TEST_SECRET_ID,
+    TENCENT_TEST_SECRET_KEY,
+    SandboxHandle,
+)
 from tests.configrepo import SANDBOX_KEY, ConfigRepo, write_doc, write_sops, write_sops_binary
 from tests.reconcile.test_signature_providers import Cli
 
@@ -145,3 +152,65 @@ def test_a_shared_signature_is_kept_while_a_channel_of_its_account_names_it_then
     assert "failed" not in out.replace("0 failed", "")
     assert sms_sandbox.account.signature("NewSign") is None
     assert "/signature/NewSign" not in cli.ok("plan")
+
+
+def test_tencent_signature_shared_by_two_channels_is_created_and_modified_once(
+    run_cli: Any, tmp_path: Path, tencent_sandbox: SandboxHandle
+) -> None:
+    account = tencent_sandbox.tencent_account
+    account.configure(auto_review=False)
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(TENCENT_TEST_SECRET_ID, TENCENT_TEST_SECRET_KEY)
+    for name in ("cn", "cn-ops"):
+        signature = {**SHARED, "smsSdkAppId": TENCENT_TEST_APP_ID}
+        repo.channel(name, "tencent", tencent_sandbox.url("tencent"), signature=signature)
+    repo.template("alert", "Service {{ service }} is down", service="db")
+    write_sops_binary(repo.root / "signatures" / "proof.png.enc", b"\x89PNG\r\n\x1a\nproof")
+    write_doc(repo.root / "signatures" / "newsign.yaml", tencent_doc("OnePro"))
+    cli = Cli(run_cli, repo.root, tencent_sandbox.clock)
+    out = rows(cli.ok("plan"))
+    assert out.count("/signature/NewSign") == 1 and "+ create cn/signature/NewSign" in out
+    assert "(shared by cn, cn-ops)" in out
+    assert "Apply: 1 done, 0 failed" in cli.ok("apply", "--auto-approve")
+    created = account.signature("NewSign")
+    assert created is not None and created.status.value == "pending"
+
+    account.reject_signature("NewSign", "the proof does not show the company name")
+    write_doc(repo.root / "signatures" / "newsign.yaml", tencent_doc("OnePro Ltd"))
+    out = rows(cli.ok("plan", "--channel", "cn-ops"))  # applied alone: the other channel's marks follow
+    assert "update cn-ops/signature/NewSign" in out and "resubmitted in place (shared by cn, cn-ops)" in out
+    assert "Apply: 1 done, 0 failed" in cli.ok("apply", "--auto-approve", "--channel", "cn-ops")
+    modified = account.signature("NewSign")
+    assert modified is not None and modified.extra["sign_id"] == created.extra["sign_id"]
+    account.approve_signature("NewSign")
+    out = rows(cli.ok("plan"))
+    assert "noop cn/signature/NewSign signature approved approved (shared by cn, cn-ops)" in out
+    assert "record" not in out and "update" not in out.replace("0 to update", "")
+
+
+def tencent_doc(remark: str) -> dict[str, Any]:
+    block = {"type": "company", "documentType": 0, "qualificationId": 1, "proofImage": {"sops": "proof.png.enc"}}
+    spec = {"name": "NewSign", "tencent": {**block, "remark": remark}}
+    return {"apiVersion": "smsops/v1", "kind": "Signature", "metadata": {"name": "newsign"}, "spec": spec}
+
+
+def test_aws_sender_id_shared_by_two_channels_of_one_country_is_requested_once(
+    run_cli: Any, tmp_path: Path, aws_sandbox: SandboxHandle
+) -> None:
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(AWS_TEST_KEY_ID, AWS_TEST_SECRET)
+    for name, country in (("uk", "GB"), ("uk-ops", "GB"), ("fr", "FR")):
+        signature = {**SHARED, "country": country}
+        repo.channel(name, "aws", aws_sandbox.url("aws"), signature=signature)
+    senders = [{"country": c, "deletionProtection": False, "messageTypes": ["TRANSACTIONAL"]} for c in ("GB", "FR")]
+    doc = {"apiVersion": "smsops/v1", "kind": "Signature", "metadata": {"name": "newsign"}}
+    doc["spec"] = {"name": "NewSign", "aws": {"senderIds": senders}}
+    write_doc(repo.root / "signatures" / "newsign.yaml", doc)
+    cli = Cli(run_cli, repo.root, aws_sandbox.clock)
+    out = rows(cli.ok("plan"))
+    assert "+ create fr/signature/NewSign" in out and "+ create uk/signature/NewSign" in out  # one per country
+    assert "(shared by uk, uk-ops)" in out and "uk-ops/signature" not in out
+    assert "Apply: 2 done, 0 failed" in cli.ok("apply", "--auto-approve")
+    found = sorted(s["IsoCountryCode"] for s in aws_sandbox.aws_client().describe_sender_ids()["SenderIds"])
+    assert found == ["FR", "GB"]
+    assert cli("plan", "--detailed-exitcode")[0] == 0
