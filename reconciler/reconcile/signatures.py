@@ -59,6 +59,7 @@ from reconciler.secrets.sops import decrypt_binary
 
 SIGNED = "smsops-signature"  # mark: digest of the settings and files last submitted for review
 DELETED = "deleted"  # the SIGNED mark of a signature smsops deleted: no longer its own
+NO_ID = ("", "0")  # how git and providers say "no id" (a qualification, a record id)
 MARK_PREFIX = "signature:"  # marks-document key of a signature (template marks are keyed by code)
 # The way out when git was corrected to what the provider already had (not a change to make).
 REBASELINE = (
@@ -165,9 +166,15 @@ class SignaturePlan:
 
 
 def changed_settings(request: SignatureRequest, observed: ObservedSignature) -> list[str]:
-    """The fields the provider reports that differ from git; one git leaves unset counts as "" (none)."""
+    """The fields the provider reports that differ from git; one git leaves unset counts as "" (none),
+    and an id of "0" is none too on either side (``import`` writes "0" for a required id the provider
+    reports unset: a signature registered before qualifications were required)."""
     wanted = reported(request)
-    return sorted(key for key, value in observed.settings.items() if wanted.get(key, "") != value)
+    return sorted(key for key, value in observed.settings.items() if not _same(key, wanted.get(key, ""), value))
+
+
+def _same(key: str, wanted: str, seen: str) -> bool:
+    return wanted == seen or (key.endswith("Id") and wanted in NO_ID and seen in NO_ID)
 
 
 def plan_signature(
