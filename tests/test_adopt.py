@@ -308,13 +308,6 @@ def test_template_lint_rejects_is_written_marked_and_reported(
     assert yaml.safe_load(text)["spec"]["adopt"]["code"] == only
 
 
-def test_aws_channel_has_nothing_to_import(run_cli: Any, repo: ConfigRepo) -> None:
-    repo.channel("sms-us", "aws", signature={"name": "OnePro", "country": "US"})
-    code, _, err = run_import(run_cli, repo.root, "--channel", "sms-us")
-    assert code == 1
-    assert "error: channel sms-us uses provider aws, which has no template registry" in err
-
-
 def test_no_secret_appears_in_output_or_files(run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle) -> None:
     by_hand(sms_sandbox, "Order shipped", SHIPPED)
     outputs = [run_import(run_cli, repo.root, "--channel", "prod", "--output", fmt) for fmt in ("json", "text")]

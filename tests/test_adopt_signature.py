@@ -1,5 +1,5 @@
 """`smsops import` adopts the channel's signature into a ``kind: Signature`` document (against the
-Alibaba and Tencent emulators): what the provider reports back is written, what it never returns is
+Alibaba, Tencent and AWS emulators): what the provider reports back is written, what it never returns is
 a placeholder with a note; once the channel manages it, plan finds nothing to change."""
 
 from __future__ import annotations
@@ -108,3 +108,56 @@ def test_tencent_signature_adopted_with_placeholders_for_what_is_never_returned(
     path.rename(path.with_suffix(""))
     code, out, err = run_cli("validate", str(repo.root))
     assert code == 1 and "onepro-proof.png.enc" in out + err  # the image must be added, encrypted
+
+
+def test_aws_sender_id_adopted_in_every_country_then_managed_with_no_change(
+    run_cli: Any, tmp_path: Path, aws_sandbox: SandboxHandle
+) -> None:
+    from reconciler.sandbox.testing import AWS_TEST_KEY_ID, AWS_TEST_SECRET
+
+    client = aws_sandbox.aws_client()
+    client.request_sender_id(SenderId="OneProUK", IsoCountryCode="GB", MessageTypes=["TRANSACTIONAL"])
+    client.request_sender_id(
+        SenderId="OneProUK",
+        IsoCountryCode="DE",
+        MessageTypes=["TRANSACTIONAL", "PROMOTIONAL"],
+        DeletionProtectionEnabled=True,
+    )
+    client.request_sender_id(SenderId="Other", IsoCountryCode="GB")  # another sender ID: not adopted
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(AWS_TEST_KEY_ID, AWS_TEST_SECRET)
+    url = aws_sandbox.url("aws")
+    repo.channel("uk", "aws", url, signature={"name": "OneProUK", "country": "GB"})
+    code, out, err = run_cli("import", str(repo.root), "--channel", "uk")
+    assert code == 0, out + err
+    written = repo.root / "signatures" / "oneprouk.yaml"
+    assert f"+ wrote {written}: kind Signature for 'OneProUK'" in out
+    assert "no templates to import: AWS messages are rendered by the application" in out
+    document = yaml.safe_load(written.read_text())
+    assert document["spec"] == {
+        "name": "OneProUK",
+        "aws": {
+            "senderIds": [
+                {"country": "DE", "deletionProtection": True, "messageTypes": ["PROMOTIONAL", "TRANSACTIONAL"]},
+                {"country": "GB", "deletionProtection": False, "messageTypes": ["TRANSACTIONAL"]},
+            ]
+        },
+    }
+    assert run_cli("validate", str(repo.root))[0] == 0
+
+    # Both countries' channels manage it: neither plan has anything to change.
+    managed = {"name": "OneProUK", "managed": "oneprouk"}
+    repo.channel("uk", "aws", url, signature={**managed, "country": "GB"})
+    repo.channel("de", "aws", url, signature={**managed, "country": "DE"})
+    assert run_cli("validate", str(repo.root))[0] == 0
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 0, out + err
+    addresses = {
+        c["address"]: c["action"]
+        for ch in json.loads(run_cli("plan", str(repo.root), "--output", "json")[1])["channels"]
+        for c in ch["changes"]
+    }
+    assert addresses == {"de/signature/OneProUK": "noop", "uk/signature/OneProUK": "noop"}
+
+    code, out, _ = run_cli("import", str(repo.root), "--channel", "uk", "-o", "json")
+    assert code == 0 and json.loads(out)["signature_file"] is None  # managed now: left alone

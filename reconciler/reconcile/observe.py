@@ -18,7 +18,7 @@ from pathlib import Path
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import ConfigError, ErrorKind, ProviderError, SecretsError, SmsopsError
-from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Signing, Tagging
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
 from reconciler.publish.document import ReadDocument, document_reader, published_map, published_signature
@@ -150,7 +150,9 @@ def open_session(
             if name in session.unopened:
                 continue
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
-            if traits(located.resource.spec.provider).marks != "none":
+            # Signature marks too: a provider with no templates to mark keeps what it registered
+            # there, or a signature no longer used would never be found to delete.
+            if traits(located.resource.spec.provider).marks != "none" or isinstance(provider, Signing):
                 session.marks[name] = mark_store(config, located)
             session.documents[name] = document_reader(config, located)
         yield session
@@ -203,7 +205,7 @@ def observe_channel(
         channel=desired.name,
         signature=signature,
         templates=templates,
-        tags_supported=isinstance(provider, Tagging) or marks is not None,
+        tags_supported=isinstance(provider, Tagging) or (marks is not None and desired.registers_templates),
         published=published,
         published_signature=published_signature(text) if text else None,
         retired_signatures=retired,
