@@ -86,17 +86,15 @@ class Session:
         assert self.accounts is not None
         accounts = self.accounts
         group = accounts.sharing(name)
-        stores = tuple(store for store in map(self.marks_of, group) if store is not None)
+        stores = tuple(map(self.marks_of, group))
         users = functools.partial(accounts.users, name)
         return Shared(account=accounts.of(name), group=group, stores=stores, users=users)
 
-    def marks_of(self, name: str) -> MarkStore | None:
-        """The marks of any channel of the config: a selected one's, or one opened for a signature
-        it shares (its publish target only; its provider is not opened)."""
+    def marks_of(self, name: str) -> MarkStore:
+        """The marks of a channel of the config: a selected one's, or those of one that shares a
+        signature with it (it manages one, so it keeps marks; only its publish target is opened)."""
         if name not in self.marks:
             located = next(c for c in self.config.channels if c.resource.name == name)
-            if traits(located.resource.spec.provider).marks == "none":
-                return None
             self.marks[name] = mark_store(self.config, located)
         return self.marks[name]
 
