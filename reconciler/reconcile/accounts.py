@@ -79,15 +79,16 @@ class Accounts:
         ]
         return tuple(sorted(peers))
 
-    def users(self, name: str, signature: str) -> tuple[str, ...]:
-        """The other channels that send with ``signature`` on ``name``'s account, or may (their
-        account is unknown): while one does, the signature is not deleted."""
+    def users(self, name: str, signature: str, country: str | None = None) -> tuple[str, ...]:
+        """The other channels that send with ``signature`` (sender-ID providers: in ``country``) on
+        ``name``'s account, or may (their account is unknown): while one does, it is not deleted."""
         account = self.of(name)
         return tuple(
             c.resource.name
             for c in self.config.channels
             if c.resource.name != name
             and c.resource.spec.signature.name == signature
+            and (country is None or c.resource.spec.signature.country == country)
             and self.of(c.resource.name) in (account, UNKNOWN)
         )
 

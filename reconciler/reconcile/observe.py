@@ -107,7 +107,7 @@ class Shared:
     account: str
     group: tuple[str, ...]
     stores: tuple[MarkStore, ...]
-    users: Callable[[str], tuple[str, ...]]
+    users: Callable[[str, str | None], tuple[str, ...]]
 
 
 def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
@@ -194,7 +194,7 @@ def observe_channel(
         return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
     if signature is not None and tags is not None:
         signature = signature.model_copy(update={"tags": tags})
-    users = {old.name: shared.users(old.name) for old in retired} if shared is not None else {}
+    users = {old.name: shared.users(old.name, old.settings.get("country")) for old in retired} if shared else {}
     if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates

@@ -86,7 +86,7 @@ def _row_keys(plan: ChannelPlan, observed: ChannelObservation) -> list[tuple[str
         if change.signature is not None and len(observed.signature_group) > 1:
             keys.append(observed.signature_group)
         elif retired is not None and change.action is Action.DELETE and observed.account:
-            keys.append((observed.account, retired.name))
+            keys.append((observed.account, retired.name, retired.settings.get("country", "")))
         else:
             keys.append(())
     return keys

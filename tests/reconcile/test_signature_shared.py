@@ -211,6 +211,19 @@ def test_aws_sender_id_shared_by_two_channels_of_one_country_is_requested_once(
     assert "+ create fr/signature/NewSign" in out and "+ create uk/signature/NewSign" in out  # one per country
     assert "(shared by uk, uk-ops)" in out and "uk-ops/signature" not in out
     assert "Apply: 2 done, 0 failed" in cli.ok("apply", "--auto-approve")
-    found = sorted(s["IsoCountryCode"] for s in aws_sandbox.aws_client().describe_sender_ids()["SenderIds"])
-    assert found == ["FR", "GB"]
+    client = aws_sandbox.aws_client()
+    assert sorted(s["IsoCountryCode"] for s in client.describe_sender_ids()["SenderIds"]) == ["FR", "GB"]
     assert cli("plan", "--detailed-exitcode")[0] == 0
+
+    # Both GB channels move on: one row releases the GB sender ID; FR's, named by fr, is another resource.
+    doc["metadata"]["name"], doc["spec"]["name"] = "nextsign", "NextSign"
+    write_doc(repo.root / "signatures" / "nextsign.yaml", doc)
+    for name in ("uk", "uk-ops"):
+        signature = {"name": "NextSign", "managed": "nextsign", "country": "GB"}
+        repo.channel(name, "aws", aws_sandbox.url("aws"), signature=signature, rollout={"prune": True})
+    out = rows(cli.ok("plan"))
+    assert "- delete uk/signature/NewSign" in out and out.count("delete ") == 1
+    assert "noop uk-ops/signature/NewSign signature approved deleted by channel uk's row" in out
+    cli.ok("apply", "--auto-approve")
+    found = sorted((s["SenderId"], s["IsoCountryCode"]) for s in client.describe_sender_ids()["SenderIds"])
+    assert found == [("NewSign", "FR"), ("NextSign", "GB")]
