@@ -20,7 +20,7 @@ import click
 
 from reconciler import adopt
 from reconciler.adopt_signature import render_signature, signature_document
-from reconciler.commands.options import config_dir_argument
+from reconciler.commands.options import config_dir_argument, directory_path
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
@@ -98,7 +98,7 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=directory_path(Path),
     help="Directory for the YAML files. Default: CONFIG_DIR/templates/imported.",
 )
 @click.option(
