@@ -2,9 +2,11 @@
 
 Each case applies a few random mutations (hostile tokens, deleted and duplicated spans, swapped
 lines, stray bytes, truncation, a new file) to one or two files of a copy of sms-config/, runs the
-real CLI in-process, and restores the files. Every case must end in a report (exit 0 or 1), never
-an internal error; a per-case watchdog fails the case that runs over ``CASE_SECONDS``; the process's
-peak memory may not grow by more than ``MEMORY_BUDGET`` over the whole run.
+real CLI in-process (text output, then JSON), and restores the files. Every case must end in a
+report (exit 0 or 1), never an internal error; every diagnostic must name a place an editor can go
+to in the file it names, read back as mutated (``misplaced``); a per-case watchdog fails the case
+that runs over ``CASE_SECONDS``; the process's peak memory may not grow by more than
+``MEMORY_BUDGET`` over the whole run.
 
 The seed is fixed so a failure reproduces: the assertion names the case number, and
 ``mutate(random.Random(SEED + case), ...)`` rebuilds it. ``SMSOPS_FUZZ_CASES`` runs more cases
@@ -15,14 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -90,11 +95,42 @@ def watchdog(case: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def validate(root: Path) -> tuple[int, str]:
+def validate(root: Path, output: str = "text") -> tuple[int, str]:
     out = io.StringIO()
     with contextlib.chdir(root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(["validate", "."])
+        code = main(["validate", ".", "--output", output])
     return code, out.getvalue()
+
+
+# What editors, git and GitHub break lines at; not U+0085/U+2028/U+2029, which YAML 1.1 also does.
+_EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def editor_lines(raw: bytes) -> list[str]:
+    """The lines an editor shows for ``raw``, without their breaks: a break at the very end ends the
+    last line (no empty line after it); an empty file has one empty line."""
+    lines = _EDITOR_BREAK.split(raw.decode("utf-8-sig", "replace"))
+    return lines[:-1] if len(lines) > 1 and not lines[-1] else lines
+
+
+def misplaced(root: Path, diagnostic: dict[str, Any]) -> str | None:
+    """Why ``diagnostic``'s position is not one an editor can go to in the file it names (the
+    line exists, the column is at most one past its last character), or None if it is. Line 0
+    names a path as a whole; a path that is not a readable regular file has only 1:1."""
+    file, line, column = diagnostic["file"], diagnostic["line"], diagnostic["column"]
+    where = f"{diagnostic['rule']} at {file}:{line}:{column}"
+    if line == 0:
+        return None if column == 0 else f"{where}: a column without a line"
+    path = root / file
+    try:
+        lines = editor_lines(path.read_bytes()) if path.is_file() else [""]
+    except OSError:
+        lines = [""]
+    if not 1 <= line <= len(lines):
+        return f"{where}: the file has {len(lines)} line(s)"
+    if not 1 <= column <= len(lines[line - 1]) + 1:
+        return f"{where}: line {line} has {len(lines[line - 1])} character(s)"
+    return None
 
 
 def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,8 +154,12 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
             extra.write_bytes(mutate(rng, originals[rng.choice(files)].decode()).encode())
         with watchdog(case):
             code, output = validate(config)
+            json_code, report = validate(config, "json")
         assert code in (0, 1), f"case {case}: exit {code}\n{output[-2000:]}"
         assert "internal error" not in output and "Traceback" not in output, f"case {case}:\n{output[-2000:]}"
+        assert json_code == code, f"case {case}: exit {json_code} with --output json, {code} without"
+        wrong = [why for d in json.loads(report)["diagnostics"] if (why := misplaced(config, d))]
+        assert not wrong, f"case {case}: " + "; ".join(wrong)
         reports += code
         for path in touched:
             path.write_bytes(originals[path])
