@@ -1,12 +1,12 @@
 """Seeded mutation fuzzing of `smsops validate` over the example config (sms-config/).
 
 Each case applies a few random mutations (hostile tokens, deleted and duplicated spans, swapped
-lines, stray bytes, truncation, a new file) to one or two files of a copy of sms-config/, runs the
-real CLI in-process (text output, then JSON), and restores the files. Every case must end in a
-report (exit 0 or 1), never an internal error; every diagnostic must name a place an editor can go
-to in the file it names, read back as mutated (``misplaced``); a per-case watchdog fails the case
-that runs over ``CASE_SECONDS``; the process's peak memory may not grow by more than
-``MEMORY_BUDGET`` over the whole run.
+lines, stray bytes, truncation, \\r\\n or \\r line breaks, a new file) to one or two files of a copy
+of sms-config/, runs the real CLI in-process (text output, then JSON), and restores the files. Every
+case must end in a report (exit 0 or 1), never an internal error; every diagnostic must name a
+place an editor can go to in the file it names, read back as mutated (``misplaced``); a per-case
+watchdog fails the case that runs over ``CASE_SECONDS``; the process's peak memory may not grow by
+more than ``MEMORY_BUDGET`` over the whole run.
 
 The seed is fixed so a failure reproduces: the assertion names the case number, and
 ``mutate(random.Random(SEED + case), ...)`` rebuilds it. ``SMSOPS_FUZZ_CASES`` runs more cases
@@ -57,7 +57,7 @@ def mutate(rng: random.Random, text: str) -> str:
     """``text`` after 1-4 random mutations."""
     for _ in range(rng.randint(1, 4)):
         at = rng.randrange(len(text) + 1)
-        kind = rng.randrange(8)
+        kind = rng.randrange(9)
         if kind <= 2:
             text = text[:at] + rng.choice(TOKENS) + text[at:]
         elif kind == 3:
@@ -72,8 +72,10 @@ def mutate(rng: random.Random, text: str) -> str:
             text = "\n".join(lines)
         elif kind == 6:
             text = text[:at] + chr(rng.choice([rng.randrange(0x20), rng.randrange(0x80, 0x800)])) + text[at + 1 :]
-        else:
+        elif kind == 7:
             text = text[: rng.randrange(len(text) + 1)]
+        else:  # what an editor on another system saves: every line break is \r\n, or a lone \r
+            text = text.replace("\r\n", "\n").replace("\n", rng.choice(["\r\n", "\r"]))
     return text
 
 
