@@ -154,7 +154,7 @@ def construct(node: yaml.ScalarNode) -> Any:
     integer of more than 4,300 digits) is refused at the node instead of raising."""
     try:
         return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError):
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, yaml.YAMLError):
         kind = _tag(node.tag).removeprefix("!!")
         shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
         what = "a valid date or time" if kind == "timestamp" else f"a valid {kind}"
