@@ -148,3 +148,14 @@ def test_history_shows_what_each_commit_changed_before_and_after(client: Client,
     assert events["Alert: say the time zone"] == [("content", content, later)]
     created = {field: (before, after) for field, before, after in events["Example config after the demo"]}
     assert created["content"] == ("", content) and created["international"] == ("", "false")
+
+
+def test_the_changes_page_shows_only_a_file_the_console_saved(client: Client) -> None:
+    browser = client()
+    for other in ("keys/sandbox.agekey", "templates/../keys/sandbox.agekey", "templates/../../.git/config",
+                  "templates/alert-notification.yaml"):  # fmt: skip
+        page = browser.get("/changes", params={"saved": other}).text
+        assert 'data-testid="file"' not in page and "Saved <code>" not in page, other
+    saved = browser.post("/templates/save", data=draft(csrf(browser))).text
+    assert "Saved <code>templates/welcome.yaml</code>" in saved
+    assert '<pre class="file" data-testid="file">apiVersion: smsops/v1' in saved
