@@ -49,7 +49,6 @@ from reconciler.reconcile.rollout import LIVE
 NAME_BUDGET = 30 - SUFFIX_LENGTH
 CODE_EXAMPLE = "123456"
 TEXT_EXAMPLE = "example"
-SCHEMA_URL = "https://smsops.dev/schemas/template.schema.json"
 
 
 @dataclass(frozen=True)
@@ -242,13 +241,20 @@ def adopt_templates(
 
 def schema_reference(out_dir: Path) -> str:
     """``$schema`` for files written to ``out_dir``: a relative path to the nearest enclosing
-    ``schemas/template.schema.json`` (the repo's, as the example config uses), else the schema's URL."""
+    ``schemas/template.schema.json`` (what ``smsops schema`` writes, and the form the example config
+    uses), else "": the schemas are served from no address (their ``$id`` is a URN), so there is
+    nothing else a reference could resolve to."""
     start = Path(os.path.abspath(out_dir))
     for parent in (start, *start.parents):
         candidate = parent / "schemas" / "template.schema.json"
         if candidate.is_file():
             return Path(os.path.relpath(candidate, start)).as_posix()
-    return SCHEMA_URL
+    return ""
+
+
+def schema_line(schema: str) -> list[str]:
+    """The editors' schema comment for ``schema`` (``schema_reference``), none for ""."""
+    return [f"# yaml-language-server: $schema={schema}"] if schema else []
 
 
 def _comment(text: str) -> str:
@@ -258,7 +264,7 @@ def _comment(text: str) -> str:
 def render_document(imported: Imported, *, schema: str, channel: str, problems: Iterable[str] = ()) -> str:
     """The YAML file: schema line, where it came from, notes and any lint problems as comments."""
     lines = [
-        f"# yaml-language-server: $schema={schema}",
+        *schema_line(schema),
         _comment(f"Imported by `smsops import` from channel {channel}: {imported.code} '{imported.provider_name}'."),
         *(_comment(f"NOTE: {note}") for note in imported.notes),
     ]

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.adopt import slugify
+from reconciler.adopt import schema_line, slugify
 from reconciler.providers.base import ObservedSignature
 from reconciler.providers.traits import traits
 
@@ -46,7 +46,7 @@ def signature_document(
 
 def render_signature(document: dict[str, Any], notes: list[str], *, schema: str, channel: str) -> str:
     lines = [
-        f"# yaml-language-server: $schema={schema}",
+        *schema_line(schema),
         f"# Imported by `smsops import` from channel {channel}: signature '{document['spec']['name']}'.",
         f"# To manage it, set `managed: {document['metadata']['name']}` in the channel's spec.signature.",
         *(f"# NOTE: {' '.join(note.split())}" for note in notes),

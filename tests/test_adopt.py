@@ -133,7 +133,7 @@ def test_alibaba_round_trip_import_then_plan_shows_no_change(
         "3 imported, 0 skipped, 0 already in git; next: review the files, then `smsops plan --channel prod`"
     )
     assert (out_dir / "order-shipped.yaml").read_text() == (
-        "# yaml-language-server: $schema=https://smsops.dev/schemas/template.schema.json\n"
+        # No schemas/ directory encloses this config: no schema line (an address would not resolve).
         f"# Imported by `smsops import` from channel prod: {shipped} 'Order shipped'.\n"
         "apiVersion: smsops/v1\n"
         "kind: Template\n"
@@ -296,7 +296,7 @@ def test_template_lint_rejects_is_written_marked_and_reported(
 
     assert code == 0
     assert (
-        "    error: SMS113 at line 11: content is only variables; providers reject templates without fixed text "
+        "    error: SMS113 at line 10: content is only variables; providers reject templates without fixed text "
         "(written anyway, marked in the file)"
     ) in out
     assert "1 imported (1 to fix: validate rejects them)" in out
@@ -304,15 +304,24 @@ def test_template_lint_rejects_is_written_marked_and_reported(
     assert "# smsops validate rejects this template as imported; fix it before `smsops plan`:\n" in text
     assert "# - SMS113 content is only variables; providers reject templates without fixed text\n" in text
     code, out, _ = run_cli("validate", str(repo.root))
-    assert code == 1 and "free-text.yaml:11:12: error SMS113" in out
+    assert code == 1 and "free-text.yaml:10:12: error SMS113" in out
     assert yaml.safe_load(text)["spec"]["adopt"]["code"] == only
 
 
-def test_aws_channel_has_nothing_to_import(run_cli: Any, repo: ConfigRepo) -> None:
-    repo.channel("sms-us", "aws", signature={"name": "OnePro", "country": "US"})
-    code, _, err = run_import(run_cli, repo.root, "--channel", "sms-us")
-    assert code == 1
-    assert "error: channel sms-us uses provider aws, which has no template registry" in err
+def test_an_empty_out_is_a_usage_error_not_the_current_folder(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_hand(sms_sandbox, "Order shipped", SHIPPED)
+    before = sms_sandbox.account.counters().get("requests", 0)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, out, err = run_import(run_cli, repo.root, "--channel", "prod", "--out", "")
+    assert (code, out) == (1, "")
+    assert err.startswith("Usage: smsops import [OPTIONS] [CONFIG_DIR]")
+    assert err.endswith("Error: --out: empty path; give a directory path\n")
+    assert list(work.iterdir()) == []  # nothing written where it was run
+    assert sms_sandbox.account.counters().get("requests", 0) == before  # the provider was not contacted
 
 
 def test_no_secret_appears_in_output_or_files(run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle) -> None:
@@ -377,3 +386,7 @@ def test_schema_reference_is_relative_to_the_nearest_schemas_dir(repo_root: Path
     assert schema_reference(repo_root / "sms-config" / "templates" / "imported") == (
         "../../../schemas/template.schema.json"
     )
+
+
+def test_schema_reference_is_empty_where_no_schemas_dir_encloses_the_files(tmp_path: Path) -> None:
+    assert schema_reference(tmp_path / "sms-config" / "templates" / "imported") == ""

@@ -163,9 +163,12 @@ def test_readme_quickstart_runs_from_the_checkout(tmp_path: Path) -> None:
     # `make demo`: the whole loop, in order, on the embedded sandbox (tests/commands/test_demo.py has the rest)
     steps = [line.split(": smsops ")[1].split()[0] for line in quickstart.splitlines() if line.startswith("== ")]
     assert steps == ["validate", "plan", "apply", "wait", "apply", "status", "export", "plan"]
-    assert "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete; 4 awaiting review." in quickstart
+    # OnePro was made in the sandbox's console: adopted, its baseline is recorded once (a row of its own)
+    summary = "Plan: 4 to create, 0 to update, 0 to promote, 0 to retire, 0 to delete, 1 to record; 4 awaiting review."
+    assert summary in quickstart
+    assert "~ record  sandbox/signature/OnePro" in quickstart
     assert "Gate passed on sandbox" in quickstart and "delivered" in quickstart
-    assert "Apply: 4 done, 0 failed, 0 deferred, 0 skipped." in quickstart
+    assert "Apply: 5 done, 0 failed, 0 deferred, 0 skipped." in quickstart
     assert "`smsops demo --reset` starts over.\n" in quickstart
     # the key the demo found itself is named for the commands typed by hand afterwards, as the README says
     assert "To run these commands yourself: export SOPS_AGE_KEY_FILE=sms-config/keys/sandbox.agekey\n" in quickstart

@@ -18,6 +18,7 @@ from reconciler.commands.interrupt import exit_code, signal_name, terminate_as_i
 from reconciler.commands.options import (
     check_output_paths,
     config_dir_argument,
+    output_file_option,
     output_option,
     skip_gate_options,
     skip_gate_reason,
@@ -104,13 +105,8 @@ class _Done:
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Saved plan.")
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required when not on a terminal).")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
-@click.option(
-    "--junit",
-    "junit_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the gate's sends as JUnit XML.",
-)
+@output_file_option("--report", "report_file", "Write a JSON report.")
+@output_file_option("--junit", "junit_file", "Write the gate's sends as JUnit XML.")
 @skip_gate_options
 @output_option
 def command(
@@ -240,11 +236,11 @@ def _stopped(
         break_glass=done.break_glass,
     )
     # The terminal first: it says what was done even if the report cannot be written. An apply that
-    # stopped before it had a plan has nothing to list; the error says why.
+    # stopped before it had a plan has nothing to list; the error says why. The results end with the
+    # summary, which says why the rest was not done: once, not again on stderr.
     started_applying = bool(interrupted) or done.plan is not None
     if started_applying:
         click.echo(render_unfinished(report, output), nl=False)
-        click.echo(redact(report.summary), err=True)  # what was done, and why the rest was not
         _note_dirty(report)
     _write_files(report, done.gates, report_file=report_file, junit_file=junit_file)
     if started_applying and report_file is not None:
@@ -304,6 +300,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
             session.providers,
             lambda name: session.observe(desired[name]),
             marks=session.marks,
+            marks_of=session.marks_of,
             publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
             remarks_observed={name for name, c in located.items() if traits(c.resource.spec.provider).observes_remark},
             check_digest=check_digest,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.commands.options import check_output_paths, config_dir_argument
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_file_option
 from reconciler.errors import EXIT_ERROR, EXIT_OK, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.traits import traits
@@ -53,9 +53,7 @@ def _text(channels: Sequence[ExportedChannel]) -> str:
 @click.command(name="export")
 @config_dir_argument
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
-@click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the combined JSON document here."
-)
+@output_file_option("--out", "out", "Write the combined JSON document here.")
 @click.option(
     "--publish/--no-publish",
     default=True,

@@ -20,12 +20,12 @@ import click
 
 from reconciler import adopt
 from reconciler.adopt_signature import render_signature, signature_document
-from reconciler.commands.options import config_dir_argument
+from reconciler.commands.options import config_dir_argument, directory_path
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
 from reconciler.pipeline import load_valid_config
-from reconciler.providers.base import Signing
+from reconciler.providers.base import AdoptsSignatures, Signing
 from reconciler.providers.traits import traits
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.observe import open_session, select_channels
@@ -98,7 +98,7 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=directory_path(Path),
     help="Directory for the YAML files. Default: CONFIG_DIR/templates/imported.",
 )
 @click.option(
@@ -114,7 +114,9 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
     help="Report format; json is the stable contract.",
 )
 def command(config_dir: str, channel: str, out: Path | None, include_managed: bool, force: bool, output: str) -> int:
-    """Adopt a channel's existing provider templates into YAML files with `adopt` codes.
+    """Adopt a channel's existing provider templates into YAML files with `adopt` codes, and its
+    signature into a Signature document (an AWS sender ID, with no templates to adopt: its entry
+    in every country the account has it in).
 
     Each file adopts one template (rejected and cancelled ones are skipped), so that `smsops plan`
     right after shows no change. Alibaba ${name} variables keep their names; Tencent {1}, {2}…
@@ -131,8 +133,7 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
         provider = session.provider(channel)
         signature = provider.get_signature()
         observed = provider.list_templates()
-        # Everything the provider reports back about the signature, to adopt it as a Signature document.
-        registered = provider.read_signature(signature.name) if isinstance(provider, Signing) and signature else None
+        registered = _registered(provider, signature)
 
     adoption = adopt.adopt_templates(
         observed,
@@ -152,6 +153,9 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     sign_name = located.resource.spec.signature.name
     warning = adopt.signature_warning(signature, sign_name)
     summary = _summary(written, len(skipped), len(adoption.in_git), channel)
+    own = traits(located.resource.spec.provider)
+    if not own.registers_templates:
+        summary = f"no templates to import: {own.display} messages are rendered by the application"
     signature_file = _adopt_signature(config, located, registered, provider_api, Path(config_dir), force=force)
     if output == "json":
         report = {
@@ -202,10 +206,21 @@ def _adopt_signature(
     return str(path)
 
 
+def _registered(provider: object, signature: ObservedSignature | None) -> ObservedSignature | None:
+    """Everything the provider reports back about the channel's signature, to adopt it as a
+    Signature document (a sender ID: in every country it is in)."""
+    if signature is None or not isinstance(provider, Signing):
+        return None
+    if isinstance(provider, AdoptsSignatures):
+        return provider.signature_to_adopt(signature.name)
+    return provider.read_signature(signature.name)
+
+
 def _registry_api(channel: Channel) -> str:
-    """The provider API whose templates to read; a provider without a template registry is refused."""
+    """The provider API whose templates (and signature) to read. A provider with neither a template
+    registry nor signatures to adopt is refused: there is nothing to import."""
     own = traits(channel.spec.provider)
-    if not own.registers_templates:
+    if not own.registers_templates and own.adopt_signature is None:
         raise ConfigError(
             f"channel {channel.name} uses provider {own.name}, which has no template registry: "
             "there is nothing to import",

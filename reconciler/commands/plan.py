@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from reconciler.commands.options import check_output_paths, config_dir_argument, output_option, write_output
+from reconciler.commands.options import (
+    check_output_paths,
+    config_dir_argument,
+    output_file_option,
+    output_option,
+    write_output,
+)
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from reconciler.pipeline import compute_plan, load_valid_config
 from reconciler.reconcile.observe import open_session
@@ -18,7 +24,7 @@ from reconciler.secrets.redact import redact
 @click.command(name="plan")
 @config_dir_argument
 @click.option("--channel", "channels", multiple=True, help="Only this channel (repeatable). Default: all.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON plan here.")
+@output_file_option("--out", "out", "Write the JSON plan here.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @output_option
 def command(config_dir: str, channels: tuple[str, ...], out: Path | None, detailed_exitcode: bool, output: str) -> int:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import click
 
+from reconciler.commands.options import directory_path
 from reconciler.commands.sandbox_accounts import (
     DEFAULT_STATE_DIR,
     account_option,
@@ -46,7 +47,7 @@ from reconciler.secrets.redact import mask_key, redact
 
 state_dir_option = click.option(
     "--state-dir",
-    type=click.Path(file_okay=False),
+    type=directory_path(),
     default=DEFAULT_STATE_DIR,
     show_default=True,
     envvar="SMSOPS_SANDBOX_STATE",
@@ -74,8 +75,9 @@ def serve(
     realistic: bool,
     verbose: bool,
 ) -> int:
-    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo credentials and the
-    control API token (kept in STATE_DIR/control-token, where the --url commands find it).
+    """Serve the emulators on 127.0.0.1 until interrupted; print endpoints, demo accounts and the
+    control API token (kept in STATE_DIR/control-token, where the --url commands find it). Demo key
+    ids are shown masked and secrets never: the key pairs are in STATE_DIR/demo-keys.json (mode 0600).
 
     Alibaba always runs (port 0 unless given); Tencent and AWS run when their port is given."""
     ports = {"alibaba": alibaba_port or 0}

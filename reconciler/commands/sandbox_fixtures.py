@@ -77,7 +77,7 @@ def add_signature_command(
     try:
         record = add_signature(target, name, status=ReviewStatus(status), scene=scene, reason=reason)
     except FixtureError as error:
-        raise SmsopsError(str(error)) from None
+        raise SmsopsError(str(error), hint=error.hint) from None
     click.echo(redact(f"{target.name}: signature {record.name}: {record.status.value}"))
     return EXIT_OK
 

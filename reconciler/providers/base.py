@@ -73,8 +73,10 @@ class ObservedSignature(Frozen):
 
     ``id`` is the provider's handle where it is not the name (Tencent SignId); ``settings`` are the
     submitted fields the provider reports back, keyed and valued as the Signature document writes
-    them (what the plan compares); ``tags`` are smsops' marks kept for it (the digest of what was
-    last submitted, see ``reconciler.reconcile.signatures``)."""
+    them (what the plan compares): every field the provider's read returns is a key, "" when the
+    provider holds none, so a key that is absent is one the provider never returns (only a
+    baseline digest watches those); ``tags`` are smsops' marks kept for it (the digest of what was
+    last submitted, or the baseline of an adopted one, see ``reconciler.reconcile.signatures``)."""
 
     name: str
     status: ReviewStatus
@@ -233,6 +235,15 @@ class Signing(Protocol):
     def update_signature(self, observed: ObservedSignature, request: SignatureRequest) -> None: ...
 
     def delete_signature(self, observed: ObservedSignature) -> None: ...
+
+
+@runtime_checkable
+class AdoptsSignatures(Protocol):
+    """Signing providers whose signature, as ``smsops import`` adopts it, is more than the plan's
+    read of it (an AWS sender ID in every country, not only the channel's). Read-only; None when
+    there is no such signature."""
+
+    def signature_to_adopt(self, name: str) -> ObservedSignature | None: ...
 
 
 @runtime_checkable

@@ -84,6 +84,9 @@ class ProviderTraits:
     updatable: tuple[ReviewStatus, ...] = ()
     # Our variable type -> the provider's variable type sent with a template; empty: none sent.
     variable_types: Mapping[str, str] = field(default_factory=dict)
+    # How many digits (least, most) a value of a ``code`` variable may have, digits only: what the
+    # lint holds examples to (SMS206) and test-send the values of --var; None: no such rule.
+    code_digits: tuple[int, int] | None = None
     # False: the provider has no template object; the application renders canonical content itself.
     registers_templates: bool = True
     # True: the provider puts ``【signature】`` into the message body, so it counts in segments.
@@ -121,6 +124,8 @@ class ProviderTraits:
     signature_updatable: tuple[ReviewStatus, ...] = ()
     signature_created: str = "new signature: submitted for review"  # the plan's reason for a create
     signature_mutable: tuple[str, ...] = ()
+    # The plan's reason for such a change: whether the provider sends the signature back to review.
+    signature_updated: str = "updated in place: back to provider review until approved again"
     signature_immutable: str = (
         "the provider cannot change an approved signature by API: revert the change, or give the Signature "
         "a new spec.name (a new signature is registered and reviewed; templates follow once it is approved)"

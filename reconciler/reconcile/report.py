@@ -18,6 +18,7 @@ from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
 from reconciler.render.escape import markdown_cell, workflow_data
+from reconciler.secrets.environment import git_environment
 from reconciler.secrets.redact import redact
 
 
@@ -68,7 +69,9 @@ def current_commit(path: str, environ: Mapping[str, str]) -> str:
 
 
 # Who is running: the CI's user first (a login, never an email), then git's, then the OS account.
-CI_ACTORS = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
+# GITHUB_TRIGGERING_ACTOR is whoever started this run, also a re-run; GITHUB_ACTOR stays the one who
+# started the first attempt (a dispatch re-run by someone else must name who re-ran it).
+CI_ACTORS = ("GITHUB_TRIGGERING_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
 OS_USERS = ("USER", "LOGNAME", "USERNAME")
 
 
@@ -148,7 +151,12 @@ def _git(path: str, environ: Mapping[str, str], *args: str) -> str | None:
     """``git -C path ARGS``' output, stripped; None when git is missing or fails (not a repository)."""
     try:
         done = subprocess.run(
-            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False, env=dict(environ)
+            ["git", "-C", path, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            env=git_environment(environ),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -200,8 +208,9 @@ def build_report(
     )
 
 
-def render_results(results: Sequence[ChangeResult], output: str) -> str:
-    """What apply did, per change, ending with the summary line (json: the list of results)."""
+def render_results(results: Sequence[ChangeResult], output: str, *, last: str | None = None) -> str:
+    """What apply did, per change, ending with the summary line (json: the list of results), or with
+    ``last`` in its place: the line of an apply that stopped, which counts the results too."""
     if output == "json":
         return redact(json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False)) + "\n"
     if output == "markdown":
@@ -214,7 +223,7 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
                 for r in results
             ]
             lines.append("")
-        lines.append(f"**{summarize(results)}**")
+        lines.append(last if last is not None else f"**{summarize(results)}**")
         return redact("\n".join(lines)) + "\n"
     if output == "github":
         lines = []
@@ -227,7 +236,7 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
                 lines.append(
                     f"::warning title=smsops {r.channel}::{workflow_data(f'{r.action.value} {r.address}: {r.error}')}"
                 )
-        lines.append(summarize(results))
+        lines.append(last if last is not None else summarize(results))
         return redact("\n".join(lines)) + "\n"
     lines = []
     for r in results:
@@ -235,21 +244,24 @@ def render_results(results: Sequence[ChangeResult], output: str) -> str:
         error = f": {r.error}" if r.error else ""
         note = f" ({r.note})" if r.note else ""
         lines.append(f"  {r.outcome.value:<8} {r.action.value:<7} {r.address}{code}{error}{note}")
-    lines.append(summarize(results))
+    lines.append(last if last is not None else summarize(results))
     return redact("\n".join(lines)) + "\n"
 
 
 def render_unfinished(report: ApplyReport, output: str) -> str:
-    """An apply that did not finish: what it did (``render_results``), then, for a pull-request comment
-    or a workflow log, why it stopped (a terminal gets that on stderr)."""
+    """An apply that did not finish: what it did (``render_results``), ending with the report's
+    summary, which says what was done and why the rest was not. It is the one summary line: the
+    counts alone are not printed before it (json: the report, whose ``summary`` it is)."""
     if output == "json":
         return report_json(report)
-    text = render_results(report.results, output)
+    summary = redact(report.summary)
     if output == "github":
-        text += f"::error title=smsops apply::{workflow_data(redact(report.summary))}\n"
+        last = f"::error title=smsops apply::{workflow_data(summary)}"
     elif output == "markdown":
-        text += f"\n> :warning: {redact(report.summary)}\n"
-    return text
+        last = f"> :warning: {summary}"
+    else:
+        last = summary
+    return render_results(report.results, output, last=last)
 
 
 def report_json(report: ApplyReport) -> str:

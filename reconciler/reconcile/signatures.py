@@ -10,10 +10,15 @@ Plan rules for one channel's signature (``plan_signature``), in order:
 - pending or rejected, and git differs from what was submitted (the ``smsops-signature`` mark, or
   a setting the provider reports back): ``update`` in place where the provider allows it in that
   state (resubmits for review); rejected and unchanged: shown with the provider's reason;
-- approved and unchanged: ready, templates go ahead;
+- approved and unchanged: ready, templates go ahead; approved, not submitted by smsops (adopted)
+  and never seen approved before: ``record`` its baseline (``reconciler.reconcile.baseline``: what
+  the provider does not return, compared with git from then on), a visible row, no provider call;
 - approved and changed: ``update`` when every changed setting is one the provider can change by
   API (its ``signature_mutable`` trait), else a blocker that says what to do (its
   ``signature_immutable`` trait).
+"Changed" is a setting the provider reports back that differs from git (adopted or not), or git's
+digest against the mark: what was submitted (``smsops-signature``) or, for an adopted signature,
+the baseline (``smsops-baseline``, of the fields the provider does not return).
 While the signature is not approved, nothing is created or rewritten against it: template changes
 become ``noop`` with ``waits_for`` naming the signature.
 
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +52,21 @@ from reconciler.providers.base import (
     Signing,
 )
 from reconciler.providers.traits import traits
+from reconciler.reconcile.baseline import BASELINE, Hidden, hidden
 from reconciler.reconcile.changes import Action, Blocker, Change, ChannelObservation, ChannelPlan, DesiredChannel
+from reconciler.reconcile.rollout import MarkStore
 from reconciler.secrets.sops import decrypt_binary
 
 SIGNED = "smsops-signature"  # mark: digest of the settings and files last submitted for review
 DELETED = "deleted"  # the SIGNED mark of a signature smsops deleted: no longer its own
+NO_ID = ("", "0")  # how git and providers say "no id" (a qualification, a record id)
 MARK_PREFIX = "signature:"  # marks-document key of a signature (template marks are keyed by code)
+# The way out when git was corrected to what the provider already had (not a change to make).
+REBASELINE = (
+    "if git now says what the provider already had (a correction, not a change), delete the "
+    "'signature:{name}' entry of the channel's marks document (beside its published config): the next "
+    "apply records a new baseline"
+)
 
 
 def mark_key(name: str) -> str:
@@ -152,8 +166,15 @@ class SignaturePlan:
 
 
 def changed_settings(request: SignatureRequest, observed: ObservedSignature) -> list[str]:
+    """The fields the provider reports that differ from git; one git leaves unset counts as "" (none),
+    and an id of "0" is none too on either side (``import`` writes "0" for a required id the provider
+    reports unset: a signature registered before qualifications were required)."""
     wanted = reported(request)
-    return sorted(key for key, value in observed.settings.items() if key in wanted and wanted[key] != value)
+    return sorted(key for key, value in observed.settings.items() if not _same(key, wanted.get(key, ""), value))
+
+
+def _same(key: str, wanted: str, seen: str) -> bool:
+    return wanted == seen or (key.endswith("Id") and wanted in NO_ID and seen in NO_ID)
 
 
 def plan_signature(
@@ -163,7 +184,7 @@ def plan_signature(
     own = traits(provider)
     address = f"{channel}/signature/{request.name}"
 
-    def change(action: Action, reason: str) -> Change:
+    def change(action: Action, reason: str, baseline: str = "") -> Change:
         status = observed.status if observed is not None else None
         return Change(
             action=action,
@@ -173,29 +194,47 @@ def plan_signature(
             reason=reason,
             signature=request,
             signature_status=status,
+            baseline=baseline,
         )
 
     if observed is None:
         return SignaturePlan(change(Action.CREATE, own.signature_created), waits="to be created")
     submitted = observed.tags.get(SIGNED)
+    submitted = None if submitted == DELETED else submitted  # deleted by smsops, made again by hand
     fields = changed_settings(request, observed)
-    differs = bool(fields) or (submitted is not None and submitted != request.digest)
+    unseen = hidden(request, observed)
+    baseline = observed.tags.get(BASELINE) if submitted is None else None
+    moved = submitted != request.digest if submitted is not None else bool(baseline and baseline != unseen.digest)
+    differs = bool(fields) or moved
     status = observed.status
     if status is ReviewStatus.APPROVED and not differs:
+        if submitted is None and baseline is None and unseen:
+            return SignaturePlan(change(Action.RECORD, _recorded(unseen), baseline=unseen.digest))
         return SignaturePlan(change(Action.NOOP, "approved"))
     if status is ReviewStatus.APPROVED:
-        if fields and set(fields) <= set(own.signature_mutable):
-            return SignaturePlan(change(Action.UPDATE, f"approved; {', '.join(fields)} changed: updated in place"))
-        what = ", ".join(fields) if fields else "its settings or files"
+        if fields and set(fields) <= set(own.signature_mutable) and not (baseline and moved):
+            return SignaturePlan(
+                change(Action.UPDATE, f"approved; {', '.join(fields)} changed: {own.signature_updated}")
+            )
+        what = [f"{', '.join(fields)} changed in git"] if fields else []
+        if not fields and not baseline:
+            what = ["its settings or files changed in git"]
+        hint = own.signature_immutable
+        if baseline and moved:
+            what.append(
+                f"{' or '.join(unseen.fields)} changed in git since its baseline was recorded "
+                "(the provider does not return them)"
+            )
+            hint += f"; {REBASELINE.format(name=request.name)}"
         blocker = Blocker(
             channel=channel,
             code="signature-immutable",
-            message=f"signature '{request.name}' is approved, and {what} changed in git",
-            hint=own.signature_immutable,
+            message=f"signature '{request.name}' is approved, and {'; and '.join(what)}",
+            hint=hint,
         )
         return SignaturePlan(change(Action.NOOP, "approved; the change in git cannot be made"), blockers=[blocker])
     state = f"{status.value}" + (f": {observed.reason}" if observed.reason else "")
-    if status is ReviewStatus.REJECTED and submitted is None and status in own.signature_updatable:
+    if status is ReviewStatus.REJECTED and submitted is None and not baseline and status in own.signature_updatable:
         # Submitted outside smsops (by hand, or before it was adopted): what the provider rejected is
         # unknown, so git's document is the fix; from then on the mark says what was submitted.
         return SignaturePlan(
@@ -213,6 +252,13 @@ def plan_signature(
         hint="fix the Signature document (its settings or files) and commit: apply resubmits it in place",
     )
     return SignaturePlan(change(Action.NOOP, state), waits=status.value, attention=[notice])
+
+
+def _recorded(unseen: Hidden) -> str:
+    return (
+        f"approved, not submitted by smsops: baseline recorded (the provider does not return "
+        f"{', '.join(unseen.fields)}); later edits are compared to it"
+    )
 
 
 def with_signature(planned: ChannelPlan, desired: DesiredChannel, observed: ObservedSignature | None) -> ChannelPlan:
@@ -260,7 +306,7 @@ def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> 
     """A row per signature the channel no longer manages: delete, or why it is kept."""
     rows = []
     for old in observed.retired_signatures:
-        users = desired.signature_users.get(old.name, ())
+        users = observed.signature_users.get(old.name, ())
         if users:
             why = f"kept: channel(s) {', '.join(users)} in git send with it"
         elif observed.published_signature == old.name:
@@ -306,15 +352,25 @@ def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Chang
     ]
 
 
-def apply_signature(provider: object, change: Change, *, marks: Any, config_dir: str) -> str:
-    """Run one planned signature change and remember what was submitted. Files the plan carries
-    only by digest (a saved plan) are decrypted now and must still have that digest."""
+def apply_signature(provider: object, change: Change, *, marks: Sequence[MarkStore], config_dir: str) -> str:
+    """Run one planned signature change and remember what was submitted in ``marks``: the stores
+    of every channel sharing the signature, in name order (the order observing reads them in).
+    Files the plan carries only by digest (a saved plan) are decrypted now and must still have
+    that digest."""
     if not isinstance(provider, Signing):
         raise SmsopsError(f"{change.address}: this provider cannot register signatures")
     if change.retired_signature is not None:
         return _delete(provider, change, marks)
     request = change.signature
     assert request is not None, "a signature change carries its request"
+    if change.action is Action.RECORD:  # nothing goes to the provider: smsops remembers what git said
+        if not marks:
+            raise SmsopsError(
+                f"{change.address}: no place to keep the signature's baseline",
+                hint="give the channel a publish target (spec.publish)",
+            )
+        _mark(marks, request.name, {BASELINE: change.baseline})
+        return request.name
     request = request.model_copy(update={"files": tuple(_decrypted(f, config_dir) for f in request.files)})
     if change.action is Action.CREATE:
         provider.create_signature(request)
@@ -323,19 +379,22 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
         if observed is None:
             raise SmsopsError(f"{change.address}: the signature is gone at the provider", hint="plan again")
         provider.update_signature(observed, request)
-    if marks is not None:
-        marks.write(mark_key(request.name), {SIGNED: request.digest})
+    _mark(marks, request.name, {SIGNED: request.digest})
     return request.name
 
 
-def _delete(provider: Signing, change: Change, marks: Any) -> str:
+def _mark(stores: Sequence[MarkStore], name: str, marks: dict[str, str]) -> None:
+    for store in stores:
+        store.write(mark_key(name), marks)
+
+
+def _delete(provider: Signing, change: Change, marks: Sequence[MarkStore]) -> str:
     retired = change.retired_signature
     assert retired is not None and change.action is Action.DELETE
     current = provider.read_signature(retired.name)
     if current is not None:  # already gone: nothing to do but forget it
         provider.delete_signature(current)
-    if marks is not None:
-        marks.write(mark_key(retired.name), {SIGNED: DELETED})
+    _mark(marks, retired.name, {SIGNED: DELETED})
     return retired.name
 
 

@@ -22,6 +22,7 @@ _SYMBOLS = {
     Action.UNPUBLISH: "!",
     Action.RENAME: ">",
     Action.PUBLISH: "*",
+    Action.RECORD: "~",
     Action.NOOP: " ",
 }
 _COLOURS = {
@@ -33,6 +34,7 @@ _COLOURS = {
     Action.UNPUBLISH: "yellow",
     Action.RENAME: "cyan",
     Action.PUBLISH: "cyan",
+    Action.RECORD: "cyan",
     Action.NOOP: "bright_black",
 }
 
@@ -40,7 +42,11 @@ _COLOURS = {
 def _status(change: Change) -> str:
     if change.action is Action.PUBLISH:
         return "-"
-    if (change.signature or change.retired_signature) is not None and change.action in (Action.NOOP, Action.DELETE):
+    if (change.signature or change.retired_signature) is not None and change.action in (
+        Action.NOOP,
+        Action.DELETE,
+        Action.RECORD,
+    ):
         return change.signature_status.value if change.signature_status else "-"
     version = change.after or change.before
     if change.action in (Action.CREATE, Action.UPDATE):

@@ -12,13 +12,22 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.providers.base import ReviewStatus, TemplateKind
+from reconciler.sandbox.alibaba.biz import Biz
+from reconciler.sandbox.alibaba.signs import sign_name_error as alibaba_sign_name_error
 from reconciler.sandbox.alibaba.templates import template_code as alibaba_code
 from reconciler.sandbox.aws import ops as aws_ops
 from reconciler.sandbox.store.account import Sandbox, SandboxAccount
 from reconciler.sandbox.store.records import SignatureRecord, TemplateRecord
+from reconciler.sandbox.tencent.ops import TencentError
 from reconciler.sandbox.tencent.ops import template_code as tencent_code
+from reconciler.sandbox.tencent.signs import sign_name_error as tencent_sign_name_error
 
 CODES: dict[str, Callable[[int], str]] = {"alibaba": alibaba_code, "tencent": tencent_code}
+# Each provider's rule for signature names, as its emulator applies it to a new signature.
+SIGN_NAME_RULES: dict[str, Callable[[str], Biz | TencentError | None]] = {
+    "alibaba": alibaba_sign_name_error,
+    "tencent": tencent_sign_name_error,
+}
 # Which providers' accounts can hold each kind of fixture.
 TEMPLATE_PROVIDERS = SIGNATURE_PROVIDERS = tuple(CODES)
 SENDER_ID_PROVIDERS = ("aws",)
@@ -27,8 +36,20 @@ MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 _ALIBABA_TYPE = {TemplateKind.VERIFICATION: 0, TemplateKind.NOTIFICATION: 1, TemplateKind.MARKETING: 2}
 
 
+HAND_MADE_REMARK = "Made by hand in the sandbox."
+# What a console stores with a signature made there, in the emulators' own fields.
+_CONSOLE_FIELDS: dict[str, dict[str, Any]] = {
+    "alibaba": {"source": 0, "qualification_id": 10000001, "third_party": False},
+    "tencent": {"sign_type": 0, "document_type": 0, "international": 0, "purpose": 0, "qualification_id": 1},
+}
+
+
 class FixtureError(ValueError):
-    """A fixture the account's provider cannot hold; the message says what to do instead."""
+    """A fixture the account's provider cannot hold; the message or ``hint`` says what to do instead."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def summary(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -51,11 +72,22 @@ def summary(sandbox: Sandbox) -> list[dict[str, Any]]:
 def add_signature(
     account: SandboxAccount, name: str, *, status: ReviewStatus, scene: str = "general", reason: str = ""
 ) -> SignatureRecord:
+    """A signature as a console leaves one made by hand: with a qualification and the provider's
+    other submitted fields, which its read returns (``import`` writes them, ``plan`` compares them)."""
     if account.provider == "aws":
         raise FixtureError("AWS has no signatures: request a sender ID instead (`smsops sandbox request-sender-id`)")
+    refused = SIGN_NAME_RULES[account.provider](name)
+    if refused is not None:
+        raise FixtureError(
+            f"signature name {name!r}: {refused.message}",
+            hint="choose a name the provider accepts; `smsops sandbox status` lists the account's signatures",
+        )
     if status is ReviewStatus.REJECTED and not reason:
         reason = "Rejected by the sandbox."
-    return account.put_signature(name, status, reason=reason, scene=scene)
+    fields = dict(_CONSOLE_FIELDS.get(account.provider, {}))
+    if account.provider == "alibaba":
+        fields["sign_type"] = 0 if scene == "verification" else 1
+    return account.put_signature(name, status, reason=reason, scene=scene, extra=fields, remark=HAND_MADE_REMARK)
 
 
 def add_template(
@@ -67,7 +99,7 @@ def add_template(
     status: ReviewStatus,
     sign_name: str = "",
     international: bool = False,
-    remark: str = "Made by hand in the sandbox.",
+    remark: str = HAND_MADE_REMARK,
     reason: str = "",
 ) -> TemplateRecord:
     """A template as the provider would hold it after review ended in ``status``."""

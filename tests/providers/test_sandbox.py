@@ -166,3 +166,28 @@ def test_importing_the_registry_imports_no_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_channel_signature_is_seeded_as_a_console_leaves_it_even_in_old_state(tmp_path: Path) -> None:
+    """GetSmsSign returns what a console stores (the example config adopts it with nothing to
+    change); a bare signature seeded by an earlier smsops is given those fields too."""
+    located = channel(tmp_path)
+    provider = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
+    try:
+        emulator_of(provider).account.put_signature("DemoSign", ReviewStatus.APPROVED)  # bare, as seeded before
+    finally:
+        provider.close()
+    provider = registry.open_provider(located, secrets(), state_dir=tmp_path / ".smsops")
+    try:
+        signature = provider.get_signature()
+        assert signature is not None and signature.settings == {
+            "qualificationId": "10000001",
+            "appIcpRecordId": "",
+            "trademarkId": "",
+            "authorizationLetterId": "",
+            "remark": "Company name of OnePro; sends login codes and order notices to its own users.",
+            "thirdParty": "false",
+            "type": "general",
+        }
+    finally:
+        provider.close()

@@ -17,7 +17,7 @@ import pytest
 from reconciler.errors import SmsopsError
 from reconciler.publish.lease import Holder, acquire, channel_leases, default_owner, lease
 from reconciler.publish.store import Store
-from tests.publish.test_store import KINDS, make_store
+from tests.publish.test_store import KINDS, ignoring_store, make_store
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -276,3 +276,14 @@ def test_a_holder_on_another_host_is_not_judged_by_local_processes(store: Store)
             notify=lambda _: None,
         )
     assert held_by(store) == Holder("ci pid 1", T0, T0 + timedelta(minutes=30))
+
+
+def test_a_store_that_ignores_conditional_writes_gives_no_lease(moto: str) -> None:
+    """The channel is refused its lease (and so blocked, before any change at the provider)."""
+    store = ignoring_store(moto, "ignoring-lease")
+    time = FakeTime()
+    refused: dict[str, SmsopsError] = {}
+    with channel_leases({"prod": store}, owner="ci", refused=refused, clock=time.clock, sleep=time.sleep) as held:
+        assert held == {}
+    assert "ignores conditional writes" in refused["prod"].message
+    assert store.read("lock") is None

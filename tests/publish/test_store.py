@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from reconciler.config.load import load_config
 from reconciler.config.models import PublishTarget
-from reconciler.providers.aws.s3 import S3Store
+from reconciler.providers.aws.s3 import ConditionsIgnored, S3Store, forbid_overwrite_header
 from reconciler.providers.aws.ssm import SsmStore
 from reconciler.publish.store import KEYS, Store, TargetUnreachable, channel_store
 from reconciler.publish.targets import file_target
@@ -171,6 +172,74 @@ def test_an_unreachable_s3_endpoint_is_a_clear_error(closed_endpoint: str, moto:
         f"cannot reach the publish target s3://{BUCKET}/p/prod.json at {closed_endpoint}: Could not connect to the "
         f'endpoint URL: "{closed_endpoint}/{BUCKET}/p/prod.json"'
     )
+
+
+def s3_client(moto: str) -> Any:
+    """A boto3 client for moto's server, with the bucket made."""
+    client = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto)
+    if BUCKET not in [b["Name"] for b in client.list_buckets()["Buckets"]]:
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    return client
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "header"),
+    [
+        ("https://oss-cn-hangzhou.aliyuncs.com", "x-oss-forbid-overwrite"),
+        ("https://my-bucket.oss-cn-hangzhou-internal.aliyuncs.com", "x-oss-forbid-overwrite"),
+        ("https://cos.ap-guangzhou.myqcloud.com", "x-cos-forbid-overwrite"),
+        ("https://s3.eu-west-1.amazonaws.com", None),
+        ("http://127.0.0.1:9000", None),
+        ("https://notaliyuncs.com", None),
+        (None, None),
+    ],
+)
+def test_the_stores_own_do_not_overwrite_header_by_endpoint(endpoint: str | None, header: str | None) -> None:
+    assert forbid_overwrite_header(endpoint) == header
+
+
+def test_a_create_at_an_oss_endpoint_sends_its_forbid_overwrite_header_with_if_none_match(moto: str) -> None:
+    # moto's server stands in for the OSS endpoint the store is configured with: the headers on the wire are checked
+    client = s3_client(moto)
+    sent: list[dict[str, str]] = []
+    client.meta.events.register(
+        "before-send.s3.PutObject",
+        lambda request, **_: sent.append(
+            {k: str(v, "utf-8") if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        ),
+    )
+    store = S3Store(
+        BUCKET, "oss", "prod", region="cn-hangzhou", endpoint="https://oss-cn-hangzhou.aliyuncs.com", client=client
+    )
+    assert store.create("lock", doc(1)) is True
+    assert store.write("config", doc(1)) is True
+    conditional, check, plain = sent
+    assert conditional["If-None-Match"] == check["If-None-Match"] == "*"
+    assert conditional["x-oss-forbid-overwrite"] == check["x-oss-forbid-overwrite"] == "true"
+    assert "If-None-Match" not in plain and "x-oss-forbid-overwrite" not in plain
+
+
+def ignoring_store(moto: str, prefix: str) -> S3Store:
+    """An S3 store on moto's server whose puts lose If-None-Match: a store without conditional writes."""
+    client = s3_client(moto)
+
+    def ignore_conditions(params: dict[str, Any], **_: Any) -> None:
+        params["headers"].pop("If-None-Match", None)
+
+    client.meta.events.register("before-call.s3.PutObject", ignore_conditions)
+    return S3Store(BUCKET, prefix, "prod", region="eu-west-1", endpoint=moto, client=client)
+
+
+def test_a_store_that_ignores_conditional_writes_is_refused_and_no_lock_is_left(moto: str) -> None:
+    store = ignoring_store(moto, "ignoring")
+    with pytest.raises(ConditionsIgnored) as caught:
+        store.create("lock", doc(1))
+    assert str(caught.value) == (
+        f"the store at s3://{BUCKET}/ignoring/prod.lock at {moto} ignores conditional writes (If-None-Match): "
+        "two applies could both take the lease\n  hint: publish to a store that supports S3 conditional writes "
+        "(AWS S3, MinIO), to spec.publish.ssmPrefix, or to a file the pipeline keeps"
+    )
+    assert store.read("lock") is None
 
 
 def test_a_missing_bucket_is_named(moto: str) -> None:

@@ -14,9 +14,10 @@ from reconciler.providers.base import (
     TemplateKind,
     TemplateRequest,
 )
+from reconciler.reconcile.baseline import BASELINE, hidden
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.plan import plan_channel
-from reconciler.reconcile.signatures import SIGNED, plan_signature, reported, retire_signatures
+from reconciler.reconcile.signatures import DELETED, SIGNED, plan_signature, reported, retire_signatures
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 PROOF = SignatureFile(field="proofImage", path="signatures/proof.png.enc", suffix="png", sha256="ab" * 32)
@@ -99,7 +100,7 @@ def test_an_approved_signature_that_changed_is_a_blocker_unless_the_provider_can
     updated = plan_signature("us", "aws", AWS, protection)
     assert (updated.change.action, updated.change.reason) == (
         Action.UPDATE,
-        "approved; deletionProtection changed: updated in place",
+        "approved; deletionProtection changed: updated in place (sender IDs have no review)",
     )
     types = seen(ReviewStatus.APPROVED, deletionProtection="true", messageTypes="PROMOTIONAL")
     assert [b.code for b in plan_signature("us", "aws", AWS, types).blockers] == ["signature-immutable"]
@@ -155,7 +156,7 @@ def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None
 
     desired = DesiredChannel(name="cn", provider="aws", signature="OnePro", templates=(), prune=True)
     cases = [
-        (desired.model_copy(update={"signature_users": {"OldSign": ("eu",)}}), old(), {}, "channel(s) eu"),
+        (desired, old(), {"signature_users": {"OldSign": ("eu",)}}, "channel(s) eu"),
         (desired, old(), {"published_signature": "OldSign"}, "the published config still names it"),
         (desired, old(ReviewStatus.PENDING), {}, "under review"),
         (desired, old(deletionProtection="true"), {}, "deletion protection is on"),
@@ -167,3 +168,51 @@ def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None
         (row,) = retire_signatures(wanted, observed)
         assert why in row.reason and row.address == "cn/signature/OldSign"
         assert row.action is (Action.DELETE if why == "deleted (prune)" else Action.NOOP)
+
+
+def test_an_adopted_approved_signature_records_a_baseline_of_what_the_provider_does_not_return() -> None:
+    """Approved, never submitted by smsops: a ``record`` row (no provider call, templates go ahead)
+    with the digest of the fields the provider's read lacks; with that baseline kept, the same git
+    is nothing to do and an edit of a hidden field or file is a change."""
+    reads = {"qualificationId": "42", "remark": "", "type": "general", "thirdParty": "false"}
+    first = plan_signature("prod", "alibaba", ALIBABA, seen(ReviewStatus.APPROVED, **reads))
+    assert (first.change.action, first.waits, first.blockers) == (Action.RECORD, "", [])
+    assert "the provider does not return source); later edits are compared to it" in first.change.reason
+    assert first.change.baseline == hidden(ALIBABA, seen(ReviewStatus.APPROVED, **reads)).digest
+
+    def kept(baseline: str) -> ObservedSignature:
+        return seen(ReviewStatus.APPROVED, **reads).model_copy(update={"tags": {BASELINE: baseline}})
+
+    assert plan_signature("prod", "alibaba", ALIBABA, kept(first.change.baseline)).change.action is Action.NOOP
+    moved = plan_signature("prod", "alibaba", ALIBABA, kept("0123456789abcdef"))
+    assert [b.message for b in moved.blockers] == [
+        "signature 'OnePro' is approved, and source changed in git since its baseline was recorded "
+        "(the provider does not return them)"
+    ]
+    assert "delete the 'signature:OnePro' entry of the channel's marks document" in moved.blockers[0].hint
+    # Deleted by smsops, made again by hand: adopted like any other.
+    deleted = seen(ReviewStatus.APPROVED, submitted=DELETED, **reads)
+    assert plan_signature("prod", "alibaba", ALIBABA, deleted).change.action is Action.RECORD
+    # A rejection after the baseline is git's to fix, not resubmitted on a guess.
+    rejected = kept(first.change.baseline).model_copy(update={"status": ReviewStatus.REJECTED, "reason": "expired"})
+    assert plan_signature("prod", "alibaba", ALIBABA, rejected).change.action is Action.NOOP
+
+
+def test_the_baseline_digest_covers_only_what_is_hidden_and_files_by_their_digest() -> None:
+    reads = {"international": "false", "qualificationId": ""}
+    observed = seen(ReviewStatus.APPROVED, **reads)
+    base = hidden(TENCENT, observed)
+    assert base.fields == ("documentType", "proofImage", "purpose", "remark", "type")
+    moved_file = PROOF.model_copy(update={"path": "elsewhere/proof.png.enc"})
+    assert hidden(TENCENT.model_copy(update={"files": (moved_file,)}), observed) == base  # re-encrypted, moved
+    other_bytes = PROOF.model_copy(update={"sha256": "cd" * 32})
+    assert hidden(TENCENT.model_copy(update={"files": (other_bytes,)}), observed).digest != base.digest
+    settings = TENCENT.settings.model_copy(update={"international": True})
+    assert hidden(TENCENT.model_copy(update={"settings": settings}), observed) == base  # returned: compared directly
+    # Every field of a sender ID is returned: nothing for a baseline to watch.
+    every = seen(ReviewStatus.APPROVED, country="GB", deletionProtection="true", messageTypes="TRANSACTIONAL")
+    assert not hidden(AWS, every)
+    plain = plan_signature(
+        "uk", "aws", AWS, every.model_copy(update={"settings": {**every.settings, "registrationId": ""}})
+    )
+    assert (plain.change.action, plain.change.reason) == (Action.NOOP, "approved")

@@ -12,6 +12,7 @@ from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.aws.emulator import create_account as create_aws
 from reconciler.sandbox.aws.ops import Call, sender_rows
 from reconciler.sandbox.store.account import Sandbox
+from reconciler.sandbox.tencent.emulator import create_account as create_tencent
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -52,6 +53,13 @@ def test_hand_made_signature_and_template_land_in_the_only_fitting_account(state
     )  # fmt: skip
     assert out == "shop: template SMS_470000002 promo: rejected\n"
     account = Sandbox(state).account("shop")
+    # As a console leaves it: what GetSmsSign returns is there for `import` to write and `plan` to compare.
+    acme = account.signature("Acme")
+    assert acme is not None and (acme.remark, acme.extra["qualification_id"], acme.extra["sign_type"]) == (
+        "Made by hand in the sandbox.",
+        10000001,
+        1,
+    )
     assert [(t.name, t.status, t.reason, t.extra["type"]) for t in account.templates()] == [
         ("welcome", ReviewStatus.APPROVED, "", 1),
         ("promo", ReviewStatus.REJECTED, "too loud", 2),
@@ -69,6 +77,43 @@ def test_request_sender_id_applies_the_api_rules(state: Path, run_cli: Run) -> N
         1,
         "error: FIELD_VALIDATION_FAILED: A sender ID is 1-11 letters, digits, - or _, with at least one letter.",
     )
+
+
+HINT = "choose a name the provider accepts; `smsops sandbox status` lists the account's signatures"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("X", "SignName must be 2-12 characters without brackets, spaces, commas, periods or the word test."),
+        (
+            "ThirteenChars",
+            "SignName must be 2-12 characters without brackets, spaces, commas, periods or the word test.",
+        ),
+        ("Acme Co", "SignName must be 2-12 characters without brackets, spaces, commas, periods or the word test."),
+    ],
+)
+def test_add_signature_applies_the_alibaba_name_rule(state: Path, run_cli: Run, name: str, message: str) -> None:
+    code, out, err = run_cli("sandbox", "add-signature", name, "--state-dir", str(state))
+    assert (code, out) == (1, "")
+    assert err == f"error: signature name {name!r}: {message}\n  hint: {HINT}\n"
+    assert Sandbox(state).account("shop").signatures() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("X", "The signature name must be at least 2 characters."),
+        ("ThirteenChars", "The signature name is too long."),
+    ],
+)
+def test_add_signature_applies_the_tencent_name_rule(state: Path, run_cli: Run, name: str, message: str) -> None:
+    create_tencent(Sandbox(state), "shop-tc", secret_id="AKIDshop00000003", secret_key="tc-secret", signatures=())
+    args = ("sandbox", "add-signature", name, "--account", "shop-tc", "--state-dir", str(state))
+    code, out, err = run_cli(*args)
+    assert (code, out) == (1, "")
+    assert err == f"error: signature name {name!r}: {message}\n  hint: {HINT}\n"
+    assert run_cli(*args[:2], "Acme", *args[3:])[:2] == (0, "shop-tc: signature Acme: approved\n")
 
 
 def test_a_fixture_the_provider_cannot_hold_is_refused(state: Path, run_cli: Run) -> None:

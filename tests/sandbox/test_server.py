@@ -58,24 +58,28 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, list[st
             process.wait(timeout=10)
 
 
-def _sign_status(endpoint: str) -> Any:
+def _sign_status(endpoint: str, key_id: str = DEMO.access_key_id, secret: str = DEMO.access_key_secret) -> Any:
     from alibabacloud_dysmsapi20170525 import models as m
     from alibabacloud_dysmsapi20170525.client import Client
     from alibabacloud_tea_openapi.models import Config
 
-    config = Config(
-        access_key_id=DEMO.access_key_id, access_key_secret=DEMO.access_key_secret, endpoint=endpoint, protocol="http"
-    )
+    config = Config(access_key_id=key_id, access_key_secret=secret, endpoint=endpoint, protocol="http")
     return Client(config).get_sms_sign(m.GetSmsSignRequest(sign_name="OnePro")).body
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
 def test_serve_answers_the_sdk_then_stops_cleanly(
-    served: tuple[subprocess.Popen[str], str, list[str]], signum: int, exit_code: int
+    served: tuple[subprocess.Popen[str], str, list[str]], tmp_path: Path, signum: int, exit_code: int
 ) -> None:
     process, endpoint, lines = served
-    assert f"  account {DEMO.name}: access key id {DEMO.access_key_id}, secret {DEMO.access_key_secret}" in lines
-    body = _sign_status(endpoint)
+    # The key id masked, as `sandbox accounts` shows it; the secret never: serve says where the pair is.
+    keys_file = tmp_path / "state" / "demo-keys.json"
+    assert f"  account {DEMO.name}: access key id LTAI****0001 (key id and secret in {keys_file})" in lines
+    assert not any(DEMO.access_key_secret in line or DEMO.access_key_id in line for line in lines)
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    pair = json.loads(keys_file.read_text())["alibaba"]
+    assert pair["account"] == DEMO.name
+    body = _sign_status(endpoint, pair["access_key_id"], pair["access_key_secret"])  # what a user does with it
     assert (body.code, body.sign_status) == ("OK", 1)
     process.send_signal(signum)
     assert process.wait(timeout=15) == exit_code

@@ -21,6 +21,8 @@ SOURCE = {"organisation": 0, "app": 2, "trademark": 5}
 TYPE = {"verification": 0, "general": 1}
 # SignIspRegisterDetailList RegisterStatus (reference/providers.md §1.3)
 FILING = {0: "failed", 1: "pending verification", 2: "expired", 3: "filed", -1: "filing", -2: "not filed"}
+# SignUsage of a verification-code signature (SignType 0); any other usage is a general one.
+VERIFICATION_USAGE = "验证码"
 _MEDIA = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 
 
@@ -41,23 +43,35 @@ def read_sign(transport: AlibabaTransport, name: str) -> ObservedSignature | Non
         )
         for item in body.sign_isp_register_detail_list or ()
     )
+    return ObservedSignature(
+        name=body.sign_name or name,
+        status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
+        reason=reason or "",
+        filings=filings,
+        settings=_reported(body),
+    )
+
+
+def _reported(body: Any) -> dict[str, str]:
+    """What GetSmsSign returns of what was submitted, as the Signature document writes it: the ids
+    always ("" when none is linked); remark, third party and type (from SignUsage) when answered.
+    SignSource and the supplementary files are never returned."""
     settings = {
-        key: str(value)
+        key: "" if value in (None, "") else str(value)
         for key, value in (
             ("qualificationId", body.qualification_id),
             ("appIcpRecordId", body.app_icp_record_id),
             ("trademarkId", body.trademark_id),
             ("authorizationLetterId", body.authorization_letter_id),
         )
-        if value not in (None, "")
     }
-    return ObservedSignature(
-        name=body.sign_name or name,
-        status=codes.STATUS.get(codes.as_int(body.sign_status), ReviewStatus.PENDING),
-        reason=reason or "",
-        filings=filings,
-        settings=settings,
-    )
+    if body.remark is not None:
+        settings["remark"] = body.remark
+    if body.third_party is not None:
+        settings["thirdParty"] = "true" if body.third_party else "false"
+    if body.sign_usage:
+        settings["type"] = "verification" if VERIFICATION_USAGE in body.sign_usage else "general"
+    return settings
 
 
 def _fields(request: SignatureRequest) -> dict[str, Any]:

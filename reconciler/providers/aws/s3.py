@@ -6,8 +6,12 @@ Objects ``<prefix>/<channel>.json`` (the runtime config the application reads),
 atomically. The conditional operations are the S3 conditional-write headers: ``create`` is a put
 with ``If-None-Match: *``, ``replace`` a put with ``If-Match: <ETag>``, a ``delete`` with a token
 a delete with ``If-Match``; 412 (and 409, two conditional writes at once) means the condition did
-not hold. A store that ignores these headers would make the lease unsafe: check that yours
-supports conditional writes before two applies may run at once.
+not hold. Alibaba OSS and Tencent COS document a header of their own for "do not overwrite"
+(``x-oss-forbid-overwrite``, ``x-cos-forbid-overwrite``): to an endpoint of theirs it goes beside
+``If-None-Match``. A store that honours neither would make the lease unsafe, so every ``create``
+is checked at once: the same conditional put again must be refused. If it is not, the create
+fails with ``ConditionsIgnored`` (the lease is not taken, the channel is blocked, nothing changes at
+the provider) rather than let two applies run at once.
 
 Reading an absent object needs ``s3:ListBucket`` on the bucket to be answered 404; without it S3
 answers 403, which smsops must report as access denied.
@@ -16,12 +20,44 @@ answers 403, which smsops must report as access denied.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.providers.aws.storage import Client, attempt, error_code, http_status
-from reconciler.publish.targets.base import CONFIG, LOCK, MARKS, Stored, StoreKey
+from reconciler.publish.targets.base import CONFIG, LOCK, MARKS, Stored, StoreKey, TargetUnreachable
 
 _SUFFIX = {CONFIG: ".json", MARKS: ".marks.json", LOCK: ".lock"}
 _PERMISSIONS = "s3:GetObject, s3:PutObject and s3:DeleteObject on the objects and s3:ListBucket on the bucket"
+
+
+# The stores whose own "do not overwrite" header is sent with If-None-Match, by endpoint domain.
+_FORBID_OVERWRITE = {"aliyuncs.com": "x-oss-forbid-overwrite", "myqcloud.com": "x-cos-forbid-overwrite"}
+
+
+class ConditionsIgnored(TargetUnreachable):
+    """The store wrote over an object a conditional create should have left alone."""
+
+
+def forbid_overwrite_header(endpoint: str | None) -> str | None:
+    """The store's own "do not overwrite" header for ``endpoint``, if it documents one."""
+    host = (urlsplit(endpoint).hostname or "") if endpoint else ""
+    for domain, header in _FORBID_OVERWRITE.items():
+        if host == domain or host.endswith("." + domain):
+            return header
+    return None
+
+
+def _with_forbid_overwrite(header: str) -> Any:
+    def add(params: dict[str, Any], **_: Any) -> None:
+        headers = params.get("headers", {})
+        if "If-None-Match" in headers:
+            headers[header] = "true"
+
+    return add
+
+
+def _remove(client: Any, bucket: str, name: str) -> bool:
+    client.delete_object(Bucket=bucket, Key=name)
+    return True
 
 
 def _absent(error: Exception) -> bool:
@@ -95,6 +131,11 @@ class S3Store:
 
     def _put(self, key: StoreKey, text: str, **condition: str) -> bool:
         def put(client: Any, bucket: str, name: str) -> bool:
+            header = forbid_overwrite_header(self.endpoint)
+            if header is not None:  # once per client (unique_id): its endpoint is this store's
+                client.meta.events.register(
+                    "before-call.s3.PutObject", _with_forbid_overwrite(header), unique_id="smsops-forbid-overwrite"
+                )
             client.put_object(
                 Bucket=bucket, Key=name, Body=text.encode("utf-8"), ContentType="application/json", **condition
             )
@@ -111,7 +152,18 @@ class S3Store:
         return self._put(key, text)
 
     def create(self, key: StoreKey, text: str) -> bool:
-        return self._put(key, text, IfNoneMatch="*")
+        if not self._put(key, text, IfNoneMatch="*"):
+            return False
+        # The same put again must be refused now that the object exists (see the module docstring).
+        if self._put(key, text, IfNoneMatch="*"):
+            self._call(key, "s3:DeleteObject", _remove, repeatable=True)  # leave no lock behind
+            raise ConditionsIgnored(
+                f"the store at {self.location(key)} ignores conditional writes (If-None-Match): "
+                "two applies could both take the lease",
+                hint="publish to a store that supports S3 conditional writes (AWS S3, MinIO), to "
+                "spec.publish.ssmPrefix, or to a file the pipeline keeps",
+            )
+        return True
 
     def replace(self, key: StoreKey, text: str, token: str) -> bool:
         return self._put(key, text, IfMatch=token)

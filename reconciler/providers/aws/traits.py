@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reconciler.content.parse import parse_content
 from reconciler.content.translate import by_name, to_canonical
-from reconciler.providers.aws import lint
+from reconciler.providers.aws import adopt, lint
 from reconciler.providers.traits import NativeVariable, ProviderTraits, SignatureField
 
 
@@ -20,6 +20,7 @@ def exported_variables(content: str, canonical: str | None) -> tuple[NativeVaria
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="aws",
     api="aws",
     display="AWS",
@@ -41,6 +42,7 @@ TRAITS = ProviderTraits(
     # Only DeletionProtectionEnabled can change (UpdateSenderId); the rest means a new sender ID.
     signature_created="new sender ID: requested (sender IDs have no content review)",
     signature_mutable=("deletionProtection",),
+    signature_updated="updated in place (sender IDs have no review)",
     signature_immutable=(
         "a sender ID's message types and registration cannot change by API: set deletionProtection: false, "
         "apply, release it (smsops does, with prune, once nothing uses it), then request it again with the "

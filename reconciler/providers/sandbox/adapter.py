@@ -33,6 +33,13 @@ EMULATOR = "alibaba"
 DEFAULT_ACCESS_KEY_ID = "sandbox-access-key"
 DEFAULT_ACCESS_KEY_SECRET = "sandbox-access-secret"
 
+# The channel's signature as a console leaves one registered there by hand before smsops managed
+# it: a general organisation signature on a qualification, with a remark. These are the fields the
+# example config's signatures/onepro.yaml gives, so the demo adopts it with nothing to change (its
+# first apply records a baseline of what GetSmsSign does not return: the source and the proof file).
+CONSOLE_REMARK = "Company name of OnePro; sends login codes and order notices to its own users."
+CONSOLE_FIELDS = {"source": 0, "sign_type": 1, "qualification_id": 10000001, "third_party": False}
+
 _lock = threading.Lock()
 _servers: dict[Path, tuple[RunningSandbox, int]] = {}
 
@@ -65,12 +72,14 @@ def ensure_account(
 ) -> None:
     """The channel's account, with its key and, the first time, its signature approved, as a
     provider console would have left it. After that the signature is the provider's: a rejection
-    (``smsops sandbox reject-signature``) stays until smsops resubmits the signature."""
+    (``smsops sandbox reject-signature``) stays until smsops resubmits the signature. One seeded
+    bare by an earlier smsops (no field at all: never submitted over the API) gets the fields."""
     sandbox_account = running.sandbox.create_account(
         account, provider=EMULATOR, access_keys={access_key_id: access_key_secret}
     )
-    if sandbox_account.signature(sign_name) is None:
-        sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED)
+    found = sandbox_account.signature(sign_name)
+    if found is None or (found.status is ReviewStatus.APPROVED and not found.extra and not found.remark):
+        sandbox_account.put_signature(sign_name, ReviewStatus.APPROVED, extra=CONSOLE_FIELDS, remark=CONSOLE_REMARK)
 
 
 class Emulator:

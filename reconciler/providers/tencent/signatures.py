@@ -28,9 +28,12 @@ def find(items: Iterable[Any], name: str) -> ObservedSignature | None:
         if item.SignName != name:
             continue
         status = STATUS.get(int(item.StatusCode), ReviewStatus.PENDING)
-        settings = {"international": "true" if item.International == 1 else "false"}
-        if item.QualificationId:
-            settings["qualificationId"] = str(item.QualificationId)
+        # What the list returns of what was submitted (SignType, DocumentType, SignPurpose, Remark
+        # and the images never are): "" for no qualification.
+        settings = {
+            "international": "true" if item.International == 1 else "false",
+            "qualificationId": str(item.QualificationId) if item.QualificationId else "",
+        }
         return ObservedSignature(
             name=item.SignName,
             status=status,

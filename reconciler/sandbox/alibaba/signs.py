@@ -61,16 +61,24 @@ def filing(sign: SignatureRecord) -> list[dict[str, Any]]:
     return rows
 
 
+def sign_name_error(name: str) -> Biz | None:
+    """Why CreateSmsSign refuses SignName ``name``; None when it does not."""
+    if not 2 <= len(name) <= 12 or _FORBIDDEN.search(name):
+        return Biz(
+            "isv.SIGN_NAME_ILLEGAL",
+            "SignName must be 2-12 characters without brackets, spaces, commas, periods or the word test.",
+        )
+    return None
+
+
 class SignOps:
     """``op_<Action>`` methods of ``AlibabaEmulator`` for signatures."""
 
     def _sign_fields(self, p: dict[str, str]) -> dict[str, Any]:
         name = required(p, "SignName")
-        if not 2 <= len(name) <= 12 or _FORBIDDEN.search(name):
-            raise Biz(
-                "isv.SIGN_NAME_ILLEGAL",
-                "SignName must be 2-12 characters without brackets, spaces, commas, periods or the word test.",
-            )
+        refused = sign_name_error(name)
+        if refused is not None:
+            raise refused
         source = int_param(p, "SignSource")
         if source not in SOURCES:
             raise Biz("isv.INVALID_PARAMETERS", "SignSource must be 0 (organisation), 2 (app) or 5 (trademark).")

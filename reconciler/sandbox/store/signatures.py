@@ -28,13 +28,14 @@ class SignatureStore(AccountBase):
         reason: str = "",
         scene: str = "general",
         extra: Mapping[str, Any] | None = None,
+        remark: str = "",
     ) -> SignatureRecord:
         """Create or replace a signature in a given state, no review (fixtures, the control API)."""
         now = self.now()
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO signatures (name, status, reason, scene, created_at, extra, decided_at)"
-                " VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO signatures (name, status, reason, scene, created_at, extra, decided_at, remark)"
+                " VALUES (?,?,?,?,?,?,?,?)",
                 (
                     name,
                     ReviewStatus(status).value,
@@ -43,6 +44,7 @@ class SignatureStore(AccountBase):
                     now,
                     json.dumps(dict(extra or {})),
                     None if ReviewStatus(status) is ReviewStatus.PENDING else now,
+                    remark,
                 ),
             )
         return self._signature_now(name)

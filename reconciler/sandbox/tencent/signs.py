@@ -55,12 +55,20 @@ def _digest(params: dict[str, Any], name: str, *, required: bool) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sign_name_error(name: str) -> TencentError | None:
+    """Why AddSmsSign refuses SignName ``name``; None when it does not."""
+    if len(name) > MAX_SIGN_NAME:
+        return TencentError("InvalidParameterValue.SignNameLengthTooLong", "The signature name is too long.")
+    if len(name) < 2:
+        return TencentError("InvalidParameter", "The signature name must be at least 2 characters.")
+    return None
+
+
 def _application(params: dict[str, Any]) -> dict[str, Any]:
     name: str = field(params, "SignName", str)
-    if len(name) > MAX_SIGN_NAME:
-        raise TencentError("InvalidParameterValue.SignNameLengthTooLong", "The signature name is too long.")
-    if len(name) < 2:
-        raise TencentError("InvalidParameter", "The signature name must be at least 2 characters.")
+    refused = sign_name_error(name)
+    if refused is not None:
+        raise refused
     sign_type, document = field(params, "SignType", int), field(params, "DocumentType", int)
     if sign_type not in DOCUMENT_TYPES:
         raise TencentError("InvalidParameter", "SignType must be 0, 1, 4 or 5.")
