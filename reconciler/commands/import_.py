@@ -23,11 +23,12 @@ from reconciler.adopt_signature import render_signature, signature_document
 from reconciler.commands.options import config_dir_argument
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
-from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.base import AdoptsSignatures, Signing
 from reconciler.providers.traits import traits
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import match_templates
 from reconciler.reconcile.observe import open_session, select_channels
 from reconciler.secrets.redact import redact
 
@@ -128,19 +129,26 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     located = select_channels(config, [channel])[0]
     provider_api = _registry_api(located.resource)
     desired = desired_channel(config, located)
-    # The provider's side: its signature and every template it lists.
+    # The provider's side: its signature and every template it lists, with the rollout marks and the
+    # published config that say which of them are versions of templates in git (a renamed one too).
     with open_session(config, [channel]) as session:
         provider = session.provider(channel)
-        signature = provider.get_signature()
-        observed = provider.list_templates()
+        observation = session.observe(desired)
+        if observation.error:
+            raise SmsopsError(
+                f"channel {channel}: could not be read, nothing imported: {observation.error}",
+                hint="fix access to the provider and the channel's publish target, then run import again",
+            )
+        signature = observation.signature
         registered = _registered(provider, signature)
+    matched = match_templates(desired, observation)
 
     adoption = adopt.adopt_templates(
-        observed,
+        observation.templates,
         channel=channel,
         provider=provider_api,
         names_in_git={t.resource.name for t in config.templates},
-        codes_in_git={t.adopt_code for t in desired.templates if t.adopt_code},
+        codes_in_git={v.code for match in matched.values() for v in match.versions},
         include_managed=include_managed,
     )
     out_dir = out if out is not None else Path(config_dir) / "templates" / "imported"

@@ -128,8 +128,10 @@ def test_the_promoting_apply_publishes_what_the_application_reads(
     assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
 
 
-def rename_to(repo: ConfigRepo, old: str, new: str, content: str, renamed_from: bool, **variables: str) -> None:
-    doc = template_doc(new, content, "notification", **variables)
+def rename_to(
+    repo: ConfigRepo, old: str, new: str, content: str, renamed_from: bool, kind: str = "notification", **variables: str
+) -> None:
+    doc = template_doc(new, content, kind, **variables)
     if renamed_from:
         doc["metadata"]["renamedFrom"] = old
     write_doc(repo.root / "templates" / f"{new}.yaml", doc)
