@@ -49,19 +49,42 @@ def test_alibaba_signature_adopted_then_managed_with_no_change(
     assert (block["type"], block["qualificationId"], block["remark"]) == ("verification", "10000003", "Our brand.")
     assert run_cli("validate", str(repo.root))[0] == 0
 
-    doc = channel_doc("prod", "alibaba", sms_sandbox.url(), signature={"name": "OnePro", "managed": "onepro"})
-    write_doc(repo.root / "channels" / "prod.yaml", doc)
-    # Nothing to change at the provider; what GetSmsSign never returns (the source) gets its baseline once.
-    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
-    assert code == 2 and "~ record  prod/signature/OnePro" in out and "blocked" not in out, out + err
-    assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
-    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
-    assert code == 0, out + err
+    managed_with_no_change(run_cli, repo, sms_sandbox, "OnePro")
     assert "prod/signature/OnePro" in run_cli("plan", str(repo.root), "--output", "json")[1]
 
     # Managed now: a second import leaves it alone.
     code, out, _ = run_cli("import", str(repo.root), "--channel", "prod", "-o", "json")
     assert code == 0 and json.loads(out)["signature_file"] is None
+
+
+def test_alibaba_signature_with_no_qualification_is_imported_then_planned_with_no_change(
+    run_cli: Any, tmp_path: Path, sms_sandbox: SandboxHandle
+) -> None:
+    # Registered before qualifications were required: GetSmsSign reports no QualificationId.
+    account = sms_sandbox.account
+    account.put_signature("OldSign", ReviewStatus.APPROVED, extra={"source": 0, "sign_type": 1}, remark="Our brand.")
+    repo = ConfigRepo(tmp_path / "cfg")
+    repo.secrets(*sms_sandbox.credentials)
+    repo.channel("prod", "alibaba", sms_sandbox.url(), signature={"name": "OldSign"})
+    code, _, err = run_cli("import", str(repo.root), "--channel", "prod")
+    assert code == 0, err
+    block = yaml.safe_load((repo.root / "signatures" / "oldsign.yaml").read_text())["spec"]["alibaba"]
+    assert block["qualificationId"] == "0"  # none: what the schema accepts for "no qualification"
+    assert run_cli("validate", str(repo.root))[0] == 0
+
+    managed_with_no_change(run_cli, repo, sms_sandbox, "OldSign")
+
+
+def managed_with_no_change(run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, name: str) -> None:
+    """The channel ``prod`` manages the imported signature: nothing to change at the provider; what
+    GetSmsSign never returns (the source) gets its baseline once, then the plan is clean."""
+    doc = channel_doc("prod", "alibaba", sms_sandbox.url(), signature={"name": name, "managed": name.lower()})
+    write_doc(repo.root / "channels" / "prod.yaml", doc)
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 2 and f"~ record  prod/signature/{name}" in out and "blocked" not in out, out + err
+    assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0
+    code, out, err = run_cli("plan", str(repo.root), "--detailed-exitcode")
+    assert code == 0 and "approved" in out, out + err
 
 
 def test_tencent_signature_adopted_with_placeholders_for_what_is_never_returned(

@@ -20,16 +20,17 @@ import click
 
 from reconciler import adopt
 from reconciler.adopt_signature import render_signature, signature_document
-from reconciler.commands.options import config_dir_argument
+from reconciler.commands.options import config_dir_argument, directory_path
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
 from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.base import AdoptsSignatures, Signing
 from reconciler.providers.traits import traits
+from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
 from reconciler.reconcile.matching import match_templates
-from reconciler.reconcile.observe import open_session, select_channels
+from reconciler.reconcile.observe import Session, open_session, select_channels
 from reconciler.secrets.redact import redact
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=directory_path(Path),
     help="Directory for the YAML files. Default: CONFIG_DIR/templates/imported.",
 )
 @click.option(
@@ -133,12 +134,7 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     # published config that say which of them are versions of templates in git (a renamed one too).
     with open_session(config, [channel]) as session:
         provider = session.provider(channel)
-        observation = session.observe(desired)
-        if observation.error:
-            raise SmsopsError(
-                f"channel {channel}: could not be read, nothing imported: {observation.error}",
-                hint="fix access to the provider and the channel's publish target, then run import again",
-            )
+        observation = _observe(session, desired)
         signature = observation.signature
         registered = _registered(provider, signature)
     matched = match_templates(desired, observation)
@@ -212,6 +208,19 @@ def _adopt_signature(
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(render_signature(document, notes, schema=schema, channel=located.resource.name), encoding="utf-8")
     return str(path)
+
+
+def _observe(session: Session, desired: DesiredChannel) -> ChannelObservation:
+    """The channel as plan sees it; without a template registry, only the signature to adopt."""
+    if not desired.registers_templates:
+        return ChannelObservation(channel=desired.name, signature=session.provider(desired.name).get_signature())
+    observation = session.observe(desired)
+    if observation.error:
+        raise SmsopsError(
+            f"channel {desired.name}: could not be read, nothing imported: {observation.error}",
+            hint="fix access to the provider and the channel's publish target, then run import again",
+        )
+    return observation
 
 
 def _registered(provider: object, signature: ObservedSignature | None) -> ObservedSignature | None:

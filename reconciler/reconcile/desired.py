@@ -99,12 +99,4 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         updatable=own.updatable,
         managed_signature=managed,
         signature_unreadable=unreadable,
-        signature_users=_signature_users(config),
     )
-
-
-def _signature_users(config: LoadedConfig) -> dict[str, tuple[str, ...]]:
-    users: dict[str, list[str]] = {}
-    for located in config.channels:
-        users.setdefault(located.resource.spec.signature.name, []).append(located.resource.name)
-    return {name: tuple(channels) for name, channels in users.items()}

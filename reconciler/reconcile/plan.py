@@ -44,6 +44,7 @@ from reconciler.reconcile.changes import (
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
 from reconciler.reconcile.matching import current_version, versions_by_template
 from reconciler.reconcile.rollout import REMARK, RENAMED, remark_digest
+from reconciler.reconcile.sharing import one_row_each
 from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
     alias_of,
@@ -346,8 +347,6 @@ def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
 
 
 def make_plan(pairs: Iterable[tuple[DesiredChannel, ChannelObservation]], *, config_dir: str, now: datetime) -> Plan:
-    return Plan(
-        created_at=now,
-        config_dir=config_dir,
-        channels=tuple(plan_channel(desired, observed, now=now) for desired, observed in pairs),
-    )
+    """Each channel's plan, with one row per signature several channels of an account share (``sharing``)."""
+    planned = [(plan_channel(desired, observed, now=now), observed) for desired, observed in pairs]
+    return Plan(created_at=now, config_dir=config_dir, channels=one_row_each(planned))

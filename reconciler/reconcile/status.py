@@ -257,22 +257,31 @@ def channel_status(
     return ChannelStatus(**base, **signature_fields, templates=templates, removed=removed)
 
 
+def _with_signatures(versions: int, label: str, channels: list[ChannelStatus], state: SignatureState) -> str:
+    """``versions`` plus the channels whose signature is in ``state``, named when there are any:
+    ``1 rejected (1 signature)``."""
+    signatures = sum(1 for c in channels if c.signature is state)
+    text = f"{versions + signatures} {label}"
+    if signatures:
+        text += f" ({signatures} signature{'s' if signatures > 1 else ''})"
+    return text
+
+
 def summary(statuses: Iterable[ChannelStatus]) -> str:
     """One line: ``Status: 3 live, 1 approved, 1 pending, 0 rejected, 0 not registered; 2 channel(s).``
-    A rejected signature counts with the rejected versions (``1 rejected (1 signature)``): it blocks
-    its channel as surely, and a summary that read "0 rejected" would hide it."""
+    A signature in review or rejected counts with the versions in that state (``1 pending review
+    (1 signature)``, ``1 rejected (1 signature)``): it holds its channel as surely, and a summary that
+    read "0 pending review" or "0 rejected" would hide it."""
     channels = list(statuses)
     counts: dict[TemplateState, int] = {state: 0 for state in TemplateState}
     for channel in channels:
         for template in channel.templates:
             counts[template.state] += 1
-    signatures = sum(1 for c in channels if c.signature is SignatureState.REJECTED)
-    rejected = f"{counts[TemplateState.REJECTED] + signatures} rejected"
-    if signatures:
-        rejected += f" ({signatures} signature{'s' if signatures > 1 else ''})"
+    pending = _with_signatures(counts[TemplateState.PENDING], "pending review", channels, SignatureState.PENDING)
+    rejected = _with_signatures(counts[TemplateState.REJECTED], "rejected", channels, SignatureState.REJECTED)
     text = (
         f"Status: {counts[TemplateState.LIVE]} live, {counts[TemplateState.APPROVED]} approved awaiting promotion, "
-        f"{counts[TemplateState.PENDING]} pending review, {rejected}, "
+        f"{pending}, {rejected}, "
         f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
     )
     skipped = sum(1 for c in channels for t in c.templates if t.live is not None and t.live.gate_skipped)
