@@ -325,3 +325,22 @@ def test_a_renamed_template_changed_and_rejected_keeps_its_live_version(
     assert published(repo)["login-code"]["code"] == codes["login"]
     code, out, err = run_cli("wait", str(repo.root), "--timeout", "1s", "--interval", "1s")
     assert code == 1 and f"prod/login-code ({new}) rejected by the provider" in out + err, out + err
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["renamedFrom", "removed"])
+def test_import_after_a_rename_finds_the_renamed_template_in_git(
+    run_cli: Any, repo: ConfigRepo, target: Target, declared: bool
+) -> None:
+    """The live version still named ``login~<fp>`` is login-code's: import neither skips it as a
+    template not in git nor, with --all, adopts it as ``login``; the plan after import is empty."""
+    live_rollout(run_cli, repo, target)
+    rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    write_login_code(repo, LOGIN, renamed_from=declared)
+    for extra in ((), ("--all",)):
+        out = run_ok(run_cli, "import", str(repo.root), "--channel", "prod", *extra)
+        assert "0 imported, 0 skipped, 2 already in git" in out and "not in git" not in out, out
+    assert not (repo.root / "templates" / "imported").exists() or not any(
+        (repo.root / "templates" / "imported").iterdir()
+    )
+    assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
