@@ -23,12 +23,14 @@ from reconciler.adopt_signature import render_signature, signature_document
 from reconciler.commands.options import config_dir_argument, directory_path
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
-from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.base import AdoptsSignatures, Signing
 from reconciler.providers.traits import traits
+from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
-from reconciler.reconcile.observe import open_session, select_channels
+from reconciler.reconcile.matching import match_templates
+from reconciler.reconcile.observe import Session, open_session, select_channels
 from reconciler.secrets.redact import redact
 
 if TYPE_CHECKING:
@@ -128,19 +130,21 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     located = select_channels(config, [channel])[0]
     provider_api = _registry_api(located.resource)
     desired = desired_channel(config, located)
-    # The provider's side: its signature and every template it lists.
+    # The provider's side: its signature and every template it lists, with the rollout marks and the
+    # published config that say which of them are versions of templates in git (a renamed one too).
     with open_session(config, [channel]) as session:
         provider = session.provider(channel)
-        signature = provider.get_signature()
-        observed = provider.list_templates()
+        observation = _observe(session, desired)
+        signature = observation.signature
         registered = _registered(provider, signature)
+    matched = match_templates(desired, observation)
 
     adoption = adopt.adopt_templates(
-        observed,
+        observation.templates,
         channel=channel,
         provider=provider_api,
         names_in_git={t.resource.name for t in config.templates},
-        codes_in_git={t.adopt_code for t in desired.templates if t.adopt_code},
+        codes_in_git={v.code for match in matched.values() for v in match.versions},
         include_managed=include_managed,
     )
     out_dir = out if out is not None else Path(config_dir) / "templates" / "imported"
@@ -204,6 +208,19 @@ def _adopt_signature(
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(render_signature(document, notes, schema=schema, channel=located.resource.name), encoding="utf-8")
     return str(path)
+
+
+def _observe(session: Session, desired: DesiredChannel) -> ChannelObservation:
+    """The channel as plan sees it; without a template registry, only the signature to adopt."""
+    if not desired.registers_templates:
+        return ChannelObservation(channel=desired.name, signature=session.provider(desired.name).get_signature())
+    observation = session.observe(desired)
+    if observation.error:
+        raise SmsopsError(
+            f"channel {desired.name}: could not be read, nothing imported: {observation.error}",
+            hint="fix access to the provider and the channel's publish target, then run import again",
+        )
+    return observation
 
 
 def _registered(provider: object, signature: ObservedSignature | None) -> ObservedSignature | None:

@@ -30,15 +30,15 @@ from pydantic_core import PydanticCustomError
 from reconciler.commands.options import check_output_paths, config_dir_argument, output_file_option, write_output
 from reconciler.config.lint.provider_rules import code_wanted, is_code
 from reconciler.config.models import Channel, Template, VariableSpec, VariableType, parse_duration
-from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.base import TemplateKind
 from reconciler.providers.traits import ProviderTraits, traits
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import match_templates
 from reconciler.reconcile.observe import Session, open_session, select_channels
-from reconciler.reconcile.plan import live_version, plan_channel
+from reconciler.reconcile.plan import plan_channel
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
 from reconciler.secrets.sops import channel_secrets
@@ -285,19 +285,8 @@ def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[s
     """Logical name -> the code of its live version (AWS: every template, no code)."""
     if not desired.registers_templates:
         return {t.name: "" for t in desired.templates}
-    adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
-    versions: dict[str, list[Any]] = {}
-    for seen in observed.templates:
-        identity = parse_provider_name(seen.name)
-        name = adopted.get(seen.code) or (identity.name if identity else None)
-        if name is not None:
-            versions.setdefault(name, []).append(seen)
-    live = {}
-    for template in desired.templates:
-        version = live_version(versions.get(template.name, []), observed.tags_supported, template.adopt_code)
-        if version is not None:
-            live[template.name] = version.code
-    return live
+    matches = match_templates(desired, observed)
+    return {name: match.live.code for name, match in matches.items() if match.live is not None}
 
 
 def _channel_test_template(channel: Channel, templates: list[Template], live: dict[str, str]) -> Template | None:

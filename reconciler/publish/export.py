@@ -32,10 +32,10 @@ from reconciler.publish.store import CONFIG, channel_store, local_copy
 from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import match_templates
 from reconciler.reconcile.observe import Session
-from reconciler.reconcile.plan import versions_by_template
 from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED, write_marks
-from reconciler.reconcile.versions import alias_of, live_version
+from reconciler.reconcile.versions import alias_of
 from reconciler.secrets.redact import redact
 
 
@@ -128,8 +128,7 @@ def export_channel(
         )
     now = now or datetime.now(UTC)
     resources = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
-    groups, _ = versions_by_template(desired, observed.templates)
-    published = observed.published or {}
+    matches = match_templates(desired, observed)
     templates: dict[str, ExportedTemplate] = {}
     for template in desired.templates:
         request = template.request
@@ -138,9 +137,7 @@ def export_channel(
             variables = _variables(desired.provider, request.content, resources[template.name], True)
             templates[template.name] = ExportedTemplate(live=True, content=request.content, variables=variables, **base)
             continue
-        versions = groups.get(template.name, [])
-        named = published.get(template.name) or published.get(template.renamed_from, "")
-        live = live_version(versions, observed.tags_supported, template.adopt_code, named)
+        live = matches[template.name].live
         if live is None:
             templates[template.name] = ExportedTemplate(live=False, **base)
             continue

@@ -128,8 +128,10 @@ def test_the_promoting_apply_publishes_what_the_application_reads(
     assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
 
 
-def rename_to(repo: ConfigRepo, old: str, new: str, content: str, renamed_from: bool, **variables: str) -> None:
-    doc = template_doc(new, content, "notification", **variables)
+def rename_to(
+    repo: ConfigRepo, old: str, new: str, content: str, renamed_from: bool, kind: str = "notification", **variables: str
+) -> None:
+    doc = template_doc(new, content, kind, **variables)
     if renamed_from:
         doc["metadata"]["renamedFrom"] = old
     write_doc(repo.root / "templates" / f"{new}.yaml", doc)
@@ -247,4 +249,98 @@ def test_a_changed_remark_on_a_version_under_review_resubmits_it_in_place(
     record = next(t for t in target.account.templates() if t.code == codes["alert"])
     assert record.status is ReviewStatus.PENDING and record.remark == doc["spec"]["remark"]
     assert len(target.account.templates()) == 2
+    assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
+
+
+def write_login_code(repo: ConfigRepo, content: str, renamed_from: bool) -> None:
+    """templates/login-code.yaml, with or without ``metadata.renamedFrom: login``."""
+    doc = template_doc("login-code", content, "verification", code="123456")
+    if renamed_from:
+        doc["metadata"]["renamedFrom"] = "login"
+    write_doc(repo.root / "templates" / "login-code.yaml", doc)
+
+
+def status_of(run_cli: Any, repo: ConfigRepo, name: str) -> tuple[dict[str, Any], str]:
+    """One template's status (JSON) and the summary line."""
+    code, out, err = run_cli("status", str(repo.root), "--output", "json")
+    assert code == 0, out + err
+    report = json.loads(out)
+    [template] = [t for t in report["channels"][0]["templates"] if t["name"] == name]
+    return template, str(report["summary"])
+
+
+def test_after_a_rename_status_wait_and_test_send_see_the_live_version(
+    run_cli: Any, repo: ConfigRepo, target: Target
+) -> None:
+    """The team guide's "rename without outage": the live code keeps its provider-side name
+    ``login~<fp>``; every command still knows it as login-code's live version."""
+    codes = live_rollout(run_cli, repo, target)
+    rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
+    out = run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert f"  done     rename  prod/login-code {codes['login']}" in out
+
+    template, summary = status_of(run_cli, repo, "login-code")
+    assert (template["state"], template["registered"], template["live"]["code"]) == ("live", True, codes["login"])
+    assert template["live"]["provider_name"].startswith("login~") and template["leaving"] == []
+    assert summary.startswith("Status: 2 live, ") and "0 not registered" in summary and "retired" not in summary
+    code, out, err = run_cli("wait", str(repo.root), "--timeout", "1s", "--interval", "1s")
+    assert code == 0 and "all 2 template(s) approved" in out + err and "is not registered" not in out + err, out + err
+    sends = len(target.account.sends())
+    code, out, err = run_cli("test-send", str(repo.root), "--channel", "prod")
+    assert code == 0, out + err
+    assert f"  ok login-code ({codes['login']}) -> " in out and "Gate passed on prod: 1 delivered" in out
+    assert len(target.account.sends()) == sends + 1
+
+    # renamedFrom removed and the alias past its grace period: still the same live version
+    write_login_code(repo, LOGIN, renamed_from=False)
+    time.sleep(1.1)
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    assert sorted(published(repo)) == ["alert", "login-code"]
+    template, summary = status_of(run_cli, repo, "login-code")
+    assert (template["state"], template["live"]["code"]) == ("live", codes["login"]) and "0 not registered" in summary
+    assert run_cli("wait", str(repo.root), "--timeout", "1s", "--interval", "1s")[0] == 0
+    assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
+
+
+def test_a_renamed_template_changed_and_rejected_keeps_its_live_version(
+    run_cli: Any, repo: ConfigRepo, target: Target
+) -> None:
+    """After the rename (renamedFrom gone) a new version of login-code is rejected: the live one is
+    still the renamed code (its smsops-renamed mark and the published config say so), and prune
+    does not take it for a template removed from git."""
+    codes = live_rollout(run_cli, repo, target)
+    rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    write_login_code(repo, "Your sign-in code is {{ code }}", renamed_from=False)
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    [new] = [t.code for t in target.account.templates() if t.name.startswith("login-code~")]
+    target.account.reject(new, "Explain where this message is sent.")
+
+    template, summary = status_of(run_cli, repo, "login-code")
+    assert (template["state"], template["live"]["code"]) == ("rejected", codes["login"])
+    assert [v["code"] for v in template["versions"]] == [new] and template["leaving"] == []
+    assert "1 rejected" in summary and "0 not registered" in summary
+    _, plan = plan_json(run_cli, repo)
+    assert actions(plan) == [("noop", "alert"), ("noop", "login-code")]
+    assert published(repo)["login-code"]["code"] == codes["login"]
+    code, out, err = run_cli("wait", str(repo.root), "--timeout", "1s", "--interval", "1s")
+    assert code == 1 and f"prod/login-code ({new}) rejected by the provider" in out + err, out + err
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["renamedFrom", "removed"])
+def test_import_after_a_rename_finds_the_renamed_template_in_git(
+    run_cli: Any, repo: ConfigRepo, target: Target, declared: bool
+) -> None:
+    """The live version still named ``login~<fp>`` is login-code's: import neither skips it as a
+    template not in git nor, with --all, adopts it as ``login``; the plan after import is empty."""
+    live_rollout(run_cli, repo, target)
+    rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
+    run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
+    write_login_code(repo, LOGIN, renamed_from=declared)
+    for extra in ((), ("--all",)):
+        out = run_ok(run_cli, "import", str(repo.root), "--channel", "prod", *extra)
+        assert "0 imported, 0 skipped, 2 already in git" in out and "not in git" not in out, out
+    assert not (repo.root / "templates" / "imported").exists() or not any(
+        (repo.root / "templates" / "imported").iterdir()
+    )
     assert plan_json(run_cli, repo, "--detailed-exitcode")[0] == 0
