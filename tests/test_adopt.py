@@ -308,11 +308,20 @@ def test_template_lint_rejects_is_written_marked_and_reported(
     assert yaml.safe_load(text)["spec"]["adopt"]["code"] == only
 
 
-def test_aws_channel_has_nothing_to_import(run_cli: Any, repo: ConfigRepo) -> None:
-    repo.channel("sms-us", "aws", signature={"name": "OnePro", "country": "US"})
-    code, _, err = run_import(run_cli, repo.root, "--channel", "sms-us")
-    assert code == 1
-    assert "error: channel sms-us uses provider aws, which has no template registry" in err
+def test_an_empty_out_is_a_usage_error_not_the_current_folder(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_hand(sms_sandbox, "Order shipped", SHIPPED)
+    before = sms_sandbox.account.counters().get("requests", 0)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, out, err = run_import(run_cli, repo.root, "--channel", "prod", "--out", "")
+    assert (code, out) == (1, "")
+    assert err.startswith("Usage: smsops import [OPTIONS] [CONFIG_DIR]")
+    assert err.endswith("Error: --out: empty path; give a directory path\n")
+    assert list(work.iterdir()) == []  # nothing written where it was run
+    assert sms_sandbox.account.counters().get("requests", 0) == before  # the provider was not contacted
 
 
 def test_no_secret_appears_in_output_or_files(run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle) -> None:

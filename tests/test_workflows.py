@@ -18,6 +18,7 @@ line of each script is proven to run the installed one and to exit as expected. 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ import yaml
 from reconciler.sandbox.store.account import Sandbox
 from reconciler.sandbox.store.behaviour import Behaviour
 from tests.configonly import (
+    GIT_IDENTITY,
     make_config_repo,
     runner_path,
     smsops_wheel_fixture,  # noqa: F401
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
 ACTION = ROOT / "action.yml"
+BREAK_GLASS = WORKFLOW_DIR / "sms-config-break-glass.yml"
 BIN = Path(sys.executable).parent
 AGE_KEY = "\n".join(
     line for line in (ROOT / "sms-config/keys/sandbox.agekey").read_text().splitlines() if not line.startswith("#")
@@ -99,6 +102,7 @@ def test_actionlint_passes_on_every_workflow() -> None:
         "sms-config-pr.yml",
         "sms-config-apply.yml",
         "sms-config-reconcile.yml",
+        "sms-config-break-glass.yml",
     }
     result = subprocess.run(
         [str(BIN / "actionlint"), "-no-color", "-oneline", *map(str, WORKFLOWS)],
@@ -184,6 +188,7 @@ def test_permissions_are_read_only_except_the_plan_comment(path: Path) -> None:
         "sms-config-apply.yml": "apply",
         "sms-config-pr.yml": "plan-channel",
         "sms-config-reconcile.yml": "reconcile",
+        "sms-config-break-glass.yml": "break-glass",
     }
     for job_id, job in workflow["jobs"].items():
         if path.name == "sms-config-pr.yml" and job_id == "plan":
@@ -256,11 +261,32 @@ def test_sms_config_pipelines_trigger_on_sms_config_only() -> None:
     assert set(reconcile) == {"schedule", "workflow_dispatch"} and reconcile["schedule"][0]["cron"]
 
 
+def test_break_glass_is_dispatched_by_a_person_with_a_channel_and_a_reason() -> None:
+    workflow = load(BREAK_GLASS)
+    inputs = triggers(workflow)["workflow_dispatch"]["inputs"]
+    assert triggers(workflow) == {"workflow_dispatch": {"inputs": inputs}}
+    for name in ("channel", "reason"):
+        assert (inputs[name]["required"], inputs[name]["type"]) == (True, "string"), name
+        assert inputs[name]["description"]
+    (job,) = workflow["jobs"].values()
+    # the environment is where a team sets required reviewers and the branches allowed
+    assert job["environment"] == "break-glass"
+    steps = [step for step in job["steps"] if "run" in step]
+    assert steps[0]["name"] == "Only from the default branch", "checked before anything else"
+    (glass,) = [step for step in steps if "--skip-gate" in step["run"]]
+    assert glass["env"]["REASON"] == "${{ inputs.reason }}" and job["env"]["CHANNEL"] == "${{ inputs.channel }}"
+    assert '--skip-gate --reason "$REASON"' in glass["run"] and '--channel "$CHANNEL"' in glass["run"]
+    assert "inputs." not in " ".join(step["run"] for step in steps)
+
+
 def test_applies_are_serialised_per_channel() -> None:
+    """The group names the channel the same way in all three: `smsops-apply-sandbox` for each."""
     for name, job_id in (("sms-config-apply.yml", "apply"), ("sms-config-reconcile.yml", "reconcile")):
         job = load(WORKFLOW_DIR / name)["jobs"][job_id]
         assert job["concurrency"] == {"group": "smsops-apply-${{ matrix.channel }}", "cancel-in-progress": False}
         assert job["strategy"]["fail-fast"] is False
+    job = load(BREAK_GLASS)["jobs"]["break-glass"]
+    assert job["concurrency"] == {"group": "smsops-apply-${{ inputs.channel }}", "cancel-in-progress": False}
 
 
 def test_required_checks_have_stable_names() -> None:
@@ -271,7 +297,10 @@ def test_required_checks_have_stable_names() -> None:
     assert set(jobs["plan"]["needs"]) == {"validate", "plan-channel"}
 
 
-SMS_CONFIG_WORKFLOWS = [WORKFLOW_DIR / f"sms-config-{name}.yml" for name in ("pr", "apply", "reconcile")]
+# The pipelines a team copies: the GitOps loop, in the order a change goes through it, then the
+# break-glass workflow a person dispatches.
+GITOPS_LOOP = [WORKFLOW_DIR / f"sms-config-{name}.yml" for name in ("pr", "apply", "reconcile")]
+SMS_CONFIG_WORKFLOWS = [*GITOPS_LOOP, BREAK_GLASS]
 
 
 def install_step(steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -297,7 +326,9 @@ def test_smsops_is_installed_pinned_with_uv_never_from_the_checkout(path: Path) 
         (uv,) = [step for step in steps if step.get("name") == "Install uv"]
         assert uv["run"] == 'pip install --quiet "uv==$UV_VERSION"'
         installs.append(install_step(steps)["run"])
-    assert len(installs) == 2 and len(set(installs)) == 1, "every job installs smsops the same way"
+    assert len(installs) == (1 if path == BREAK_GLASS else 2)
+    reference = install_step(load(WORKFLOW_DIR / "sms-config-apply.yml")["jobs"]["channels"]["steps"])["run"]
+    assert set(installs) == {reference}, "every job of every pipeline installs smsops the same way"
     # --no-config: no uv.toml or pyproject.toml of the checkout (the pull request's) steers the install.
     assert 'uv venv --no-config --quiet --clear --python "$(command -v python)" "$RUNNER_TEMP/smsops"' in installs[0]
     assert (
@@ -359,12 +390,30 @@ KNOWN_EXPRESSIONS = {
     "github.server_url": "https://github.example",
     "github.repository": "example/sms-settings",
     "github.run_id": "1",
+    "github.event.repository.default_branch": "main",
 }
 # Step conditions on the happy path (an unknown one fails the test: decide it here).
 KNOWN_CONDITIONS = {
     "${{ !cancelled() }}": True,
+    "${{ !cancelled() && steps.apply.outcome != 'skipped' }}": True,
     "needs.plan-channel.result != 'success' && needs.plan-channel.result != 'skipped'": False,
 }
+# ... and once a step of the job has failed, given the outcomes of the steps so far (by step id).
+AFTER_A_FAILURE = {
+    "${{ !cancelled() }}": lambda outcomes: True,
+    "${{ !cancelled() && steps.apply.outcome != 'skipped' }}": lambda outcomes: outcomes.get("apply") == "failure",
+}
+
+
+def step_runs(condition: str | None, failed: bool, outcomes: dict[str, str]) -> bool:
+    """Whether GitHub runs a step with this `if:` (none: only while every step so far succeeded)."""
+    if condition is None:
+        return not failed
+    if not failed:
+        assert condition in KNOWN_CONDITIONS, f"unknown condition {condition!r}: add it to the test"
+        return KNOWN_CONDITIONS[condition]
+    assert condition in AFTER_A_FAILURE, f"unknown condition {condition!r} after a failure: add it to the test"
+    return AFTER_A_FAILURE[condition](outcomes)
 
 
 def evaluate(value: Any, known: dict[str, str]) -> str:
@@ -387,11 +436,18 @@ class StepRun:
     programs: list[str] = field(default_factory=list)
 
 
-# Records each call: exit code, arguments, and the smsops that ran (the next one on PATH).
+# Records each call: exit code, arguments, and the smsops that ran (the next one on PATH). An
+# argument holding a tab or a newline (a dispatch input) is written shell-quoted (%q), so each call
+# stays one line.
 SHIM = """#!/usr/bin/env bash
 PATH="${PATH#"$(dirname "$0"):"}"
 rc=0; smsops "$@" || rc=$?
-printf "%s" "$rc" >> "$SMSOPS_CALLS"; printf "\\t%s" "$@" >> "$SMSOPS_CALLS"; echo >> "$SMSOPS_CALLS"
+line="$rc"
+for arg in "$@"; do
+  case "$arg" in *$'\\t'* | *$'\\n'*) printf -v arg "%q" "$arg" ;; esac
+  line+=$'\\t'"$arg"
+done
+printf "%s\\n" "$line" >> "$SMSOPS_CALLS"
 command -v smsops >> "$SMSOPS_PROGRAMS"
 exit "$rc"
 """
@@ -436,8 +492,12 @@ class Pipeline:
         temp.mkdir()
         return Job(temp)
 
-    def environment(self, *scopes: dict[str, Any], known: dict[str, str], job: Job) -> dict[str, str]:
+    def environment(
+        self, *scopes: dict[str, Any], known: dict[str, str], job: Job, github: dict[str, str] | None = None
+    ) -> dict[str, str]:
+        """The step's environment; ``github`` holds the GITHUB_* variables the runner sets for the run."""
         env = {k: v for k, v in uv_environment().items() if not k.startswith(("SOPS_AGE_", "GITHUB_", "SMSOPS_"))}
+        env |= github or {}
         env["PATH"] = runner_path(self.root / "bin", *reversed(job.path), self.tools)
         env.pop("VIRTUAL_ENV", None)
         # A runner compiles each job's smsops and its SDKs at first import. Here the bytecode is
@@ -477,24 +537,45 @@ class Pipeline:
         self.runs.append(run)
         return run
 
-    def run_workflow(self, path: Path) -> list[StepRun]:
+    def run_workflow(
+        self,
+        path: Path,
+        *,
+        inputs: dict[str, str] | None = None,
+        github: dict[str, str] | None = None,
+        succeeds: bool = True,
+    ) -> list[StepRun]:
+        """Each job's scripts in order. ``inputs`` are a dispatch's (``${{ inputs.* }}``). With
+        ``succeeds`` every step must pass; without, a failed step is recorded and the job goes on as
+        GitHub's would (only the steps whose `if:` holds after a failure), and no later job runs."""
         workflow = load(path)
+        known = self.known | {f"inputs.{name}": value for name, value in (inputs or {}).items()}
         done: list[StepRun] = []
+        failed = False
         for job_id, job in ordered_jobs(workflow["jobs"]):
+            if failed:
+                break
             runner = self.new_job()
+            outcomes: dict[str, str] = {}
             for step in job.get("steps", []):
                 if "run" not in step or step["run"].startswith("pip install"):
                     continue
-                condition = step.get("if")
-                if condition is not None:
-                    assert condition in KNOWN_CONDITIONS, f"unknown condition {condition!r}: add it to the test"
-                    if not KNOWN_CONDITIONS[condition]:
-                        continue
+                if not step_runs(step.get("if"), failed, outcomes):
+                    outcomes[step.get("id", "")] = "skipped"
+                    continue
                 scopes = (workflow.get("env"), job.get("env"), step.get("env"))
-                env = self.environment(*scopes, known=self.known, job=runner)
-                run = self.run_script(job_id, step.get("name", ""), step["run"], env, runner)
-                assert run.returncode == 0, f"{path.name} {job_id} / {run.name}: exit {run.returncode}\n{run.output}"
-                assert_calls_match(step["run"], run)
+                env = self.environment(*scopes, known=known, job=runner, github=github)
+                # GitHub splices an expression into the script before bash reads it (the policy above
+                # forbids that; were one there, the injection tests would see it run).
+                script = evaluate(step["run"], known)
+                run = self.run_script(job_id, step.get("name", ""), script, env, runner)
+                outcomes[step.get("id", "")] = "success" if run.returncode == 0 else "failure"
+                failed = failed or run.returncode != 0
+                if succeeds:
+                    assert run.returncode == 0, (
+                        f"{path.name} {job_id} / {run.name}: exit {run.returncode}\n{run.output}"
+                    )
+                    assert_calls_match(step["run"], run)
                 assert all(Path(p).is_relative_to(runner.temp / "smsops/bin") for p in run.programs), run.programs
                 done.append(run)
         return done
@@ -524,17 +605,64 @@ def assert_calls_match(script: str, run: StepRun) -> None:
         assert rc in expected, f"`{line}` exited {rc}\n{run.output}"
 
 
+# Break glass: who dispatches it, why, and the change it puts live without its gate.
+DISPATCHER = "oncall-alice"
+REASON = "INC-42: the test numbers' carrier is down"
+ALERT = "sms-config/templates/alert-notification.yaml"
+
+
+def dispatched(pipeline: Pipeline, *, ref: str = "refs/heads/main", rerun_by: str = "") -> dict[str, str]:
+    """The GITHUB_* variables a runner sets for a workflow_dispatch run (those smsops and the workflow
+    read): the ref and its commit, who dispatched it, and who started this attempt (a re-run's)."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=pipeline.work, capture_output=True, text=True, check=True)
+    return {
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_REF": ref,
+        "GITHUB_SHA": head.stdout.strip(),
+        "GITHUB_ACTOR": DISPATCHER,
+        "GITHUB_TRIGGERING_ACTOR": rerun_by or DISPATCHER,
+        "GITHUB_RUN_ID": "2",
+    }
+
+
+def by_hand(pipeline: Pipeline, *command: str) -> subprocess.CompletedProcess[str]:
+    """A person's command in the config repository, with the key (git's identity: the config team's):
+    this checkout's smsops, not a pipeline's, and not recorded as a step."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_AGE_", "GITHUB_", "SMSOPS_"))}
+    env |= GIT_IDENTITY | {"SOPS_AGE_KEY": AGE_KEY, "SOPS_DISABLE_VERSION_CHECK": "1"}
+    program = str(BIN / "smsops") if command[0] == "smsops" else command[0]
+    done = subprocess.run(
+        [program, *command[1:]], cwd=pipeline.work, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def merge_a_fix_whose_gate_cannot_pass(pipeline: Pipeline) -> None:
+    """A fix to the alert text, merged to main and registered at the provider, which approves it at
+    once (no review delay): the next apply would gate and promote it. Its gate is what cannot run (the
+    test numbers' carrier is down), so it waits for break glass."""
+    template = pipeline.work / ALERT
+    template.write_text(template.read_text().replace("Started at {{ started }}.", "Since {{ started }}."))
+    by_hand(pipeline, "git", "commit", "-q", "-am", "alert-notification: shorter, fits one segment")
+    by_hand(pipeline, "smsops", "apply", "sms-config", "--channel", "sandbox", "--auto-approve")
+
+
 @pytest.fixture(scope="module")
 def gitops_loop(tmp_path_factory: pytest.TempPathFactory, smsops_wheel: Path) -> Pipeline:
-    """The whole loop, once: PR -> merge (apply) -> scheduled reconcile."""
+    """The whole loop, once: PR -> merge (apply) -> scheduled reconcile; then a fix whose gate cannot
+    pass, promoted by the break-glass workflow dispatched by the on-call engineer."""
     pipeline = Pipeline(tmp_path_factory.mktemp("pipeline"), smsops_wheel)
     # The embedded sandbox's account, made ahead with no review delay (it would be 2 s): `smsops wait`,
     # which checks every 10 s, then finds the versions approved on its first check instead of sleeping
     # 10 s. Waiting through a review is tested on a manual clock in tests/reconcile/test_status.py.
     state = pipeline.work / "sms-config/.smsops/sandbox"
     Sandbox(state).create_account("sandbox", provider="alibaba", behaviour=Behaviour(review_delay_s=0))
-    for path in SMS_CONFIG_WORKFLOWS:
+    for path in GITOPS_LOOP:
         pipeline.run_workflow(path)
+    merge_a_fix_whose_gate_cannot_pass(pipeline)
+    inputs = {"channel": "sandbox", "reason": REASON}
+    pipeline.run_workflow(BREAK_GLASS, inputs=inputs, github=dispatched(pipeline))
     return pipeline
 
 
@@ -555,13 +683,15 @@ def test_every_smsops_line_in_the_pipelines_ran(gitops_loop: Pipeline) -> None:
         *("validate", "channels", "plan"),
         *("validate", "channels", "plan", "apply", "wait", "apply", "export"),
         *("channels", "apply", "export", "plan"),
+        *("validate", "apply", "export"),
     ]
 
 
 def test_each_job_installs_smsops_from_the_pin_into_its_own_runner_temp(gitops_loop: Pipeline) -> None:
     installs = [run for run in gitops_loop.runs if run.name == "Install smsops"]
-    # pr: validate, plan-channel; apply: channels, apply; reconcile: channels, reconcile.
-    assert [run.job for run in installs] == ["validate", "plan-channel", "channels", "apply", "channels", "reconcile"]
+    # pr: validate, plan-channel; apply: channels, apply; reconcile: channels, reconcile; break glass.
+    jobs = ["validate", "plan-channel", "channels", "apply", "channels", "reconcile", "break-glass"]
+    assert [run.job for run in installs] == jobs
     for run in installs:
         assert run.output == "smsops, version 0.1.0\n"
     # Nothing of smsops in the repository the pipelines ran in: they could not have used it.
@@ -642,10 +772,135 @@ def test_the_key_is_never_printed(gitops_loop: Pipeline) -> None:
         assert secret not in run.output and secret not in run.outputs
 
 
+def alert_versions(pipeline: Pipeline) -> list[Any]:
+    """The sandbox's versions of alert-notification, oldest first."""
+    account = Sandbox(pipeline.work / "sms-config/.smsops/sandbox").account("sandbox")
+    versions = [t for t in account.templates() if t.name.startswith("alert-notification~")]
+    return sorted(versions, key=lambda t: t.created_at)
+
+
+def test_break_glass_promotes_with_no_send_and_records_who_dispatched_it_and_why(gitops_loop: Pipeline) -> None:
+    work = gitops_loop.work
+    old, new = alert_versions(gitops_loop)
+    assert "Since ${started}." in new.content and "Started at" in old.content
+    # promoted with no test send: the sandbox has none since the fix was registered
+    account = Sandbox(work / "sms-config/.smsops/sandbox").account("sandbox")
+    assert account.sends(since=new.created_at) == []
+    assert len(account.sends()) > 0  # the loop's promotions went through their gate
+    runtime = json.loads((work / "smsops-out/runtime.json").read_text())
+    assert runtime["channels"]["sandbox"]["templates"]["alert-notification"]["code"] == new.code != old.code
+    # the report names the reason, the person who dispatched the run and the commit it ran at
+    commit = subprocess.run(["git", "log", "-1", "--format=%H", "--", ALERT], cwd=work, capture_output=True, text=True)
+    report = json.loads((work / "smsops-out/break-glass-report.json").read_text())
+    glass = report["break_glass"]
+    assert (glass["reason"], glass["actor"], glass["commit"], glass["dirty"]) == (
+        REASON,
+        DISPATCHER,
+        commit.stdout.strip(),
+        False,
+    )
+    assert [address.split("~")[0] for address in glass["promoted"]] == ["sandbox/alert-notification"]
+    assert report["actor"] == DISPATCHER
+    (step,) = find(gitops_loop, "break-glass", "Apply, promoting without the test-send gate")
+    sha = commit.stdout[:12]
+    assert f"warning: --skip-gate: 1 promotion(s) without test sends: {REASON} ({DISPATCHER}, {sha})" in step.output
+    assert (
+        f"> :warning: test-send gate skipped for 1 promotion(s) by {DISPATCHER} at commit {sha}, reason: {REASON}"
+    ) in gitops_loop.summary.read_text()
+    # what an auditor sees later, from a laptop
+    status = by_hand(gitops_loop, "smsops", "status", "sms-config", "--channel", "sandbox").stdout
+    [line] = [line.strip() for line in status.splitlines() if "gate skipped" in line]
+    assert line.startswith("! gate skipped ") and line.endswith(f" by {DISPATCHER} at commit {sha}: {REASON}")
+    assert "1 live version(s) promoted without their test-send gate." in status
+
+
+def copy_of(loop: Pipeline, where: Path) -> Pipeline:
+    """A pipeline on a copy of the loop's repository and sandbox account as they stand, so that its
+    runs leave the loop's record alone."""
+    pipeline = Pipeline(where, loop.wheel)
+    shutil.rmtree(pipeline.work)
+    shutil.copytree(loop.work, pipeline.work, symlinks=True)
+    return pipeline
+
+
+def hostile(marker: Path) -> str:
+    """Text that runs `touch marker` if any shell reads it as code, and starts a workflow command on a
+    line of its own if anything prints it across lines."""
+    return (
+        f"$(touch {marker}) `touch {marker}` \"; touch {marker}; echo \" '; touch {marker}; ' "
+        "\n::error title=injected::from an input"
+    )
+
+
+def test_a_dispatched_reason_is_recorded_as_text_never_run(
+    gitops_loop: Pipeline, tmp_path: Path, smsops_wheel: Path
+) -> None:
+    """Dispatched, then re-run by another engineer: the reason reaches smsops as one argument and is
+    recorded as it was typed (on one line); the actor is who started this attempt."""
+    pipeline = copy_of(gitops_loop, tmp_path / "copy")
+    marker = tmp_path / "injected"
+    reason = hostile(marker)
+    inputs = {"channel": "sandbox", "reason": reason}
+    github = dispatched(pipeline, rerun_by="oncall-bob")
+    runs = pipeline.run_workflow(BREAK_GLASS, inputs=inputs, github=github, succeeds=False)
+    assert not marker.exists()
+    assert [(run.name, run.returncode) for run in runs if run.returncode] == []
+    (step,) = [run for run in runs if run.name == "Apply, promoting without the test-send gate"]
+    [(rc, argv)] = step.calls
+    at = argv.index("--reason")
+    assert rc == 0 and argv[at + 2] == "--auto-approve", "one argument, whatever it holds"
+    glass = json.loads((pipeline.work / "smsops-out/break-glass-report.json").read_text())["break_glass"]
+    assert (glass["reason"], glass["actor"]) == (" ".join(reason.split()), "oncall-bob")
+    assert glass["promoted"] == []  # the loop's break glass left nothing to promote
+    printed = [line for run in runs for line in run.output.splitlines()]
+    printed += pipeline.summary.read_text().splitlines()
+    assert not [line for line in printed if line.startswith("::error title=injected")]
+
+
+def test_a_dispatched_channel_is_text_never_run(gitops_loop: Pipeline, tmp_path: Path, smsops_wheel: Path) -> None:
+    pipeline = copy_of(gitops_loop, tmp_path / "copy")
+    before = [t.code for t in Sandbox(pipeline.work / "sms-config/.smsops/sandbox").account("sandbox").templates()]
+    marker = tmp_path / "injected"
+    inputs = {"channel": hostile(marker), "reason": REASON}
+    runs = pipeline.run_workflow(BREAK_GLASS, inputs=inputs, github=dispatched(pipeline), succeeds=False)
+    assert not marker.exists()
+    # smsops names the channel it was given and stops; the export after it does the same
+    assert [(run.name, run.returncode) for run in runs[-2:]] == [
+        ("Apply, promoting without the test-send gate", 1),
+        ("Export the runtime config", 1),
+    ]
+    for run in runs[-2:]:
+        assert "no channel named '$(touch " in run.output and "Traceback" not in run.output
+        assert not [line for line in run.output.splitlines() if line.startswith("::error title=injected")]
+    after = [t.code for t in Sandbox(pipeline.work / "sms-config/.smsops/sandbox").account("sandbox").templates()]
+    assert after == before
+
+
+def test_break_glass_runs_from_the_default_branch_only(tmp_path: Path, smsops_wheel: Path) -> None:
+    pipeline = Pipeline(tmp_path, smsops_wheel)
+    github = dispatched(pipeline, ref="refs/heads/try-this")
+    runs = pipeline.run_workflow(
+        BREAK_GLASS, inputs={"channel": "sandbox", "reason": REASON}, github=github, succeeds=False
+    )
+    # nothing after the check runs: not the install, not smsops, not the export
+    assert [(run.name, run.returncode, run.calls) for run in runs] == [("Only from the default branch", 1, [])]
+    assert runs[0].output.startswith(
+        "::error title=break glass runs from main only::this run is on refs/heads/try-this"
+    )
+
+
 def test_drift_fails_the_reconcile_step_with_a_summary(gitops_loop: Pipeline) -> None:
     """A change in git that the provider does not have yet: the drift step exits 2 and shows it."""
     template = gitops_loop.work / "sms-config/templates/task-status.yaml"
-    template.write_text(template.read_text().replace("finished with status", "ended with status"))
+    original = template.read_text()
+    template.write_text(original.replace("finished with status", "ended with status"))
+    try:
+        drift_fails_the_reconcile_step(gitops_loop)
+    finally:
+        template.write_text(original)  # the loop's repository stays as main has it, for the tests after
+
+
+def drift_fails_the_reconcile_step(gitops_loop: Pipeline) -> None:
     workflow = load(WORKFLOW_DIR / "sms-config-reconcile.yml")
     job = workflow["jobs"]["reconcile"]
     step = next(s for s in job["steps"] if s.get("name") == "Detect drift")

@@ -301,6 +301,7 @@ def _apply(session: Session, config: LoadedConfig, done: _Done, *, check_digest:
             session.providers,
             lambda name: session.observe(desired[name]),
             marks=session.marks,
+            marks_of=session.marks_of,
             publish=lambda name: publish_live(session, config, located[name], now=datetime.now(UTC)),
             remarks_observed={name for name, c in located.items() if traits(c.resource.spec.provider).observes_remark},
             named=lambda name: named_on_account(config, located[name])(),

@@ -6,6 +6,9 @@ command runs: the rest of the CLI never loads them.
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 
 from reconciler.commands.demo import use_demo_key
@@ -38,11 +41,28 @@ def command(config_dir: str, host: str, port: int, read_only: bool) -> int:
         click.secho(f"warning: serving on {host}: anyone who can reach it and has the URL can use the console",
                     fg="yellow", err=True)  # fmt: skip
     use_demo_key(config_dir)
+    listening = _listen(host, port)  # before the URL is printed: a busy port gets no dead URL
     token = new_token()
     app = create_app(config_dir, read_only=read_only, token=token, hosts=(*LOOPBACK_HOSTS, host))
     shown = f"[{host}]" if ":" in host else host
     mode = " (read-only)" if read_only else ""
-    click.echo(f"smsops console{mode} for {config_dir}: open http://{shown}:{port}/?token={token}")
+    bound = listening.getsockname()[1]  # the port the system chose, with --port 0
+    click.echo(f"smsops console{mode} for {config_dir}: open http://{shown}:{bound}/?token={token}")
     click.echo("Press Ctrl-C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    config = uvicorn.Config(app, log_level="warning", server_header=False)
+    uvicorn.Server(config).run(sockets=[listening])
     return EXIT_OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SmsopsError(
+                f"port {port} on {host} is in use (another smsops console?)",
+                hint="stop the other one, or pass --port with a free port (--port 0 picks one)",
+            ) from None
+        raise SmsopsError(
+            f"cannot listen on {host} port {port}: {error.strerror}", hint="check --host and --port"
+        ) from None

@@ -20,15 +20,17 @@ import click
 
 from reconciler import adopt
 from reconciler.adopt_signature import render_signature, signature_document
-from reconciler.commands.options import config_dir_argument
+from reconciler.commands.options import config_dir_argument, directory_path
 from reconciler.config.lint.run import check
 from reconciler.config.load import load_config
-from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity
+from reconciler.errors import EXIT_OK, ConfigError, Diagnostic, Severity, SmsopsError
 from reconciler.pipeline import load_valid_config
-from reconciler.providers.base import Signing
+from reconciler.providers.base import AdoptsSignatures, Signing
 from reconciler.providers.traits import traits
+from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
-from reconciler.reconcile.observe import open_session, select_channels
+from reconciler.reconcile.matching import match_templates
+from reconciler.reconcile.observe import Session, open_session, select_channels
 from reconciler.secrets.redact import redact
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=directory_path(Path),
     help="Directory for the YAML files. Default: CONFIG_DIR/templates/imported.",
 )
 @click.option(
@@ -114,7 +116,9 @@ def _summary(written: list[Written], skipped: int, in_git: int, channel: str) ->
     help="Report format; json is the stable contract.",
 )
 def command(config_dir: str, channel: str, out: Path | None, include_managed: bool, force: bool, output: str) -> int:
-    """Adopt a channel's existing provider templates into YAML files with `adopt` codes.
+    """Adopt a channel's existing provider templates into YAML files with `adopt` codes, and its
+    signature into a Signature document (an AWS sender ID, with no templates to adopt: its entry
+    in every country the account has it in).
 
     Each file adopts one template (rejected and cancelled ones are skipped), so that `smsops plan`
     right after shows no change. Alibaba ${name} variables keep their names; Tencent {1}, {2}…
@@ -126,20 +130,21 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     located = select_channels(config, [channel])[0]
     provider_api = _registry_api(located.resource)
     desired = desired_channel(config, located)
-    # The provider's side: its signature and every template it lists.
+    # The provider's side: its signature and every template it lists, with the rollout marks and the
+    # published config that say which of them are versions of templates in git (a renamed one too).
     with open_session(config, [channel]) as session:
         provider = session.provider(channel)
-        signature = provider.get_signature()
-        observed = provider.list_templates()
-        # Everything the provider reports back about the signature, to adopt it as a Signature document.
-        registered = provider.read_signature(signature.name) if isinstance(provider, Signing) and signature else None
+        observation = _observe(session, desired)
+        signature = observation.signature
+        registered = _registered(provider, signature)
+    matched = match_templates(desired, observation)
 
     adoption = adopt.adopt_templates(
-        observed,
+        observation.templates,
         channel=channel,
         provider=provider_api,
         names_in_git={t.resource.name for t in config.templates},
-        codes_in_git={t.adopt_code for t in desired.templates if t.adopt_code},
+        codes_in_git={v.code for match in matched.values() for v in match.versions},
         include_managed=include_managed,
     )
     out_dir = out if out is not None else Path(config_dir) / "templates" / "imported"
@@ -152,6 +157,9 @@ def command(config_dir: str, channel: str, out: Path | None, include_managed: bo
     sign_name = located.resource.spec.signature.name
     warning = adopt.signature_warning(signature, sign_name)
     summary = _summary(written, len(skipped), len(adoption.in_git), channel)
+    own = traits(located.resource.spec.provider)
+    if not own.registers_templates:
+        summary = f"no templates to import: {own.display} messages are rendered by the application"
     signature_file = _adopt_signature(config, located, registered, provider_api, Path(config_dir), force=force)
     if output == "json":
         report = {
@@ -202,10 +210,34 @@ def _adopt_signature(
     return str(path)
 
 
+def _observe(session: Session, desired: DesiredChannel) -> ChannelObservation:
+    """The channel as plan sees it; without a template registry, only the signature to adopt."""
+    if not desired.registers_templates:
+        return ChannelObservation(channel=desired.name, signature=session.provider(desired.name).get_signature())
+    observation = session.observe(desired)
+    if observation.error:
+        raise SmsopsError(
+            f"channel {desired.name}: could not be read, nothing imported: {observation.error}",
+            hint="fix access to the provider and the channel's publish target, then run import again",
+        )
+    return observation
+
+
+def _registered(provider: object, signature: ObservedSignature | None) -> ObservedSignature | None:
+    """Everything the provider reports back about the channel's signature, to adopt it as a
+    Signature document (a sender ID: in every country it is in)."""
+    if signature is None or not isinstance(provider, Signing):
+        return None
+    if isinstance(provider, AdoptsSignatures):
+        return provider.signature_to_adopt(signature.name)
+    return provider.read_signature(signature.name)
+
+
 def _registry_api(channel: Channel) -> str:
-    """The provider API whose templates to read; a provider without a template registry is refused."""
+    """The provider API whose templates (and signature) to read. A provider with neither a template
+    registry nor signatures to adopt is refused: there is nothing to import."""
     own = traits(channel.spec.provider)
-    if not own.registers_templates:
+    if not own.registers_templates and own.adopt_signature is None:
         raise ConfigError(
             f"channel {channel.name} uses provider {own.name}, which has no template registry: "
             "there is nothing to import",

@@ -24,9 +24,34 @@ output_option = click.option(
     help="Report format. json is the stable contract; markdown is for PR comments; github writes annotations.",
 )
 
-config_dir_argument = click.argument(
-    "config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False
-)
+
+class _NamedPath(click.Path):
+    """A path option or argument that refuses an empty value, naming itself: as a path "" would be
+    ".", and the command would read or write a directory nobody named. ``kind`` is what it takes
+    ("file", "directory"), for the message."""
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | bytes | os.PathLike[str]:
+        if value == "":
+            if isinstance(param, click.Option) and param.opts:
+                name = param.opts[0]
+            else:
+                name = param.human_readable_name if param is not None else "the path"
+            raise click.UsageError(f"{name}: empty path; give a {self.kind} path", ctx=ctx)
+        return super().convert(value, param, ctx)
+
+
+def directory_path(path_type: type[str] | type[Path] = str) -> click.Path:
+    """The type of every option or argument naming a directory (values are ``path_type``)."""
+    return _NamedPath("directory", file_okay=False, path_type=path_type)
+
+
+config_dir_argument = click.argument("config_dir", type=directory_path(), default="sms-config", required=False)
 
 
 def skip_gate_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,26 +85,11 @@ def skip_gate_reason(skip_gate: bool, reason: str | None) -> str:
     return text
 
 
-class _OutputFile(click.Path):
-    """The type of an option naming a file smsops writes. An empty value is a usage error naming
-    the option: as a path it would be ".", and the message would be about a directory nobody named."""
-
-    def __init__(self) -> None:
-        super().__init__(dir_okay=False, path_type=Path)
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str | bytes | os.PathLike[str]:
-        if value == "":
-            flag = param.opts[0] if param is not None and param.opts else "the path"
-            raise click.UsageError(f"{flag}: empty path; give a file path", ctx=ctx)
-        return super().convert(value, param, ctx)
-
-
 def output_file_option(flag: str, dest: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """An option naming a file the command writes (``Path | None``). Missing parent folders are
     created (CI writes ``--report out/report.json`` into a fresh checkout), and its help says so."""
-    return click.option(flag, dest, type=_OutputFile(), help=f"{help} Missing parent folders are created.")
+    file_path = _NamedPath("file", dir_okay=False, path_type=Path)
+    return click.option(flag, dest, type=file_path, help=f"{help} Missing parent folders are created.")
 
 
 def check_output_paths(**paths: Path | None) -> None:

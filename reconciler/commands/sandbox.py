@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import click
 
+from reconciler.commands.options import directory_path
 from reconciler.commands.sandbox_accounts import (
     DEFAULT_STATE_DIR,
     account_option,
@@ -46,7 +47,7 @@ from reconciler.secrets.redact import mask_key, redact
 
 state_dir_option = click.option(
     "--state-dir",
-    type=click.Path(file_okay=False),
+    type=directory_path(),
     default=DEFAULT_STATE_DIR,
     show_default=True,
     envvar="SMSOPS_SANDBOX_STATE",

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from reconciler.commands.options import directory_path
 from reconciler.config.load import load_config
 from reconciler.errors import SmsopsError
 from reconciler.providers.traits import traits
@@ -28,7 +29,7 @@ CONFIG_DIRS = (".", "sms-config")
 
 control_state_dir_option = click.option(
     "--state-dir",
-    type=click.Path(file_okay=False),
+    type=directory_path(),
     default=None,
     envvar="SMSOPS_SANDBOX_STATE",
     help="Directory of the sandbox accounts. Default: .smsops/sandbox, else sms-config/.smsops/sandbox.",

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from reconciler.commands.options import directory_path
 from reconciler.config.models import Channel, Signature, Template
 from reconciler.errors import EXIT_ERROR, EXIT_OK
 
@@ -56,7 +57,7 @@ def render_schemas() -> dict[str, str]:
 @click.command(name="schema")
 @click.option(
     "--out-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=directory_path(Path),
     default=Path("schemas"),
     show_default=True,
     help="Directory to write the schemas to.",

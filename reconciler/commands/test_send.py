@@ -27,17 +27,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, output_file_option, write_output
-from reconciler.config.models import Channel, Template, parse_duration
-from reconciler.content.identity import parse_provider_name
+from reconciler.commands.options import check_output_paths, config_dir_argument, output_file_option, write_output
+from reconciler.config.lint.provider_rules import code_wanted, is_code
+from reconciler.config.models import Channel, Template, VariableSpec, VariableType, parse_duration
 from reconciler.errors import ConfigError, SmsopsError
 from reconciler.pipeline import load_valid_config
 from reconciler.providers.base import TemplateKind
+from reconciler.providers.traits import ProviderTraits, traits
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import match_templates
 from reconciler.reconcile.observe import Session, open_session, select_channels
-from reconciler.reconcile.owner import split_owned
-from reconciler.reconcile.plan import live_version, plan_channel
+from reconciler.reconcile.plan import plan_channel
 from reconciler.render.gate import render
 from reconciler.render.junit import junit_xml
 from reconciler.secrets.sops import channel_secrets
@@ -76,10 +77,15 @@ def _parse_timeout(value: str | None) -> float | None:
 
 
 @click.command(name="test-send")
-@click.argument("config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False)
+@config_dir_argument
 @click.option("--channel", "channel_name", required=True, help="The channel to test.")
 @click.option("--template", "templates", multiple=True, help="Only this template (repeatable).")
-@click.option("--var", "variables", multiple=True, help="Override an example value: name=value (repeatable).")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    help="Override an example value: name=value (repeatable); held to the variable's maxLength and type.",
+)
 @click.option(
     "--timeout",
     "timeout",
@@ -171,21 +177,52 @@ def _check_names(config: LoadedConfig, channel: Channel, names: Sequence[str], o
             hint=f"templates of this channel: {', '.join(sorted(known)) or 'none'}",
         )
     if names:  # what is sent is known before anything is contacted
-        _check_vars(channel.name, [known[n] for n in dict.fromkeys(names)], overrides)
+        _check_vars(channel, [known[n] for n in dict.fromkeys(names)], overrides)
 
 
-def _check_vars(channel: str, templates: Sequence[Template], overrides: dict[str, str], *, sent: bool = True) -> None:
+def _check_vars(
+    channel: Channel, templates: Sequence[Template], overrides: dict[str, str], *, sent: bool = True
+) -> None:
     """Each --var names a variable of ``templates``: the ones being sent (a variable of another
-    template would be silently left out), or, when nothing is sent, any of the channel's."""
+    template would be silently left out), or, when nothing is sent, any of the channel's; and its
+    value fits that variable's declaration in each of them (``_value_problem``)."""
     stray = sorted(set(overrides) - {v for t in templates for v in t.spec.variables})
-    if not stray:
-        return
-    which = f"no template sent to channel {channel}" if sent else f"no template of channel {channel}"
-    listed = "; ".join(f"{t.name}: {', '.join(sorted(t.spec.variables)) or 'none'}" for t in templates)
-    raise ConfigError(
-        f"--var {', '.join(stray)}: {which} has such a variable",
-        hint=f"variables of the template(s) sent: {listed}" if sent else f"variables: {listed or 'none'}",
-    )
+    if stray:
+        which = f"no template sent to channel {channel.name}" if sent else f"no template of channel {channel.name}"
+        listed = "; ".join(f"{t.name}: {', '.join(sorted(t.spec.variables)) or 'none'}" for t in templates)
+        raise ConfigError(
+            f"--var {', '.join(stray)}: {which} has such a variable",
+            hint=f"variables of the template(s) sent: {listed}" if sent else f"variables: {listed or 'none'}",
+        )
+    provider = traits(channel.spec.provider)
+    for name, value in overrides.items():
+        for template in (t for t in templates if name in t.spec.variables):
+            variable = template.spec.variables[name]
+            problem = _value_problem(value, variable, provider)
+            if problem is not None:
+                what, wanted = problem
+                limit = f", maxLength {variable.max_length}" if variable.max_length else ""
+                raise ConfigError(
+                    f"--var {name}: {what}; template {template.name} declares {name} as type {variable.type}{limit}",
+                    hint=f"give {wanted}, or leave out --var {name} to send the example",
+                )
+
+
+def _value_problem(value: str, variable: VariableSpec, provider: ProviderTraits) -> tuple[str, str] | None:
+    """What is wrong with ``value`` for ``variable`` and what would do, or None. The limits are the
+    lint's (SMS114 maxLength, SMS206 the provider's code digits), so a value passes where its
+    template's example would; the value itself is never shown (a phone variable holds a number)."""
+    longest = variable.max_length
+    size = f"1-{longest} characters" if longest else "a value"
+    if not value:
+        return "empty value", size
+    if longest is not None and len(value) > longest:
+        return f"{len(value)} characters", size
+    digits = provider.code_digits
+    if variable.type is VariableType.CODE and digits is not None and not is_code(value, digits):
+        wanted = code_wanted(digits)
+        return f"not {wanted} ({provider.display} codes)", wanted
+    return None
 
 
 def _select(
@@ -216,7 +253,7 @@ def _select(
 
     def check_vars(sent: Sequence[str]) -> None:
         """Without --template, what is sent is known only now (named ones: ``_check_names``)."""
-        _check_vars(channel.name, [by_name[n] for n in sent] or list(by_name.values()), overrides, sent=bool(sent))
+        _check_vars(channel, [by_name[n] for n in sent] or list(by_name.values()), overrides, sent=bool(sent))
 
     if names:
         sends, early = [], []
@@ -248,19 +285,8 @@ def _live_codes(desired: DesiredChannel, observed: ChannelObservation) -> dict[s
     """Logical name -> the code of its live version (AWS: every template, no code)."""
     if not desired.registers_templates:
         return {t.name: "" for t in desired.templates}
-    adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
-    versions: dict[str, list[Any]] = {}
-    for seen in split_owned(desired, observed)[0]:  # never another channel's version of the name
-        identity = parse_provider_name(seen.name)
-        name = adopted.get(seen.code) or (identity.name if identity else None)
-        if name is not None:
-            versions.setdefault(name, []).append(seen)
-    live = {}
-    for template in desired.templates:
-        version = live_version(versions.get(template.name, []), observed.tags_supported, template.adopt_code)
-        if version is not None:
-            live[template.name] = version.code
-    return live
+    matches = match_templates(desired, observed)
+    return {name: match.live.code for name, match in matches.items() if match.live is not None}
 
 
 def _channel_test_template(channel: Channel, templates: list[Template], live: dict[str, str]) -> Template | None:

@@ -93,21 +93,33 @@ def skipped_diagnostics(shown_root: str, found: Found) -> list[Diagnostic]:
 
 def read_regular(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
     """The bytes of ``path`` if it is a regular file of at most ``MAX_FILE_BYTES``; else why not."""
+    raw, why = read_bounded(path, MAX_FILE_BYTES)
+    if why is TOO_LARGE:
+        message = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read"
+        return None, Diagnostic(file, 1, 1, _READ, message, "split it into several files (one per resource)")
+    return raw, _unreadable(file, why) if why is not None else None
+
+
+# ``read_bounded``'s reason for a file over its limit (callers word it for what the file is).
+TOO_LARGE = "larger than the limit"
+
+
+def read_bounded(path: Path, limit: int) -> tuple[bytes | None, str | None]:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else None and why
+    not, in words that complete "PATH: ..." ("file not found", "not a regular file (a named pipe)",
+    "symbolic link loop", ``TOO_LARGE``). At most ``limit + 1`` bytes are read."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            return None, _unreadable(file, f"not a regular file ({_kind(info.st_mode)})")
+            return None, f"not a regular file ({_kind(info.st_mode)})"
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(descriptor, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # swapped since the stat
-                return None, _unreadable(file, "not a regular file")
-            raw = stream.read(MAX_FILE_BYTES + 1)
+                return None, "not a regular file"
+            raw = stream.read(limit + 1)
     except OSError as error:
-        return None, _unreadable(file, _reason(path, error))
-    if len(raw) > MAX_FILE_BYTES:
-        message = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read"
-        return None, Diagnostic(file, 1, 1, _READ, message, "split it into several files (one per resource)")
-    return raw, None
+        return None, _reason(path, error)
+    return (None, TOO_LARGE) if len(raw) > limit else (raw, None)
 
 
 def _unreadable(file: str, reason: str) -> Diagnostic:
@@ -117,8 +129,8 @@ def _unreadable(file: str, reason: str) -> Diagnostic:
 def _reason(path: Path, error: OSError) -> str:
     if error.errno == errno.ELOOP:
         return "symbolic link loop"
-    if isinstance(error, FileNotFoundError) and path.is_symlink():
-        return "broken symbolic link"
+    if isinstance(error, FileNotFoundError):
+        return "broken symbolic link" if path.is_symlink() else "file not found"
     if error.errno == errno.ENAMETOOLONG:
         return "path too long"
     return error.strerror or str(error)

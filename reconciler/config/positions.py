@@ -78,14 +78,33 @@ _EDITOR_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class EditorLines:
-    """Character offset -> 1-based (line, column) as an editor counts them (\\n, \\r\\n or \\r)."""
+    """Character offset -> 1-based (line, column) as an editor counts them (\\n, \\r\\n or \\r).
+
+    Invariant: every answer is a place an editor can go to. The line exists: a text has as many
+    lines as break-separated pieces, except that a break at its very end ends the last line rather
+    than starting one (an empty text has line 1). The column is at most one past the line's last
+    character. An offset at or past the end of the text is the end of the last line."""
 
     def __init__(self, text: str) -> None:
+        self._text = text
         self._starts = [0, *(match.end() for match in _EDITOR_BREAK.finditer(text))]
+        if len(self._starts) > 1 and self._starts[-1] == len(text):
+            self._starts.pop()
 
     def mark(self, index: int) -> Mark:
+        index = max(0, min(index, len(self._text)))
         line = bisect.bisect_right(self._starts, index)
-        return line, index - self._starts[line - 1] + 1
+        start = self._starts[line - 1]
+        end = self._starts[line] if line < len(self._starts) else len(self._text)
+        piece = self._text[start:end]
+        length = len(piece) - (2 if piece.endswith("\r\n") else 1 if piece.endswith(("\r", "\n")) else 0)
+        return line, min(index - start, length) + 1
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` as an editor shows them, without their breaks (a break at the very end
+    leaves an empty last piece, as ``str.split`` does)."""
+    return _EDITOR_BREAK.split(text)
 
 
 def has_odd_breaks(text: str) -> bool:
@@ -93,22 +112,34 @@ def has_odd_breaks(text: str) -> bool:
 
 
 def fix_marks(text: str, roots: list[Node]) -> None:
-    """Move the marks of every node under ``roots`` to editor lines, in place. Only needed (and
-    only called) when ``text`` holds one of ``ODD_BREAKS``; marks keep libyaml's character offset."""
-    lines = EditorLines(text)
+    """Move the marks of the nodes under ``roots`` to places an editor can go to, in place (marks
+    keep libyaml's character offset). Two things put libyaml's marks elsewhere: ``ODD_BREAKS``
+    (every mark after one is on a later line than an editor shows) and the end of the text (libyaml
+    puts an empty value there, ``key:`` or ``---`` as the last thing written, on a line after the
+    last one). Without an odd break only marks at the end can be wrong, and those belong to the last
+    nodes in document order, so the walk goes backwards and stops at the first value written before
+    the end: on a valid file it visits a handful of nodes."""
+    every = has_odd_breaks(text)
+    size = len(text)
+    lines: EditorLines | None = None
     seen: set[int] = set()
-    stack = list(roots)
+    stack = list(roots)  # popped last-first: document order backwards
     while stack:
         node = stack.pop()
         if id(node) in seen:  # an alias is the same node again, possibly inside itself
             continue
         seen.add(id(node))
-        # libyaml's marks are read-only: replace them (keeping the offset) rather than edit them
-        node.start_mark, node.end_mark = (_moved(mark, lines) for mark in (node.start_mark, node.end_mark))
+        wrong = every or node.start_mark.index >= size
+        if wrong:
+            lines = lines or EditorLines(text)
+            # libyaml's marks are read-only: replace them (keeping the offset) rather than edit them
+            node.start_mark, node.end_mark = (_moved(mark, lines) for mark in (node.start_mark, node.end_mark))
         if isinstance(node, yaml.MappingNode):
             stack.extend(part for pair in node.value for part in pair)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+        elif not wrong:  # a scalar written before the end: every node left is written before it
+            break
 
 
 def _moved(mark: yaml.Mark, lines: EditorLines) -> yaml.Mark:

@@ -19,7 +19,16 @@ from typing import Any
 
 import yaml
 
-from reconciler.config.positions import ODD_BREAKS, EditorLines, Mark, Positions, fix_marks, has_odd_breaks, mark_of
+from reconciler.config.positions import (
+    ODD_BREAKS,
+    EditorLines,
+    Mark,
+    Positions,
+    fix_marks,
+    has_odd_breaks,
+    mark_of,
+    split_lines,
+)
 from reconciler.errors import Severity
 from reconciler.secrets.metadata import metadata_problem, plaintext_paths
 
@@ -145,7 +154,7 @@ def construct(node: yaml.ScalarNode) -> Any:
     integer of more than 4,300 digits) is refused at the node instead of raising."""
     try:
         return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError):
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, yaml.YAMLError):
         kind = _tag(node.tag).removeprefix("!!")
         shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
         what = "a valid date or time" if kind == "timestamp" else f"a valid {kind}"
@@ -179,12 +188,12 @@ def _has_odd_break(lines: list[str], line: int) -> bool:
 def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        # libyaml's own line and column are wrong after an odd break and at the end of the text
+        editor = EditorLines(text)
+        line, column = editor.mark(mark.index) if mark else (1, 1)
         odd = has_odd_breaks(text)
-        lines = text.split("\n")
+        lines = split_lines(text)
         if mark and odd:
-            editor = EditorLines(text)
-            line, column = editor.mark(mark.index)
             # The odd break is usually on the line where the construct began (the context mark).
             for other in (error.context_mark, error.problem_mark):
                 if other is not None and _has_odd_break(lines, editor.mark(other.index)[0]):
@@ -205,7 +214,7 @@ def _syntax_problem(text: str, error: yaml.YAMLError) -> Problem:
         return Problem(line, column, "SMS002", f"invalid YAML: {message}", hint)
     if isinstance(error, yaml.reader.ReaderError):
         before = text.encode("utf-8")[: error.position].decode("utf-8", "replace")
-        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        line, column = EditorLines(text).mark(len(before))
         code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "?")
         return Problem(
             line, column, "SMS005", f"control character U+{code:04X} is not allowed in YAML",
@@ -219,10 +228,11 @@ def decode(raw: bytes) -> tuple[str | None, Problem | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
-        before = raw[: error.start].decode("utf-8", "replace")
-        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        body = bytes(error.object)  # ``raw`` without its BOM: what ``error.start`` counts in
+        before = body[: error.start].decode("utf-8", "replace")
+        line, column = EditorLines(body.decode("utf-8", "replace")).mark(len(before))
         return None, Problem(
-            line, column, "SMS005", f"not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            line, column, "SMS005", f"not UTF-8 text (byte 0x{body[error.start]:02x})",
             "config files must be UTF-8 YAML; remove binary files from the config directory",
         )  # fmt: skip
 
@@ -275,7 +285,7 @@ def parse_text(text: str) -> ParsedText:
         parsed.problems.append(_syntax_problem(text, error))
     except RecursionError:
         parsed.problems.append(Problem(1, 1, "SMS002", "invalid YAML: nested too deeply", "flatten the structure"))
-    if nodes and has_odd_breaks(text):
+    if nodes:
         fix_marks(text, nodes)
     if not nodes and not parsed.problems:
         parsed.problems.append(

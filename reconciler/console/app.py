@@ -20,6 +20,7 @@ from reconciler.console.gitwork import shown_dir
 from reconciler.console.routes import changes, channels, history, sends, templates
 from reconciler.console.security import Guard, TokenMiddleware
 from reconciler.console.state import Console, console_of, json_answer
+from reconciler.history.diff import show
 from reconciler.render.status import gate_skipped
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +47,8 @@ def create_app(
     )
     # the break-glass line as `smsops status` words it: an auditor sees it on the channel page too
     environment.globals["gate_skipped"] = gate_skipped
+    # a field's value as `smsops history` writes it (JSON): not Python's repr of a label map or list
+    environment.filters["field_value"] = show
     guard = Guard(token=token, read_only=read_only)
     routes = [
         *channels.ROUTES,

@@ -117,13 +117,36 @@ def from_form(form: Mapping[str, str], lists: Mapping[str, Sequence[str]]) -> Te
     )
 
 
+class OutsideConfig(ValueError):
+    """A draft's file that is not a YAML file inside the config directory."""
+
+
 def draft_file(draft: TemplateDraft, config: LoadedConfig) -> str:
     """Where the draft is saved, relative to the config root: its file, or for a new template
-    ``<name>.yaml`` beside the other templates."""
+    ``<name>.yaml`` beside the other templates. Both come from the browser (a form field, the
+    name typed), so the result is checked to be a YAML file inside the config directory, also once
+    links are followed: a save can never write, nor a check read, anywhere else."""
     if draft.file:
-        return draft.file
-    beside = [os.path.dirname(os.path.relpath(t.file, config.root)) for t in config.templates]
-    return os.path.join(beside[0] if beside else "templates", f"{draft.name or 'new-template'}.yaml")
+        file = draft.file
+    else:
+        beside = [os.path.dirname(os.path.relpath(t.file, config.root)) for t in config.templates]
+        file = os.path.join(beside[0] if beside else "templates", f"{draft.name or 'new-template'}.yaml")
+    return inside_config(Path(config.root), file)
+
+
+def inside_config(root: Path, file: str) -> str:
+    """``file`` (relative to ``root``), normalised, if it names a YAML file inside ``root``."""
+    relative = Path(os.path.normpath(file)) if file else Path()
+    base = root.resolve()
+    if (
+        not file
+        or relative.is_absolute()
+        or relative.parts[:1] == ("..",)
+        or relative.suffix not in (".yaml", ".yml")
+        or not (base / relative).resolve().is_relative_to(base)
+    ):
+        raise OutsideConfig(f"{file!r} is not a YAML file inside the config directory")
+    return relative.as_posix()
 
 
 def draft_text(draft: TemplateDraft, root: Path, file: str) -> str:

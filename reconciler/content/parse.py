@@ -204,6 +204,9 @@ def _environment() -> Environment:
     return Environment(keep_trailing_newline=True, autoescape=False)
 
 
+_LONG_NUMBER = re.compile(r"[0-9_]{4301,}")
+
+
 def _parse_with_jinja(text: str) -> ParsedContent:
     """The content as Jinja parses it, with a problem for every construct other than ``{{ name }}``."""
     from jinja2 import TemplateSyntaxError
@@ -218,11 +221,14 @@ def _parse_with_jinja(text: str) -> ParsedContent:
         # An unknown or unclosed {% tag %} is already reported as a tag; do not report it twice.
         if not any(p.rule == TAG and p.line == line for p in problems):
             problems.append(_syntax_problem(error.message, line, tags, lines))
+    except ValueError as error:  # Jinja's lexer converts number literals; Python refuses over 4,300 digits
+        problems.append(_number_problem(str(error), text, tags, lines))
+    else:
+        parts, names = _output_parts(text, tree, [tag for tag in tags if tag.kind == "var"], lines, problems)
         problems.sort(key=lambda p: (p.line, p.column))
-        return ParsedContent(text, (), (), tuple(problems))
-    parts, names = _output_parts(text, tree, [tag for tag in tags if tag.kind == "var"], lines, problems)
+        return ParsedContent(text, tuple(parts), tuple(names), tuple(problems))
     problems.sort(key=lambda p: (p.line, p.column))
-    return ParsedContent(text, tuple(parts), tuple(names), tuple(problems))
+    return ParsedContent(text, (), (), tuple(problems))
 
 
 def _tag_problems(text: str, tags: list[_Tag], lines: _LineIndex) -> list[ContentProblem]:
@@ -237,9 +243,22 @@ def _tag_problems(text: str, tags: list[_Tag], lines: _LineIndex) -> list[Conten
     return problems
 
 
-def _syntax_problem(message: str | None, line: int, tags: list[_Tag], lines: _LineIndex) -> ContentProblem:
-    """Jinja refused the content: report it at the first tag on the line Jinja names."""
-    column = next((lines.position(t.start)[1] for t in tags if lines.position(t.start)[0] == line), 1)
+def _number_problem(message: str, text: str, tags: list[_Tag], lines: _LineIndex) -> ContentProblem:
+    """A number literal Python refuses to convert, reported at the tag that holds it."""
+    found = _LONG_NUMBER.search(text)
+    if found is None:
+        return _syntax_problem(message, 1, tags, lines)
+    tag = next((tag for tag in tags if tag.start <= found.start() < tag.end), None)
+    line, column = lines.position(tag.start if tag else found.start())
+    return _syntax_problem("a number of more than 4,300 digits", line, tags, lines, column)
+
+
+def _syntax_problem(
+    message: str | None, line: int, tags: list[_Tag], lines: _LineIndex, column: int | None = None
+) -> ContentProblem:
+    """Jinja refused the content: report it at ``column``, or at the first tag on the line Jinja names."""
+    if column is None:
+        column = next((lines.position(t.start)[1] for t in tags if lines.position(t.start)[0] == line), 1)
     return ContentProblem(
         line,
         column,

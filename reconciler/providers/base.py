@@ -238,6 +238,15 @@ class Signing(Protocol):
 
 
 @runtime_checkable
+class AdoptsSignatures(Protocol):
+    """Signing providers whose signature, as ``smsops import`` adopts it, is more than the plan's
+    read of it (an AWS sender ID in every country, not only the channel's). Read-only; None when
+    there is no such signature."""
+
+    def signature_to_adopt(self, name: str) -> ObservedSignature | None: ...
+
+
+@runtime_checkable
 class Tagging(Protocol):
     """Providers that can keep smsops' rollout marks on templates (Alibaba TagResources).
 

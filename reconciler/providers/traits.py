@@ -84,6 +84,9 @@ class ProviderTraits:
     updatable: tuple[ReviewStatus, ...] = ()
     # Our variable type -> the provider's variable type sent with a template; empty: none sent.
     variable_types: Mapping[str, str] = field(default_factory=dict)
+    # How many digits (least, most) a value of a ``code`` variable may have, digits only: what the
+    # lint holds examples to (SMS206) and test-send the values of --var; None: no such rule.
+    code_digits: tuple[int, int] | None = None
     # False: the provider has no template object; the application renders canonical content itself.
     registers_templates: bool = True
     # True: the provider puts ``【signature】`` into the message body, so it counts in segments.

@@ -32,11 +32,11 @@ from reconciler.publish.store import CONFIG, channel_store, local_copy
 from reconciler.publish.targets import Published
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import match_templates
 from reconciler.reconcile.observe import Session
 from reconciler.reconcile.owner import split_owned
-from reconciler.reconcile.plan import versions_by_template
 from reconciler.reconcile.rollout import LIVE, RENAMED, UNPUBLISHED, write_marks
-from reconciler.reconcile.versions import alias_of, live_version
+from reconciler.reconcile.versions import alias_of
 from reconciler.secrets.redact import redact
 
 
@@ -129,8 +129,7 @@ def export_channel(
         )
     now = now or datetime.now(UTC)
     resources = {t.resource.name: t.resource for t in config.templates_for(channel.name)}
-    groups, _ = versions_by_template(desired, split_owned(desired, observed)[0])
-    published = observed.published or {}
+    matches = match_templates(desired, observed)
     templates: dict[str, ExportedTemplate] = {}
     for template in desired.templates:
         request = template.request
@@ -139,9 +138,7 @@ def export_channel(
             variables = _variables(desired.provider, request.content, resources[template.name], True)
             templates[template.name] = ExportedTemplate(live=True, content=request.content, variables=variables, **base)
             continue
-        versions = groups.get(template.name, [])
-        named = published.get(template.name) or published.get(template.renamed_from, "")
-        live = live_version(versions, observed.tags_supported, template.adopt_code, named)
+        live = matches[template.name].live
         if live is None:
             templates[template.name] = ExportedTemplate(live=False, **base)
             continue
@@ -195,7 +192,7 @@ def record_unpublished(
     """After a publish: mark each approved managed version that the published config stopped naming
     (its grace period before retiring counts from now), and clear the mark of one it names again
     (a rollback), so an old mark never shortens a later grace period. Only this channel's versions
-    (``plan.split_owned``) are marked: another channel's are not ours to mark. Returns the codes marked."""
+    (``owner.split_owned``) are marked: another channel's are not ours to mark. Returns the codes marked."""
     named = {t.code for t in exported.templates.values() if t.code}
     before = set((observed.published or {}).values())
     stamp = now.isoformat(timespec="seconds")

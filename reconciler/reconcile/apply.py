@@ -135,9 +135,11 @@ class ChannelApplier:
         on_result: Callable[[ChangeResult], None] = lambda _: None,
         remember_remarks: bool = True,
         config_dir: str = ".",
+        marks_of: Callable[[str], MarkStore | None] = lambda _: None,
         named: ReadNamed | None = None,
     ) -> None:
         self.provider = provider
+        self.marks_of = marks_of  # another channel's marks: a signature it shares is marked there too
         self.named = named
         self.config_dir = config_dir  # where a saved plan's signature files are decrypted from
         self.plan = plan
@@ -167,7 +169,7 @@ class ChannelApplier:
             current = self.observe()
             if current.error:
                 raise StalePlan(f"channel {self.plan.channel}: could not re-observe: {current.error}")
-            if current.digest() != self.plan.observed_digest:
+            if current.digest(shared=bool(self.plan.signature_owner)) != self.plan.observed_digest:
                 raise StalePlan(
                     f"channel {self.plan.channel} changed at the provider since the plan was made",
                     hint="run `smsops plan --out plan.json` again, review it, and apply the new plan",
@@ -271,7 +273,10 @@ class ChannelApplier:
             return self._result(change, ChangeOutcome.FAILED, error=error.message, attempts=1)
 
     def _signature(self, change: Change) -> str:
-        return apply_signature(self.provider, change, marks=self.marks, config_dir=self.config_dir)
+        own = self.plan.channel
+        found = (self.marks if name == own else self.marks_of(name) for name in sorted({own, *change.shared_with}))
+        stores = [store for store in found if store is not None]
+        return apply_signature(self.provider, change, marks=stores, config_dir=self.config_dir)
 
     def _find_by_name(self, name: str) -> str:
         """The template a lost create made: that name, no other channel's owner mark, and not one
@@ -442,13 +447,16 @@ def apply_plan(
     break_glass: BreakGlass | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     remarks_observed: Collection[str] = (),
+    marks_of: Callable[[str], MarkStore | None] | None = None,
     named: Callable[[str], dict[str, str]] | None = None,
 ) -> list[ChangeResult]:
     """Apply each channel's changes. ``spacing``: seconds between creations per channel;
     ``publish(channel)`` writes a channel's published runtime config; ``on_result`` hears of each
-    result as it happens (an interrupted apply still reports what it did); ``named(channel)`` reads
-    every code the published configs of the channels sharing its provider name (``ReadNamed``)."""
+    result as it happens (an interrupted apply still reports what it did); ``marks_of(channel)``: the
+    marks of a channel outside the plan that shares a signature with one in it; ``named(channel)``
+    reads every code the published configs of the channels sharing its provider name (``ReadNamed``)."""
     spacing = spacing or {}
+    known = marks or {}
     results: list[ChangeResult] = []
     for channel in plan.channels:
         if channel.blockers:
@@ -477,7 +485,8 @@ def apply_plan(
             channel,
             create_spacing=spacing.get(channel.channel, 0.0),
             last_created=newest,
-            marks=(marks or {}).get(channel.channel),
+            marks=known.get(channel.channel),
+            marks_of=marks_of or known.get,
             observe=lambda name=channel.channel: observe(name),  # type: ignore[misc]
             gate=gate,
             progress=progress,

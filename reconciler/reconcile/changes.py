@@ -84,8 +84,6 @@ class DesiredChannel(Frozen):
     managed_signature: SignatureRequest | None = None
     # Why the managed signature's files could not be read (decrypted): the channel is blocked.
     signature_unreadable: Blocker | None = None
-    # Every signature name channels in git send with -> those channels: one still named is never deleted.
-    signature_users: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # The smsops-owner mark of the templates this channel creates (reconcile.owner): the only ones
     # it retires, deletes or counts as copies. "" (hand-built channels only): it owns none.
     owner: str = ""
@@ -108,11 +106,20 @@ class ChannelObservation(Frozen):
     # Codes the channel's own marks document holds marks for (reconcile.owner: proof of a template
     # created before smsops recorded owners); empty where marks are template tags only.
     recorded: tuple[str, ...] = ()
+    account: str = ""  # the provider account, as a digest never shown (reconcile.accounts); "": unknown
+    # The channels that manage this channel's signature on its account, in name order, this one
+    # among them (``reconciler.reconcile.accounts``); () or one name: not shared.
+    signature_group: tuple[str, ...] = ()
+    # Per retired signature: the other channels of the account that send with it (it is kept).
+    signature_users: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     error: str = ""
 
-    def digest(self) -> str:
-        """Hash of the observed state a plan was computed from (apply refuses a plan whose digest moved)."""
-        data = self.model_dump(mode="json", exclude={"channel"})
+    def digest(self, *, shared: bool = False) -> str:
+        """Hash of the observed state a plan was computed from (apply refuses a plan whose digest
+        moved). ``shared``: without the signatures another channel's row applies (the channel's
+        signature and those it no longer manages), which that channel's apply may change first."""
+        exclude = {"channel", "signature", "retired_signatures"} if shared else {"channel"}
+        data = self.model_dump(mode="json", exclude=exclude)
         data["templates"] = sorted(data["templates"], key=lambda t: t["code"])
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -168,6 +175,8 @@ class Change(Frozen):
     signature_status: ReviewStatus | None = None  # a signature row: its review state at the provider
     retired_signature: ObservedSignature | None = None  # delete (or keep) a signature no longer managed
     baseline: str = ""  # record: the digest apply keeps as the signature's baseline mark
+    # The other channels sharing the signature (one account): apply writes its marks beside theirs too.
+    shared_with: tuple[str, ...] = ()
 
     @property
     def awaiting_review(self) -> bool:
@@ -195,6 +204,9 @@ class ChannelPlan(Frozen):
     foreign: tuple[ObservedTemplate, ...] = ()
     owner: str = ""  # the smsops-owner mark apply writes on each template it creates
     observed_digest: str
+    # The channel whose rows apply the signature this channel shares with it (one resource of the
+    # account: one row); this plan's ``observed_digest`` leaves that signature out (``digest``).
+    signature_owner: str = ""
 
 
 class Plan(Frozen):

@@ -100,13 +100,5 @@ def desired_channel(config: LoadedConfig, located: Located[Channel]) -> DesiredC
         updatable=own.updatable,
         managed_signature=managed,
         signature_unreadable=unreadable,
-        signature_users=_signature_users(config),
         owner=owner_id(config, located),
     )
-
-
-def _signature_users(config: LoadedConfig) -> dict[str, tuple[str, ...]]:
-    users: dict[str, list[str]] = {}
-    for located in config.channels:
-        users.setdefault(located.resource.spec.signature.name, []).append(located.resource.name)
-    return {name: tuple(channels) for name, channels in users.items()}

@@ -9,7 +9,8 @@ the others are planned and applied. Observing is read-only; channels are observe
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +18,11 @@ from pathlib import Path
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
 from reconciler.errors import ConfigError, ErrorKind, ProviderError, SecretsError, SmsopsError
-from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Tagging
+from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provider, ReadsWhole, Signing, Tagging
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
 from reconciler.publish.document import ReadDocument, document_reader, published_map, published_signature
+from reconciler.reconcile.accounts import Accounts
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import UNPUBLISHED, MarkStore, mark_store
 from reconciler.reconcile.signatures import mark_key, retired_signatures
@@ -42,6 +44,8 @@ class Session:
     # channels that could not be opened, with why: their secrets could not be read (SecretsError),
     # or apply could not take their lease (its target cannot be reached, another apply keeps it)
     unopened: dict[str, SmsopsError] = field(default_factory=dict)
+    # the provider account of each channel of the config, read on demand (reconcile.accounts)
+    accounts: Accounts | None = None
 
     def provider(self, channel: str) -> Provider:
         self.require(channel)
@@ -62,6 +66,7 @@ class Session:
             marks=self.marks,
             documents=self.documents,
             unopened=self.unopened,
+            accounts=self.accounts,
         )
 
     def opened(self) -> Session:
@@ -73,7 +78,36 @@ class Session:
         unopened = self.unopened.get(name)
         if unopened is not None:
             return ChannelObservation(channel=name, error=unopened.message)
-        return observe_channel(self.provider(name), desired, self.marks.get(name), self.documents.get(name))
+        shared = self.shared(name) if self.accounts is not None else None
+        return observe_channel(self.provider(name), desired, self.marks.get(name), self.documents.get(name), shared)
+
+    def shared(self, name: str) -> Shared:
+        """What ``name`` shares with the other channels of its account (``reconciler.reconcile.accounts``)."""
+        assert self.accounts is not None
+        accounts = self.accounts
+        group = accounts.sharing(name)
+        stores = tuple(map(self.marks_of, group))
+        users = functools.partial(accounts.users, name)
+        return Shared(account=accounts.of(name), group=group, stores=stores, users=users)
+
+    def marks_of(self, name: str) -> MarkStore:
+        """The marks of a channel of the config: a selected one's, or those of one that shares a
+        signature with it (it manages one, so it keeps marks; only its publish target is opened)."""
+        if name not in self.marks:
+            located = next(c for c in self.config.channels if c.resource.name == name)
+            self.marks[name] = mark_store(self.config, located)
+        return self.marks[name]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The channels managing the same signature on one account (``group``, in name order, this one
+    among them), their mark stores in that order, and who else sends with a given signature name."""
+
+    account: str
+    group: tuple[str, ...]
+    stores: tuple[MarkStore, ...]
+    users: Callable[[str, str | None], tuple[str, ...]]
 
 
 def select_channels(config: LoadedConfig, names: Sequence[str]) -> tuple[Located[Channel], ...]:
@@ -99,11 +133,13 @@ def open_session(
     config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
 ) -> Iterator[Session]:
     channels = select_channels(config, names)
-    session = Session(config=config, channels=channels)
+    accounts = Accounts(config, environ)
+    session = Session(config=config, channels=channels, accounts=accounts)
     secrets: dict[str, ChannelSecrets] = {}
     for located in channels:
         try:
             secrets[located.resource.name] = channel_secrets(located, environ=environ)
+            accounts.remember(located, secrets[located.resource.name])
         except SecretsError as error:  # this channel is blocked; the others go on
             session.unopened[located.resource.name] = error
     try:
@@ -112,7 +148,9 @@ def open_session(
             if name in session.unopened:
                 continue
             session.providers[name] = provider = open_provider(located, secrets[name], state_dir=state_dir(config))
-            if traits(located.resource.spec.provider).marks != "none":
+            # Signature marks too: a provider with no templates to mark keeps what it registered
+            # there, or a signature no longer used would never be found to delete.
+            if traits(located.resource.spec.provider).marks != "none" or isinstance(provider, Signing):
                 session.marks[name] = mark_store(config, located)
             session.documents[name] = document_reader(config, located)
         yield session
@@ -127,11 +165,14 @@ def observe_channel(
     desired: DesiredChannel,
     marks: MarkStore | None = None,
     document: ReadDocument | None = None,
+    shared: Shared | None = None,
 ) -> ChannelObservation:
     """What the provider has, with smsops' rollout marks on each template (the provider's own tags,
     or for a provider without tags the marks kept beside the published config), and what the
     published config names. A target that cannot be read is an observation error: nothing is
-    planned on a guess of what the application reads."""
+    planned on a guess of what the application reads. A signature ``shared`` with other channels
+    of the account carries the marks its first sharing channel keeps (each keeps a copy), and a
+    signature no longer managed lists who else on the account sends with it."""
     try:
         signature, templates = _read(provider, desired.registers_templates)
         text = document() if document is not None else None
@@ -144,12 +185,16 @@ def observe_channel(
         return ChannelObservation(channel=desired.name, error=message)
     except SmsopsError as error:  # the publish target (marks, published config) could not be read
         return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
-    if kept is not None and signature is not None and mark_key(signature.name) in kept:
-        signature = signature.model_copy(update={"tags": kept[mark_key(signature.name)]})
     try:
+        tags = _signature_marks(signature.name, kept, shared) if signature is not None else None
         retired = retired_signatures(provider, kept or {}, signature.name if signature else desired.signature)
     except ProviderError as error:
         return ChannelObservation(channel=desired.name, error=redact(error.message))
+    except SmsopsError as error:
+        return ChannelObservation(channel=desired.name, error=f"publish target: {redact(error.message)}")
+    if signature is not None and tags is not None:
+        signature = signature.model_copy(update={"tags": tags})
+    users = {old.name: shared.users(old.name, old.settings.get("country")) for old in retired} if shared else {}
     if kept is not None:
         templates = tuple(
             t.model_copy(update={"tags": {**t.tags, **kept[t.code]}}) if t.code in kept else t for t in templates
@@ -158,10 +203,13 @@ def observe_channel(
         channel=desired.name,
         signature=signature,
         templates=templates,
-        tags_supported=isinstance(provider, Tagging) or marks is not None,
+        tags_supported=isinstance(provider, Tagging) or (marks is not None and desired.registers_templates),
         published=published,
         published_signature=published_signature(text) if text else None,
         retired_signatures=retired,
+        account=shared.account if shared is not None else "",
+        signature_group=shared.group if shared is not None else (),
+        signature_users=users,
         recorded=_recorded(kept or {}),
     )
 
@@ -170,6 +218,17 @@ def _recorded(kept: dict[str, dict[str, str]]) -> tuple[str, ...]:
     """Codes the channel's marks document marked for a reason of its own. An unpublished mark alone
     proves nothing: an older smsops also wrote it for other channels' promoted templates."""
     return tuple(sorted(code for code, marks in kept.items() if any(v for k, v in marks.items() if k != UNPUBLISHED)))
+
+
+def _signature_marks(name: str, kept: dict[str, dict[str, str]] | None, shared: Shared | None) -> dict[str, str] | None:
+    """The marks of signature ``name``: those of the first sharing channel that has them (apply
+    writes every sharing channel's), else this channel's own."""
+    key = mark_key(name)
+    for store in shared.stores if shared is not None and len(shared.group) > 1 else ():
+        found = store.read().get(key)
+        if found is not None:
+            return found
+    return kept.get(key) if kept is not None else None
 
 
 def _read(provider: Provider, templates_too: bool) -> tuple[ObservedSignature | None, tuple[ObservedTemplate, ...]]:

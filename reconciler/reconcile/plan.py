@@ -20,9 +20,9 @@ is promoted is the ``smsops-live`` mark (kept as template tags or beside the pub
 else the code the published config names. Two versions with one identity (two applies at once):
 every plan keeps the oldest and retires the others by the same rules.
 
-A channel plans only for the templates it may touch (``split_owned``, ``reconcile.owner``): another
-channel's or repository's templates on the same account are left alone, and only versions marked
-as this channel's are ever retired, deleted or counted as copies.
+A channel plans only for the templates it may touch (``matching.group_owned``, ``reconcile.owner``):
+another channel's or repository's templates on the same account are left alone, and only versions
+marked as this channel's are ever retired, deleted or counted as copies.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ from reconciler.reconcile.changes import (
     TemplateVersion,
 )
 from reconciler.reconcile.cleanup import PlanContext, duplicates, identity, publish_change, removed, retire_superseded
-from reconciler.reconcile.owner import split_owned
-from reconciler.reconcile.rollout import LIVE, REMARK, RENAMED, remark_digest
+from reconciler.reconcile.matching import current_version, group_owned, versions_by_template
+from reconciler.reconcile.rollout import REMARK, RENAMED, remark_digest
+from reconciler.reconcile.sharing import one_row_each
 from reconciler.reconcile.signatures import retire_signatures, with_signature
 from reconciler.reconcile.versions import (
     alias_of,
@@ -104,9 +105,8 @@ class _Planned:
 def _plan_template(template: DesiredTemplate, versions: list[ObservedTemplate], ctx: PlanContext) -> _Planned:
     """The changes for one template in git, given every version of it the provider holds."""
     desired = ctx.desired
-    adopted = next((v for v in versions if template.adopt_code and v.code == template.adopt_code), None)
     live = live_version(versions, ctx.tags_supported, template.adopt_code, ctx.published_code(template))
-    current = _current_version(template, versions, adopted)
+    current = current_version(template, versions)
     if current is None:
         old = _rewritable(versions, live, desired)
         change = (
@@ -132,22 +132,6 @@ def _plan_template(template: DesiredTemplate, versions: list[ObservedTemplate], 
     else:
         planned.changes.extend(duplicates(template, current, others, ctx))
     return planned
-
-
-def _current_version(
-    template: DesiredTemplate, versions: list[ObservedTemplate], adopted: ObservedTemplate | None
-) -> ObservedTemplate | None:
-    """The version registered for the content in git: the oldest with its provider-side name (two
-    applies at once may have registered it twice: every plan keeps the same one), else the oldest
-    with its fingerprint under an earlier name (a rename), else the adopted template when it says
-    the same; None: this content is not there."""
-    request = template.request
-    same = [v for v in versions if (i := identity(v)) is not None and i.fingerprint == template.fingerprint]
-    exact = [v for v in same if v.name == request.name]
-    current = min(exact or same, key=created_order, default=None)
-    if current is None and adopted is not None and (adopted.content, adopted.kind) == (request.content, request.kind):
-        return adopted
-    return current
 
 
 def _remark_changed(version: ObservedTemplate, request: TemplateRequest) -> bool:
@@ -325,8 +309,7 @@ def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, no
             observed_digest=digest,
         )
 
-    usable, foreign = split_owned(desired, observed)
-    by_name, unmanaged = versions_by_template(desired, usable)
+    by_name, unmanaged, foreign = group_owned(desired, observed)
     planned = {t.name: _plan_template(t, by_name.get(t.name, []), ctx) for t in desired.templates}
     changes = [change for p in planned.values() for change in p.changes]
     gone = sorted(set(by_name) - set(planned))
@@ -376,55 +359,7 @@ def _rendered_by_application(desired: DesiredChannel) -> tuple[Change, ...]:
     )
 
 
-def versions_by_template(
-    desired: DesiredChannel, seen: Iterable[ObservedTemplate]
-) -> tuple[dict[str, list[ObservedTemplate]], list[ObservedTemplate]]:
-    """The provider's templates grouped by the git template they are versions of (managed names,
-    adopted codes, and the versions of a template's earlier name: ``metadata.renamedFrom``, or a
-    live version whose content a new template in git has under a name no longer in git), and
-    those that are neither (unmanaged)."""
-    by_name: dict[str, list[ObservedTemplate]] = {}
-    unmanaged: list[ObservedTemplate] = []
-    adopted_codes = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
-    wanted = {t.name for t in desired.templates}
-    for template in seen:
-        identity = parse_provider_name(template.name)
-        if template.code in adopted_codes:
-            by_name.setdefault(adopted_codes[template.code], []).append(template)
-        elif identity is None:
-            unmanaged.append(template)
-        else:
-            by_name.setdefault(identity.name, []).append(template)
-    for new in desired.templates:
-        old = new.renamed_from or _detected_rename(new, by_name, wanted)
-        if old and old not in wanted and old in by_name:
-            by_name.setdefault(new.name, []).extend(by_name.pop(old))
-    return by_name, unmanaged
-
-
-def _detected_rename(template: DesiredTemplate, by_name: dict[str, list[ObservedTemplate]], wanted: set[str]) -> str:
-    """A template new in git whose exact content is the live version of one no longer in git: a
-    rename without ``renamedFrom`` (unambiguous only: exactly one such name)."""
-    if template.name in by_name:
-        return ""
-    found = [
-        name
-        for name, versions in by_name.items()
-        if name not in wanted
-        and any(
-            v.status is ReviewStatus.APPROVED
-            and v.tags.get(LIVE)
-            and (i := parse_provider_name(v.name)) is not None
-            and i.fingerprint == template.fingerprint
-            for v in versions
-        )
-    ]
-    return found[0] if len(found) == 1 else ""
-
-
 def make_plan(pairs: Iterable[tuple[DesiredChannel, ChannelObservation]], *, config_dir: str, now: datetime) -> Plan:
-    return Plan(
-        created_at=now,
-        config_dir=config_dir,
-        channels=tuple(plan_channel(desired, observed, now=now) for desired, observed in pairs),
-    )
+    """Each channel's plan, with one row per signature several channels of an account share (``sharing``)."""
+    planned = [(plan_channel(desired, observed, now=now), observed) for desired, observed in pairs]
+    return Plan(created_at=now, config_dir=config_dir, channels=one_row_each(planned))

@@ -18,6 +18,7 @@ from reconciler.reconcile.apply import ChangeOutcome, ChangeResult, summarize
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
 from reconciler.render.escape import markdown_cell, workflow_data
+from reconciler.secrets.environment import git_environment
 from reconciler.secrets.redact import redact
 
 
@@ -68,7 +69,9 @@ def current_commit(path: str, environ: Mapping[str, str]) -> str:
 
 
 # Who is running: the CI's user first (a login, never an email), then git's, then the OS account.
-CI_ACTORS = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
+# GITHUB_TRIGGERING_ACTOR is whoever started this run, also a re-run; GITHUB_ACTOR stays the one who
+# started the first attempt (a dispatch re-run by someone else must name who re-ran it).
+CI_ACTORS = ("GITHUB_TRIGGERING_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR")
 OS_USERS = ("USER", "LOGNAME", "USERNAME")
 
 
@@ -148,7 +151,12 @@ def _git(path: str, environ: Mapping[str, str], *args: str) -> str | None:
     """``git -C path ARGS``' output, stripped; None when git is missing or fails (not a repository)."""
     try:
         done = subprocess.run(
-            ["git", "-C", path, *args], capture_output=True, text=True, timeout=10, check=False, env=dict(environ)
+            ["git", "-C", path, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            env=git_environment(environ),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,10 +54,12 @@ from reconciler.providers.base import (
 from reconciler.providers.traits import traits
 from reconciler.reconcile.baseline import BASELINE, Hidden, hidden
 from reconciler.reconcile.changes import Action, Blocker, Change, ChannelObservation, ChannelPlan, DesiredChannel
+from reconciler.reconcile.rollout import MarkStore
 from reconciler.secrets.sops import decrypt_binary
 
 SIGNED = "smsops-signature"  # mark: digest of the settings and files last submitted for review
 DELETED = "deleted"  # the SIGNED mark of a signature smsops deleted: no longer its own
+NO_ID = ("", "0")  # how git and providers say "no id" (a qualification, a record id)
 MARK_PREFIX = "signature:"  # marks-document key of a signature (template marks are keyed by code)
 # The way out when git was corrected to what the provider already had (not a change to make).
 REBASELINE = (
@@ -164,9 +166,15 @@ class SignaturePlan:
 
 
 def changed_settings(request: SignatureRequest, observed: ObservedSignature) -> list[str]:
-    """The fields the provider reports that differ from git; one git leaves unset counts as "" (none)."""
+    """The fields the provider reports that differ from git; one git leaves unset counts as "" (none),
+    and an id of "0" is none too on either side (``import`` writes "0" for a required id the provider
+    reports unset: a signature registered before qualifications were required)."""
     wanted = reported(request)
-    return sorted(key for key, value in observed.settings.items() if wanted.get(key, "") != value)
+    return sorted(key for key, value in observed.settings.items() if not _same(key, wanted.get(key, ""), value))
+
+
+def _same(key: str, wanted: str, seen: str) -> bool:
+    return wanted == seen or (key.endswith("Id") and wanted in NO_ID and seen in NO_ID)
 
 
 def plan_signature(
@@ -298,7 +306,7 @@ def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> 
     """A row per signature the channel no longer manages: delete, or why it is kept."""
     rows = []
     for old in observed.retired_signatures:
-        users = desired.signature_users.get(old.name, ())
+        users = observed.signature_users.get(old.name, ())
         if users:
             why = f"kept: channel(s) {', '.join(users)} in git send with it"
         elif observed.published_signature == old.name:
@@ -344,9 +352,11 @@ def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Chang
     ]
 
 
-def apply_signature(provider: object, change: Change, *, marks: Any, config_dir: str) -> str:
-    """Run one planned signature change and remember what was submitted. Files the plan carries
-    only by digest (a saved plan) are decrypted now and must still have that digest."""
+def apply_signature(provider: object, change: Change, *, marks: Sequence[MarkStore], config_dir: str) -> str:
+    """Run one planned signature change and remember what was submitted in ``marks``: the stores
+    of every channel sharing the signature, in name order (the order observing reads them in).
+    Files the plan carries only by digest (a saved plan) are decrypted now and must still have
+    that digest."""
     if not isinstance(provider, Signing):
         raise SmsopsError(f"{change.address}: this provider cannot register signatures")
     if change.retired_signature is not None:
@@ -354,12 +364,12 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
     request = change.signature
     assert request is not None, "a signature change carries its request"
     if change.action is Action.RECORD:  # nothing goes to the provider: smsops remembers what git said
-        if marks is None:
+        if not marks:
             raise SmsopsError(
                 f"{change.address}: no place to keep the signature's baseline",
                 hint="give the channel a publish target (spec.publish)",
             )
-        marks.write(mark_key(request.name), {BASELINE: change.baseline})
+        _mark(marks, request.name, {BASELINE: change.baseline})
         return request.name
     request = request.model_copy(update={"files": tuple(_decrypted(f, config_dir) for f in request.files)})
     if change.action is Action.CREATE:
@@ -369,19 +379,22 @@ def apply_signature(provider: object, change: Change, *, marks: Any, config_dir:
         if observed is None:
             raise SmsopsError(f"{change.address}: the signature is gone at the provider", hint="plan again")
         provider.update_signature(observed, request)
-    if marks is not None:
-        marks.write(mark_key(request.name), {SIGNED: request.digest})
+    _mark(marks, request.name, {SIGNED: request.digest})
     return request.name
 
 
-def _delete(provider: Signing, change: Change, marks: Any) -> str:
+def _mark(stores: Sequence[MarkStore], name: str, marks: dict[str, str]) -> None:
+    for store in stores:
+        store.write(mark_key(name), marks)
+
+
+def _delete(provider: Signing, change: Change, marks: Sequence[MarkStore]) -> str:
     retired = change.retired_signature
     assert retired is not None and change.action is Action.DELETE
     current = provider.read_signature(retired.name)
     if current is not None:  # already gone: nothing to do but forget it
         provider.delete_signature(current)
-    if marks is not None:
-        marks.write(mark_key(retired.name), {SIGNED: DELETED})
+    _mark(marks, retired.name, {SIGNED: DELETED})
     return retired.name
 
 

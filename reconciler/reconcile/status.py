@@ -2,11 +2,8 @@
 
 Pure: computed from a ``DesiredChannel`` and a ``ChannelObservation`` with no provider calls, so
 ``status``, ``wait`` and ``export`` agree with ``plan`` about which version is which:
-- a template's versions are the observed templates named ``<name>~<fingerprint>`` plus its adopted
-  code (the same grouping the planner uses);
-- the live version is ``plan.live_version`` (the promoted one; newest approved without tags);
-- the desired version is the one registered under the desired provider-side name, or an adopted
-  template whose content already matches;
+- a template's versions, its live version and its desired version are ``matching.match_templates``'s
+  answers (the planner's own rule: a renamed template's versions keep their earlier provider-side name);
 - the versions on their way out (superseded ones kept for the grace period, templates removed from
   git waiting for deletion) are read from ``plan_channel``'s own decisions, so status never states a
   retirement rule of its own.
@@ -27,9 +24,9 @@ from reconciler.providers.base import ObservedSignature, ObservedTemplate, Revie
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action, ChannelObservation, DesiredChannel, DesiredTemplate
 from reconciler.reconcile.desired import desired_channel
+from reconciler.reconcile.matching import TemplateMatch, match_templates
 from reconciler.reconcile.observe import Session, observe_all
-from reconciler.reconcile.owner import split_owned
-from reconciler.reconcile.plan import created_order, live_version, plan_channel, promoted_at
+from reconciler.reconcile.plan import created_order, plan_channel, promoted_at
 from reconciler.reconcile.rollout import GATE, SKIP_GATE
 
 
@@ -133,52 +130,15 @@ def _signature_state(signature: ObservedSignature | None) -> SignatureState:
     return SignatureState.MISSING if signature is None else SignatureState(signature.status.value)
 
 
-def group_versions(desired: DesiredChannel, templates: Iterable[ObservedTemplate]) -> dict[str, list[ObservedTemplate]]:
-    """Observed templates by logical name: smsops-named ones by their name, adopted ones by the
-    template that adopts them. Unmanaged templates are left out."""
-    adopted = {t.adopt_code: t.name for t in desired.templates if t.adopt_code}
-    groups: dict[str, list[ObservedTemplate]] = {}
-    for seen in templates:
-        identity = parse_provider_name(seen.name)
-        if seen.code in adopted:
-            groups.setdefault(adopted[seen.code], []).append(seen)
-        elif identity is not None:
-            groups.setdefault(identity.name, []).append(seen)
-    return groups
-
-
-def desired_version(template: DesiredTemplate, versions: list[ObservedTemplate]) -> ObservedTemplate | None:
-    """The registered version git asks for (the planner's rule: oldest with the desired name, else an
-    adopted template with the same content and kind)."""
-    request = template.request
-    named = [v for v in versions if v.name == request.name]
-    if named:
-        return min(named, key=created_order)
-    return next(
-        (
-            v
-            for v in versions
-            if template.adopt_code
-            and v.code == template.adopt_code
-            and (v.content, v.kind) == (request.content, request.kind)
-        ),
-        None,
-    )
-
-
 def _fingerprint(template: ObservedTemplate) -> str:
     identity = parse_provider_name(template.name)
     return identity.fingerprint if identity else ""
 
 
 def template_status(
-    template: DesiredTemplate,
-    versions: list[ObservedTemplate],
-    tags_supported: bool,
-    leaving: tuple[LeavingVersion, ...] = (),
+    template: DesiredTemplate, match: TemplateMatch, leaving: tuple[LeavingVersion, ...] = ()
 ) -> TemplateStatus:
-    live = live_version(versions, tags_supported, template.adopt_code)
-    wanted = desired_version(template, versions)
+    versions, live, wanted = match.versions, match.live, match.current
     live_model = (
         LiveVersion(
             code=live.code,
@@ -234,15 +194,16 @@ _LEAVING = (Action.RETIRE, Action.UNPUBLISH, Action.DELETE)
 
 
 def leaving_versions(
-    desired: DesiredChannel, observed: ChannelObservation, now: datetime
+    desired: DesiredChannel, observed: ChannelObservation, now: datetime, kept: set[str]
 ) -> dict[str, tuple[LeavingVersion, ...]]:
-    """Versions waiting to be retired or deleted, by template name (also names no longer in git)."""
-    current = {f"{desired.name}/{t.request.name}" for t in desired.templates}
+    """Versions waiting to be retired or deleted, by template name (also names no longer in git).
+    ``kept``: the codes of the templates' desired versions, which a noop keeps rather than lets go
+    (by code: a renamed template's live version keeps its earlier provider-side name)."""
     found: dict[str, list[LeavingVersion]] = {}
     for change in plan_channel(desired, observed, now=now).changes:
         version = change.before
         if version is None or not (
-            change.action in _LEAVING or (change.action is Action.NOOP and change.address not in current)
+            change.action in _LEAVING or (change.action is Action.NOOP and version.code not in kept)
         ):
             continue
         leaving = LeavingVersion(
@@ -288,32 +249,39 @@ def channel_status(
             for t in desired.templates
         )
         return ChannelStatus(**base, **signature_fields, templates=rendered)
-    groups = group_versions(desired, split_owned(desired, observed)[0])
-    leaving = leaving_versions(desired, observed, now or datetime.now(UTC))
-    templates = tuple(
-        template_status(t, groups.get(t.name, []), observed.tags_supported, leaving.pop(t.name, ()))
-        for t in desired.templates
-    )
+    matches = match_templates(desired, observed)
+    kept = {m.current.code for m in matches.values() if m.current is not None}
+    leaving = leaving_versions(desired, observed, now or datetime.now(UTC), kept)
+    templates = tuple(template_status(t, matches[t.name], leaving.pop(t.name, ())) for t in desired.templates)
     removed = tuple(version for name in sorted(leaving) for version in leaving[name])
     return ChannelStatus(**base, **signature_fields, templates=templates, removed=removed)
 
 
+def _with_signatures(versions: int, label: str, channels: list[ChannelStatus], state: SignatureState) -> str:
+    """``versions`` plus the channels whose signature is in ``state``, named when there are any:
+    ``1 rejected (1 signature)``."""
+    signatures = sum(1 for c in channels if c.signature is state)
+    text = f"{versions + signatures} {label}"
+    if signatures:
+        text += f" ({signatures} signature{'s' if signatures > 1 else ''})"
+    return text
+
+
 def summary(statuses: Iterable[ChannelStatus]) -> str:
     """One line: ``Status: 3 live, 1 approved, 1 pending, 0 rejected, 0 not registered; 2 channel(s).``
-    A rejected signature counts with the rejected versions (``1 rejected (1 signature)``): it blocks
-    its channel as surely, and a summary that read "0 rejected" would hide it."""
+    A signature in review or rejected counts with the versions in that state (``1 pending review
+    (1 signature)``, ``1 rejected (1 signature)``): it holds its channel as surely, and a summary that
+    read "0 pending review" or "0 rejected" would hide it."""
     channels = list(statuses)
     counts: dict[TemplateState, int] = {state: 0 for state in TemplateState}
     for channel in channels:
         for template in channel.templates:
             counts[template.state] += 1
-    signatures = sum(1 for c in channels if c.signature is SignatureState.REJECTED)
-    rejected = f"{counts[TemplateState.REJECTED] + signatures} rejected"
-    if signatures:
-        rejected += f" ({signatures} signature{'s' if signatures > 1 else ''})"
+    pending = _with_signatures(counts[TemplateState.PENDING], "pending review", channels, SignatureState.PENDING)
+    rejected = _with_signatures(counts[TemplateState.REJECTED], "rejected", channels, SignatureState.REJECTED)
     text = (
         f"Status: {counts[TemplateState.LIVE]} live, {counts[TemplateState.APPROVED]} approved awaiting promotion, "
-        f"{counts[TemplateState.PENDING]} pending review, {rejected}, "
+        f"{pending}, {rejected}, "
         f"{counts[TemplateState.NOT_REGISTERED]} not registered; {len(channels)} channel(s)."
     )
     skipped = sum(1 for c in channels for t in c.templates if t.live is not None and t.live.gate_skipped)

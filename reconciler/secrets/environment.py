@@ -4,7 +4,10 @@ smsops runs in CI next to tokens it never uses (``GITHUB_TOKEN``, deploy keys, o
 credentials). A child process inherits whatever it is given and can leak it (a crash dump, a debug
 log, a hostile plugin or key command), so ``sops`` gets only the variables that locate or unlock
 its keys (age, PGP, the cloud KMS credential chains, Vault) and ``git`` only those that make it
-run in this checkout. Invariant: a variable reaches a child only if it matches the child's allowlist.
+run in this checkout (its config files, for ``git config user.name``). Invariant: a variable reaches a
+child only if it matches the child's allowlist. Every subprocess call in ``reconciler/`` builds its
+``env=`` with one of these, in the call itself (tests/secrets/test_subprocess_environment.py walks the
+source for any other); both are idempotent, so filtering an already filtered environment is harmless.
 """
 
 from __future__ import annotations
@@ -45,5 +48,6 @@ def sops_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def git_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """What read-only ``git`` (log, cat-file) may see: repository location and config, no tokens."""
+    """What read-only ``git`` (log, cat-file, status, config) may see: repository location and config,
+    no tokens. A fixed locale and no pager or terminal prompts: the output is parsed, never shown."""
     return {**_only(_GIT, environ), "LC_ALL": "C", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}

@@ -5,6 +5,9 @@ Secret values are registered as they are decrypted (``register_secret``) and rep
 shape wherever they appear, registered or not: ``+8613812340000`` becomes ``+86 138****0000``, also
 written with spaces/dashes/parentheses, as ``%2B86…`` in URL-encoded text or ``\\u002b86…`` in JSON.
 
+Decrypted files (proof images, qualification documents) are registered whole (``register_file``)
+in the forms their bytes take on the wire: base64 and its percent- or JSON-escaped spellings.
+
 Not shredding output matters too: values shorter than ``MIN_SECRET_LENGTH`` or common words are
 not registered, and values shorter than ``_WHOLE_TOKEN_BELOW`` only match as a whole token
 (``prod42x`` is not masked inside ``prod42xyz``). ``redact`` is idempotent.
@@ -12,6 +15,7 @@ not registered, and values shorter than ``_WHOLE_TOKEN_BELOW`` only match as a w
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -34,6 +38,10 @@ _replacements: dict[str, str] = {}  # text as it may appear -> what to show inst
 # The pattern over them, with them: a text holding none (most) is not scanned with the pattern, as
 # a plain search is many times faster. One tuple, so a reader never sees one without the other.
 _compiled: tuple[re.Pattern[str], tuple[str, ...]] | None = None
+# Registered files as they may appear, longest first. Kilobytes each: found by a plain substring
+# search (fast for long needles), never compiled into the pattern (which they would make slow to
+# build and to run). One tuple, replaced whole under the lock: readers never see it half made.
+_files: tuple[str, ...] = ()
 
 # The "+" of an international number, plain, URL-encoded or JSON-escaped.
 _PLUS = r"(?P<plus>\+|%2[bB]|\\u002[bB])"
@@ -76,6 +84,30 @@ def register_secret(value: str) -> None:
         _compiled = _compile(_replacements), tuple(_replacements)
 
 
+def register_file(content: bytes) -> None:
+    """Remember a decrypted file so it is masked in every form its bytes take in a request or a log:
+    base64 as an SDK sends it (Tencent's ProofImage), percent-encoded in a query or form body
+    (Alibaba's MoreData: ``+ / =`` as ``%2B %2F %3D``, either case, or twice over as in a string to
+    sign), and JSON with escaped slashes. A data URI (``data:image/png;base64,…``) and a JSON array
+    of them hold one of these verbatim, so masking it masks them and leaves the media type, which
+    tells a reader what was there. Files too short to be told from ordinary text are registered as
+    secrets (whole tokens only)."""
+    encoded = base64.b64encode(content).decode()
+    if len(encoded) < _WHOLE_TOKEN_BELOW:
+        register_secret(encoded)
+        return
+    # These three are all that percent-encoding changes in base64: replacing them is many times
+    # faster than quote() (or str.translate) on a few megabytes.
+    percent = encoded.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    lower = encoded.replace("+", "%2b").replace("/", "%2f").replace("=", "%3d")
+    forms = {encoded, percent, lower, percent.replace("%", "%25"), encoded.replace("/", "\\/")}
+    global _files
+    with _lock:
+        if forms <= set(_files):
+            return
+        _files = tuple(sorted(forms | set(_files), key=len, reverse=True))
+
+
 def mask_phone(number: str) -> str:
     """``+8613812340000`` -> ``+86 138****0000``; a national number keeps no country: ``138****0000``.
     At most 3 leading and 4 trailing digits stay, and never more than half of a short number."""
@@ -104,7 +136,11 @@ def mask_key(value: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Registered secrets -> ``[REDACTED]`` (or a masked number), then phone numbers by shape."""
+    """Registered files, then registered secrets -> ``[REDACTED]`` (or a masked number), then phone
+    numbers by shape. Files first: a secret or a number's shape may occur by chance inside one."""
+    for literal in _files:
+        if literal in text:
+            text = text.replace(literal, REDACTED)
     compiled = _compiled
     if compiled is not None and any(literal in text for literal in compiled[1]):
         replacements = _replacements

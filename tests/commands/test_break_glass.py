@@ -20,7 +20,13 @@ from reconciler.commands.options import skip_gate_reason
 from reconciler.reconcile.apply import ChangeOutcome, ChangeResult
 from reconciler.reconcile.breakglass import BreakGlass
 from reconciler.reconcile.changes import Action
-from reconciler.reconcile.report import break_glass_record, build_report, render_break_glass, report_json
+from reconciler.reconcile.report import (
+    break_glass_record,
+    breaking_glass,
+    build_report,
+    render_break_glass,
+    report_json,
+)
 from reconciler.reconcile.rollout import MAX_VALUE, SKIP_GATE
 from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import SandboxHandle
@@ -307,6 +313,18 @@ def test_a_mark_without_time_or_closing_is_kept_as_the_reason() -> None:
     }
     cut = BreakGlass.from_mark(f"{AT} a reason cut short by an older smsops (oncall-al…")
     assert (cut.reason, cut.actor) == ("a reason cut short by an older smsops (oncall-al…", "")
+
+
+def test_the_actor_is_who_started_this_run_also_a_re_run(tmp_path: Path) -> None:
+    """A dispatched break glass re-run by another engineer: GitHub keeps GITHUB_ACTOR as the first
+    attempt's dispatcher, GITHUB_TRIGGERING_ACTOR is who re-ran it, and it is that person who skipped
+    the gate this time."""
+    rerun = {"GITHUB_ACTOR": ACTOR, "GITHUB_TRIGGERING_ACTOR": "oncall-bob", "GITHUB_SHA": "0123456789abcdef"}
+    assert breaking_glass(str(tmp_path), REASON, rerun).actor == "oncall-bob"
+    dispatched = {"GITHUB_ACTOR": ACTOR, "GITHUB_TRIGGERING_ACTOR": ACTOR, "GITHUB_SHA": "0123456789abcdef"}
+    assert breaking_glass(str(tmp_path), REASON, dispatched).actor == ACTOR
+    older_runner = {"GITHUB_ACTOR": ACTOR, "GITHUB_SHA": "0123456789abcdef"}  # no triggering actor set
+    assert breaking_glass(str(tmp_path), REASON, older_runner).actor == ACTOR
 
 
 def test_skip_gate_reason() -> None:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
 from reconciler import pipeline
+from reconciler.cli import cli
 from reconciler.sandbox.testing import SandboxHandle
 from tests.configrepo import SANDBOX_KEY, ConfigRepo
 
@@ -49,6 +51,46 @@ def test_help_imports_no_provider_sdk_and_no_stage_module() -> None:
         "reconciler.config.load",
     )
     assert sorted(name for name in imported if name.startswith(heavy)) == []
+
+
+def _directory_parameters() -> list[tuple[list[str], click.Parameter]]:
+    """Every parameter of every command (sandbox's subcommands too) that names a directory."""
+    found: list[tuple[list[str], click.Parameter]] = []
+
+    def walk(group: click.Group, path: list[str]) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None
+            if isinstance(command, click.Group):
+                walk(command, [*path, name])
+                continue
+            for param in command.params:
+                if isinstance(param.type, click.Path) and not param.type.file_okay:
+                    found.append(([*path, name], param))
+
+    walk(cli, [])
+    return found
+
+
+def test_every_directory_parameter_refuses_an_empty_path(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'' as a path is the current folder: no command may read, write or serve it unasked."""
+    monkeypatch.chdir(tmp_path)
+    parameters = _directory_parameters()
+    named = {(" ".join(path), param.human_readable_name) for path, param in parameters}
+    expected = {("import", "out"), ("schema", "out_dir"), ("sandbox serve", "state_dir"), ("validate", "CONFIG_DIR")}
+    assert expected <= named
+    for path, param in parameters:
+        if isinstance(param, click.Option):
+            name, args = param.opts[0], [*path, param.opts[0], ""]
+        else:
+            name, args = param.human_readable_name, [*path, ""]
+        code, out, err = run_cli(*args)
+        assert (code, out) == (1, ""), args
+        assert err.endswith(f"Error: {name}: empty path; give a directory path\n"), (args, err)
+    assert list(tmp_path.iterdir()) == []  # nothing made where it was run
 
 
 # -- the catch-all: an unexpected exception is one redacted line, exit 1 -------------------------------

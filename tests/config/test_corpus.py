@@ -3,7 +3,8 @@
 
 Each case has ``expect.txt``: optional ``args: …`` (extra validate arguments, e.g. ``--strict`` for
 warning-only cases), then one ``RULE FILE LINE`` per diagnostic that must be reported (FILE relative
-to the case directory, ``.`` for the directory itself). Other diagnostics may appear too.
+to the case directory, ``.`` for the directory itself). Other diagnostics may appear too; every
+one must be at a place an editor can go to in the file it names (``tests.editor.misplaced``).
 
 The real CLI runs in-process (``reconciler.cli.main``, what ``smsops`` and ``python -m reconciler``
 call), once with ``--output json`` and once with text, from inside the case directory so reported
@@ -26,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from tests.editor import misplaced
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 CASES = sorted(path.name for path in CORPUS.iterdir() if (path / "expect.txt").is_file())
@@ -103,6 +105,7 @@ def test_case_json(case: str) -> None:
         assert expected in found, f"{expected} not in {sorted(found)}"
     for diagnostic in report["diagnostics"]:
         assert diagnostic["message"], diagnostic
+        assert misplaced(CORPUS / case, diagnostic) is None, misplaced(CORPUS / case, diagnostic)
         if diagnostic["rule"][3] in "1234":  # lint rules (SMS1xx-4xx) always say what to do
             assert diagnostic["hint"], diagnostic
 

@@ -42,6 +42,22 @@ def test_a_fifo_is_reported_not_read(config: Path) -> None:
     assert "channels/pipe.yaml:1:1: error SMS005: cannot read file: not a regular file (a named pipe)" in output
 
 
+def test_a_fifo_as_a_signature_proof_file_is_said_to_be_one_not_read(config: Path) -> None:
+    (config / "signatures").mkdir()
+    os.mkfifo(config / "signatures" / "proof.png.enc")
+    signature = (
+        "apiVersion: smsops/v1\nkind: Signature\nmetadata:\n  name: onepro\nspec:\n  name: OnePro\n"
+        '  alibaba:\n    source: organisation\n    type: general\n    qualificationId: "10000001"\n'
+        "    remark: Company name of OnePro.\n    moreData:\n      - sops: proof.png.enc\n        suffix: png\n"
+    )
+    (config / "signatures" / "onepro.yaml").write_text(signature)
+    code, output = validate(config)
+    assert code == 1
+    expected = "signatures/onepro.yaml:13:15: error SMS409: proof.png.enc: not a regular file (a named pipe)"
+    assert expected in output, output
+    assert "file not found" not in output
+
+
 def test_a_file_over_the_cap_is_reported_unread(config: Path) -> None:
     big = config / "channels" / "big.yaml"
     with big.open("wb") as stream:

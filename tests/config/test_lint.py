@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -442,6 +443,24 @@ def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> 
     away = SIGNATURE.replace("proof.png.enc", "../../elsewhere/proof.png.enc")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": away}, "SMS407") == [
         ("signatures/s.yaml", 10, 24, "../../elsewhere/proof.png.enc is outside the config directory", E)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [(os.mkfifo, "not a regular file (a named pipe)"), (os.mkdir, "not a regular file (it is a directory)")],
+)
+def test_a_signature_file_that_is_not_a_regular_file_says_what_it_is(
+    tmp_path: Path, make: Callable[[Path], None], what: str
+) -> None:
+    """Not "file not found": the file is there, and is not one. A FIFO is never opened (reading it
+    would wait for a writer forever)."""
+    (tmp_path / "signatures").mkdir()
+    make(tmp_path / "signatures" / "odd.png.enc")
+    signature = SIGNATURE.replace("proof.png.enc", "odd.png.enc")
+    files = {"channels/t.yaml": managed(TENCENT), "signatures/s.yaml": signature}
+    assert [(f, line, col, msg) for f, line, col, rule, msg, _ in lint(tmp_path, files) if rule == "SMS409"] == [
+        ("signatures/s.yaml", 10, 24, f"odd.png.enc: {what}")
     ]
 
 

@@ -45,6 +45,17 @@ def test_stale_or_missing_schemas_fail_the_check(run_cli, tmp_path: Path) -> Non
     assert run_cli("schema", "--check", "--out-dir", str(tmp_path))[0] == 0
 
 
+def test_an_empty_out_dir_is_a_usage_error_not_the_current_folder(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("schema", "--out-dir", "")
+    assert (code, out) == (1, "")
+    assert err.startswith("Usage: smsops schema [OPTIONS]")
+    assert err.endswith("Error: --out-dir: empty path; give a directory path\n")
+    assert list(tmp_path.iterdir()) == []  # nothing written where it was run
+
+
 def test_schema_output_is_deterministic_with_id_and_title() -> None:
     assert render_schemas() == render_schemas()
     channel = json.loads(render_schemas()["channel.schema.json"])

@@ -3,6 +3,7 @@ on real config files in a real git repository."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -104,3 +105,57 @@ def test_delete_removes_the_template_and_commit_puts_it_on_a_new_branch(client: 
     assert git(console_repo, "log", "-1", "--format=%s").strip() == "Drop reset"
     history = browser.get("/channels/sandbox/history?template=password-reset").text
     assert "Drop reset" in history and "Template password-reset deleted" in history
+
+
+def fields_by_commit(page: str) -> dict[str, list[tuple[str, str, str]]]:
+    """The history page's events: commit subject -> its (field, before, after) rows, as read."""
+    events = {}
+    for event in re.findall(r"<li>(.*?)</li>", page, re.S):
+        subject = re.search(r"<strong>(.*?)</strong>", event)
+        assert subject is not None, event
+        rows = re.findall(
+            r'<tr><td><code>(.*?)</code></td><td class="del">(.*?)</td><td class="add">(.*?)</td></tr>', event
+        )
+        events[html.unescape(subject.group(1))] = [tuple(html.unescape(cell) for cell in row) for row in rows]
+    return events
+
+
+def test_history_shows_what_each_commit_changed_before_and_after(client: Client, console_repo: Path) -> None:
+    """Values read as ``smsops history`` writes them: JSON, strings quoted, nothing ambiguous."""
+    alert = console_repo / ALERT
+    alert.write_text(alert.read_text().replace("Started at {{ started }}.", "Started at {{ started }} UTC."))
+    git(console_repo, "commit", "-q", "-am", "Alert: say the time zone")
+    alert.write_text(
+        alert.read_text().replace("team: sre", "team: platform").replace("maxLength: 30}", "maxLength: 40}")
+    )
+    git(console_repo, "commit", "-q", "-am", "Alert: the platform team owns it")
+    events = fields_by_commit(client(read_only=True).get("/channels/sandbox/history?template=alert-notification").text)
+    assert list(events) == [
+        "Alert: the platform team owns it",
+        "Alert: say the time zone",
+        "Example config after the demo",
+    ]
+
+    def summary(length: int) -> str:
+        return '{"type": "text", "example": "error rate above 5%", "maxLength": ' + f"{length}}}"
+
+    assert events["Alert: the platform team owns it"] == [
+        ("metadata.labels", '{"team": "sre"}', '{"team": "platform"}'),
+        ("variables.summary", summary(30), summary(40)),
+    ]
+    content = '"[{{ severity }}] {{ service }} alert: {{ summary }}. Started at {{ started }}."'
+    later = content.replace("{{ started }}.", "{{ started }} UTC.")
+    assert events["Alert: say the time zone"] == [("content", content, later)]
+    created = {field: (before, after) for field, before, after in events["Example config after the demo"]}
+    assert created["content"] == ("", content) and created["international"] == ("", "false")
+
+
+def test_the_changes_page_shows_only_a_file_the_console_saved(client: Client) -> None:
+    browser = client()
+    for other in ("keys/sandbox.agekey", "templates/../keys/sandbox.agekey", "templates/../../.git/config",
+                  "templates/alert-notification.yaml"):  # fmt: skip
+        page = browser.get("/changes", params={"saved": other}).text
+        assert 'data-testid="file"' not in page and "Saved <code>" not in page, other
+    saved = browser.post("/templates/save", data=draft(csrf(browser))).text
+    assert "Saved <code>templates/welcome.yaml</code>" in saved
+    assert '<pre class="file" data-testid="file">apiVersion: smsops/v1' in saved

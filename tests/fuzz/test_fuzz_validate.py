@@ -1,10 +1,12 @@
 """Seeded mutation fuzzing of `smsops validate` over the example config (sms-config/).
 
 Each case applies a few random mutations (hostile tokens, deleted and duplicated spans, swapped
-lines, stray bytes, truncation, a new file) to one or two files of a copy of sms-config/, runs the
-real CLI in-process, and restores the files. Every case must end in a report (exit 0 or 1), never
-an internal error; a per-case watchdog fails the case that runs over ``CASE_SECONDS``; the process's
-peak memory may not grow by more than ``MEMORY_BUDGET`` over the whole run.
+lines, stray bytes, truncation, \\r\\n or \\r line breaks, a new file) to one or two files of a copy
+of sms-config/, runs the real CLI in-process (text output, then JSON), and restores the files. Every
+case must end in a report (exit 0 or 1), never an internal error; every diagnostic must name a
+place an editor can go to in the file it names, read back as mutated (``misplaced``); a per-case
+watchdog fails the case that runs over ``CASE_SECONDS``; the process's peak memory may not grow by
+more than ``MEMORY_BUDGET`` over the whole run.
 
 The seed is fixed so a failure reproduces: the assertion names the case number, and
 ``mutate(random.Random(SEED + case), ...)`` rebuilds it. ``SMSOPS_FUZZ_CASES`` runs more cases
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import resource
@@ -27,6 +30,7 @@ from types import FrameType
 import pytest
 
 from reconciler.cli import main
+from tests.editor import misplaced
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = int(os.environ.get("SMSOPS_FUZZ_CASES", "1000"))
@@ -52,7 +56,7 @@ def mutate(rng: random.Random, text: str) -> str:
     """``text`` after 1-4 random mutations."""
     for _ in range(rng.randint(1, 4)):
         at = rng.randrange(len(text) + 1)
-        kind = rng.randrange(8)
+        kind = rng.randrange(9)
         if kind <= 2:
             text = text[:at] + rng.choice(TOKENS) + text[at:]
         elif kind == 3:
@@ -67,8 +71,10 @@ def mutate(rng: random.Random, text: str) -> str:
             text = "\n".join(lines)
         elif kind == 6:
             text = text[:at] + chr(rng.choice([rng.randrange(0x20), rng.randrange(0x80, 0x800)])) + text[at + 1 :]
-        else:
+        elif kind == 7:
             text = text[: rng.randrange(len(text) + 1)]
+        else:  # what an editor on another system saves: every line break is \r\n, or a lone \r
+            text = text.replace("\r\n", "\n").replace("\n", rng.choice(["\r\n", "\r"]))
     return text
 
 
@@ -90,10 +96,10 @@ def watchdog(case: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def validate(root: Path) -> tuple[int, str]:
+def validate(root: Path, output: str = "text") -> tuple[int, str]:
     out = io.StringIO()
     with contextlib.chdir(root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main(["validate", "."])
+        code = main(["validate", ".", "--output", output])
     return code, out.getvalue()
 
 
@@ -118,8 +124,12 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
             extra.write_bytes(mutate(rng, originals[rng.choice(files)].decode()).encode())
         with watchdog(case):
             code, output = validate(config)
+            json_code, report = validate(config, "json")
         assert code in (0, 1), f"case {case}: exit {code}\n{output[-2000:]}"
         assert "internal error" not in output and "Traceback" not in output, f"case {case}:\n{output[-2000:]}"
+        assert json_code == code, f"case {case}: exit {json_code} with --output json, {code} without"
+        wrong = [why for d in json.loads(report)["diagnostics"] if (why := misplaced(config, d))]
+        assert not wrong, f"case {case}: " + "; ".join(wrong)
         reports += code
         for path in touched:
             path.write_bytes(originals[path])

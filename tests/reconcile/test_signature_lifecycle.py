@@ -1,18 +1,28 @@
 """A new channel whose signature does not exist yet, through the CLI against the sandbox: the
 signature is created, reviewed (rejected, fixed by a commit and resubmitted in place, approved),
-and only then are the templates created. A canary inside the encrypted proof file never shows."""
+and only then are the templates created, reviewed, gated by a test send, promoted and published.
+A canary inside the encrypted proof file never shows."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import SandboxHandle
 from tests.configrepo import ROOT, SANDBOX_KEY, ConfigRepo, write_doc, write_sops_binary
 
 CANARY = "CANARY-PROOF-7f3a9c"
+TEST_SEND = {"recipients": {"sops": "../secrets/creds.enc.yaml", "key": "test_recipients"}, "deliveryTimeout": "30s"}
+
+
+@pytest.fixture
+def sandbox_clock() -> ManualClock:
+    return ManualClock(time.time())  # delivery reports are due by the wall clock the gate waits on
 
 
 @pytest.fixture(autouse=True)
@@ -38,11 +48,14 @@ def signature_doc(remark: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, sms_sandbox: SandboxHandle) -> ConfigRepo:
+def repo(tmp_path: Path, sms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> ConfigRepo:
+    sms_sandbox.account.configure(delivery_delay_s=0, number_limits={})
+    monkeypatch.setattr("reconciler.verify.gate.DEFAULT_POLL_INTERVAL_S", 0.01)
+    monkeypatch.setattr("reconciler.providers.alibaba.adapter.AlibabaProvider.number_limits", lambda self, kind: ())
     config = ConfigRepo(tmp_path / "cfg")
-    config.secrets(*sms_sandbox.credentials)
+    config.secrets(*sms_sandbox.credentials, recipients=["+8613812345678"])
     signature = {"name": "NewSign", "managed": "newsign"}
-    config.channel("prod", "alibaba", sms_sandbox.url(), signature=signature)
+    config.channel("prod", "alibaba", sms_sandbox.url(), signature=signature, testSend=TEST_SEND)
     config.template("shipped", "Your order {{ order }} has shipped.", order="A-1001")
     write_sops_binary(config.root / "signatures" / "proof.png.enc", b"\x89PNG\r\n\x1a\n" + CANARY.encode())
     write_doc(config.root / "signatures" / "newsign.yaml", signature_doc("Our company name."))
@@ -89,12 +102,39 @@ def test_signature_created_rejected_resubmitted_approved_then_templates(
     assert sms_sandbox.account.signature("NewSign").status.value == "pending"
 
     sms_sandbox.account.approve_signature("NewSign")
+    # Carrier filing (GetSmsSign SignIspRegisterDetailList): shown while one carrier is not done.
+    sms_sandbox.account.set_signature_extra("NewSign", filing={"mobile": -1, "unicom": 1})
+    code, out = cli("status", cfg)
+    assert (
+        "signature NewSign: approved (carrier filing: mobile filing, unicom pending verification, telecom filed)"
+    ) in out
+    sms_sandbox.account.set_signature_extra("NewSign", filing={})
+    code, out = cli("status", cfg, "--output", "json")
+    [channel] = json.loads(out)["channels"]
+    assert channel["signature_filings"] == ["mobile filed", "unicom filed", "telecom filed"]
+    assert "signature NewSign: approved\n" in cli("status", cfg)[1]  # all filed: nothing to say
     code, out = cli("plan", cfg)
     assert "create  prod/shipped~" in out and "waits for" not in out
     assert cli("apply", cfg, "--auto-approve")[0] == 0, outputs[-2:]
-    assert [t.name.split("~")[0] for t in sms_sandbox.account.templates()] == ["shipped"]
+    (template,) = sms_sandbox.account.templates()
+    assert template.name.startswith("shipped~") and template.status.value == "pending"
+    code, out = cli("status", cfg)
+    assert "signature NewSign: approved" in out and "pending" in out
+    assert "awaiting provider review" in cli("plan", cfg)[1]
+
+    sms_sandbox.account.approve(template.code)
+    code, out = cli("plan", cfg)
+    assert "promote" in out and "prod/shipped" in out
+    code, out = cli("apply", cfg, "--auto-approve")
+    assert code == 0 and "done     publish prod/published" in out, outputs[-2:]
+    assert [s.template_code for s in sms_sandbox.account.sends()] == [template.code]  # the gate's test send
+    published = json.loads((repo.root / ".smsops" / "published" / "prod.json").read_text())
+    assert published["channel"]["templates"]["shipped"]["code"] == template.code
+    assert "1 live" in cli("status", cfg)[1]
+    assert cli("plan", cfg, "--detailed-exitcode")[0] == 0
 
     written = plan_file.read_text() + "".join(outputs)
+    written += "".join(p.read_text() for p in (repo.root / ".smsops").rglob("*.json"))
     assert CANARY not in written and "proof.png.enc" in plan_file.read_text()
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from reconciler.providers.aws import sender_ids
 from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.tencent.ops import set_effect_delay
 from reconciler.sandbox.testing import (
@@ -135,6 +137,10 @@ def test_tencent_signature_rejected_modified_approved_then_templates_gated_and_p
     assert modified.extra["sign_id"] == created.extra["sign_id"]  # ModifySmsSign: the same SignId
 
     account.approve_signature("NewSign")
+    # Tencent reports no carrier filing (DescribeSmsSignList has none): status shows none.
+    assert "signature NewSign: approved\n" in cli.ok("status")
+    [channel] = json.loads(cli.ok("status", "--output", "json"))["channels"]
+    assert channel["signature"] == "approved" and channel["signature_filings"] == []
     # the review wait is over: what waited for the signature is the next apply's to register
     out = cli.ok("wait", "--timeout", "1s")
     assert "the next apply registers 1 template(s) that waited for it: cn/alert" in cli.outputs[-1], cli.outputs[-2:]
@@ -211,3 +217,86 @@ def test_aws_sender_id_requested_then_templates_published_and_updated_in_place(
     )
     code, out = cli("plan")
     assert code == 1 and "messageTypes changed in git" in out and "release it" in out
+
+
+def next_signature(repo: ConfigRepo) -> None:
+    """A new managed Signature, NextSign, with NewSign's settings; NewSign's document is gone."""
+    spec = yaml.safe_load((repo.root / "signatures" / "newsign.yaml").read_text())["spec"]
+    next_doc = signature_doc("NextSign", **{key: value for key, value in spec.items() if key != "name"})
+    next_doc["metadata"]["name"] = "nextsign"
+    write_doc(repo.root / "signatures" / "nextsign.yaml", next_doc)
+    (repo.root / "signatures" / "newsign.yaml").unlink()
+
+
+def rows(out: str) -> str:
+    """The plan's rows with their column padding squeezed to one space."""
+    return "\n".join(" ".join(line.split()) for line in out.splitlines())
+
+
+def test_tencent_signature_no_longer_used_is_deleted_with_prune(
+    run_cli: Any, tencent_repo: ConfigRepo, tencent_sandbox: SandboxHandle
+) -> None:
+    account = tencent_sandbox.tencent_account
+    cli = Cli(run_cli, tencent_repo.root, tencent_sandbox.clock)
+    cli.ok("apply", "--auto-approve")
+    account.approve_signature("NewSign")
+    next_signature(tencent_repo)
+    signature = {"name": "NextSign", "smsSdkAppId": TENCENT_TEST_APP_ID, "managed": "nextsign"}
+    url = tencent_sandbox.url("tencent")
+    tencent_repo.channel("cn", "tencent", url, signature=signature, testSend=TEST_SEND)
+    assert "cn/signature/NewSign signature approved kept: no longer used; rollout.prune is off" in rows(cli.ok("plan"))
+
+    rollout = {"prune": True, "gracePeriod": "1s"}
+    tencent_repo.channel("cn", "tencent", url, signature=signature, testSend=TEST_SEND, rollout=rollout)
+    out = rows(cli.ok("plan"))
+    assert "- delete cn/signature/NewSign signature approved no longer used by any channel: deleted (prune)" in out
+    cli.ok("apply", "--auto-approve")
+    assert account.signature("NewSign") is None  # DeleteSmsSign
+    assert account.signature("NextSign") is not None
+    assert "cn/signature/NewSign" not in cli.ok("plan")
+
+
+def test_aws_sender_id_no_longer_used_is_released_with_prune_unless_deletion_protected(
+    run_cli: Any, aws_repo: ConfigRepo, aws_sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_doc(aws_repo.root / "signatures" / "newsign.yaml", signature_doc("NewSign", aws=sender(True)))
+    cli = Cli(run_cli, aws_repo.root, aws_sandbox.clock)
+    cli.ok("apply", "--auto-approve")
+    next_signature(aws_repo)
+    signature = {"name": "NextSign", "country": "GB", "managed": "nextsign"}
+    aws_repo.channel("uk", "aws", aws_sandbox.url("aws"), signature=signature, rollout={"prune": True})
+    out = rows(cli.ok("plan"))
+    assert "uk/signature/NewSign signature approved kept: deletion protection is on" in out
+    cli.ok("apply", "--auto-approve")
+    client = aws_sandbox.aws_client()
+    assert sorted(s["SenderId"] for s in client.describe_sender_ids()["SenderIds"]) == ["NewSign", "NextSign"]
+
+    # Protection turned off by hand: the plan releases it. Turned on again before the apply: a saved
+    # plan is refused as stale; a protection turned on during the apply makes the provider refuse
+    # ReleaseSenderId, and the apply says so.
+    client.update_sender_id(SenderId="NewSign", IsoCountryCode="GB", DeletionProtectionEnabled=False)
+    plan_file = tmp_path / "plan.json"
+    cli.ok("plan", "--out", str(plan_file))
+    assert "- delete uk/signature/NewSign" in rows(cli.ok("plan"))
+    client.update_sender_id(SenderId="NewSign", IsoCountryCode="GB", DeletionProtectionEnabled=True)
+    code, out = cli("apply", "--plan", str(plan_file), "--auto-approve")
+    assert code == 1 and "changed at the provider since the plan was made" in cli.outputs[-1]
+
+    client.update_sender_id(SenderId="NewSign", IsoCountryCode="GB", DeletionProtectionEnabled=False)
+    release = sender_ids.release
+
+    def protected_meanwhile(*args: Any) -> None:
+        client.update_sender_id(SenderId="NewSign", IsoCountryCode="GB", DeletionProtectionEnabled=True)
+        release(*args)
+
+    monkeypatch.setattr(sender_ids, "release", protected_meanwhile)
+    code, out = cli("apply", "--auto-approve")
+    assert code == 1 and "failed   delete  uk/signature/NewSign" in out, cli.outputs[-2:]
+    assert "deletion protection" in out + cli.outputs[-1], cli.outputs[-2:]
+    assert sorted(s["SenderId"] for s in client.describe_sender_ids()["SenderIds"]) == ["NewSign", "NextSign"]
+    monkeypatch.setattr(sender_ids, "release", release)
+
+    client.update_sender_id(SenderId="NewSign", IsoCountryCode="GB", DeletionProtectionEnabled=False)
+    cli.ok("apply", "--auto-approve")
+    assert [s["SenderId"] for s in client.describe_sender_ids()["SenderIds"]] == ["NextSign"]  # ReleaseSenderId
+    assert "uk/signature/NewSign" not in cli.ok("plan")

@@ -156,7 +156,7 @@ def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None
 
     desired = DesiredChannel(name="cn", provider="aws", signature="OnePro", templates=(), prune=True)
     cases = [
-        (desired.model_copy(update={"signature_users": {"OldSign": ("eu",)}}), old(), {}, "channel(s) eu"),
+        (desired, old(), {"signature_users": {"OldSign": ("eu",)}}, "channel(s) eu"),
         (desired, old(), {"published_signature": "OldSign"}, "the published config still names it"),
         (desired, old(ReviewStatus.PENDING), {}, "under review"),
         (desired, old(deletionProtection="true"), {}, "deletion protection is on"),

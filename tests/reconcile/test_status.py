@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.providers.base import ReviewStatus
 from reconciler.sandbox.store.account import Sandbox, SandboxAccount
 from reconciler.sandbox.store.behaviour import Behaviour
 from reconciler.secrets.sops import decrypt_file
@@ -204,6 +205,21 @@ def test_the_summary_counts_a_rejected_signature_with_the_rejections(run_cli: Ru
         "  signature OnePro: rejected: The company name is missing.",
         "  login  not-registered; none live",
         "Status: 0 live, 0 approved awaiting promotion, 0 pending review, 1 rejected (1 signature), "
+        "1 not registered; 1 channel(s).",
+    ]
+    assert status_json(run_cli, config)["summary"] == out.splitlines()[-1]
+
+
+def test_the_summary_counts_a_signature_in_review_with_the_pending_versions(run_cli: Run, config: Config) -> None:
+    assert run_cli("status", str(config.root))[0] == 0  # the sandbox channel's first use makes its signature
+    config.account.put_signature("OnePro", ReviewStatus.PENDING)
+    code, out, _ = run_cli("status", str(config.root))
+    assert code == 0
+    assert out.splitlines() == [
+        "Channel demo (sandbox)",
+        "  signature OnePro: pending",
+        "  login  not-registered; none live",
+        "Status: 0 live, 0 approved awaiting promotion, 1 pending review (1 signature), 0 rejected, "
         "1 not registered; 1 channel(s).",
     ]
     assert status_json(run_cli, config)["summary"] == out.splitlines()[-1]

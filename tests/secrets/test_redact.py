@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
+import os
 import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
 
+from reconciler.secrets import redact as redaction
 from reconciler.secrets.redact import (
     RedactingFilter,
     install_log_redaction,
     mask_phone,
     redact,
+    register_file,
     register_secret,
 )
 
@@ -192,3 +196,54 @@ def test_registered_number_keeps_the_encoding_it_is_found_in() -> None:
     query = urlencode({"PhoneNumbers": "+8613812347777"})
     assert redact(query) == "PhoneNumbers=%2B86%20138****7777"
     assert redact(json.dumps({"to": "+8613812347777"})) == '{"to": "+86 138****7777"}'
+
+
+def proof_file() -> bytes:
+    """A file no other test registers, whose base64 has ``+``, ``/`` and ``=`` (random bytes, 6008 of
+    them: not a multiple of 3)."""
+    while True:
+        content = b"\x89PNG\r\n\x1a\n" + os.urandom(6000)
+        if {"+", "/", "="} <= set(base64.b64encode(content).decode()):
+            return content
+
+
+def test_a_registered_file_is_masked_in_each_form_it_travels_in() -> None:
+    content = proof_file()
+    encoded = base64.b64encode(content).decode()
+    register_file(content)
+    uri = f"data:image/png;base64,{encoded}"
+    percent = quote(encoded, safe="")
+    lower = percent.replace("%2B", "%2b").replace("%2F", "%2f").replace("%3D", "%3d")
+    forms = {
+        "base64": encoded,
+        "data URI": uri,
+        "JSON body": json.dumps({"ProofImage": encoded}),
+        "JSON array of data URIs": json.dumps([uri, uri]),
+        "query string": urlencode({"MoreData": json.dumps([uri])}),
+        "percent-encoded": percent,
+        "lower-case escapes": lower,
+        "encoded twice (a string to sign)": quote(quote(json.dumps([uri]), safe=""), safe=""),
+        "escaped slashes": encoded.replace("/", "\\/"),
+    }
+    for name, form in forms.items():
+        shown = redact(f"POST /?{form} HTTP/1.1")
+        assert "[REDACTED]" in shown, name
+        for piece in (encoded[:24], encoded[-24:], percent[-24:], encoded[len(encoded) // 2 :][:24]):
+            assert piece not in shown, name
+    assert redact(uri) == "data:image/png;base64,[REDACTED]"  # what was there stays readable
+    assert redact(redact(uri)) == redact(uri)
+
+
+def test_files_are_found_by_substring_search_not_compiled_into_the_pattern() -> None:
+    register_secret(canary())
+    compiled = redaction._compiled
+    register_file(proof_file())
+    assert redaction._compiled is compiled  # kilobytes of file never go into the regular expression
+
+
+def test_a_tiny_file_masks_only_as_a_whole_token() -> None:
+    content = b"\x00\xfe\x81tiny"
+    register_file(content)
+    encoded = base64.b64encode(content).decode()
+    assert redact(f"ProofImage={encoded}") == "ProofImage=[REDACTED]"
+    assert redact(f"x{encoded}y") == f"x{encoded}y"

@@ -18,7 +18,7 @@ import pytest
 
 from reconciler.sandbox.store.account import ManualClock
 from reconciler.sandbox.testing import SandboxHandle
-from tests.configrepo import SANDBOX_KEY, ConfigRepo
+from tests.configrepo import SANDBOX_KEY, ConfigRepo, template_doc, write_doc
 
 GOOD = "+8613812345678"
 FAILS = "+8613812340000"
@@ -147,6 +147,39 @@ def test_a_var_of_no_template_sent_lists_only_the_variables_of_those_sent(
         "  hint: variables of the template(s) sent: login: code\n"
     )
     assert len(sms_sandbox.account.sends()) == before  # nothing sent with the --var left out
+
+
+def test_a_var_value_that_does_not_fit_its_declaration_is_refused_before_anything_is_sent(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle
+) -> None:
+    alert = template_doc("alert", ALERT, service="db")
+    alert["spec"]["variables"]["service"]["maxLength"] = 8
+    write_doc(repo.root / "templates" / "alert.yaml", alert)
+
+    def refused(template: str, var: str) -> str:
+        code, out, err = run_cli("test-send", str(repo.root), "--channel", "prod", "--template", template, "--var", var)
+        assert code == 1, out + err
+        return err
+
+    assert refused("alert", "service=") == (
+        "error: --var service: empty value; template alert declares service as type text, maxLength 8\n"
+        "  hint: give 1-8 characters, or leave out --var service to send the example\n"
+    )
+    assert refused("alert", "service=cache-cluster") == (
+        "error: --var service: 13 characters; template alert declares service as type text, maxLength 8\n"
+        "  hint: give 1-8 characters, or leave out --var service to send the example\n"
+    )
+    assert refused("login", "code=") == (
+        "error: --var code: empty value; template login declares code as type code\n"
+        "  hint: give a value, or leave out --var code to send the example\n"
+    )
+    # A code is what the lint holds the example to (SMS206): the provider's digits, here Alibaba's 4-6.
+    for wrong in ("code=12ab", "code=123", "code=1234567"):
+        assert refused("login", wrong) == (
+            "error: --var code: not 4-6 digits (Alibaba codes); template login declares code as type code\n"
+            "  hint: give 4-6 digits, or leave out --var code to send the example\n"
+        )
+    assert sms_sandbox.account.counters().get("requests", 0) == 0  # refused before the provider is contacted
 
 
 def test_named_template_without_approved_version_fails(run_cli: Any, repo: ConfigRepo) -> None:

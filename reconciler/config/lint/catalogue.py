@@ -147,7 +147,7 @@ _RULES = (
     Rule("SMS408", "publish.file is not a regular file", E, "point spec.publish.file at a regular file (or a new one)"),
     Rule(
         "SMS409",
-        "signature file missing or not encrypted",
+        "signature file missing, not a regular file or not encrypted",
         E,
         "encrypt the image or document with `sops encrypt FILE > FILE.enc`, commit only the .enc file, and "
         "refer to it relative to this YAML file",

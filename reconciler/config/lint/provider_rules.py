@@ -28,17 +28,30 @@ def remark(located: Any, shown: str, out: Reporter) -> None:
         )
 
 
-def code_example(located: Any, shown: str, low: int, wanted: str, out: Reporter) -> None:
-    """SMS206: each code variable's example is ``low``-6 ASCII digits (``wanted`` says so in words)."""
+def is_code(value: str, digits: tuple[int, int]) -> bool:
+    """``value`` is a verification code the provider takes: ASCII digits, as many as ``digits``
+    (least, most) allows. The lint checks examples with it, test-send the values of --var."""
+    low, high = digits
+    return value.isascii() and value.isdigit() and low <= len(value) <= high
+
+
+def code_wanted(digits: tuple[int, int]) -> str:
+    """``digits`` in words: "4-6 digits", or "at most 6 digits" where a single digit will do."""
+    low, high = digits
+    return f"at most {high} digits" if low <= 1 else f"{low}-{high} digits"
+
+
+def code_example(located: Any, shown: str, digits: tuple[int, int], out: Reporter) -> None:
+    """SMS206: each code variable's example is a code ``shown`` takes (``is_code``)."""
     for name, variable in located.resource.spec.variables.items():
         if variable.type != "code":
             continue
         example = variable.example
-        if not (example.isascii() and example.isdigit() and low <= len(example) <= 6):
+        if not is_code(example, digits):
             out.report(
                 "SMS206",
                 located.at("spec", "variables", name, "example"),
-                f"example of code variable '{name}' must be {wanted} for {shown}; "
+                f"example of code variable '{name}' must be {code_wanted(digits)} for {shown}; "
                 f"got {len(example)} characters{'' if example.isdigit() else ', not all digits'}",
             )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from reconciler.config.files import TOO_LARGE, read_bounded
 from reconciler.config.lint.catalogue import Reporter
 from reconciler.config.lint.paths import OUTSIDE, outside
 from reconciler.config.lint.references import written_names
@@ -106,15 +107,14 @@ def signature_files(signature: Any) -> list[tuple[tuple[str | int, ...], Any]]:
 
 
 def _file_problem(path: Path) -> str | None:
-    if not path.is_file():
-        return "file not found"
+    raw, why = read_bounded(path, _MAX_FILE_BYTES)  # a FIFO is never opened, a huge file never read whole
+    if why is TOO_LARGE:
+        return "file is too large to be a SOPS-encrypted image or document"
+    if raw is None:
+        return why
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            return "file is too large to be a SOPS-encrypted image or document"
-        data = json.loads(path.read_bytes())
-    except OSError as error:
-        return f"cannot be read ({error.strerror or 'error'})"
-    except ValueError:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: thousands of '[' nested
         return "is not SOPS-encrypted (encrypt it: sops encrypt FILE > FILE.enc)"
     metadata = data.get("sops") if isinstance(data, dict) else None
     mac = metadata.get("mac") if isinstance(metadata, dict) else None

@@ -13,10 +13,11 @@ from reconciler.errors import SmsopsError
 
 async def changes_page(request: Request, *, problem: str = "", committed: str = "", status_code: int = 200) -> Response:
     console = console_of(request)
+    # Only a file this console saved is named and shown: the address is the browser's to change,
+    # and the config's directory holds what no page may show (an age key beside it; ../ leads anywhere).
     saved = request.query_params.get("saved", "")
-    text = ""
-    if saved and not saved.startswith(("/", "..")) and (console.root / saved).is_file():
-        text = (console.root / saved).read_text(encoding="utf-8")
+    saved = saved if saved in console.touched else ""
+    text = (console.root / saved).read_text(encoding="utf-8") if saved and (console.root / saved).is_file() else ""
     try:
         changes = working_changes(console.config_dir)
     except SmsopsError as error:

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from reconciler.config.models import VariableType
 from reconciler.console.drafts import (
     Check,
+    OutsideConfig,
     TemplateDraft,
     check_draft,
     draft_file,
@@ -76,7 +77,10 @@ async def _posted(request: Request, console: Console, *, changes: bool) -> tuple
     lists["channels"] = [str(v) for v in form.getlist("channels")]
     draft = from_form({k: str(v) for k, v in form.items()}, lists)
     config, _ = console.config()
-    file = draft_file(draft, config)
+    try:
+        file = draft_file(draft, config)
+    except OutsideConfig as error:
+        raise HTTPException(400, f"not checked or saved: {error}") from None
     if not draft.file and draft.digest == "absent" and (console.root / file).exists():
         draft = replace(draft, digest=digest(console.root / file))  # a new template in an existing file
     checked = check_draft(console.config_dir, file, draft_text(draft, console.root, file))

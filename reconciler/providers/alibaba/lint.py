@@ -17,6 +17,7 @@ from reconciler.providers.alibaba.syntax import to_native
 
 NAME_MAX = 30
 CONTENT_MAX = 500
+CODE_DIGITS = (4, 6)  # numberCaptcha: 4-6 digits
 
 
 def lint_template(located: Any, parsed: ParsedContent, out: Reporter, sources: Sources) -> None:
@@ -39,4 +40,4 @@ def lint_template(located: Any, parsed: ParsedContent, out: Reporter, sources: S
         )
     provider_rules.remark(located, "Alibaba", out)
     if template.spec.type == "verification":
-        provider_rules.code_example(located, "Alibaba", 4, "4-6 digits", out)
+        provider_rules.code_example(located, "Alibaba", CODE_DIGITS, out)

@@ -49,6 +49,7 @@ TRAITS = ProviderTraits(
         "reviewed; templates follow once it is approved)"
     ),
     variable_types=VARIABLE_TYPES,
+    code_digits=lint.CODE_DIGITS,
     marks="tags",
     observes_remark=True,
     number_limits=number_limits,

@@ -202,6 +202,9 @@ class AwsProvider:
     def read_signature(self, name: str) -> ObservedSignature | None:
         return sender_ids.read(self._sender_call, name, self.country)
 
+    def signature_to_adopt(self, name: str) -> ObservedSignature | None:
+        return sender_ids.every_country(self._sender_call, name)
+
     def create_signature(self, request: SignatureRequest) -> None:
         sender_ids.request(self._sender_call, request)
 

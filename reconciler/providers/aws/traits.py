@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reconciler.content.parse import parse_content
 from reconciler.content.translate import by_name, to_canonical
-from reconciler.providers.aws import lint
+from reconciler.providers.aws import adopt, lint
 from reconciler.providers.traits import NativeVariable, ProviderTraits, SignatureField
 
 
@@ -20,6 +20,7 @@ def exported_variables(content: str, canonical: str | None) -> tuple[NativeVaria
 
 
 TRAITS = ProviderTraits(
+    adopt_signature=adopt.adopted,
     name="aws",
     api="aws",
     display="AWS",

@@ -17,6 +17,7 @@ from reconciler.content.segments import message_text
 TAIL_OPT_OUT = "拒收请回复R"
 MESSAGE_MAX = 500
 CODE_MAX = 6
+CODE_DIGITS = (1, CODE_MAX)
 PERSONAL_VALUE_MAX = 12
 
 
@@ -25,7 +26,7 @@ def lint_template(located: Any, parsed: ParsedContent, out: Reporter, sources: S
     provider_rules.remark(located, "Tencent", out)
     kind = spec.type
     if kind == "verification":
-        provider_rules.code_example(located, "Tencent", 1, "at most 6 digits", out)
+        provider_rules.code_example(located, "Tencent", CODE_DIGITS, out)
         if spec.international and "code" not in parsed.literal_text.lower():
             out.report(
                 "SMS207",

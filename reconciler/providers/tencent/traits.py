@@ -54,6 +54,7 @@ TRAITS = ProviderTraits(
     from_native=from_native,
     exported_variables=exported_variables,
     updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
+    code_digits=lint.CODE_DIGITS,
     signature_updatable=(ReviewStatus.REJECTED, ReviewStatus.PENDING),
     signature_immutable=(
         "Tencent refuses to modify an approved signature (SignAlreadyPassedCheck): revert the change here, or "
