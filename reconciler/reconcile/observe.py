@@ -210,14 +210,19 @@ def observe_channel(
         account=shared.account if shared is not None else "",
         signature_group=shared.group if shared is not None else (),
         signature_users=users,
-        recorded=_recorded(kept or {}),
+        recorded=_recorded(kept or {}, templates),
     )
 
 
-def _recorded(kept: dict[str, dict[str, str]]) -> tuple[str, ...]:
-    """Codes the channel's marks document marked for a reason of its own. An unpublished mark alone
-    proves nothing: an older smsops also wrote it for other channels' promoted templates."""
-    return tuple(sorted(code for code, marks in kept.items() if any(v for k, v in marks.items() if k != UNPUBLISHED)))
+def _recorded(kept: dict[str, dict[str, str]], templates: Sequence[ObservedTemplate]) -> tuple[str, ...]:
+    """Codes of the provider's templates the channel's marks document marked for a reason of its
+    own. An unpublished mark alone proves nothing: an older smsops also wrote it for other channels'
+    promoted templates. Only templates: the document also keeps the marks of a shared signature,
+    which the apply of another channel sharing it writes, and this observation's digest (which
+    leaves that signature out, ``ChannelObservation.digest``) must not move when it does."""
+    codes = {t.code for t in templates}
+    marked = (code for code, marks in kept.items() if any(v for k, v in marks.items() if k != UNPUBLISHED))
+    return tuple(sorted(code for code in marked if code in codes))
 
 
 def _signature_marks(name: str, kept: dict[str, dict[str, str]] | None, shared: Shared | None) -> dict[str, str] | None:
