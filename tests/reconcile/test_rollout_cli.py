@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler.providers.base import ReviewStatus, TemplateKind
 from reconciler.sandbox.store.account import ManualClock, SandboxAccount
@@ -119,6 +120,15 @@ def tag(handle: SandboxHandle, code: str, tags: dict[str, str]) -> None:
         tag=[models.TagResourcesRequestTag(key=key, value=value) for key, value in tags.items()],
     )
     handle.alibaba_client().tag_resources(request)
+
+
+def keep_aliases(repo: ConfigRepo) -> None:
+    """A grace period of an hour: a renamed template's old name stays published as an alias for the
+    whole test, however slow the machine (with the fixture's 1s it may go between two commands)."""
+    path = repo.root / "channels" / "prod.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["spec"]["rollout"]["gracePeriod"] = "1h"
+    write_doc(path, doc)
 
 
 def live_rollout(run_cli: Any, repo: ConfigRepo, target: Target) -> dict[str, str]:
@@ -332,6 +342,7 @@ def test_a_renamed_template_changed_and_rejected_keeps_its_live_version(
     """After the rename (renamedFrom gone) a new version of login-code is rejected: the live one is
     still the renamed code (its smsops-renamed mark and the published config say so), and prune
     does not take it for a template removed from git."""
+    keep_aliases(repo)
     codes = live_rollout(run_cli, repo, target)
     rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
     run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
@@ -357,6 +368,7 @@ def test_import_after_a_rename_finds_the_renamed_template_in_git(
 ) -> None:
     """The live version still named ``login~<fp>`` is login-code's: import neither skips it as a
     template not in git nor, with --all, adopts it as ``login``; the plan after import is empty."""
+    keep_aliases(repo)
     live_rollout(run_cli, repo, target)
     rename_to(repo, "login", "login-code", LOGIN, True, "verification", code="123456")
     run_ok(run_cli, "apply", str(repo.root), "--auto-approve")
