@@ -414,7 +414,7 @@ def test_text_output(repo: Path, run_cli: Any) -> None:
     ]
     assert lines[-2:] == [
         f"warning: {_sha(repo, 'WIP login')[:7]}: sms-config/templates/auth/login.yaml is not valid there "
-        "(line 4: invalid YAML: did not find expected node content (while parsing a flow node)); "
+        "(line 3: invalid YAML: did not find expected node content (while parsing a flow node)); "
         "its earlier state is kept",
         "4 events in 4 commits: 1 created, 2 changed, 1 renamed, 0 deleted",
     ]
