@@ -330,6 +330,29 @@ def test_plaintext_secrets_are_named_by_shape_never_echoed(tmp_path: Path) -> No
     ]
 
 
+def test_secrets_in_comments_are_found_at_their_line_and_never_echoed(tmp_path: Path) -> None:
+    """A key or a number "kept for reference" in a comment is in git like one in a value; a '#'
+    inside a value (quoted, or in a block of content) is the value's, read by the value rules."""
+    key, secret = "LTAI5tAbCdEfGhIjKlMn", "Zx9yWv8uT7sR6qP5oN4mL3kJ"
+    channel = SANDBOX.replace("spec:\n", f"spec:  # old key for reference: {key} secret {secret}\n")
+    notes = (
+        "# on-call: +8613912345678\n"
+        "apiVersion: smsops/v1\nkind: Notes\n"
+        "title: 'Ops # +8613812345678'\n"
+        "body: |\n  # not a comment: 13912345678\n"
+        "tags: [a, b]  # password: hunter2, too short to look random\n"
+    )
+    found = lint(tmp_path, {"channels/c.yaml": channel, T: template(VERIFY), "notes.yaml": notes}, load_errors=True)
+    assert [entry for entry in found if entry[3].startswith("SMS4")] == [
+        ("channels/c.yaml", 5, 33, "SMS402", "a comment holds a value shaped like an Alibaba AccessKey ID", E),
+        ("channels/c.yaml", 5, 61, "SMS401", "a comment holds a value that looks like a credential", E),
+        ("notes.yaml", 1, 12, "SMS403", "a comment contains the phone number +86 139****5678", E),
+        ("notes.yaml", 4, 8, "SMS403", "title contains the phone number +86 138****5678", E),
+        ("notes.yaml", 5, 7, "SMS403", "body contains the phone number 139****5678", E),
+    ]
+    assert not [entry for entry in found if key in entry[4] or secret in entry[4] or "12345678" in entry[4]]
+
+
 def test_sops_references(tmp_path: Path) -> None:
     channel = TENCENT.replace("sops: ../secrets/s.enc.yaml", "sops: ../secrets/s.enc.yaml\n    accessKeyId: key_id")
     channel += "  testSend:\n    recipients: {sops: ../secrets/none.enc.yaml, key: test_recipients}\n"
