@@ -414,12 +414,16 @@ def managed(channel: str, name: str = "onepro") -> str:
     )
 
 
-def signature_lint(tmp_path: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, int, str, Severity]]:
-    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image)."""
+def signature_lint(
+    tmp_path: Path, files: dict[str, str], rule: str, *, images: tuple[str, ...] = ("plain.png",)
+) -> list[tuple[str, int, int, str, Severity]]:
+    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image and
+    the plaintext ``images`` under signatures/)."""
     root = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
     (root / "signatures").mkdir(parents=True)
     shutil.copy(PROOF, root / "signatures" / "proof.png.enc")
-    (root / "signatures" / "plain.png").write_bytes(b"\x89PNG not encrypted")
+    for image in images:
+        (root / "signatures" / image).write_bytes(b"\x89PNG not encrypted")
     found = lint(root, {T: template(VERIFY), **files})
     return [(f, line, col, msg, sev) for f, line, col, r, msg, sev in found if r.startswith(rule)]
 
@@ -461,6 +465,11 @@ def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> 
     gone = SIGNATURE.replace("proof.png.enc", "gone.png.enc")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS409") == [
         ("signatures/s.yaml", 10, 24, "gone.png.enc: file not found", E)
+    ]
+    # The image the .enc file was made from, left beside it, is one `git add -A` from being committed.
+    assert signature_lint(tmp_path, files, "SMS410") == []
+    assert signature_lint(tmp_path, files, "SMS410", images=("proof.png",)) == [
+        ("signatures/s.yaml", 10, 24, "proof.png, which proof.png.enc was made from, is here in plaintext", W)
     ]
     away = SIGNATURE.replace("proof.png.enc", "../../elsewhere/proof.png.enc")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": away}, "SMS407") == [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from reconciler.config.lint.catalogue import RULES, Reporter, Rule
 from reconciler.config.lint.comments import check_comments
 from reconciler.config.lint.paths import check_paths
+from reconciler.config.lint.proofs import check_plaintext_proofs
 from reconciler.config.lint.references import check_references
 from reconciler.config.lint.secrets import check_plaintext, check_sops
 from reconciler.config.lint.signatures import check_signatures
@@ -34,4 +35,5 @@ def check(config: LoadedConfig) -> list[Diagnostic]:
     check_templates(config, out, sources)
     check_references(config, out)
     check_signatures(config, out)
+    check_plaintext_proofs(config, out)
     return sorted(out.diagnostics)
