@@ -66,6 +66,8 @@ class History(Frozen):
     warnings: tuple[str, ...] = ()
     # history --marks: promotions made without their test-send gate, from the rollout marks (None: not read)
     gate_skips: tuple[GateSkip, ...] | None = None
+    # history --marks: why a channel's marks could not be read; its skips are unknown, not none
+    marks_unread: tuple[str, ...] = ()
 
     def summary(self) -> str:
         counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(EventAction)}
