@@ -24,6 +24,22 @@ output_option = click.option(
     help="Report format. json is the stable contract; markdown is for PR comments; github writes annotations.",
 )
 
+
+def text_or_json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--output text|json`` for a command that reports nothing for PRs or workflows (the sandbox's),
+    passed as ``output``; ``--json``, as they spelled it first, stays as a hidden ``as_json`` flag."""
+    command = click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --output json.")(command)
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        help="Report format. json is for scripts.",
+    )(command)
+
+
 config_dir_argument = click.argument(
     "config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False
 )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, output_file_option, write_output
+from reconciler.commands.options import check_output_paths, output_file_option, output_option, write_output
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -86,9 +86,7 @@ def _parse_timeout(value: str | None) -> float | None:
     help="How long to wait for each delivery report, e.g. 90s or 5m (default: testSend.deliveryTimeout).",
 )
 @output_file_option("--junit", "junit_file", "Write JUnit XML here.")
-@click.option(
-    "--output", "-o", "output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
-)
+@output_option
 def command(
     config_dir: str,
     channel_name: str,

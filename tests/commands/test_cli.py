@@ -183,3 +183,38 @@ def test_an_unwritable_output_path_is_refused_before_the_provider_is_contacted(
     assert f"error: {option} {args[-1]}: afile is a file, not a directory" in err
     assert "internal error" not in err
     assert not (config / ".smsops").exists()  # no sandbox account was opened: nothing created or sent
+
+
+def test_every_output_option_offers_what_the_readme_says() -> None:
+    """The README's sentence on --output names each command's formats; click's choices agree."""
+    import re
+
+    import click
+
+    from reconciler.cli import cli
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`validate`, `plan`, `apply`, `status`")
+    sentence = " ".join(readme[start : readme.index("Usage errors exit 1", start)].split())
+    said: dict[str, tuple[str, ...]] = {}
+    for names, formats in re.findall(r"((?:`[a-z -]+`(?:, | and )?)+) takes? `--output ([a-z|]+)`", sentence):
+        for name in re.findall(r"`([a-z -]+)`", names):
+            said[name] = tuple(formats.split("|"))
+    found: dict[str, tuple[str, ...]] = {}
+    context = click.Context(cli)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        group = command if isinstance(command, click.Group) else None
+        commands = (
+            [(f"{name} {sub}", group.get_command(context, sub)) for sub in group.list_commands(context)]
+            if group
+            else [(name, command)]
+        )
+        for shown, each in commands:
+            for param in each.params if each is not None else ():
+                if "--output" in getattr(param, "opts", ()) and isinstance(param.type, click.Choice):
+                    found[shown] = tuple(param.type.choices)
+                    assert param.help, f"{shown} --output has no help"
+    assert {name: sorted(formats) for name, formats in found.items()} == {
+        name: sorted(formats) for name, formats in said.items()
+    }
