@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,39 @@ def text_or_json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+DEFAULT_CONFIG_DIR = "sms-config"
+
+
+def _config_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The default ``sms-config`` from the root of the config repository; run from inside that
+    directory (no ``sms-config`` below it, and it holds channels/ or a Channel document), the
+    current directory, said once on stderr."""
+    if ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT:
+        return value
+    if os.path.exists(value) or not _looks_like_config(Path.cwd()):
+        return value
+    click.echo(f"note: no {value}/ here; the current directory looks like it: using .", err=True)
+    return "."
+
+
+def _looks_like_config(where: Path) -> bool:
+    if (where / "channels").is_dir():
+        return True
+    for path in [*where.glob("*.yaml"), *where.glob("*.yml")]:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if path.is_file() and path.stat().st_size < 1_000_000 and _CHANNEL_KIND.search(path.read_text("utf-8")):
+                return True
+    return False
+
+
+_CHANNEL_KIND = re.compile(r"^kind:\s*Channel\s*$", re.M)
+
 config_dir_argument = click.argument(
-    "config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=DEFAULT_CONFIG_DIR,
+    required=False,
+    callback=_config_dir,
 )
 
 

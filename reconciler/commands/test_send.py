@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, output_file_option, output_option, write_output
+from reconciler.commands.options import (
+    check_output_paths,
+    config_dir_argument,
+    output_file_option,
+    output_option,
+    write_output,
+)
 from reconciler.config.models import Channel, Template, parse_duration
 from reconciler.content.identity import parse_provider_name
 from reconciler.errors import ConfigError, SmsopsError
@@ -75,7 +81,7 @@ def _parse_timeout(value: str | None) -> float | None:
 
 
 @click.command(name="test-send")
-@click.argument("config_dir", type=click.Path(file_okay=False, path_type=str), default="sms-config", required=False)
+@config_dir_argument
 @click.option("--channel", "channel_name", required=True, help="The channel to test.")
 @click.option("--template", "templates", multiple=True, help="Only this template (repeatable).")
 @click.option("--var", "variables", multiple=True, help="Override an example value: name=value (repeatable).")

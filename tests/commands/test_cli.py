@@ -218,3 +218,22 @@ def test_every_output_option_offers_what_the_readme_says() -> None:
     assert {name: sorted(formats) for name, formats in found.items()} == {
         name: sorted(formats) for name, formats in said.items()
     }
+
+
+def test_run_from_inside_the_config_directory_the_default_is_the_current_one(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No sms-config/ below the current directory, which holds channels/: that is the config."""
+    import shutil
+
+    config = tmp_path / "repo" / "sms-config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "sms-config", config)
+    monkeypatch.chdir(config)
+    note = "note: no sms-config/ here; the current directory looks like it: using .\n"
+    assert run_cli("validate") == (0, "OK: 4 channels, 5 templates, 1 signature in 10 files\n", note)
+    code, out, err = run_cli("channels", "--output", "json")
+    assert (code, err) == (0, note) and out == '["production", "sandbox", "staging", "tencent-cn"]\n'
+    # Named explicitly, sms-config is what was asked for; elsewhere, the default is not guessed.
+    assert run_cli("validate", "sms-config")[1].startswith("sms-config: error SMS001: config directory does not exist")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("validate")[1].startswith("sms-config: error SMS001: config directory does not exist")
