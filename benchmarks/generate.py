@@ -57,6 +57,12 @@ access_key_secret: ENC[AES256_GCM,data:I6OmMIRcaMDl,iv:Py5S66fY4lOS=,tag:yHj8Nng
 test_recipients:
     - ENC[AES256_GCM,data:VF9+uAxwkCWi,iv:OcYvm+0hbotO=,tag:oAqYPgj7MIl1==,type:str]
 sops:
+    age:
+        - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+          enc: |
+            -----BEGIN AGE ENCRYPTED FILE-----
+            YWdlLWVuY3J5cHRpb24ub3JnL3YxCg==
+            -----END AGE ENCRYPTED FILE-----
     lastmodified: "2026-01-01T00:00:00Z"
     mac: ENC[AES256_GCM,data:QiWHr4J4OwhG,iv:Jly2AggcSYw9=,tag:CCTbgkNanUvF==,type:str]
     version: 3.9.4

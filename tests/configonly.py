@@ -1,7 +1,8 @@
 """A config-only repository, as a team that uses smsops keeps one, and smsops as such a team installs it.
 
-The repository holds ``sms-config/`` (copied from this one, without sandbox state) and ``.sops.yaml``
-at its root: no pyproject, no ``reconciler/``, so nothing can install or import smsops from it.
+The repository holds ``sms-config/`` (copied from this one, without sandbox state), ``.sops.yaml``
+and the team guide's ``.gitignore`` at its root: no pyproject, no ``reconciler/``, so nothing can
+install or import smsops from it.
 smsops comes from a wheel built once per test session (per xdist worker) from a copy of this
 checkout's package files, installed with uv into a virtualenv of its own. uv runs offline, from
 the cache that ``make`` filled when it installed the same dependencies.
@@ -51,11 +52,19 @@ def runner_path(*first: Path) -> str:
     return os.pathsep.join([*map(str, first), *system])
 
 
+def guide_gitignore() -> str:
+    """The ``.gitignore`` the team guide's repository layout shows (its ```gitignore block)."""
+    guide = (ROOT / "docs" / "team-guide.md").read_text(encoding="utf-8")
+    start = guide.index("```gitignore\n") + len("```gitignore\n")
+    return guide[start : guide.index("```", start)]
+
+
 def make_config_repo(where: Path) -> Path:
-    """A git repository holding only sms-config/ and .sops.yaml, committed."""
+    """A git repository holding only sms-config/, .sops.yaml and the team guide's .gitignore, committed."""
     where.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "sms-config", where / "sms-config", ignore=shutil.ignore_patterns(".smsops"))
     shutil.copy(ROOT / ".sops.yaml", where / ".sops.yaml")
+    (where / ".gitignore").write_text(guide_gitignore(), encoding="utf-8")
     env = {**os.environ, **GIT_IDENTITY}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "SMS settings"]):
         subprocess.run(["git", *args], cwd=where, env=env, check=True, capture_output=True, timeout=60)

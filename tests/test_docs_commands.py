@@ -23,6 +23,7 @@ import subprocess
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -262,3 +263,27 @@ def test_the_docs_have_commands_to_run() -> None:
     guide = [block for path in GUIDES for block in blocks(path)]
     assert len(guide) >= 4
     assert sum(1 for block in guide for line in block.commands() if not NEEDS.search(line)) >= 6
+
+
+def test_the_guide_gitignore_keeps_plaintext_signature_files_out_of_the_config_repository(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    """`sops encrypt licence.png > licence.png.enc` leaves licence.png beside its copy: with the
+    layout's .gitignore, `git add -A` takes the copy and the Signature document, not the image;
+    validate warns about the image (SMS410) all the same."""
+    repo = make_config_repo(tmp_path / "repo")
+    signatures = repo / "sms-config" / "signatures"
+    (signatures / "sandbox" / "onepro-proof.png").write_bytes(b"\x89PNG plaintext proof")
+    (signatures / "licence.pdf").write_bytes(b"%PDF plaintext")
+    (signatures / "licence.pdf.enc").write_text("{}")
+    env = {**os.environ, **GIT_IDENTITY}
+    subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True, timeout=60)
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    assert staged == ["sms-config/signatures/licence.pdf.enc"]
+    tracked = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout
+    assert "sms-config/signatures/onepro.yaml" in tracked
+    assert "sms-config/signatures/sandbox/onepro-proof.png.enc" in tracked
+    code, out, _ = run_cli("validate", str(repo / "sms-config"))
+    assert code == 0 and "warning SMS410: sandbox/onepro-proof.png, which sandbox/onepro-proof.png.enc was made" in out

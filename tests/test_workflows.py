@@ -696,7 +696,7 @@ def test_each_job_installs_smsops_from_the_pin_into_its_own_runner_temp(gitops_l
         assert run.output == "smsops, version 0.1.0\n"
     # Nothing of smsops in the repository the pipelines ran in: they could not have used it.
     files = {path.name for path in gitops_loop.work.iterdir()}
-    assert files == {".git", ".sops.yaml", "sms-config", "plans", "smsops-out", "comment.md"}
+    assert files == {".git", ".gitignore", ".sops.yaml", "sms-config", "plans", "smsops-out", "comment.md"}
 
 
 def test_an_unpinned_smsops_fails_the_job_with_a_message(tmp_path: Path, smsops_wheel: Path) -> None:

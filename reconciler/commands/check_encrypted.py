@@ -1,6 +1,7 @@
 """`smsops check-encrypted FILE...`: fail when a secret file is committed in plaintext.
 
-The pre-commit hook ``smsops-sops-encrypted`` runs it on the staged files under ``secrets/``. It
+The pre-commit hook ``smsops-sops-encrypted`` runs it on the staged files under ``secrets/`` and
+the signature images and documents under ``signatures/``. It
 needs no key and runs in milliseconds: a file passes only if it is one document with a full, valid
 ``sops`` block (``reconciler.secrets.metadata``) and every value sops would encrypt is ``ENC[…]``
 (a value pasted in the clear after encryption fails it, named by key and line, never shown).
@@ -35,6 +36,15 @@ def problems_of(path: Path) -> list[str]:
     return [f"{shown}:{problem.line}:{problem.column}: {printable(problem.message)}" for problem in parsed.problems]
 
 
+# The team guide says the same: a secret file is encrypted in place (its name already ends in
+# .enc.yaml), an image or document into a .enc copy that is committed instead of it.
+ENCRYPT_HINT = (
+    "encrypt a secret file in place with `sops encrypt -i FILE`, and an image or document into a copy with "
+    "`sops encrypt FILE > FILE.enc`, committing only the .enc copy (the creation rules in .sops.yaml pick "
+    "the keys); add values with `sops edit FILE`, and rotate any credential that was ever committed in plaintext"
+)
+
+
 @click.command(name="check-encrypted")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def command(files: tuple[Path, ...]) -> int:
@@ -61,10 +71,7 @@ def command(files: tuple[Path, ...]) -> int:
         )
     if failing:
         click.echo(
-            f"error: {failing} of {len(files)} file(s) not SOPS-encrypted\n"
-            "  hint: encrypt each in place with `sops encrypt -i FILE` (the creation rules in .sops.yaml pick "
-            "the keys), add values with `sops edit FILE`, and rotate any credential that was ever committed "
-            "in plaintext",
+            f"error: {failing} of {len(files)} file(s) not SOPS-encrypted\n  hint: {ENCRYPT_HINT}",
             err=True,
         )
     return EXIT_ERROR if missing or failing else EXIT_OK

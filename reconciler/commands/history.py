@@ -45,7 +45,7 @@ def command(config_dir: str, channel: str | None, template: str | None, reverse:
         repository = open_repository(config_dir)
         read = skipped_gates(load_valid_config(config_dir), repository, channel=channel, template=template)
         skips = read.skips if reverse else read.skips[::-1]
-        history = history.model_copy(update={"gate_skips": skips, "warnings": history.warnings + read.unread})
+        history = history.model_copy(update={"gate_skips": skips, "marks_unread": read.unread})
         unread = bool(read.unread)  # shown as warnings, with what could be read
     click.echo(render(history, output), nl=False)
     return EXIT_ERROR if unread else EXIT_OK

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,55 @@ def directory_path(path_type: type[str] | type[Path] = str) -> click.Path:
     return _NamedPath("directory", file_okay=False, path_type=path_type)
 
 
-config_dir_argument = click.argument("config_dir", type=directory_path(), default="sms-config", required=False)
+def text_or_json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--output text|json`` for a command that reports nothing for PRs or workflows (the sandbox's),
+    passed as ``output``; ``--json``, as they spelled it first, stays as a hidden ``as_json`` flag."""
+    command = click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --output json.")(command)
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        help="Report format. json is for scripts.",
+    )(command)
+
+
+DEFAULT_CONFIG_DIR = "sms-config"
+
+
+def _config_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The default ``sms-config`` from the root of the config repository; run from inside that
+    directory (no ``sms-config`` below it, and it holds channels/ or a Channel document), the
+    current directory, said once on stderr."""
+    if ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT:
+        return value
+    if os.path.exists(value) or not _looks_like_config(Path.cwd()):
+        return value
+    click.echo(f"note: no {value}/ here; the current directory looks like it: using .", err=True)
+    return "."
+
+
+def _looks_like_config(where: Path) -> bool:
+    if (where / "channels").is_dir():
+        return True
+    for path in [*where.glob("*.yaml"), *where.glob("*.yml")]:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if path.is_file() and path.stat().st_size < 1_000_000 and _CHANNEL_KIND.search(path.read_text("utf-8")):
+                return True
+    return False
+
+
+_CHANNEL_KIND = re.compile(r"^kind:\s*Channel\s*$", re.M)
+
+config_dir_argument = click.argument(
+    "config_dir",
+    type=directory_path(),
+    default=DEFAULT_CONFIG_DIR,
+    required=False,
+    callback=_config_dir,
+)
 
 
 def skip_gate_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,7 +4,7 @@
 (a supervisor's orderly stop) exits 0; both close the listening sockets first. The control
 subcommands work on the state directory directly (SQLite is safe to share with a running server),
 or on a running server's control API with ``--url`` and its token (``--token``, else read from the
-state directory). ``status --json`` shows access key IDs masked (``LTAI****0001``).
+state directory). ``status --output json`` shows access key IDs masked (``LTAI****0001``).
 
 The control subcommands find their account rather than assume one: the state directory is the
 one given, else ``.smsops/sandbox`` (what ``serve`` uses) or ``sms-config/.smsops/sandbox`` (what
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import click
 
-from reconciler.commands.options import directory_path
+from reconciler.commands.options import directory_path, text_or_json_option
 from reconciler.commands.sandbox_accounts import (
     DEFAULT_STATE_DIR,
     account_option,
@@ -218,8 +218,10 @@ def _decide_signature(
 @control_state_dir_option
 @account_option
 @url_option
-@click.option("--json", "as_json", is_flag=True, help="Print the account snapshot as JSON.")
-def status(state_dir: str | None, account: str | None, url: str | None, token: str | None, as_json: bool) -> int:
+@text_or_json_option
+def status(
+    state_dir: str | None, account: str | None, url: str | None, token: str | None, output: str, as_json: bool
+) -> int:
     """Show an account: signatures, templates with review status, request counters."""
     if url:
         client = remote(url, token, state_dir)
@@ -227,7 +229,7 @@ def status(state_dir: str | None, account: str | None, url: str | None, token: s
     else:
         sandbox, accounts = local_accounts(state_dir)
         snapshot = sandbox.account(accounts.choose(account)).snapshot()
-    if as_json:
+    if as_json or output == "json":
         # Key IDs are half of a credential: shown as the console shows them (LTAI****0001).
         shown = {**snapshot, "access_key_ids": [mask_key(k) for k in snapshot.get("access_key_ids", [])]}
         click.echo(redact(json.dumps(shown, ensure_ascii=False, indent=2, sort_keys=True)))

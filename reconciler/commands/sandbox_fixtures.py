@@ -10,6 +10,7 @@ import json
 
 import click
 
+from reconciler.commands.options import text_or_json_option
 from reconciler.commands.sandbox_accounts import Accounts, account_option, control_state_dir_option, local_accounts
 from reconciler.errors import EXIT_OK, SmsopsError
 from reconciler.providers.base import ReviewStatus, TemplateKind
@@ -45,12 +46,12 @@ def _account(state_dir: str | None, account: str | None, providers: tuple[str, .
 
 @click.command(name="accounts")
 @control_state_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
-def accounts_command(state_dir: str | None, as_json: bool) -> int:
+@text_or_json_option
+def accounts_command(state_dir: str | None, output: str, as_json: bool) -> int:
     """List the sandbox accounts: provider, access key ids (masked; never secrets), what each holds."""
     sandbox, _ = local_accounts(state_dir)
     rows = [row | {"access_key_ids": [mask_key(k) for k in row["access_key_ids"]]} for row in summary(sandbox)]
-    if as_json:
+    if as_json or output == "json":
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
         return EXIT_OK
     for row in rows:

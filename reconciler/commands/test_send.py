@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from pydantic_core import PydanticCustomError
 
-from reconciler.commands.options import check_output_paths, config_dir_argument, output_file_option, write_output
+from reconciler.commands.options import (
+    check_output_paths,
+    config_dir_argument,
+    output_file_option,
+    output_option,
+    write_output,
+)
 from reconciler.config.lint.provider_rules import code_wanted, is_code
 from reconciler.config.models import Channel, Template, VariableSpec, VariableType, parse_duration
 from reconciler.errors import ConfigError, SmsopsError
@@ -93,9 +99,7 @@ def _parse_timeout(value: str | None) -> float | None:
     help="How long to wait for each delivery report, e.g. 90s or 5m (default: testSend.deliveryTimeout).",
 )
 @output_file_option("--junit", "junit_file", "Write JUnit XML here.")
-@click.option(
-    "--output", "-o", "output", type=click.Choice(("text", "json", "markdown")), default="text", show_default=True
-)
+@output_option
 def command(
     config_dir: str,
     channel_name: str,

@@ -66,6 +66,8 @@ class History(Frozen):
     warnings: tuple[str, ...] = ()
     # history --marks: promotions made without their test-send gate, from the rollout marks (None: not read)
     gate_skips: tuple[GateSkip, ...] | None = None
+    # history --marks: why a channel's marks could not be read; its skips are unknown, not none
+    marks_unread: tuple[str, ...] = ()
 
     def summary(self) -> str:
         counts = {action: sum(1 for e in self.events if e.action == action) for action in get_args(EventAction)}
@@ -259,6 +261,8 @@ class _Walk:
             if earlier_channel is None:
                 continue
             old_refs = {field: (path, keys_) for field, path, keys_ in secret_refs(earlier_channel)}
+            # Recipients belong to the file: one file for credentials and test recipients says them once.
+            recipients_said: set[tuple[str, str]] = set()
             for field, path, secret_keys in secret_refs(now):
                 if field not in old_refs or not ({path, old_refs[field][0]} & touched):
                     continue
@@ -266,6 +270,9 @@ class _Walk:
                     sops_before.get(old_refs[field][0]), tree.sops.get(path), secret_keys,
                     field=field, values=self.values, name=path,
                 )  # fmt: skip
+                if (old_refs[field][0], path) in recipients_said:
+                    secret_changes = [c for c in secret_changes if c.field != f"{field}.recipients"]
+                recipients_said.add((old_refs[field][0], path))
                 if not secret_changes:
                     continue
                 action, shown, prior, changes = events.get(key, ("changed", now, earlier_channel, []))

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from reconciler.config.load import LoadedConfig, Located
 from reconciler.config.models import Channel
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, SmsopsError
 from reconciler.providers.aws.s3 import S3Store
 from reconciler.providers.aws.ssm import SsmStore
 from reconciler.publish.targets import aws_region, file_target, ssm_region
@@ -49,15 +49,24 @@ def channel_store(
     clients: Mapping[str, Any] | None = None,
 ) -> Store:
     """The channel's target. ``clients`` may hold boto3 clients by service name (``ssm``, ``s3``)
-    to use instead of ones built from the AWS credential chain. Nothing is contacted here."""
+    to use instead of ones built from the AWS credential chain. Nothing is contacted here, and
+    nothing is raised: a target its settings cannot make (no AWS region known) is ``Unbuildable``,
+    which blocks this channel on first use as an unreachable target does."""
     clients = clients or {}
     channel = located.resource
     publish = channel.spec.publish
     if publish is not None and publish.ssm_prefix:
-        return SsmStore(publish.ssm_prefix, region=ssm_region(channel, environ), client=clients.get("ssm"))
+        try:
+            region = ssm_region(channel, environ)
+        except ConfigError as error:
+            return Unbuildable(f"ssm:{publish.ssm_prefix.rstrip('/')}", error)
+        return SsmStore(publish.ssm_prefix, region=region, client=clients.get("ssm"))
     if publish is not None and publish.s3 is not None:
         s3 = publish.s3
-        region = s3.region or _s3_region(channel, environ, endpoint=s3.endpoint)
+        try:
+            region = s3.region or _s3_region(channel, environ, endpoint=s3.endpoint)
+        except ConfigError as error:
+            return Unbuildable(f"s3://{s3.bucket}/{s3.prefix.strip('/')}".rstrip("/"), error)
         addressing = None if s3.addressing_style == "auto" else s3.addressing_style
         return S3Store(
             s3.bucket,
@@ -69,6 +78,43 @@ def channel_store(
             client=clients.get("s3"),
         )
     return FileStore(file_target(config, located))
+
+
+class Unbuildable:
+    """A target that could not be made: every use raises ``TargetUnreachable`` with why and what
+    to do. Failing on use rather than here keeps channels independent: the commands already block
+    a channel whose target cannot be reached, and go on with the others."""
+
+    def __init__(self, where: str, why: SmsopsError) -> None:
+        self.where = where
+        self._why = why
+
+    def location(self, key: StoreKey) -> str:
+        return f"{self.where} ({key})"
+
+    def _fail(self) -> NoReturn:
+        # What to do goes in the message: plan, status and export show an unreachable target's
+        # message under their own hint about reaching it, which is not this one.
+        what_to_do = f"; {self._why.hint}" if self._why.hint else ""
+        raise TargetUnreachable(f"{self._why.message}{what_to_do}")
+
+    def read(self, key: StoreKey) -> Stored | None:
+        self._fail()
+
+    def write(self, key: StoreKey, text: str) -> bool:
+        self._fail()
+
+    def create(self, key: StoreKey, text: str) -> bool:
+        self._fail()
+
+    def replace(self, key: StoreKey, text: str, token: str) -> bool:
+        self._fail()
+
+    def delete(self, key: StoreKey, token: str | None = None) -> bool:
+        self._fail()
+
+    def check(self) -> None:
+        self._fail()
 
 
 def _s3_region(channel: Channel, environ: Mapping[str, str], *, endpoint: str | None) -> str:

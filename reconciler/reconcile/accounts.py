@@ -40,7 +40,7 @@ def _signature(channel: Channel) -> tuple[str, str | None]:
 
 
 @dataclass
-class Accounts:
+class ChannelAccounts:
     """The account of each channel of ``config``, read on demand (a channel outside the command's
     selection is decrypted only when it names a signature a selected channel manages)."""
 

@@ -22,7 +22,7 @@ from reconciler.providers.base import ObservedSignature, ObservedTemplate, Provi
 from reconciler.providers.registry import open_provider
 from reconciler.providers.traits import traits
 from reconciler.publish.document import ReadDocument, document_reader, published_map, published_signature
-from reconciler.reconcile.accounts import Accounts
+from reconciler.reconcile.accounts import ChannelAccounts
 from reconciler.reconcile.changes import ChannelObservation, DesiredChannel
 from reconciler.reconcile.rollout import UNPUBLISHED, MarkStore, mark_store
 from reconciler.reconcile.signatures import mark_key, retired_signatures
@@ -45,7 +45,7 @@ class Session:
     # or apply could not take their lease (its target cannot be reached, another apply keeps it)
     unopened: dict[str, SmsopsError] = field(default_factory=dict)
     # the provider account of each channel of the config, read on demand (reconcile.accounts)
-    accounts: Accounts | None = None
+    accounts: ChannelAccounts | None = None
 
     def provider(self, channel: str) -> Provider:
         self.require(channel)
@@ -133,7 +133,7 @@ def open_session(
     config: LoadedConfig, names: Sequence[str] = (), *, environ: Mapping[str, str] | None = None
 ) -> Iterator[Session]:
     channels = select_channels(config, names)
-    accounts = Accounts(config, environ)
+    accounts = ChannelAccounts(config, environ)
     session = Session(config=config, channels=channels, accounts=accounts)
     secrets: dict[str, ChannelSecrets] = {}
     for located in channels:

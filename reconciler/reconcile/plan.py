@@ -283,8 +283,12 @@ def plan_channel(desired: DesiredChannel, observed: ChannelObservation, *, now: 
     if observed.error:
         return planned
     planned = with_signature(planned, desired, observed.signature)
-    retired = retire_signatures(desired, observed)
-    return planned.model_copy(update={"changes": (*planned.changes, *retired)}) if retired else planned
+    retired, attention = retire_signatures(desired, observed)
+    if not retired:
+        return planned
+    return planned.model_copy(
+        update={"changes": (*planned.changes, *retired), "attention": (*planned.attention, *attention)}
+    )
 
 
 def _plan_templates(desired: DesiredChannel, observed: ChannelObservation, *, now: datetime) -> ChannelPlan:

@@ -302,9 +302,11 @@ def retired_signatures(
     return tuple(s.model_copy(update={"tags": kept[mark_key(name)]}) for name, s in found if s is not None)
 
 
-def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> list[Change]:
-    """A row per signature the channel no longer manages: delete, or why it is kept."""
-    rows = []
+def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> tuple[list[Change], list[Blocker]]:
+    """A row per signature the channel no longer manages: delete, or why it is kept; and what needs
+    a person: with prune on, one that only its deletion protection keeps (else it stays forever,
+    unremarked)."""
+    rows, attention = [], []
     for old in observed.retired_signatures:
         users = observed.signature_users.get(old.name, ())
         if users:
@@ -315,6 +317,17 @@ def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> 
             why = "kept: under review; deleted once reviewed"
         elif old.settings.get("deletionProtection") == "true":
             why = "kept: deletion protection is on (UpdateSenderId DeletionProtectionEnabled=false releases it)"
+            if desired.prune:
+                attention.append(
+                    Blocker(
+                        channel=desired.name,
+                        code="signature-protected",
+                        message=f"signature '{old.name}' is no longer used, but its deletion protection keeps it",
+                        hint="to release it, set deletionProtection: false in its Signature document and apply "
+                        "before removing the document (or turn protection off at the provider); to keep it, "
+                        "nothing to do",
+                    )
+                )
         elif not desired.prune:
             why = "kept: no longer used; rollout.prune is off"
         else:
@@ -330,7 +343,7 @@ def retire_signatures(desired: DesiredChannel, observed: ChannelObservation) -> 
                 retired_signature=old,
             )
         )
-    return rows
+    return rows, attention
 
 
 def hold_templates(changes: Iterable[Change], name: str, why: str) -> list[Change]:

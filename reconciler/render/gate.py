@@ -1,4 +1,4 @@
-"""Gate renderers: text, json (the contract) and markdown (the PR comment).
+"""Gate renderers: text, json (the contract), markdown (the PR comment) and github (annotations).
 
 They consume a ``GateResult`` as it is. Recipients are already masked; every string returned still
 passes through ``redact``, so a number in a provider's message is masked too. Every format ends
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from reconciler.render.escape import workflow_data
 from reconciler.secrets.redact import redact
 from reconciler.verify.results import GateResult, SendOutcome, SendResult
 
@@ -76,9 +77,25 @@ def render_markdown(result: GateResult) -> str:
     return redact("\n".join(lines) + "\n")
 
 
+def render_github(result: GateResult) -> str:
+    """An error per send that was not confirmed, and the gate's message (why nothing was sent) as a
+    notice; then the summary line."""
+    title = f"title=smsops test-send {result.channel}"
+    lines = [f"::notice {title}::{workflow_data(redact(result.message))}"] if result.message else []
+    for sent in result.results:
+        if _mark(sent) == "!!":
+            detail = _detail(sent)
+            text = f"{sent.template} ({sent.code or '-'}) -> {sent.recipient}: {sent.outcome.value}"
+            lines.append(f"::error {title}::{workflow_data(redact(text + (f' ({detail})' if detail else '')))}")
+    lines.append(result.summary())
+    return redact("\n".join(lines) + "\n")
+
+
 def render(result: GateResult, fmt: str) -> str:
     if fmt == "json":
         return render_json(result)
     if fmt == "markdown":
         return render_markdown(result)
+    if fmt == "github":
+        return render_github(result)
     return render_text(result)

@@ -50,7 +50,9 @@ def render_text(history: History) -> str:
         lines.append("No changes recorded in git.")
     if history.gate_skips is not None:
         lines += ["", _SKIPS_TITLE]
-        lines += [f"  {describe(skip)}" for skip in history.gate_skips] or ["  none recorded"]
+        lines += [f"  {describe(skip)}" for skip in history.gate_skips]
+        lines += [f"warning: {unread}" for unread in history.marks_unread]
+        lines += [] if history.gate_skips or history.marks_unread else ["  none recorded"]
     lines.append("")
     lines += [f"warning: {warning}" for warning in history.warnings]
     lines.append(history.summary())
@@ -80,7 +82,7 @@ def render_json(history: History) -> str:
         "gate_skips": None
         if history.gate_skips is None
         else [skip.model_dump(mode="json") for skip in history.gate_skips],
-        "warnings": list(history.warnings),
+        "warnings": [*history.warnings, *history.marks_unread],
         "summary": history.summary(),
     }
     return redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
@@ -103,7 +105,9 @@ def render_markdown(history: History) -> str:
         lines.append("No changes recorded in git.")
     if history.gate_skips is not None:
         lines += ["", f"**{_SKIPS_TITLE}**", ""]
-        lines += [f"- {_cell(describe(skip))}" for skip in history.gate_skips] or ["- none recorded"]
+        lines += [f"- {_cell(describe(skip))}" for skip in history.gate_skips]
+        lines += [f"- warning: {_cell(unread)}" for unread in history.marks_unread]
+        lines += [] if history.gate_skips or history.marks_unread else ["- none recorded"]
     lines.append("")
     lines += [f"> warning: {_cell(warning)}" for warning in history.warnings]
     lines.append(f"**{history.summary()}**")

@@ -106,6 +106,7 @@ def run_gate(
     extra_results: Sequence[SendResult] = (),
     pacing: Pacing | None = None,
     template_kinds: Mapping[str, TemplateKind] | None = None,
+    on_stop: Callable[[GateResult], None] | None = None,
 ) -> GateResult:
     """Send each of ``sends`` once and follow it to a final outcome. ``timeout`` is per message,
     from its send (default: the channel's testSend.deliveryTimeout). ``dry_run`` defaults to the
@@ -113,7 +114,9 @@ def run_gate(
     (e.g. a named template with nothing approved) and count like the others. ``pacing`` carries
     the sends of earlier runs on this channel (default: none); the provider's record of recent sends
     is added to it. ``template_kinds`` (code -> kind, e.g. from observed templates) tells which past
-    sends were verification codes; codes not in it or in ``sends`` count as one."""
+    sends were verification codes; codes not in it or in ``sends`` count as one. A run that stops
+    (Ctrl-C, SIGTERM, an error) gives ``on_stop`` what it got to (``GateRunner.so_far``), a failed
+    result, before the exception goes on."""
     if not channel.spec.enabled:
         return gate_disabled(channel)
     if not recipients:
@@ -135,7 +138,15 @@ def run_gate(
         pacing=pacing if pacing is not None else Pacing(),
         kinds={**(template_kinds or {}), **{send.code: send.kind for send in sends}},
     )
-    return _summary(channel, mode, [*extra_results, *runner.run(sends)])
+    try:
+        return _summary(channel, mode, [*extra_results, *runner.run(sends)])
+    except BaseException:
+        if on_stop is not None:
+            stopped = _summary(channel, mode, [*extra_results, *runner.so_far()])
+            unsent = len(sends) - (len(stopped.results) - len(extra_results))
+            why = "stopped before it finished" + (f"; {unsent} of {len(sends)} not sent" if unsent else "")
+            on_stop(stopped.model_copy(update={"status": "failed", "message": why}))
+        raise
 
 
 def _summary(channel: Channel, mode: Literal["templates", "channel"], results: list[SendResult]) -> GateResult:
@@ -213,6 +224,7 @@ def make_gate(
                 channel_secrets(located).test_recipients,
                 sends,
                 pacing=pacing.setdefault(name, Pacing()),
+                on_stop=on_result,  # an apply stopped mid-gate reports the sends made
                 **options,
             )
             if on_result is not None:

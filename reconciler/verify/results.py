@@ -25,6 +25,8 @@ class SendOutcome(StrEnum):
     ACCEPTED = "accepted"
     VALIDATED = "validated"
     SKIPPED = "skipped"
+    # sent, and the run stopped (Ctrl-C, SIGTERM, an error) before its delivery report came in
+    INTERRUPTED = "interrupted"
 
 
 class Proof(StrEnum):

@@ -116,6 +116,16 @@ class GateRunner:
         self._report("done", 0.0)
         return [self.results[i] for i in sorted(self.results)]
 
+    def so_far(self) -> list[SendResult]:
+        """For a run that stopped: the results reached, and each message sent whose delivery report
+        had not come in as ``INTERRUPTED`` (a message went out: the report must say so)."""
+        for tracked in list(self.tracked.values()):
+            self._finish(
+                tracked.index, tracked.send, tracked.recipient, SendOutcome.INTERRUPTED,
+                message_id=tracked.receipt.message_id, detail="sent; the run stopped before its delivery report",
+            )  # fmt: skip
+        return [self.results[i] for i in sorted(self.results)]
+
     def _report(self, message: str, wait: float) -> None:
         self.progress(GateProgress(self.total, len(self.results), redact(message), wait))
 

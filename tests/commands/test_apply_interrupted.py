@@ -261,3 +261,53 @@ def test_an_apply_that_fails_before_any_change_still_writes_its_report(
     assert report["results"] == [] and report["not_started"] == []
     assert report["error"] == f"2 problem(s) in {repo.root}; nothing was contacted"
     assert sms_sandbox.account.counters().get("requests", 0) == 0
+
+
+def test_an_apply_interrupted_in_the_gate_reports_the_send_it_made(
+    run_cli: Any, repo: ConfigRepo, sms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Ctrl-C while the gate waits for a delivery report: a message went out, so the report and the
+    JUnit file list that send (interrupted, with its message id), not `gates: []`."""
+    for name in ("beta", "gamma"):
+        repo.remove_template(name)
+    repo.secrets(*sms_sandbox.credentials, recipients=["+8613812345678"])
+    test_send = {"recipients": {"sops": "../secrets/creds.enc.yaml", "key": "test_recipients"}, "deliveryTimeout": "5m"}
+    repo.channel("prod", "alibaba", sms_sandbox.url(), testSend=test_send)
+    assert run_cli("apply", str(repo.root), "--auto-approve")[0] == 0  # creates alpha: in review
+    [alpha] = sms_sandbox.account.templates()
+    sms_sandbox.account.approve(alpha.code)
+    sms_sandbox.account.configure(delivery_delay_s=3600, number_limits={})  # the report will not come
+
+    report_file, junit_file = tmp_path / "report.json", tmp_path / "junit.xml"
+    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(SANDBOX_KEY), "SOPS_DISABLE_VERSION_CHECK": "1"}
+    command = [sys.executable, "-m", "reconciler", "apply", str(repo.root), "--auto-approve"]
+    process = subprocess.Popen(
+        [*command, "--report", str(report_file), "--junit", str(junit_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 60
+    while "waiting for delivery reports" not in seen and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert "waiting for delivery reports" in seen, seen
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + seen + err
+    assert "Traceback" not in out + seen + err
+
+    [sent] = sms_sandbox.account.sends()
+    report = json.loads(report_file.read_text())
+    [gate] = report["gates"]
+    assert (gate["channel"], gate["status"], gate["message"]) == ("prod", "failed", "stopped before it finished")
+    [result] = gate["results"]
+    assert (result["template"], result["outcome"], result["recipient"]) == ("alpha", "interrupted", "+86 138****5678")
+    assert result["message_id"] == sent.message_id and result["code"] == alpha.code
+    junit = junit_file.read_text()
+    assert 'tests="1"' in junit and 'type="interrupted"' in junit and "13812345678" not in junit

@@ -80,6 +80,29 @@ def test_hook_file_patterns_select_the_example_layout() -> None:
     assert not validate.search("reconciler/cli.py")
     assert encrypted.search("sms-config/secrets/sandbox.enc.yaml")
     assert not encrypted.search("sms-config/channels/sandbox.yaml")
+    # Signature images and documents too (a plaintext one added past the .gitignore), not the
+    # Signature documents, which are plain YAML.
+    excluded = re.compile(found["smsops-sops-encrypted"]["exclude"])
+
+    def checked(path: str) -> bool:
+        return bool(encrypted.search(path)) and not excluded.search(path)
+
+    assert checked("sms-config/signatures/sandbox/onepro-proof.png.enc")
+    assert checked("sms-config/signatures/licence.png")
+    assert not checked("sms-config/signatures/onepro.yaml") and not checked("sms-config/signatures/a/b.yml")
+    assert checked("sms-config/secrets/sandbox.enc.yaml")
+
+
+def test_a_plaintext_signature_image_fails_with_the_guide_s_way_to_encrypt_it(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    image = tmp_path / "licence.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n not encrypted")
+    proof = ROOT / "sms-config/signatures/sandbox/onepro-proof.png.enc"
+    code, out, err = run_cli("check-encrypted", str(image), str(proof))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"{image}: not SOPS-encrypted (not UTF-8 text)\nerror: 1 of 2 file(s) not SOPS-encrypted\n")
+    assert "`sops encrypt FILE > FILE.enc`, committing only the .enc copy" in err
+    guide = (ROOT / "docs/team-guide.md").read_text()
+    assert "`sops encrypt licence.png > licence.png.enc`" in guide and "`sops encrypt -i sms-config/secrets/" in guide
 
 
 def test_committed_secret_files_pass(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -99,8 +122,10 @@ def test_plaintext_files_fail_and_are_listed_without_content(tmp_path: Path, run
         f"{plain}: not SOPS-encrypted (it has no sops metadata)\n"
         f"{fake}: not SOPS-encrypted (sops.mac is not an encrypted MAC (ENC[AES256_GCM,…]))\n"
         "error: 2 of 3 file(s) not SOPS-encrypted\n"
-        "  hint: encrypt each in place with `sops encrypt -i FILE` (the creation rules in .sops.yaml pick the "
-        "keys), add values with `sops edit FILE`, and rotate any credential that was ever committed in plaintext\n"
+        "  hint: encrypt a secret file in place with `sops encrypt -i FILE`, and an image or document into a copy "
+        "with `sops encrypt FILE > FILE.enc`, committing only the .enc copy (the creation rules in .sops.yaml pick "
+        "the keys); add values with `sops edit FILE`, and rotate any credential that was ever committed in "
+        "plaintext\n"
     )
     assert "CANARY" not in err and "canary" not in err
 

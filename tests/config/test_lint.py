@@ -331,6 +331,29 @@ def test_plaintext_secrets_are_named_by_shape_never_echoed(tmp_path: Path) -> No
     ]
 
 
+def test_secrets_in_comments_are_found_at_their_line_and_never_echoed(tmp_path: Path) -> None:
+    """A key or a number "kept for reference" in a comment is in git like one in a value; a '#'
+    inside a value (quoted, or in a block of content) is the value's, read by the value rules."""
+    key, secret = "LTAI5tAbCdEfGhIjKlMn", "Zx9yWv8uT7sR6qP5oN4mL3kJ"
+    channel = SANDBOX.replace("spec:\n", f"spec:  # old key for reference: {key} secret {secret}\n")
+    notes = (
+        "# on-call: +8613912345678\n"
+        "apiVersion: smsops/v1\nkind: Notes\n"
+        "title: 'Ops # +8613812345678'\n"
+        "body: |\n  # not a comment: 13912345678\n"
+        "tags: [a, b]  # password: hunter2, too short to look random\n"
+    )
+    found = lint(tmp_path, {"channels/c.yaml": channel, T: template(VERIFY), "notes.yaml": notes}, load_errors=True)
+    assert [entry for entry in found if entry[3].startswith("SMS4")] == [
+        ("channels/c.yaml", 5, 33, "SMS402", "a comment holds a value shaped like an Alibaba AccessKey ID", E),
+        ("channels/c.yaml", 5, 61, "SMS401", "a comment holds a value that looks like a credential", E),
+        ("notes.yaml", 1, 12, "SMS403", "a comment contains the phone number +86 139****5678", E),
+        ("notes.yaml", 4, 8, "SMS403", "title contains the phone number +86 138****5678", E),
+        ("notes.yaml", 5, 7, "SMS403", "body contains the phone number 139****5678", E),
+    ]
+    assert not [entry for entry in found if key in entry[4] or secret in entry[4] or "12345678" in entry[4]]
+
+
 def test_sops_references(tmp_path: Path) -> None:
     channel = TENCENT.replace("sops: ../secrets/s.enc.yaml", "sops: ../secrets/s.enc.yaml\n    accessKeyId: key_id")
     channel += "  testSend:\n    recipients: {sops: ../secrets/none.enc.yaml, key: test_recipients}\n"
@@ -392,12 +415,16 @@ def managed(channel: str, name: str = "onepro") -> str:
     )
 
 
-def signature_lint(tmp_path: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, int, str, Severity]]:
-    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image)."""
+def signature_lint(
+    tmp_path: Path, files: dict[str, str], rule: str, *, images: tuple[str, ...] = ("plain.png",)
+) -> list[tuple[str, int, int, str, Severity]]:
+    """Lint ``files`` in a fresh directory below ``tmp_path`` (with the encrypted proof image and
+    the plaintext ``images`` under signatures/)."""
     root = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
     (root / "signatures").mkdir(parents=True)
     shutil.copy(PROOF, root / "signatures" / "proof.png.enc")
-    (root / "signatures" / "plain.png").write_bytes(b"\x89PNG not encrypted")
+    for image in images:
+        (root / "signatures" / image).write_bytes(b"\x89PNG not encrypted")
     found = lint(root, {T: template(VERIFY), **files})
     return [(f, line, col, msg, sev) for f, line, col, r, msg, sev in found if r.startswith(rule)]
 
@@ -439,6 +466,11 @@ def test_signature_files_must_be_sops_encrypted_binary_files(tmp_path: Path) -> 
     gone = SIGNATURE.replace("proof.png.enc", "gone.png.enc")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": gone}, "SMS409") == [
         ("signatures/s.yaml", 10, 24, "gone.png.enc: file not found", E)
+    ]
+    # The image the .enc file was made from, left beside it, is one `git add -A` from being committed.
+    assert signature_lint(tmp_path, files, "SMS410") == []
+    assert signature_lint(tmp_path, files, "SMS410", images=("proof.png",)) == [
+        ("signatures/s.yaml", 10, 24, "proof.png, which proof.png.enc was made from, is here in plaintext", W)
     ]
     away = SIGNATURE.replace("proof.png.enc", "../../elsewhere/proof.png.enc")
     assert signature_lint(tmp_path, {**files, "signatures/s.yaml": away}, "SMS407") == [

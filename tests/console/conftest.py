@@ -166,6 +166,17 @@ def draft(token: str, **fields: object) -> dict[str, object]:
     return form
 
 
+def sent(client: TestClient) -> tuple[str, str]:
+    """Click "Send Test SMS" on the sandbox channel and wait for the send to finish: the job's
+    page, then its JSON."""
+    started = client.post("/channels/sandbox/test-send", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert started.status_code == 303, started.text
+    where = started.headers["location"]
+    job = client.app.state.console.sends.get(where.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    assert job is not None and job.wait(timeout=120)
+    return client.get(where).text, client.get(f"{where}/progress").text
+
+
 class HeldSleep:
     """The gate's sleep, held until the test lets it go: the page is seen while the send runs."""
 

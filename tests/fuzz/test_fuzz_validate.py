@@ -20,12 +20,14 @@ import io
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -103,6 +105,27 @@ def validate(root: Path, output: str = "text") -> tuple[int, str]:
     return code, out.getvalue()
 
 
+# validate's text lines: `file:line:column: severity RULE: message` (a name's control characters escaped)
+TEXT_DIAGNOSTIC = re.compile(
+    r"^(?P<file>[^\n]+?):(?P<line>\d+):(?P<column>\d+): (?:error|warning|info) (?P<rule>SMS\d+):", re.M
+)
+
+
+def text_positions(output: str) -> list[dict[str, Any]]:
+    return [
+        {"file": m["file"], "line": int(m["line"]), "column": int(m["column"]), "rule": m["rule"]}
+        for m in TEXT_DIAGNOSTIC.finditer(output)
+    ]
+
+
+def test_text_positions_reads_validates_lines() -> None:
+    text = "channels/a.yaml:3:7: error SMS002: invalid YAML\n  hint: x\ntemplates/b.yaml:0:0: warning SMS407: y\n"
+    assert text_positions(text) == [
+        {"file": "channels/a.yaml", "line": 3, "column": 7, "rule": "SMS002"},
+        {"file": "templates/b.yaml", "line": 0, "column": 0, "rule": "SMS407"},
+    ]
+
+
 def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -114,6 +137,7 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
     assert validate(config)[0] == 0  # the unmutated example is valid
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     reports = 0
+    checked = {"text": 0, "json": 0}  # positions checked, per output
     for case in range(CASES):
         rng = random.Random(SEED + case)
         touched = rng.sample(files, rng.choice([1, 1, 1, 2]))
@@ -122,13 +146,19 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
         extra = config / "templates" / "fuzz-extra.yaml" if rng.random() < 0.05 else None
         if extra is not None:
             extra.write_bytes(mutate(rng, originals[rng.choice(files)].decode()).encode())
+        # Each case runs once, text and JSON output in turn (both renderers see 500 cases, every
+        # position is checked); every tenth runs both, whose exit codes must agree.
+        output_kind = "json" if case % 2 else "text"
         with watchdog(case):
-            code, output = validate(config)
-            json_code, report = validate(config, "json")
+            code, output = validate(config, output_kind)
+            if case % 10 == 0:
+                other_code, _ = validate(config, "json")
+                assert other_code == code, f"case {case}: exit {other_code} with --output json, {code} without"
         assert code in (0, 1), f"case {case}: exit {code}\n{output[-2000:]}"
         assert "internal error" not in output and "Traceback" not in output, f"case {case}:\n{output[-2000:]}"
-        assert json_code == code, f"case {case}: exit {json_code} with --output json, {code} without"
-        wrong = [why for d in json.loads(report)["diagnostics"] if (why := misplaced(config, d))]
+        found = json.loads(output)["diagnostics"] if output_kind == "json" else text_positions(output)
+        checked[output_kind] += len(found)
+        wrong = [why for d in found if (why := misplaced(config, d))]
         assert not wrong, f"case {case}: " + "; ".join(wrong)
         reports += code
         for path in touched:
@@ -137,4 +167,5 @@ def test_mutated_configs_are_always_reported_never_crash(tmp_path: Path, monkeyp
             extra.unlink()
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak_before
     assert grown < MEMORY_BUDGET, f"peak memory grew by {grown // 2**20} MiB"
+    assert min(checked.values()) > CASES // 4, checked  # both outputs' positions were read
     assert reports > CASES // 2  # the mutations do break the config: the cases test the error paths

@@ -414,7 +414,7 @@ def test_text_output(repo: Path, run_cli: Any) -> None:
     ]
     assert lines[-2:] == [
         f"warning: {_sha(repo, 'WIP login')[:7]}: sms-config/templates/auth/login.yaml is not valid there "
-        "(line 4: invalid YAML: did not find expected node content (while parsing a flow node)); "
+        "(line 3: invalid YAML: did not find expected node content (while parsing a flow node)); "
         "its earlier state is kept",
         "4 events in 4 commits: 1 created, 2 changed, 1 renamed, 0 deleted",
     ]
@@ -526,3 +526,24 @@ def test_example_config_history(run_cli: Any) -> None:
     assert code == 0
     assert json.loads(out)["events"]
     assert "ENC[" not in out
+
+
+def test_one_file_for_credentials_and_test_recipients_says_its_recipients_change_once(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    """Recipients are the file's, not the field's: a file both references name has one change of them."""
+    repo = tmp_path / "repo"
+    config = repo / "sms-config"
+    _git(repo.parent, "init", "-q", "-b", "main", str(repo))
+    shared = {"credentials": {"sops": "../secrets/one.enc.yaml"},
+              "testSend": {"recipients": {"sops": "../secrets/one.enc.yaml", "key": "test_recipients"}}}  # fmt: skip
+    write_doc(config / "channels/solo.yaml", _channel("solo", **shared))
+    data = {"access_key_id": "LTAI5tOneFileCanary", "access_key_secret": "x", "test_recipients": [PHONE]}
+    _encrypt(config / "secrets/one.enc.yaml", data, (recipient(), SECOND_RECIPIENT))
+    _commit(repo, "Solo channel, one secret file", "alice", 1)
+    _encrypt(config / "secrets/one.enc.yaml", data, (recipient(),))
+    _commit(repo, "The second operator leaves", "bob", 2)
+    code, out, err = run_cli("history", str(config), "--channel", "solo")
+    assert (code, err) == (0, "")
+    assert out.count("recipients changed: +0 −1") == 1, out
+    assert "Canary" not in out and PHONE not in out

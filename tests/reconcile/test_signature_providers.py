@@ -267,6 +267,9 @@ def test_aws_sender_id_no_longer_used_is_released_with_prune_unless_deletion_pro
     aws_repo.channel("uk", "aws", aws_sandbox.url("aws"), signature=signature, rollout={"prune": True})
     out = rows(cli.ok("plan"))
     assert "uk/signature/NewSign signature approved kept: deletion protection is on" in out
+    code, shown = cli("plan", "--detailed-exitcode")  # prune wants it gone, protection keeps it: a person decides
+    said = shown + cli.outputs[-1]
+    assert code == 2 and "signature 'NewSign' is no longer used, but its deletion protection keeps it" in said
     cli.ok("apply", "--auto-approve")
     client = aws_sandbox.aws_client()
     assert sorted(s["SenderId"] for s in client.describe_sender_ids()["SenderIds"]) == ["NewSign", "NextSign"]

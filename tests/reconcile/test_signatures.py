@@ -165,9 +165,13 @@ def test_a_signature_no_longer_managed_is_kept_while_anything_needs_it() -> None
     ]
     for wanted, retired, seen_more, why in cases:
         observed = ChannelObservation(channel="cn", retired_signatures=(retired,), **seen_more)
-        (row,) = retire_signatures(wanted, observed)
+        (row,), attention = retire_signatures(wanted, observed)
         assert why in row.reason and row.address == "cn/signature/OldSign"
         assert row.action is (Action.DELETE if why == "deleted (prune)" else Action.NOOP)
+        # only what prune would delete but protection keeps needs a person (else it stays, unremarked)
+        assert [b.code for b in attention] == (["signature-protected"] if "protection" in why else [])
+    protected = ChannelObservation(channel="cn", retired_signatures=(old(deletionProtection="true"),))
+    assert retire_signatures(desired.model_copy(update={"prune": False}), protected)[1] == []
 
 
 def test_an_adopted_approved_signature_records_a_baseline_of_what_the_provider_does_not_return() -> None:

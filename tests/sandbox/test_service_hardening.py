@@ -275,7 +275,7 @@ def test_sends_are_listed_with_numbers_masked(sms_sandbox: SandboxHandle) -> Non
 
 def test_status_json_masks_access_key_ids(sms_sandbox: SandboxHandle, run_cli: Any) -> None:
     state = str(sms_sandbox.sandbox.state_dir)
-    code, out, _ = run_cli("sandbox", "status", "--json", "--state-dir", state, "--account", TEST_ACCOUNT)
+    code, out, _ = run_cli("sandbox", "status", "--output", "json", "--state-dir", state, "--account", TEST_ACCOUNT)
     assert code == 0 and json.loads(out)["access_key_ids"] == ["LTAI****0001"]
     url = ["--url", sms_sandbox.url(), "--state-dir", state]  # the token is read from the state directory
     code, out, _ = run_cli("sandbox", "status", "--json", *url, "--account", TEST_ACCOUNT)

@@ -229,11 +229,15 @@ def test_no_phone_number_in_any_output(
     repo.secrets(*sms_sandbox.credentials, recipients=[GOOD, FAILS])
     created(run_cli, repo, sms_sandbox)
     texts = []
-    for output in ("text", "json", "markdown"):
+    for output in ("text", "json", "markdown", "github"):
         junit = tmp_path / f"{output}.xml"
         _, out, err = run_cli("test-send", str(repo.root), "--channel", "prod", "-o", output, "--junit", str(junit))
         texts += [out, err, junit.read_text()]
     assert "138****5678" in texts[0] and "138****0000" in texts[0]
+    # github: an annotation per send not confirmed (the one to the failing number), then the summary
+    github = texts[9].splitlines()
+    assert [line.split("::")[1] for line in github[:-1]] == ["error title=smsops test-send prod"]
+    assert "138****0000" in github[0] and github[-1].startswith("Gate failed on prod")
     for text in texts:
         for number in (GOOD, FAILS):
             assert number[1:] not in text and number[3:] not in text

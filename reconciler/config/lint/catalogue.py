@@ -152,6 +152,13 @@ _RULES = (
         "encrypt the image or document with `sops encrypt FILE > FILE.enc`, commit only the .enc file, and "
         "refer to it relative to this YAML file",
     ),
+    Rule(
+        "SMS410",
+        "signature file in plaintext beside its encrypted copy",
+        W,
+        "delete the plaintext file (smsops reads only the .enc copy), or keep it out of git with the .gitignore "
+        "of the team guide; if it was ever committed, remove it from git history",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

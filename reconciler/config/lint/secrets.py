@@ -20,24 +20,24 @@ from reconciler.config.source import decode, not_sops_reason, parse_text
 from reconciler.secrets.metadata import plaintext_paths
 from reconciler.secrets.redact import mask_phone
 
-_ACCESS_KEYS = (
+ACCESS_KEYS = (
     (re.compile(r"LTAI[A-Za-z0-9]{12,}"), "an Alibaba AccessKey ID"),
     (re.compile(r"AKID[A-Za-z0-9]{13,}"), "a Tencent Cloud SecretId"),
     (re.compile(r"(?<![A-Z0-9])AKIA[0-9A-Z]{16}(?![A-Z0-9])"), "an AWS access key ID"),
 )
-_PHONE = re.compile(r"(?<![\w+])(\+[1-9]\d{7,14}|1[3-9]\d{9})(?!\d)")
+PHONE = re.compile(r"(?<![\w+])(\+[1-9]\d{7,14}|1[3-9]\d{9})(?!\d)")
 # Key names that hold a secret, compared lowercased without '_' and '-'.
-_SECRET_KEYS = ("secret", "password", "passwd", "token", "apikey", "privatekey", "secretkey", "accesskeysecret")
+SECRET_KEYS = ("secret", "password", "passwd", "token", "apikey", "privatekey", "secretkey", "accesskeysecret")
 # In a Channel, spec.credentials.* are names of keys inside the SOPS file, not secrets.
 _KEY_NAME_FIELDS = {("spec", "credentials", "accessKeyId"), ("spec", "credentials", "accessKeySecret")}
 _KEY_NAME_KEYS = frozenset(path[-1] for path in _KEY_NAME_FIELDS)
-_LOOKS_RANDOM = re.compile(r"(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9+/=]{16,}")
+LOOKS_RANDOM = re.compile(r"(?=.*\d)(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9+/=]{16,}")
 
 
 def check_plaintext(config: Any, out: Reporter) -> None:
     # This walks every scalar of every document on each validate: paths are built only for
     # containers and for the rare suspect scalar, and the cheap tests come first.
-    search = _SUSPECT.search
+    search = SUSPECT.search
     for document in config.documents:
         data = document.data
         if not _may_hold_secret(data):
@@ -61,12 +61,12 @@ def check_plaintext(config: Any, out: Reporter) -> None:
 
 
 # Anything that might be an access key or a phone number; _scalar decides precisely.
-_SUSPECT = re.compile(r"LTAI|AKID|AKIA|\+\d{8}|1[3-9]\d{9}")
+SUSPECT = re.compile(r"LTAI|AKID|AKIA|\+\d{8}|1[3-9]\d{9}")
 
 
 # What a key that _secret_key accepts must contain once lowercased without '_' and '-'
 # (plain substring tests: faster than one regex alternation here).
-_SECRET_WORDS = (*_SECRET_KEYS, *(key.lower() for key in _KEY_NAME_KEYS))
+_SECRET_WORDS = (*SECRET_KEYS, *(key.lower() for key in _KEY_NAME_KEYS))
 
 
 def _may_hold_secret(data: Any) -> bool:
@@ -79,7 +79,7 @@ def _may_hold_secret(data: Any) -> bool:
         flat = repr(data)
     except RecursionError:
         return True
-    if _SUSPECT.search(flat):
+    if SUSPECT.search(flat):
         return True
     normalised = flat.lower().replace("_", "").replace("-", "")
     return any(word in normalised for word in _SECRET_WORDS)
@@ -88,7 +88,7 @@ def _may_hold_secret(data: Any) -> bool:
 @lru_cache(maxsize=4096)
 def _secret_key(key: str) -> bool:
     normalised = key.lower().replace("_", "").replace("-", "")
-    return normalised.endswith(_SECRET_KEYS) or key in _KEY_NAME_KEYS
+    return normalised.endswith(SECRET_KEYS) or key in _KEY_NAME_KEYS
 
 
 def _where(document: Any, path: tuple[Any, ...]) -> tuple[str, int, int]:
@@ -116,23 +116,23 @@ class _Where:
 def _scalar(document: Any, path: tuple[Any, ...], text: str, channel: bool, out: Reporter) -> None:
     where = _Where(document, path)
     field = ".".join(str(part) for part in path)
-    for pattern, shape in _ACCESS_KEYS:
+    for pattern, shape in ACCESS_KEYS:
         if pattern.search(text):
             out.report("SMS402", where(), f"{field} holds a value shaped like {shape}")
             return
     key = str(path[-1]) if path and isinstance(path[-1], str) else ""
     normalised = key.lower().replace("_", "").replace("-", "")
     if channel and path in _KEY_NAME_FIELDS:
-        if _LOOKS_RANDOM.fullmatch(text):
+        if LOOKS_RANDOM.fullmatch(text):
             out.report(
                 "SMS401",
                 where(),
                 f"{field} should name a key in the SOPS file, but holds a value that looks like a secret",
             )
-    elif text and normalised.endswith(_SECRET_KEYS):
+    elif text and normalised.endswith(SECRET_KEYS):
         out.report("SMS401", where(), f"{field} holds a literal value; credentials must not be in plain YAML")
         return
-    for match in _PHONE.finditer(text):
+    for match in PHONE.finditer(text):
         out.report("SMS403", where(), f"{field} contains the phone number {mask_phone(match.group(1))}")
 
 
@@ -176,7 +176,7 @@ def check_sops(config: Any, out: Reporter) -> None:
                     # A "key name" that looks like a secret was reported by SMS401: do not echo it.
                     named = (
                         f"key of the name given in {'.'.join(key_field[1:])}"
-                        if _LOOKS_RANDOM.fullmatch(key)
+                        if LOOKS_RANDOM.fullmatch(key)
                         else f"key '{key}'"
                     )
                     out.report("SMS406", key_where, f"{relative} has no {named} (keys: {present})")
