@@ -44,7 +44,8 @@ from reconciler.providers.traits import traits
 def command(config_dir: str, output: str, include_embedded: bool) -> int:
     """List the channel names of the config, sorted; exit 1 with the diagnostics if it has errors."""
     config = load_valid_config(config_dir)
-    names, embedded = [], []
+    names: list[str] = []
+    embedded: list[str] = []
     for located in config.channels:
         channel = located.resource
         listed = include_embedded or not traits(channel.spec.provider).embedded
