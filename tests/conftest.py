@@ -92,7 +92,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 # first: with `--dist loadfile --no-loadscope-reorder` (make test) each worker starts on one of them,
 # instead of one starting last and running alone at the end. A file's items stay together, in order.
 LONGEST_FIRST = (  # by their time in a full run, longest first
-    "test_workflows.py",
+    "test_workflows_run.py",
     "test_action.py",
     "concurrency/test_two_applies.py",
     "test_docs_commands.py",

@@ -1,5 +1,5 @@
 """The composite action (action.yml) run as a runner runs it: its install step, then its smsops step,
-with smsops from the built wheel (``tests.test_workflows`` runs the workflows; a file of its own so
+with smsops from the built wheel (``tests.test_workflows_run`` runs the workflows; a file of its own so
 that xdist runs the two side by side)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.configonly import smsops_wheel_fixture  # noqa: F401
-from tests.test_workflows import ACTION, AGE_KEY, Pipeline, StepRun, install_step, load
+from tests.workflowrun import ACTION, AGE_KEY, Pipeline, StepRun, install_step, load
 
 
 def run_action(pipeline: Pipeline, inputs: dict[str, str]) -> StepRun:

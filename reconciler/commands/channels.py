@@ -4,7 +4,12 @@ Names come from the Channel documents (a file may hold several, and its name say
 the same load and lint as every other command: a channel whose document has an error would
 otherwise be left out of the matrix without a word. Offline: no secrets, no provider SDKs.
 
-``--output json`` prints one line, a JSON array of the names sorted (``["production", "sandbox"]``),
+A channel whose provider is embedded (the sandbox) is left out unless ``--include-embedded``: its
+provider account and its published config live on the machine that runs smsops, so a CI runner,
+which starts empty, would find an empty account on every run and report drift forever. Which
+channels were left out is said on stderr, never on stdout (a workflow reads stdout as the matrix).
+
+``--output json`` prints one line, a JSON array of the names sorted (``["production", "staging"]``),
 which a workflow passes to ``fromJSON`` as ``strategy.matrix.channel``; ``text`` prints one name a line.
 """
 
@@ -17,6 +22,7 @@ import click
 from reconciler.commands.options import config_dir_argument
 from reconciler.errors import EXIT_OK
 from reconciler.pipeline import load_valid_config
+from reconciler.providers.traits import traits
 
 
 @click.command(name="channels")
@@ -30,12 +36,28 @@ from reconciler.pipeline import load_valid_config
     show_default=True,
     help="text: one name a line; json: one line, a JSON array of the names (for a job matrix).",
 )
-def command(config_dir: str, output: str) -> int:
+@click.option(
+    "--include-embedded",
+    is_flag=True,
+    help="Also list channels on the embedded sandbox, whose state stays on this machine (left out by default).",
+)
+def command(config_dir: str, output: str, include_embedded: bool) -> int:
     """List the channel names of the config, sorted; exit 1 with the diagnostics if it has errors."""
     config = load_valid_config(config_dir)
-    names = sorted(located.resource.name for located in config.channels)
+    names: list[str] = []
+    embedded: list[str] = []
+    for located in config.channels:
+        channel = located.resource
+        listed = include_embedded or not traits(channel.spec.provider).embedded
+        (names if listed else embedded).append(channel.name)
+    if embedded:
+        click.echo(
+            f"note: left out the embedded sandbox channel(s) {', '.join(sorted(embedded))}: their provider state "
+            "stays on the machine that runs smsops (a CI runner starts empty); --include-embedded lists them",
+            err=True,
+        )
     if output == "json":
-        click.echo(json.dumps(names))
+        click.echo(json.dumps(sorted(names)))
     else:
-        click.echo("".join(f"{name}\n" for name in names), nl=False)
+        click.echo("".join(f"{name}\n" for name in sorted(names)), nl=False)
     return EXIT_OK
