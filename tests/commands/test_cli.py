@@ -273,7 +273,7 @@ def test_run_from_inside_the_config_directory_the_default_is_the_current_one(
     monkeypatch.chdir(config)
     note = "note: no sms-config/ here; the current directory looks like it: using .\n"
     assert run_cli("validate") == (0, "OK: 4 channels, 5 templates, 1 signature in 10 files\n", note)
-    code, out, err = run_cli("channels", "--output", "json")
+    code, out, err = run_cli("channels", "--output", "json", "--include-embedded")
     assert (code, err) == (0, note) and out == '["production", "sandbox", "staging", "tencent-cn"]\n'
     # Named explicitly, sms-config is what was asked for; elsewhere, the default is not guessed.
     assert run_cli("validate", "sms-config")[1].startswith("sms-config: error SMS001: config directory does not exist")

@@ -34,6 +34,8 @@ from typing import Any, Protocol
 from reconciler.formats import EXPORT_FORMAT_VERSION
 from reconciler.providers.base import ReviewStatus
 from reconciler.publish.document import published_map
+from reconciler.reconcile.rollout import OWNER
+from reconciler.sandbox.alibaba.biz import template_tags
 from reconciler.sandbox.store.account import SandboxAccount
 from reconciler.sandbox.store.behaviour import FAULT_KINDS
 from tests.configrepo import SANDBOX_KEY, ConfigRepo
@@ -120,7 +122,8 @@ class Figures:
     faults: Counter[str] = field(default_factory=Counter)
     duplicates_created: int = 0
     duplicates_after_next: int = 0  # after the first follow-up apply
-    duplicates_left: int = 0  # after the last
+    duplicates_left: int = 0  # after the last: copies the channel can prove its own (owner mark)
+    unproven_left: int = 0  # copies whose owner mark was never written (a fault after the create): kept
     follow_ups: int = 0
     lost: int = 0
     doc_checks: int = 0
@@ -136,7 +139,8 @@ class Figures:
             f"{self.lease_refusals} gave up on the other's lease, naming it)",
             f"faults injected: {faults} ({sum(self.faults.values())} in all)",
             f"duplicates created {self.duplicates_created}, left after the next apply {self.duplicates_after_next}, "
-            f"after the follow-ups {self.duplicates_left} ({self.follow_ups} follow-up applies)",
+            f"after the follow-ups {self.duplicates_left} ({self.follow_ups} follow-up applies; "
+            f"{self.unproven_left} unmarked copies kept, never deleted unproven)",
             f"lost changes {self.lost}",
             f"published document read {self.doc_checks} times during the applies, invalid {self.invalid}",
             "seconds: " + ", ".join(f"{phase} {s:.1f}" for phase, s in self.seconds.items()),
@@ -156,6 +160,23 @@ def content(name: str, revision: int) -> str:
 def duplicates(account: SandboxAccount) -> int:
     """Templates beyond the first with the same provider-side name (name and fingerprint)."""
     return sum(n - 1 for n in Counter(t.name for t in account.templates()).values())
+
+
+def owned_duplicates(account: SandboxAccount) -> tuple[int, int]:
+    """Copies beyond the first that carry the owner mark (the clean-up's to retire), and copies
+    without it: an apply that failed between the create and the mark leaves one, which no channel
+    can prove its own, so it is kept, never deleted on a guess (``reconciler.reconcile.owner``)."""
+    templates = account.templates()
+    tags = template_tags(account, [t.code for t in templates])
+    marked: Counter[str] = Counter()
+    unmarked: Counter[str] = Counter()
+    for template in templates:
+        owned = any(key == OWNER for key, _ in tags.get(template.code, ()))
+        (marked if owned else unmarked)[template.name] += 1
+    names = set(marked) | set(unmarked)
+    owned_left = sum(max(marked[n] - 1, 0) for n in names)
+    unproven = sum(unmarked[n] if marked[n] else max(unmarked[n] - 1, 0) for n in names)
+    return owned_left, unproven
 
 
 class DocumentReader:
@@ -344,12 +365,13 @@ class TwoApplies:
             self.figures.follow_ups += 1
             report = json.loads(done.out) if done.out.strip() else {}
             created = [r for r in report.get("results", ()) if r["action"] == "create"]
-            left = duplicates(self.account)
+            left, unproven = owned_duplicates(self.account)
             if attempt == 0:
-                self.figures.duplicates_after_next += left
+                self.figures.duplicates_after_next += left + unproven
             if done.code == 0 and not created and not left:
                 break
         self.figures.duplicates_left += left
+        self.figures.unproven_left += unproven
         if left:
             self.figures.problems.append(f"round {round_}: {left} duplicates left")
         self.count_lost(round_)
